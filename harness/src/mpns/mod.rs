@@ -1,0 +1,3 @@
+//! The fake MPNS server.
+
+pub mod protocol;
