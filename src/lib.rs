@@ -13,3 +13,6 @@ mod wire;
 
 pub use message::{Message, MessageKind, NotificationClass};
 pub use wire::{ChannelUri, ChannelUriError, WireRequest};
+pub use wire::{
+    Action, DeviceConnectionStatus, NotificationStatus, Outcome, RetryReason, SubscriptionStatus,
+};

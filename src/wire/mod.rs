@@ -2,6 +2,10 @@
 
 mod channel;
 mod request;
+mod response;
 
 pub use channel::{ChannelUri, ChannelUriError};
 pub use request::WireRequest;
+pub use response::{
+    Action, DeviceConnectionStatus, NotificationStatus, Outcome, RetryReason, SubscriptionStatus,
+};
