@@ -11,8 +11,13 @@
 mod message;
 mod wire;
 
-pub use message::{Message, MessageKind, NotificationClass};
-pub use wire::{ChannelUri, ChannelUriError, WireRequest};
+pub use message::{
+    CycleTile, FlipTile, IconicTile, Message, MessageError, MessageKind, NotificationClass,
+    OsVersion, Raw, Tile, Toast,
+};
 pub use wire::{
     Action, DeviceConnectionStatus, NotificationStatus, Outcome, RetryReason, SubscriptionStatus,
+};
+pub use wire::{
+    ChannelUri, ChannelUriError, RequestError, WireRequest, MAX_CALLBACK_BLOB, MAX_HEADER_BYTES,
 };

@@ -2,10 +2,40 @@
 //! built, so a value of this type can always be sent, and sending it to many channels never
 //! renders it twice.
 
+mod cycle;
+mod error;
+mod flip;
+mod iconic;
+mod options;
+mod os;
+pub(crate) mod props;
+mod raw;
+mod tile;
+mod toast;
+mod xml;
+
 use bytes::Bytes;
 use uuid::Uuid;
 
+pub use cycle::CycleTile;
+pub use error::MessageError;
+pub use flip::FlipTile;
+pub use iconic::IconicTile;
+pub use os::OsVersion;
+pub use raw::Raw;
+pub use tile::Tile;
+pub use toast::Toast;
+
 /// Which of the three MPNS notification types a message is.
+///
+/// ```
+/// use mpns::{MessageKind, Raw, Tile};
+///
+/// assert_eq!(MessageKind::Tile.target(), Some("token"));
+/// assert_eq!(Raw::new(&b"x"[..]).build()?.kind(), MessageKind::Raw);
+/// assert_eq!(Tile::new().count(1).build()?.kind().target(), Some("token"));
+/// # Ok::<(), mpns::MessageError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessageKind {
     /// A toast (`X-WindowsPhone-Target: toast`).
@@ -37,6 +67,17 @@ impl MessageKind {
 }
 
 /// How soon MPNS should deliver: the batching interval behind `X-NotificationClass`.
+///
+/// The header value depends on the kind too (tile 1/11/21, toast 2/12/22, raw 3/13/23), so
+/// builders take this enum and never a raw number.
+///
+/// ```
+/// use mpns::{MessageKind, NotificationClass};
+///
+/// assert_eq!(NotificationClass::Immediate.header_value(MessageKind::Toast), 2);
+/// assert_eq!(NotificationClass::Within450s.header_value(MessageKind::Tile), 11);
+/// assert_eq!(NotificationClass::Within900s.header_value(MessageKind::Raw), 23);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum NotificationClass {
     /// Deliver at once (class 1, 2 or 3).
@@ -61,7 +102,22 @@ impl NotificationClass {
 }
 
 /// A notification ready to send: its kind, batching class, optional fixed message id and its
-/// rendered body. Built by the message builders, never by hand.
+/// rendered body. Built by the message builders ([`Toast`], [`Tile`], [`FlipTile`],
+/// [`IconicTile`], [`CycleTile`], [`Raw`]), never by hand, so it is always valid and within the
+/// size limits.
+///
+/// ```
+/// use mpns::{MessageKind, NotificationClass, Toast};
+/// use uuid::Uuid;
+///
+/// let id = Uuid::from_u128(7);
+/// let toast = Toast::new().text1("Hi").class(NotificationClass::Within900s).message_id(id).build()?;
+/// assert_eq!(toast.kind(), MessageKind::Toast);
+/// assert_eq!(toast.class(), NotificationClass::Within900s);
+/// assert_eq!(toast.message_id(), Some(id));
+/// assert!(toast.body().starts_with(b"<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
+/// # Ok::<(), mpns::MessageError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub(crate) kind: MessageKind,

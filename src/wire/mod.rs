@@ -5,7 +5,7 @@ mod request;
 mod response;
 
 pub use channel::{ChannelUri, ChannelUriError};
-pub use request::WireRequest;
+pub use request::{RequestError, WireRequest, MAX_CALLBACK_BLOB, MAX_HEADER_BYTES};
 pub use response::{
     Action, DeviceConnectionStatus, NotificationStatus, Outcome, RetryReason, SubscriptionStatus,
 };
