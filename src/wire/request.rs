@@ -36,7 +36,7 @@ pub enum RequestError {
     /// The callback blob or the headers exceed their 1 KB limit.
     #[error("{what} is {len} bytes, {over} over the limit of {limit} bytes", over = len - limit)]
     TooLarge {
-        /// `callback blob` or `headers`.
+        /// `callback blob` or `header block`.
         what: &'static str,
         /// The length in bytes.
         len: usize,
@@ -189,7 +189,7 @@ impl WireRequest {
         let len = self.header_len();
         if len > MAX_HEADER_BYTES {
             return Err(RequestError::TooLarge {
-                what: "headers",
+                what: "header block",
                 len,
                 limit: MAX_HEADER_BYTES,
             });
