@@ -8,8 +8,14 @@
 //! MPNS answers are data, not errors: every answer, even a 404, is an [`Outcome`] with a
 //! recommended [`Action`]. [`TransportError`] is kept for the cases where no answer came back.
 
+mod client;
 mod message;
 mod wire;
+
+pub use client::{
+    send_with_retry, BuildError, BulkResult, Client, ClientBuilder, Clock, ManualClock, Retried,
+    Retry, RetryPolicy, Sleep, Stop, TokioClock, TransportError, TransportErrorKind,
+};
 
 pub use message::{
     CycleTile, FlipTile, IconicTile, Message, MessageError, MessageKind, NotificationClass,

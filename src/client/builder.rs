@@ -1,0 +1,232 @@
+//! Client settings, checked once in [`ClientBuilder::build`] so that every problem is reported
+//! with the setting that caused it, before anything is sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::error::{BuildError, Timeouts};
+use super::{Client, Settings};
+
+/// Settings for a [`Client`]. Every setter is infallible; [`ClientBuilder::build`] checks them.
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let cert = std::fs::read("push-service.crt.pem")?;
+/// let key = std::fs::read("push-service.key.pem")?;
+/// let client = mpns::Client::builder()
+///     .timeout(Duration::from_secs(10))
+///     .client_certificate_pem(&cert, &key)
+///     .proxy("http://proxy.internal:3128")
+///     .concurrency(32)
+///     .build()?;
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    timeout: Duration,
+    connect_timeout: Duration,
+    pool_idle_timeout: Duration,
+    concurrency: usize,
+    identity: Option<IdentitySource>,
+    roots: Vec<Vec<u8>>,
+    proxy: Option<String>,
+}
+
+#[derive(Clone)]
+enum IdentitySource {
+    Pem { cert: Vec<u8>, key: Vec<u8> },
+    Pkcs12 { der: Vec<u8>, password: String },
+}
+
+impl std::fmt::Debug for IdentitySource {
+    // Never print key material.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IdentitySource::Pem { .. } => f.write_str("Pem(..)"),
+            IdentitySource::Pkcs12 { .. } => f.write_str("Pkcs12(..)"),
+        }
+    }
+}
+
+/// The most concurrent requests a bulk send may keep in flight.
+const MAX_CONCURRENCY: usize = 65536;
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(5),
+            pool_idle_timeout: Duration::from_secs(90),
+            concurrency: 16,
+            identity: None,
+            roots: Vec::new(),
+            proxy: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The longest a whole request may take, from connecting to the last byte of the answer
+    /// (default 15 s, as Microsoft advised senders).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The longest connecting may take, TLS handshake included (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long an idle pooled connection is kept for reuse (default 90 s).
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// How many requests a bulk send keeps in flight at once (default 16, 1..=65536).
+    pub fn concurrency(mut self, requests: usize) -> Self {
+        self.concurrency = requests;
+        self
+    }
+
+    /// The TLS client certificate for authenticated channels, as a PEM certificate (chain) and
+    /// a PEM PKCS#8 private key (`-----BEGIN PRIVATE KEY-----`). Replaces any earlier identity.
+    pub fn client_certificate_pem(mut self, cert_pem: &[u8], key_pem: &[u8]) -> Self {
+        self.identity = Some(IdentitySource::Pem {
+            cert: cert_pem.to_vec(),
+            key: key_pem.to_vec(),
+        });
+        self
+    }
+
+    /// The TLS client certificate for authenticated channels, as a PKCS#12 (`.pfx`) archive
+    /// and its password. Replaces any earlier identity.
+    pub fn client_certificate_pkcs12(mut self, der: &[u8], password: &str) -> Self {
+        self.identity = Some(IdentitySource::Pkcs12 {
+            der: der.to_vec(),
+            password: password.to_owned(),
+        });
+        self
+    }
+
+    /// Trusts the certificates in `pem` (one or more) in addition to the system's roots.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Self {
+        self.roots.push(pem.to_vec());
+        self
+    }
+
+    /// Sends every request through this HTTP proxy (`https` channels are tunnelled with
+    /// `CONNECT`). Without it, no proxy is used, whatever the environment says.
+    pub fn proxy(mut self, url: &str) -> Self {
+        self.proxy = Some(url.to_owned());
+        self
+    }
+
+    /// Checks the settings and builds the client (one connection pool, shared by its clones).
+    pub fn build(self) -> Result<Client, BuildError> {
+        check_duration("timeout", self.timeout)?;
+        check_duration("connect_timeout", self.connect_timeout)?;
+        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            return Err(BuildError::OutOfRange {
+                field: "concurrency",
+                value: self.concurrency.to_string(),
+                range: "1..=65536",
+            });
+        }
+        let mut http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .pool_idle_timeout(self.pool_idle_timeout)
+            // MPNS never redirects; following one would turn the POST into a GET elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy();
+        match &self.identity {
+            None => {}
+            Some(IdentitySource::Pem { cert, key }) => {
+                let identity = reqwest::Identity::from_pkcs8_pem(cert, key).map_err(|e| {
+                    BuildError::ClientCertificate {
+                        format: "PEM",
+                        detail: error_text(&e),
+                    }
+                })?;
+                http = http.identity(identity);
+            }
+            Some(IdentitySource::Pkcs12 { der, password }) => {
+                let identity = reqwest::Identity::from_pkcs12_der(der, password).map_err(|e| {
+                    BuildError::ClientCertificate {
+                        format: "PKCS#12",
+                        detail: error_text(&e),
+                    }
+                })?;
+                http = http.identity(identity);
+            }
+        }
+        for (index, pem) in self.roots.iter().enumerate() {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                BuildError::RootCertificate {
+                    index,
+                    detail: error_text(&e),
+                }
+            })?;
+            if certs.is_empty() {
+                return Err(BuildError::RootCertificate {
+                    index,
+                    detail: "no PEM certificate found".into(),
+                });
+            }
+            for cert in certs {
+                http = http.add_root_certificate(cert);
+            }
+        }
+        if let Some(url) = &self.proxy {
+            let proxy = reqwest::Proxy::all(url.as_str()).map_err(|e| BuildError::Proxy {
+                url: url.clone(),
+                detail: error_text(&e),
+            })?;
+            http = http.proxy(proxy);
+        }
+        let http = http.build().map_err(|e| BuildError::Http(error_text(&e)))?;
+        Ok(Client {
+            http,
+            settings: Arc::new(Settings {
+                timeouts: Timeouts {
+                    connect: self.connect_timeout,
+                    total: self.timeout,
+                },
+                concurrency: self.concurrency,
+            }),
+        })
+    }
+}
+
+fn check_duration(field: &'static str, value: Duration) -> Result<(), BuildError> {
+    if value.is_zero() {
+        Err(BuildError::OutOfRange {
+            field,
+            value: format!("{value:?}"),
+            range: "above 0s",
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// The error and its causes in one line.
+fn error_text(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,73 @@
+//! One message to many channels. Channels are pulled lazily and at most `concurrency` requests
+//! are in flight, so memory stays bounded however many channels there are; the payload is
+//! rendered once and shared (`Bytes`), never copied per channel.
+
+use futures_util::stream::{self, BoxStream, Stream, StreamExt};
+
+use super::error::TransportError;
+use super::Client;
+use crate::message::Message;
+use crate::wire::{ChannelUri, Outcome};
+
+/// What a bulk send yields per channel, in completion order.
+pub type BulkResult = (ChannelUri, Result<Outcome, TransportError>);
+
+impl Client {
+    /// Sends `message` to every channel, [`ClientBuilder::concurrency`](crate::ClientBuilder::concurrency)
+    /// at a time, and yields each channel with its result as soon as it arrives (not in input
+    /// order). Each request gets its own random `X-MessageID` unless the message has a fixed one.
+    ///
+    /// The channels are taken from the iterator only as slots free up, so a lazy iterator over
+    /// a million rows never holds more than `concurrency` of them.
+    ///
+    /// ```no_run
+    /// # async fn demo(store: Vec<mpns::ChannelUri>) -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures_util::StreamExt;
+    /// use mpns::{Action, Client, Raw};
+    ///
+    /// let client = Client::builder().concurrency(32).build()?;
+    /// let message = Raw::new(b"Update Info".to_vec()).build()?;
+    /// let mut results = client.send_bulk(&message, store);
+    /// while let Some((channel, result)) = results.next().await {
+    ///     match result {
+    ///         Ok(outcome) if outcome.action() == Action::RemoveChannel => { /* forget `channel` */ }
+    ///         Ok(_) => {}
+    ///         Err(e) => eprintln!("{channel}: {e}"),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn send_bulk<I>(&self, message: &Message, channels: I) -> BoxStream<'static, BulkResult>
+    where
+        I: IntoIterator<Item = ChannelUri>,
+        I::IntoIter: Send + 'static,
+    {
+        self.send_bulk_stream(message, stream::iter(channels))
+    }
+
+    /// Like [`Client::send_bulk`], for channels that arrive as a stream (a database cursor,
+    /// a channel receiver).
+    pub fn send_bulk_stream<S>(
+        &self,
+        message: &Message,
+        channels: S,
+    ) -> BoxStream<'static, BulkResult>
+    where
+        S: Stream<Item = ChannelUri> + Send + 'static,
+    {
+        let client = self.clone();
+        let message = message.clone();
+        let concurrency = self.settings.concurrency;
+        channels
+            .map(move |channel| {
+                let client = client.clone();
+                let message = message.clone();
+                async move {
+                    let result = client.send(&channel, &message).await;
+                    (channel, result)
+                }
+            })
+            .buffer_unordered(concurrency)
+            .boxed()
+    }
+}
