@@ -6,6 +6,10 @@ use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
 use serde::Serialize;
 
+mod headers;
+mod text;
+mod xml;
+
 /// How forgiving the fake is about what real senders sent and MPNS took.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -145,16 +149,138 @@ fn bytes_as_text<S: serde::Serializer>(b: &Bytes, s: S) -> Result<S::Ok, S::Erro
     s.serialize_str(&String::from_utf8_lossy(b))
 }
 
+/// Most bytes a notification body may have (3 KB); larger requests get 400.
+pub const MAX_BODY_BYTES: usize = 3072;
+
+/// Most bytes a raw body may have and still be safe (1 KB). Lenient mode accepts raw bodies up
+/// to [`MAX_BODY_BYTES`] with a diagnostic; strict mode answers 400 above this.
+pub const SAFE_RAW_BYTES: usize = 1024;
+
+pub use headers::MAX_HEADER_BYTES;
+
 /// Reads one notification request (the channel path has already been resolved).
+///
+/// Checks, in order: the method (405 unless POST), the header block size
+/// ([`MAX_HEADER_BYTES`]), `X-WindowsPhone-Target`, `X-NotificationClass`, `X-MessageID`,
+/// `Content-Type`, `Content-Length`, the body size ([`MAX_BODY_BYTES`], [`SAFE_RAW_BYTES`]),
+/// then the XML of a toast or tile. Every problem found is reported, errors first; a request
+/// with any error is a [`Rejection`] with status 400.
+///
+/// Never panics, and runs in time linear in the input: a DOCTYPE is refused on sight, so no
+/// entity is ever expanded.
+///
+/// ```
+/// use axum::http::{HeaderMap, Method};
+/// use mpns_harness::mpns::protocol::{inspect, Content, Mode};
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("content-type", "text/xml; charset=utf-8".parse().unwrap());
+/// headers.insert("x-windowsphone-target", "toast".parse().unwrap());
+/// headers.insert("x-notificationclass", "2".parse().unwrap());
+/// let body = br#"<?xml version="1.0" encoding="utf-8"?><wp:Notification xmlns:wp="WPNotification"><wp:Toast><wp:Text1>Hi</wp:Text1></wp:Toast></wp:Notification>"#;
+///
+/// let seen = inspect(&Method::POST, &headers, body, Mode::Strict).unwrap();
+/// let Content::Toast(toast) = seen.content else { panic!("a toast") };
+/// assert_eq!(toast.text1.as_deref(), Some("Hi"));
+/// assert!(seen.diagnostics.is_empty());
+///
+/// let refused = inspect(&Method::GET, &headers, body, Mode::Lenient).unwrap_err();
+/// assert_eq!(refused.status, 405);
+/// ```
 pub fn inspect(
     method: &Method,
     headers: &HeaderMap,
     body: &[u8],
     mode: Mode,
 ) -> Result<Inspected, Rejection> {
-    let _ = (method, headers, body, mode);
-    Err(Rejection {
-        status: 400,
-        diagnostics: vec!["not implemented yet".into()],
-    })
+    if method != Method::POST {
+        return Err(Rejection {
+            status: 405,
+            diagnostics: vec![format!(
+                "Method {} is not allowed: MPNS accepts only POST.",
+                text::shorten(method.as_str())
+            )],
+        });
+    }
+    let mut f = Findings::new(mode);
+    let head = headers::read(headers, body.len(), &mut f);
+    let fits = body.len() <= MAX_BODY_BYTES;
+    if !fits {
+        f.error(format!(
+            "The body has {} bytes, over MPNS's limit of {MAX_BODY_BYTES} bytes (3 KB).",
+            body.len()
+        ));
+    }
+    let content = match head.target {
+        Some(Target::Raw) => {
+            if fits && body.len() > SAFE_RAW_BYTES {
+                f.deviation(format!(
+                    "The raw body has {} bytes, over the {SAFE_RAW_BYTES} bytes (1 KB) that are safe for raw notifications.",
+                    body.len()
+                ));
+            }
+            Some(Content::Raw {
+                body: Bytes::copy_from_slice(body),
+            })
+        }
+        Some(target) if fits => xml::read(body, target, &mut f),
+        _ => None,
+    };
+    match content {
+        Some(content) if f.errors.is_empty() => Ok(Inspected {
+            target: head.target.unwrap_or(Target::Raw),
+            batching: head.batching,
+            message_id: head.message_id,
+            content,
+            diagnostics: f.notes,
+        }),
+        _ => Err(f.reject()),
+    }
+}
+
+/// What the checks found: errors (400 in any mode) and notes (reported, not refused).
+pub(crate) struct Findings {
+    mode: Mode,
+    errors: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Findings {
+    fn new(mode: Mode) -> Findings {
+        Findings {
+            mode,
+            errors: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A problem MPNS refuses in either mode.
+    fn error(&mut self, msg: impl Into<String>) {
+        self.errors.push(msg.into());
+    }
+
+    /// Worth telling, never refused.
+    fn note(&mut self, msg: impl Into<String>) {
+        self.notes.push(msg.into());
+    }
+
+    /// What real senders sent and MPNS took: a note in lenient mode, an error in strict mode.
+    fn deviation(&mut self, msg: impl Into<String>) {
+        match self.mode {
+            Mode::Lenient => self.note(msg),
+            Mode::Strict => self.error(msg),
+        }
+    }
+
+    fn reject(mut self) -> Rejection {
+        if self.errors.is_empty() {
+            self.errors
+                .push("The request could not be read as a notification.".to_owned());
+        }
+        self.errors.append(&mut self.notes);
+        Rejection {
+            status: 400,
+            diagnostics: self.errors,
+        }
+    }
 }
