@@ -7,6 +7,30 @@
 //!
 //! MPNS answers are data, not errors: every answer, even a 404, is an [`Outcome`] with a
 //! recommended [`Action`]. [`TransportError`] is kept for the cases where no answer came back.
+//!
+//! ```
+//! use mpns::{ChannelUri, NotificationClass, Toast, WireRequest};
+//!
+//! // The channel URI the phone's app handed to your service.
+//! let channel: ChannelUri = "http://127.0.0.1:9/throttledthirdparty/01.00/AAFbc87n".parse()?;
+//!
+//! // Validated and rendered once, here; `&` in Param is escaped once, to `&amp;`.
+//! let toast = Toast::new()
+//!     .text1("Hi")
+//!     .text2("There")
+//!     .param("/Page2.xaml?a=1&b=2")
+//!     .class(NotificationClass::Immediate)
+//!     .build()?;
+//!
+//! // The exact HTTP request MPNS will receive.
+//! let request = WireRequest::notification(&channel, &toast, uuid::Uuid::nil());
+//! let http = String::from_utf8(request.to_http_bytes())?;
+//! println!("{http}");
+//! assert!(http.starts_with("POST /throttledthirdparty/01.00/AAFbc87n HTTP/1.1\r\n"));
+//! assert!(http.contains("X-WindowsPhone-Target: toast\r\n"));
+//! assert!(http.ends_with("<wp:Param>/Page2.xaml?a=1&amp;b=2</wp:Param></wp:Toast></wp:Notification>"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod client;
 mod message;
