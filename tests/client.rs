@@ -183,6 +183,9 @@ async fn nothing_listening_is_connection_refused() {
 
 // ---- a raw HTTP/1.1 server, for what wiremock cannot do --------------------------------------
 
+/// Every request received: head text and body.
+type Log = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Behaviour {
     /// Answer 200 Received to every request, keeping the connection open.
@@ -202,7 +205,7 @@ enum Behaviour {
 struct RawServer {
     base: String,
     accepted: Arc<AtomicUsize>,
-    requests: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    requests: Log,
     arrived: Arc<Notify>,
     gate: Arc<Semaphore>,
 }
@@ -254,7 +257,7 @@ impl RawServer {
 async fn serve(
     mut stream: TcpStream,
     behaviour: Behaviour,
-    requests: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    requests: Log,
     arrived: Arc<Notify>,
     gate: Arc<Semaphore>,
 ) {
