@@ -133,10 +133,12 @@ impl CycleTile {
 
     /// Validates and renders the tile update.
     ///
-    /// Fails when nothing is set or cleared, an image index is outside 1..=9, a cycle image is
-    /// an `http(s)` URI, `Count` is outside 0..=99, a value holds a character XML 1.0 forbids,
-    /// `id` does not start with `/`, the target OS is older than 7.8, or the body exceeds 3072
-    /// bytes.
+    /// # Errors
+    ///
+    /// [`MessageError`] when nothing is set or cleared, an image index is outside 1..=9, a cycle
+    /// image is an `http(s)` URI, `Count` is outside 0..=99, a value holds a character XML 1.0
+    /// forbids, `id` does not start with `/`, the target OS is older than 7.8, or the body exceeds
+    /// 3072 bytes.
     pub fn build(self) -> Result<Message, MessageError> {
         let v = OsVersion::V7_8;
         self.common.require("CycleTile", v)?;

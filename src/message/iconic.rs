@@ -142,9 +142,12 @@ impl IconicTile {
 
     /// Validates and renders the tile update.
     ///
-    /// Fails when nothing is set or cleared, `Count` is outside 0..=99, `BackgroundColor` is
-    /// not `#AARRGGBB` with alpha `FF`, a value holds a character XML 1.0 forbids, `id` does not
-    /// start with `/`, the target OS is older than 7.8, or the body exceeds 3072 bytes.
+    /// # Errors
+    ///
+    /// [`MessageError`] when nothing is set or cleared, `Count` is outside 0..=99,
+    /// `BackgroundColor` is not `#AARRGGBB` with alpha `FF`, a value holds a character XML 1.0
+    /// forbids, `id` does not start with `/`, the target OS is older than 7.8, or the body exceeds
+    /// 3072 bytes.
     pub fn build(self) -> Result<Message, MessageError> {
         let v = OsVersion::V7_8;
         self.common.require("IconicTile", v)?;

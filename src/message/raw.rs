@@ -58,9 +58,12 @@ impl Raw {
 
     common_options!();
 
-    /// Checks the size and wraps the bytes up. Fails when the body exceeds the limit or the
-    /// limit exceeds 3072. A target OS level is accepted but checks nothing: every level
-    /// receives raw notifications.
+    /// Checks the size and wraps the bytes up. A target OS level is accepted but checks nothing:
+    /// every level receives raw notifications.
+    ///
+    /// # Errors
+    ///
+    /// [`MessageError`] when the body exceeds the limit or the limit exceeds 3072.
     pub fn build(self) -> Result<Message, MessageError> {
         if self.limit > MAX_BODY {
             return Err(MessageError::RawLimit {

@@ -74,7 +74,9 @@ impl Tile {
 
     /// Validates and renders the tile update.
     ///
-    /// Fails when nothing is set or cleared, `Count` is outside 0..=99, a value holds a
+    /// # Errors
+    ///
+    /// [`MessageError`] when nothing is set or cleared, `Count` is outside 0..=99, a value holds a
     /// character XML 1.0 forbids, `id` does not start with `/`, the target OS is 7.0 and a 7.1
     /// feature (Id, Back*, clear) is used, or the body exceeds 3072 bytes.
     pub fn build(self) -> Result<Message, MessageError> {

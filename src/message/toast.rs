@@ -90,9 +90,12 @@ impl Toast {
 
     /// Validates and renders the toast.
     ///
-    /// Fails when neither text is set (or both are empty), a value holds a character XML 1.0
-    /// forbids, `Param` starts with neither `/` nor `?`, the sound path is empty or a URL, the
-    /// target OS lacks `Param` (7.0) or `Sound` (before 8.0 GDR3), or the body exceeds 3072 bytes.
+    /// # Errors
+    ///
+    /// [`MessageError`] when neither text is set (or both are empty), a value holds a character
+    /// XML 1.0 forbids, `Param` starts with neither `/` nor `?`, the sound path is empty or a URL,
+    /// the target OS lacks `Param` (7.0) or `Sound` (before 8.0 GDR3), or the body exceeds 3072
+    /// bytes.
     pub fn build(self) -> Result<Message, MessageError> {
         let common = self.common;
         let mut w = XmlWriter::new();

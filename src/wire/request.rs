@@ -112,8 +112,12 @@ impl WireRequest {
     /// post back to `callback_uri` when the device turns inactive.
     ///
     /// Headers, in order: `Content-Type: application/octet-stream` (the blob is opaque),
-    /// `X-CallbackURI`. Fails when the blob exceeds 1024 bytes, the callback URI is not an
-    /// absolute `http(s)` URL, or the headers exceed 1 KB (see [`header_len`](Self::header_len)).
+    /// `X-CallbackURI`.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError`] when the blob exceeds 1024 bytes, the callback URI is not an absolute
+    /// `http(s)` URL, or the headers exceed 1 KB (see [`header_len`](Self::header_len)).
     ///
     /// ```
     /// use mpns::{ChannelUri, WireRequest};
@@ -184,7 +188,11 @@ impl WireRequest {
             + line("Content-Length", &self.body.len().to_string())
     }
 
-    /// Fails when [`header_len`](Self::header_len) exceeds the 1 KB MPNS allows.
+    /// Checks the 1 KB header limit of MPNS.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::TooLarge`] when [`header_len`](Self::header_len) exceeds 1024 bytes.
     pub fn check_header_len(&self) -> Result<(), RequestError> {
         let len = self.header_len();
         if len > MAX_HEADER_BYTES {
