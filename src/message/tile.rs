@@ -11,7 +11,8 @@ use super::{Message, MessageError, MessageKind, OsVersion};
 /// Each property is set, cleared (`Action="Clear"`, WP 7.1+) or left out, which leaves it
 /// unchanged on the phone. Elements are written in Microsoft's order: BackgroundImage, Count,
 /// Title, BackBackgroundImage, BackTitle, BackContent. `id` targets a secondary tile (WP 7.1+).
-/// At least one property must be set or cleared.
+/// At least one property must be set or cleared. An empty value is written as an empty element;
+/// to reset a property, use its `clear_*` method, which is what `Action="Clear"` is for.
 ///
 /// ```
 /// use mpns::{OsVersion, Tile};
