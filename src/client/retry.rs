@@ -238,3 +238,48 @@ pub async fn send_with_retry(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_transport_failure_backs_off_except_tls_and_invalid_requests() {
+        let policy = RetryPolicy::default();
+        let kinds = [
+            (TransportErrorKind::Timeout, true),
+            (TransportErrorKind::ConnectionRefused, true),
+            (TransportErrorKind::ConnectionReset, true),
+            (TransportErrorKind::IncompleteResponse, true),
+            (TransportErrorKind::InvalidResponse, true),
+            (TransportErrorKind::Connect, true),
+            (TransportErrorKind::Other, true),
+            (TransportErrorKind::Tls, false),
+            (TransportErrorKind::InvalidRequest, false),
+        ];
+        for (kind, retried) in kinds {
+            let error = TransportError::new(kind, "test");
+            let decision = policy.for_error(&error, 2);
+            if retried {
+                assert_eq!(decision, Retry::After(Duration::from_secs(120)), "{kind:?}");
+            } else {
+                assert_eq!(decision, Retry::Never(Stop::Permanent(kind)), "{kind:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_huge_attempt_number_saturates_at_the_cap_without_overflow() {
+        let policy = RetryPolicy::default().max_backoff_retries(u32::MAX);
+        let error = TransportError::new(TransportErrorKind::Timeout, "test");
+        assert_eq!(
+            policy.for_error(&error, u32::MAX),
+            Retry::After(Duration::from_secs(3600))
+        );
+        assert_eq!(
+            policy.for_error(&error, 0),
+            Retry::After(Duration::from_secs(60)),
+            "attempt 0 counts as the first"
+        );
+    }
+}
