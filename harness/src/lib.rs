@@ -3,4 +3,12 @@
 //! crate on purpose: it reads the wire with its own parser, so a mistake on one side is caught by
 //! the other instead of being mirrored.
 
+mod clock;
 pub mod mpns;
+
+pub use clock::Clock;
+pub use mpns::{
+    Answer, ChannelId, ChannelInfo, ChannelOptions, Connection, Delivered, DeviceId, DeviceUpdate,
+    DeviceView, Event, FakeError, FakeMpns, FakeMpnsBuilder, FaultAction, FaultRule,
+    NotificationRecord, NotificationStatus, Power, Subscription,
+};

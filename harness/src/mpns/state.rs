@@ -1,0 +1,1226 @@
+//! Channels, devices and their queues: what the fake knows, and what happens to a notification
+//! once its request is understood.
+//!
+//! Locking: a channel token is resolved through a read-locked map (held only to clone one
+//! `Arc`); then only that channel's device is locked. A device lock covers the device's
+//! connection, power, queue and all its channels (one per app), so a send and a state change on
+//! the same device are atomic, while different devices never contend. Lock order: registry maps
+//! before a device, never the reverse while holding a device.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, Notify};
+
+use super::answer::{
+    decide, Answer, ChannelFacts, Connection, Facts, Fate, NotificationStatus, Power, Subscription,
+};
+use super::events::{Event, Events};
+use super::faults::Faults;
+use super::protocol::{Batching, Content, Inspected, Mode, Target};
+use crate::clock::Clock;
+
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A channel's id in the control API (`/_fake/channels/{id}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ChannelId(pub u64);
+
+impl fmt::Display for ChannelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A device's name. A device holds at most one channel per app.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeviceId(pub String);
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for DeviceId {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+/// A change to a device and one of its channels; unset fields stay as they are.
+/// `connection`, `power` and `queue_capacity` belong to the device (shared by its channels); the
+/// rest belong to the channel's app.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceUpdate {
+    /// Device connection.
+    pub connection: Option<Connection>,
+    /// Channel subscription (`Expired` makes sends answer 404).
+    pub subscription: Option<Subscription>,
+    /// Battery policy.
+    pub power: Option<Power>,
+    /// Whether the channel is bound to tile notifications.
+    pub bound_tile: Option<bool>,
+    /// Whether the channel is bound to toasts.
+    pub bound_toast: Option<bool>,
+    /// Whether the app runs (raw notifications are discarded otherwise).
+    pub app_running: Option<bool>,
+    /// Whether the app's primary tile is pinned.
+    pub primary_tile_pinned: Option<bool>,
+    /// The pinned secondary tiles, by `Id` (navigation URI); replaces the list.
+    pub secondary_tiles: Option<Vec<String>>,
+    /// How many notifications may wait in the device queue.
+    pub queue_capacity: Option<usize>,
+}
+
+impl DeviceUpdate {
+    /// A change of the connection only.
+    pub fn connection(c: Connection) -> Self {
+        Self {
+            connection: Some(c),
+            ..Self::default()
+        }
+    }
+}
+
+/// A device and one of its channels, as seen through that channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceView {
+    /// The device.
+    pub device: DeviceId,
+    /// The channel's app.
+    pub app: String,
+    /// Device connection.
+    pub connection: Connection,
+    /// Channel subscription.
+    pub subscription: Subscription,
+    /// Battery policy.
+    pub power: Power,
+    /// Bound to tiles.
+    pub bound_tile: bool,
+    /// Bound to toasts.
+    pub bound_toast: bool,
+    /// App running.
+    pub app_running: bool,
+    /// Primary tile pinned.
+    pub primary_tile_pinned: bool,
+    /// Pinned secondary tiles by `Id`.
+    pub secondary_tiles: Vec<String>,
+    /// Device queue capacity.
+    pub queue_capacity: usize,
+    /// Notifications waiting in the device queue now.
+    pub queued: usize,
+}
+
+/// How to create a channel from Rust (emulated phones) or through `POST /_fake/channels`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelOptions {
+    /// The device (created on first use). Default: a fresh `device-<id>`.
+    pub device: Option<DeviceId>,
+    /// The app. Default: `app-<id>`.
+    pub app: Option<String>,
+    /// The device's OS version, e.g. `"7.1"` or `"8.0"` (informational). Default `"8.0"`.
+    pub os_version: Option<String>,
+    /// Authenticated channel (`/unthrottledthirdparty/`, no daily limit, callbacks).
+    pub authenticated: bool,
+    /// The certificate subject CN the authenticated sender must present.
+    pub service_name: Option<String>,
+    /// Initial state, applied over the defaults (connected, bound to tile and toast, app
+    /// running, primary tile pinned, power normal).
+    pub device_state: Option<DeviceUpdate>,
+}
+
+/// A channel as listed by `GET /_fake/channels`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChannelInfo {
+    /// Its id.
+    pub id: ChannelId,
+    /// The channel URI a sender POSTs to.
+    pub uri: String,
+    /// Its device.
+    pub device: DeviceId,
+    /// Its app.
+    pub app: String,
+    /// Authenticated or not.
+    pub authenticated: bool,
+    /// Service name for authenticated channels.
+    pub service_name: Option<String>,
+    /// OS version.
+    pub os_version: String,
+    /// Notifications counted toward today's limit.
+    pub sent_today: u32,
+    /// The stored `/callback` registration, if any.
+    pub callback: Option<CallbackInfo>,
+}
+
+/// A `/callback` registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallbackInfo {
+    /// `X-CallbackURI`.
+    pub uri: String,
+    /// The blob, as text (lossy).
+    pub blob: String,
+}
+
+/// A notification that reached a device.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivered {
+    /// The channel.
+    pub channel: ChannelId,
+    /// The app the channel belongs to.
+    pub app: String,
+    /// The notification's sequence number (as in the notification records).
+    pub seq: u64,
+    /// What it carries.
+    pub content: Content,
+    /// `X-MessageID`, if sent.
+    pub message_id: Option<String>,
+    /// When MPNS took it (clock time).
+    pub received_at: Duration,
+    /// When it reached the device (clock time).
+    pub delivered_at: Duration,
+}
+
+/// What became of an accepted notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not taken for delivery (refused, suppressed, queue full).
+    NotQueued,
+    /// Waiting in the device queue.
+    Queued {
+        /// When it becomes due, in clock ms.
+        due_at_ms: u64,
+    },
+    /// Reached the device.
+    Delivered {
+        /// When, in clock ms.
+        at_ms: u64,
+    },
+    /// Discarded on the way.
+    Discarded {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One request that reached a channel URI (or a URI that looked like one), with its answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotificationRecord {
+    /// Global arrival order.
+    pub seq: u64,
+    /// The channel, if the URI named a known one.
+    pub channel: Option<ChannelId>,
+    /// Clock time of arrival, in ms.
+    pub received_at_ms: u64,
+    /// HTTP method.
+    pub method: String,
+    /// Request path.
+    pub path: String,
+    /// Request headers in order, as `[name, value]` (values lossy UTF-8).
+    pub headers: Vec<(String, String)>,
+    /// Body as text (lossy UTF-8).
+    pub body: String,
+    /// The parsed notification, if the request was well formed.
+    pub content: Option<Content>,
+    /// Tile, toast or raw, if known.
+    pub target: Option<Target>,
+    /// The interval, if known.
+    pub batching: Option<Batching>,
+    /// The `X-MessageID` answered.
+    pub message_id: String,
+    /// The answer given.
+    pub response: Answer,
+    /// Why that answer.
+    pub fate: Option<Fate>,
+    /// Deviations from the documented protocol, in plain words.
+    pub diagnostics: Vec<String>,
+    /// What happened afterwards.
+    pub delivery: DeliveryState,
+}
+
+/// What the request path knows about a request besides its inspection.
+pub(crate) struct RequestInfo {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    pub message_id: String,
+}
+
+/// Errors of the Rust and control APIs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FakeError {
+    /// No channel with this id.
+    NoSuchChannel(ChannelId),
+    /// The device already has a channel for that app.
+    AppHasChannel {
+        /// The device.
+        device: DeviceId,
+        /// The app.
+        app: String,
+        /// Its existing channel.
+        existing: ChannelId,
+    },
+    /// A field is invalid.
+    Invalid(String),
+}
+
+impl fmt::Display for FakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoSuchChannel(id) => write!(f, "no channel with id {id}; GET /_fake/channels lists them"),
+            Self::AppHasChannel { device, app, existing } => write!(
+                f,
+                "device {device} already has channel {existing} for app {app}; a device holds one channel per app (rotate or expire it instead)"
+            ),
+            Self::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for FakeError {}
+
+pub(crate) struct Config {
+    pub mode: Mode,
+    pub daily_limit: u32,
+    pub queue_capacity: usize,
+    pub log_limit: usize,
+    pub allow_authenticated_over_http: bool,
+    pub seed: Option<u64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Lenient,
+            daily_limit: 500,
+            queue_capacity: 30,
+            log_limit: 10_000,
+            allow_authenticated_over_http: false,
+            seed: None,
+        }
+    }
+}
+
+struct Queued {
+    seq: u64,
+    channel: ChannelId,
+    due: Duration,
+    received_at: Duration,
+    content: Content,
+    message_id: Option<String>,
+}
+
+struct Callback {
+    uri: String,
+    blob: Bytes,
+}
+
+struct ChannelState {
+    app: String,
+    token: Arc<str>,
+    authenticated: bool,
+    service_name: Option<String>,
+    os_version: String,
+    subscription: Subscription,
+    bound_tile: bool,
+    bound_toast: bool,
+    app_running: bool,
+    primary_pinned: bool,
+    secondary: BTreeSet<String>,
+    day_start: Duration,
+    sent_today: u32,
+    callback: Option<Callback>,
+    log: VecDeque<Arc<NotificationRecord>>,
+}
+
+struct DeviceState {
+    connection: Connection,
+    power: Power,
+    queue_capacity: usize,
+    queue: VecDeque<Queued>,
+    channels: BTreeMap<ChannelId, ChannelState>,
+}
+
+pub(crate) struct Device {
+    id: DeviceId,
+    state: Mutex<DeviceState>,
+    sink: broadcast::Sender<Delivered>,
+}
+
+impl Device {
+    fn lock(&self) -> MutexGuard<'_, DeviceState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A resolved channel URI.
+#[derive(Clone)]
+pub(crate) struct ChannelRef {
+    pub id: ChannelId,
+    authenticated: bool,
+    device: Arc<Device>,
+}
+
+/// The fake's state, shared by the HTTP server, the control API and the Rust API.
+pub(crate) struct Core {
+    pub config: Config,
+    pub clock: Clock,
+    pub events: Events,
+    pub faults: Faults,
+    /// Pinged on every recorded notification, delivery and state change (for waits).
+    pub changed: Notify,
+    /// Cancelled when the server shuts down (ends event streams and held requests).
+    pub shutdown: tokio_util::sync::CancellationToken,
+    base_uri: OnceLock<String>,
+    tokens: RwLock<HashMap<Arc<str>, ChannelRef>>,
+    channels: RwLock<BTreeMap<ChannelId, ChannelRef>>,
+    devices: RwLock<HashMap<DeviceId, Arc<Device>>>,
+    /// Requests to channel URIs that name no known channel.
+    unrouted: Mutex<VecDeque<Arc<NotificationRecord>>>,
+    next_channel: AtomicU64,
+    next_seq: AtomicU64,
+    rng: Mutex<StdRng>,
+    http: OnceLock<reqwest::Client>,
+    self_ref: Weak<Core>,
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Core {
+    pub(crate) fn new(config: Config, clock: Clock) -> Arc<Self> {
+        let rng = match config.seed {
+            Some(s) => StdRng::seed_from_u64(s),
+            None => StdRng::from_rng(&mut rand::rng()),
+        };
+        Arc::new_cyclic(|me| Core {
+            config,
+            clock,
+            events: Events::new(),
+            faults: Faults::default(),
+            changed: Notify::new(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
+            base_uri: OnceLock::new(),
+            tokens: RwLock::default(),
+            channels: RwLock::default(),
+            devices: RwLock::default(),
+            unrouted: Mutex::default(),
+            next_channel: AtomicU64::new(0),
+            next_seq: AtomicU64::new(0),
+            rng: Mutex::new(rng),
+            http: OnceLock::new(),
+            self_ref: me.clone(),
+        })
+    }
+
+    /// Sets `http://HOST:PORT` once the listener is bound.
+    pub(crate) fn set_base_uri(&self, base: String) {
+        let _ = self.base_uri.set(base);
+    }
+
+    fn base(&self) -> &str {
+        self.base_uri
+            .get()
+            .map(String::as_str)
+            .unwrap_or("http://127.0.0.1:0")
+    }
+
+    fn uri_of(&self, authenticated: bool, token: &str) -> String {
+        let kind = if authenticated {
+            "unthrottledthirdparty"
+        } else {
+            "throttledthirdparty"
+        };
+        format!("{}/{kind}/01.00/{token}", self.base())
+    }
+
+    fn new_token(&self) -> Arc<str> {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        // "AAE"/"AAF" prefixes as seen on real channel URIs, then 61 random base64url characters.
+        let mut s = String::with_capacity(64);
+        s.push_str("AAF");
+        for _ in 0..61 {
+            s.push(ALPHABET[rng.random_range(0..64usize)] as char);
+        }
+        s.into()
+    }
+
+    fn touch(&self) {
+        self.changed.notify_waiters();
+    }
+
+    fn device(&self, id: &DeviceId) -> Arc<Device> {
+        if let Some(d) = self
+            .devices
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+        {
+            return d.clone();
+        }
+        let mut devices = self.devices.write().unwrap_or_else(|e| e.into_inner());
+        devices
+            .entry(id.clone())
+            .or_insert_with(|| {
+                Arc::new(Device {
+                    id: id.clone(),
+                    state: Mutex::new(DeviceState {
+                        connection: Connection::Connected,
+                        power: Power::Normal,
+                        queue_capacity: self.config.queue_capacity,
+                        queue: VecDeque::new(),
+                        channels: BTreeMap::new(),
+                    }),
+                    sink: broadcast::channel(1024).0,
+                })
+            })
+            .clone()
+    }
+
+    fn channel_ref(&self, id: ChannelId) -> Result<ChannelRef, FakeError> {
+        self.channels
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
+            .ok_or(FakeError::NoSuchChannel(id))
+    }
+
+    /// Resolves a channel URI's token; `authenticated` is the URI's kind.
+    pub(crate) fn resolve(&self, token: &str, authenticated: bool) -> Option<ChannelRef> {
+        let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
+        tokens
+            .get(token)
+            .filter(|c| c.authenticated == authenticated)
+            .cloned()
+    }
+
+    pub(crate) fn create_channel(&self, opts: ChannelOptions) -> Result<ChannelInfo, FakeError> {
+        if !opts.authenticated && opts.service_name.is_some() {
+            return Err(FakeError::Invalid(
+                "service_name is only meaningful with \"authenticated\": true".into(),
+            ));
+        }
+        if let Some(cap) = opts.device_state.as_ref().and_then(|u| u.queue_capacity) {
+            check_capacity(cap)?;
+        }
+        let id = ChannelId(self.next_channel.fetch_add(1, Ordering::Relaxed) + 1);
+        let device_id = opts
+            .device
+            .clone()
+            .unwrap_or_else(|| DeviceId(format!("device-{id}")));
+        let app = opts.app.clone().unwrap_or_else(|| format!("app-{id}"));
+        let device = self.device(&device_id);
+        let token = self.new_token();
+        {
+            let mut d = device.lock();
+            if let Some((existing, _)) = d.channels.iter().find(|(_, c)| c.app == app) {
+                return Err(FakeError::AppHasChannel {
+                    device: device_id,
+                    app,
+                    existing: *existing,
+                });
+            }
+            d.channels.insert(
+                id,
+                ChannelState {
+                    app: app.clone(),
+                    token: token.clone(),
+                    authenticated: opts.authenticated,
+                    service_name: opts.service_name.clone(),
+                    os_version: opts.os_version.clone().unwrap_or_else(|| "8.0".into()),
+                    subscription: Subscription::Active,
+                    bound_tile: true,
+                    bound_toast: true,
+                    app_running: true,
+                    primary_pinned: true,
+                    secondary: BTreeSet::new(),
+                    day_start: self.clock.now(),
+                    sent_today: 0,
+                    callback: None,
+                    log: VecDeque::new(),
+                },
+            );
+        }
+        let r = ChannelRef {
+            id,
+            authenticated: opts.authenticated,
+            device: device.clone(),
+        };
+        self.channels
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, r.clone());
+        self.tokens
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token.clone(), r);
+        let uri = self.uri_of(opts.authenticated, &token);
+        self.events.emit(|| Event::ChannelCreated {
+            channel: id,
+            uri: uri.clone(),
+            device: device_id.clone(),
+            app: app.clone(),
+        });
+        if let Some(update) = &opts.device_state {
+            self.update_device(id, update)?;
+        }
+        self.touch();
+        self.channel_info(id)
+    }
+
+    pub(crate) fn channel_info(&self, id: ChannelId) -> Result<ChannelInfo, FakeError> {
+        let r = self.channel_ref(id)?;
+        let d = r.device.lock();
+        let c = d.channels.get(&id).ok_or(FakeError::NoSuchChannel(id))?;
+        Ok(ChannelInfo {
+            id,
+            uri: self.uri_of(c.authenticated, &c.token),
+            device: r.device.id.clone(),
+            app: c.app.clone(),
+            authenticated: c.authenticated,
+            service_name: c.service_name.clone(),
+            os_version: c.os_version.clone(),
+            sent_today: c.sent_today,
+            callback: c.callback.as_ref().map(|cb| CallbackInfo {
+                uri: cb.uri.clone(),
+                blob: String::from_utf8_lossy(&cb.blob).into_owned(),
+            }),
+        })
+    }
+
+    pub(crate) fn channel_ids(&self) -> Vec<ChannelId> {
+        self.channels
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    pub(crate) fn device_view(&self, id: ChannelId) -> Result<DeviceView, FakeError> {
+        let r = self.channel_ref(id)?;
+        let d = r.device.lock();
+        view(&r.device.id, &d, id)
+    }
+
+    pub(crate) fn update_device(
+        &self,
+        id: ChannelId,
+        u: &DeviceUpdate,
+    ) -> Result<DeviceView, FakeError> {
+        if let Some(cap) = u.queue_capacity {
+            check_capacity(cap)?;
+        }
+        let r = self.channel_ref(id)?;
+        let now = self.clock.now();
+        let mut fire = Vec::new();
+        let result = {
+            let mut d = r.device.lock();
+            if !d.channels.contains_key(&id) {
+                return Err(FakeError::NoSuchChannel(id));
+            }
+            let was = d.connection;
+            if let Some(x) = u.connection {
+                d.connection = x;
+            }
+            if let Some(x) = u.power {
+                d.power = x;
+            }
+            if let Some(x) = u.queue_capacity {
+                d.queue_capacity = x;
+            }
+            let c = d.channels.get_mut(&id).expect("checked above");
+            if let Some(x) = u.subscription {
+                c.subscription = x;
+            }
+            if let Some(x) = u.bound_tile {
+                c.bound_tile = x;
+            }
+            if let Some(x) = u.bound_toast {
+                c.bound_toast = x;
+            }
+            if let Some(x) = u.app_running {
+                c.app_running = x;
+            }
+            if let Some(x) = u.primary_tile_pinned {
+                c.primary_pinned = x;
+            }
+            if let Some(x) = &u.secondary_tiles {
+                c.secondary = x.iter().cloned().collect();
+            }
+            if d.connection == Connection::Inactive && was != Connection::Inactive {
+                for (cid, c) in d.channels.iter_mut() {
+                    if let Some(cb) = c.callback.take() {
+                        fire.push((*cid, cb));
+                    }
+                }
+            }
+            if d.connection == Connection::Connected {
+                self.pump(&r.device, &mut d, now);
+            }
+            view(&r.device.id, &d, id)?
+        };
+        for (cid, cb) in fire {
+            self.post_callback(cid, cb);
+        }
+        self.events.emit(|| Event::DeviceChanged {
+            channel: Some(id),
+            device: r.device.id.clone(),
+            state: Some(result.clone()),
+        });
+        self.touch();
+        Ok(result)
+    }
+
+    /// Gives the channel a new token; the old URI answers 404 from now on.
+    pub(crate) fn rotate(&self, id: ChannelId) -> Result<ChannelInfo, FakeError> {
+        let r = self.channel_ref(id)?;
+        let new = self.new_token();
+        let old = {
+            let mut d = r.device.lock();
+            let c = d
+                .channels
+                .get_mut(&id)
+                .ok_or(FakeError::NoSuchChannel(id))?;
+            std::mem::replace(&mut c.token, new.clone())
+        };
+        {
+            let mut tokens = self.tokens.write().unwrap_or_else(|e| e.into_inner());
+            tokens.remove(&old);
+            tokens.insert(new.clone(), r.clone());
+        }
+        let uri = self.uri_of(r.authenticated, &new);
+        self.events.emit(|| Event::ChannelRotated {
+            channel: id,
+            uri: uri.clone(),
+        });
+        self.touch();
+        self.channel_info(id)
+    }
+
+    pub(crate) fn subscribe_device(&self, device: &DeviceId) -> broadcast::Receiver<Delivered> {
+        self.device(device).sink.subscribe()
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.next_seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn push_log(&self, log: &mut VecDeque<Arc<NotificationRecord>>, rec: Arc<NotificationRecord>) {
+        if log.len() >= self.config.log_limit.max(1) {
+            log.pop_front();
+        }
+        log.push_back(rec);
+    }
+
+    /// Records a request that named no known channel or was refused before reaching one,
+    /// `channel` being the channel if the URI named one.
+    pub(crate) fn record_refused(
+        &self,
+        channel: Option<&ChannelRef>,
+        info: RequestInfo,
+        inspected: Option<&Inspected>,
+        answer: Answer,
+        fate: Option<Fate>,
+        diagnostics: Vec<String>,
+    ) {
+        let rec = Arc::new(NotificationRecord {
+            seq: self.next_seq(),
+            channel: channel.map(|c| c.id),
+            received_at_ms: ms(self.clock.now()),
+            method: info.method,
+            path: info.path,
+            headers: info.headers,
+            body: String::from_utf8_lossy(&info.body).into_owned(),
+            content: inspected.map(|i| i.content.clone()),
+            target: inspected.map(|i| i.target),
+            batching: inspected.map(|i| i.batching),
+            message_id: info.message_id,
+            response: answer,
+            fate,
+            diagnostics,
+            delivery: DeliveryState::NotQueued,
+        });
+        self.events.emit(|| Event::Notification {
+            record: rec.clone(),
+        });
+        let stored = channel.is_some_and(|c| {
+            let mut d = c.device.lock();
+            match d.channels.get_mut(&c.id) {
+                Some(ch) => {
+                    self.push_log(&mut ch.log, rec.clone());
+                    true
+                }
+                None => false,
+            }
+        });
+        if !stored {
+            let mut u = self.unrouted.lock().unwrap_or_else(|e| e.into_inner());
+            self.push_log(&mut u, rec);
+        }
+        self.touch();
+    }
+
+    /// Decides the answer to a well-formed notification on `channel` (None: unknown) and does
+    /// what it implies: count it, queue it, deliver it, record it.
+    pub(crate) fn receive(
+        &self,
+        channel: Option<&ChannelRef>,
+        inspected: Inspected,
+        certified: bool,
+        info: RequestInfo,
+    ) -> Answer {
+        let Some(cref) = channel else {
+            let (answer, fate) = decide(&Facts { channel: None });
+            let diags = inspected.diagnostics.clone();
+            self.record_refused(None, info, Some(&inspected), answer, Some(fate), diags);
+            return answer;
+        };
+        let now = self.clock.now();
+        let certified = certified || self.config.allow_authenticated_over_http;
+        let seq = self.next_seq();
+        let mut schedule = None;
+        let (answer, rec) = {
+            let mut d = cref.device.lock();
+            let (connection, power, queue_len, capacity) =
+                (d.connection, d.power, d.queue.len(), d.queue_capacity);
+            let Some(c) = d.channels.get_mut(&cref.id) else {
+                drop(d);
+                let (answer, fate) = decide(&Facts { channel: None });
+                let diags = inspected.diagnostics.clone();
+                self.record_refused(None, info, Some(&inspected), answer, Some(fate), diags);
+                return answer;
+            };
+            if now.saturating_sub(c.day_start) >= DAY {
+                c.day_start = now;
+                c.sent_today = 0;
+            }
+            let tile_pinned = match &inspected.content {
+                Content::Tile(t) => match &t.id {
+                    None => c.primary_pinned,
+                    Some(id) => c.secondary.contains(id.as_str()),
+                },
+                _ => true,
+            };
+            let facts = Facts {
+                channel: Some(ChannelFacts {
+                    subscription: c.subscription,
+                    connection,
+                    authenticated: c.authenticated,
+                    certified,
+                    sent_today: c.sent_today,
+                    daily_limit: self.config.daily_limit,
+                    target: inspected.target,
+                    bound_tile: c.bound_tile,
+                    bound_toast: c.bound_toast,
+                    tile_pinned,
+                    power,
+                    queue_len,
+                    queue_capacity: capacity,
+                }),
+            };
+            let (answer, fate) = decide(&facts);
+            if fate.counts_toward_limit() {
+                c.sent_today = c.sent_today.saturating_add(1);
+            }
+            let Inspected {
+                target,
+                batching,
+                message_id,
+                content,
+                diagnostics,
+            } = inspected;
+            let delivery = if fate == Fate::Accepted {
+                let due = now.saturating_add(match batching {
+                    Batching::Immediate => Duration::ZERO,
+                    Batching::Within450s => Duration::from_secs(450),
+                    Batching::Within900s => Duration::from_secs(900),
+                });
+                DeliveryState::Queued { due_at_ms: ms(due) }
+            } else {
+                DeliveryState::NotQueued
+            };
+            let rec = Arc::new(NotificationRecord {
+                seq,
+                channel: Some(cref.id),
+                received_at_ms: ms(now),
+                method: info.method,
+                path: info.path,
+                headers: info.headers,
+                body: String::from_utf8_lossy(&info.body).into_owned(),
+                content: Some(content.clone()),
+                target: Some(target),
+                batching: Some(batching),
+                message_id: info.message_id,
+                response: answer,
+                fate: Some(fate),
+                diagnostics,
+                delivery: delivery.clone(),
+            });
+            self.push_log(&mut c.log, rec.clone());
+            if let DeliveryState::Queued { .. } = delivery {
+                let due = rec_due(&rec);
+                d.queue.push_back(Queued {
+                    seq,
+                    channel: cref.id,
+                    due,
+                    received_at: now,
+                    content,
+                    message_id,
+                });
+                if due <= now {
+                    if d.connection == Connection::Connected {
+                        self.pump(&cref.device, &mut d, now);
+                    }
+                } else {
+                    schedule = Some(due);
+                }
+            }
+            (answer, rec)
+        };
+        if let Some(due) = schedule {
+            let weak = Arc::downgrade(&cref.device);
+            let core = self.self_ref.clone();
+            self.clock.schedule_at(due, move || {
+                if let (Some(dev), Some(core)) = (weak.upgrade(), core.upgrade()) {
+                    let now = core.clock.now();
+                    let mut d = dev.lock();
+                    if d.connection == Connection::Connected {
+                        core.pump(&dev, &mut d, now);
+                    }
+                    drop(d);
+                    core.touch();
+                }
+            });
+        }
+        self.events.emit(|| Event::Notification { record: rec });
+        self.touch();
+        answer
+    }
+
+    /// Delivers every due notification in the queue of a connected device, in arrival order.
+    fn pump(&self, dev: &Device, d: &mut DeviceState, now: Duration) {
+        if !d.queue.iter().any(|q| q.due <= now) {
+            return;
+        }
+        let mut keep = VecDeque::with_capacity(d.queue.len());
+        let mut due = Vec::new();
+        for q in d.queue.drain(..) {
+            if q.due <= now {
+                due.push(q);
+            } else {
+                keep.push_back(q);
+            }
+        }
+        d.queue = keep;
+        for q in due {
+            let Some(c) = d.channels.get_mut(&q.channel) else {
+                continue;
+            };
+            let outcome = if c.subscription == Subscription::Expired {
+                Err("the channel expired before delivery")
+            } else if matches!(q.content, Content::Raw { .. }) && !c.app_running {
+                Err("raw notification discarded: the app is not running")
+            } else {
+                Ok(())
+            };
+            let state = match outcome {
+                Ok(()) => DeliveryState::Delivered { at_ms: ms(now) },
+                Err(reason) => DeliveryState::Discarded {
+                    reason: reason.into(),
+                },
+            };
+            set_delivery(&mut c.log, q.seq, state);
+            match outcome {
+                Ok(()) => {
+                    let target = match &q.content {
+                        Content::Tile(_) => Target::Tile,
+                        Content::Toast(_) => Target::Toast,
+                        Content::Raw { .. } => Target::Raw,
+                    };
+                    let _ = dev.sink.send(Delivered {
+                        channel: q.channel,
+                        app: c.app.clone(),
+                        seq: q.seq,
+                        content: q.content,
+                        message_id: q.message_id,
+                        received_at: q.received_at,
+                        delivered_at: now,
+                    });
+                    self.events.emit(|| Event::Delivered {
+                        channel: q.channel,
+                        seq: q.seq,
+                        target,
+                        at_ms: ms(now),
+                    });
+                }
+                Err(reason) => self.events.emit(|| Event::Discarded {
+                    channel: q.channel,
+                    seq: q.seq,
+                    reason: reason.into(),
+                }),
+            }
+        }
+    }
+
+    /// Stores a `/callback` registration. Returns the answer (200 with subscription and device
+    /// status, 401 on an unauthenticated or uncertified channel, 404 on an unknown one).
+    pub(crate) fn register_callback(
+        &self,
+        channel: Option<&ChannelRef>,
+        certified: bool,
+        uri: String,
+        blob: Bytes,
+    ) -> Answer {
+        let Some(cref) = channel else {
+            return decide(&Facts { channel: None }).0;
+        };
+        let certified = certified || self.config.allow_authenticated_over_http;
+        let answer = {
+            let mut d = cref.device.lock();
+            let connection = d.connection;
+            let Some(c) = d.channels.get_mut(&cref.id) else {
+                return decide(&Facts { channel: None }).0;
+            };
+            if c.subscription == Subscription::Expired {
+                return Answer {
+                    status: 404,
+                    notification: Some(NotificationStatus::Dropped),
+                    device: Some(match connection {
+                        Connection::Inactive => Connection::Disconnected,
+                        other => other,
+                    }),
+                    subscription: Some(Subscription::Expired),
+                };
+            }
+            if !c.authenticated || !certified {
+                return Answer::bare(401);
+            }
+            c.callback = Some(Callback {
+                uri: uri.clone(),
+                blob,
+            });
+            Answer {
+                status: 200,
+                notification: None,
+                device: Some(connection),
+                subscription: Some(Subscription::Active),
+            }
+        };
+        self.events.emit(|| Event::CallbackRegistered {
+            channel: cref.id,
+            uri,
+        });
+        self.touch();
+        answer
+    }
+
+    fn post_callback(&self, channel: ChannelId, cb: Callback) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let client = self.http.get_or_init(reqwest::Client::new).clone();
+        let core = self.self_ref.clone();
+        handle.spawn(async move {
+            let result = client
+                .post(&cb.uri)
+                .header("Content-Type", "application/octet-stream")
+                .body(cb.blob)
+                .timeout(Duration::from_secs(15))
+                .send()
+                .await;
+            if let Some(core) = core.upgrade() {
+                let (status, error) = match result {
+                    Ok(r) => (Some(r.status().as_u16()), None),
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                core.events.emit(|| Event::CallbackPosted {
+                    channel,
+                    uri: cb.uri,
+                    status,
+                    error,
+                });
+                core.touch();
+            }
+        });
+    }
+
+    /// Records in order; `channel` None lists every channel and the unrouted requests.
+    pub(crate) fn notifications(
+        &self,
+        channel: Option<ChannelId>,
+    ) -> Result<Vec<Arc<NotificationRecord>>, FakeError> {
+        if let Some(id) = channel {
+            let r = self.channel_ref(id)?;
+            let d = r.device.lock();
+            let c = d.channels.get(&id).ok_or(FakeError::NoSuchChannel(id))?;
+            return Ok(c.log.iter().cloned().collect());
+        }
+        let mut all: Vec<_> = self
+            .unrouted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect();
+        let devices: Vec<_> = self
+            .devices
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for dev in devices {
+            let d = dev.lock();
+            for c in d.channels.values() {
+                all.extend(c.log.iter().cloned());
+            }
+        }
+        all.sort_by_key(|r| r.seq);
+        Ok(all)
+    }
+
+    pub(crate) fn notification_count(&self) -> usize {
+        let mut n = self
+            .unrouted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len();
+        let devices: Vec<_> = self
+            .devices
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for dev in devices {
+            n += dev
+                .lock()
+                .channels
+                .values()
+                .map(|c| c.log.len())
+                .sum::<usize>();
+        }
+        n
+    }
+
+    pub(crate) fn clear_notifications(&self, channel: Option<ChannelId>) -> Result<(), FakeError> {
+        if let Some(id) = channel {
+            let r = self.channel_ref(id)?;
+            let mut d = r.device.lock();
+            d.channels
+                .get_mut(&id)
+                .ok_or(FakeError::NoSuchChannel(id))?
+                .log
+                .clear();
+        } else {
+            self.unrouted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+            let devices: Vec<_> = self
+                .devices
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .values()
+                .cloned()
+                .collect();
+            for dev in devices {
+                for c in dev.lock().channels.values_mut() {
+                    c.log.clear();
+                }
+            }
+        }
+        self.events.emit(|| Event::NotificationsCleared { channel });
+        self.touch();
+        Ok(())
+    }
+
+    /// Forgets every channel, device, record and fault rule (the clock keeps its time).
+    pub(crate) fn reset(&self) {
+        self.tokens
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.channels
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.devices
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.unrouted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.faults.clear();
+        self.events.emit(|| Event::Reset);
+        self.touch();
+    }
+
+    pub(crate) fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+        let now_ms = ms(self.clock.now());
+        self.events.emit(|| Event::ClockAdvanced { now_ms });
+        self.touch();
+    }
+}
+
+fn rec_due(rec: &NotificationRecord) -> Duration {
+    match rec.delivery {
+        DeliveryState::Queued { due_at_ms } => Duration::from_millis(due_at_ms),
+        _ => Duration::ZERO,
+    }
+}
+
+fn set_delivery(log: &mut VecDeque<Arc<NotificationRecord>>, seq: u64, state: DeliveryState) {
+    if let Ok(i) = log.binary_search_by_key(&seq, |r| r.seq) {
+        Arc::make_mut(&mut log[i]).delivery = state;
+    }
+}
+
+fn check_capacity(cap: usize) -> Result<(), FakeError> {
+    if cap > 1_000_000 {
+        return Err(FakeError::Invalid(format!(
+            "queue_capacity {cap} is out of range 0..=1000000"
+        )));
+    }
+    Ok(())
+}
+
+fn view(device: &DeviceId, d: &DeviceState, id: ChannelId) -> Result<DeviceView, FakeError> {
+    let c = d.channels.get(&id).ok_or(FakeError::NoSuchChannel(id))?;
+    Ok(DeviceView {
+        device: device.clone(),
+        app: c.app.clone(),
+        connection: d.connection,
+        subscription: c.subscription,
+        power: d.power,
+        bound_tile: c.bound_tile,
+        bound_toast: c.bound_toast,
+        app_running: c.app_running,
+        primary_tile_pinned: c.primary_pinned,
+        secondary_tiles: c.secondary.iter().cloned().collect(),
+        queue_capacity: d.queue_capacity,
+        queued: d.queue.len(),
+    })
+}
