@@ -8,7 +8,10 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-/// Why no answer came back for a request.
+/// Why no answer came back for a request; see [`TransportError::kind`].
+///
+/// [`crate::RetryPolicy`] backs off on every kind except [`TransportErrorKind::Tls`] and
+/// [`TransportErrorKind::InvalidRequest`], which waiting does not fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportErrorKind {
@@ -55,14 +58,16 @@ impl TransportErrorKind {
 /// pair each error with its channel anyway.
 ///
 /// ```
-/// # async fn demo() {
 /// use mpns::{Client, TransportErrorKind};
 ///
-/// let client = Client::new();
-/// let channel = "http://127.0.0.1:1/nothing-listens-here".parse().unwrap();
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// // Bind and release a port on loopback, so that nothing listens there.
+/// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// let channel = format!("http://127.0.0.1:{port}/throttledthirdparty/01.00/AAF").parse().unwrap();
 /// let message = mpns::Raw::new(b"ping".to_vec()).build().unwrap();
-/// let err = client.send(&channel, &message).await.unwrap_err();
+/// let err = Client::new().send(&channel, &message).await.unwrap_err();
 /// assert_eq!(err.kind(), TransportErrorKind::ConnectionRefused);
+/// assert!(err.to_string().starts_with("connection refused: "));
 /// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -18,6 +18,16 @@ use crate::message::Message;
 use crate::wire::{Action, ChannelUri, Outcome, RetryReason};
 
 /// What to do after an attempt.
+///
+/// ```
+/// use mpns::{Action, Outcome, Retry, RetryPolicy, Stop};
+///
+/// let expired = Outcome::from_parts(404, [("X-SubscriptionStatus", "Expired")]);
+/// assert_eq!(
+///     RetryPolicy::default().for_outcome(&expired, 1),
+///     Retry::Never(Stop::NotRetryable(Action::RemoveChannel)),
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
     /// Send again after this delay.
@@ -27,6 +37,13 @@ pub enum Retry {
 }
 
 /// Why a [`RetryPolicy`] says [`Retry::Never`].
+///
+/// ```
+/// use mpns::{Outcome, Retry, RetryPolicy, Stop};
+///
+/// let ok = Outcome::from_parts(200, [("X-NotificationStatus", "Received")]);
+/// assert_eq!(RetryPolicy::default().for_outcome(&ok, 1), Retry::Never(Stop::Accepted));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
     /// MPNS accepted the notification (delivered or queued): nothing to retry.

@@ -10,6 +10,15 @@ use std::fmt;
 use std::time::Duration;
 
 /// `X-NotificationStatus`: what MPNS did with this one notification.
+///
+/// ```
+/// use mpns::{NotificationStatus, Outcome};
+///
+/// let outcome = Outcome::from_parts(200, [("X-NotificationStatus", "queuefull")]);
+/// assert_eq!(outcome.notification, Some(NotificationStatus::QueueFull));
+/// let odd = Outcome::from_parts(200, [("X-NotificationStatus", "Maybe")]);
+/// assert_eq!(odd.notification, Some(NotificationStatus::Other("Maybe".into())));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NotificationStatus {
     /// Accepted and queued for the device (not a delivery receipt).
@@ -25,6 +34,13 @@ pub enum NotificationStatus {
 }
 
 /// `X-DeviceConnectionStatus`: what MPNS last knew about the phone's connection.
+///
+/// ```
+/// use mpns::{DeviceConnectionStatus, Outcome};
+///
+/// let outcome = Outcome::from_parts(412, [("X-DeviceConnectionStatus", "InActive")]);
+/// assert_eq!(outcome.device, Some(DeviceConnectionStatus::Inactive));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DeviceConnectionStatus {
     /// The phone holds a live connection.
@@ -40,6 +56,15 @@ pub enum DeviceConnectionStatus {
 }
 
 /// `X-SubscriptionStatus`: whether the channel still exists.
+///
+/// ```
+/// use mpns::{Outcome, SubscriptionStatus};
+///
+/// let outcome = Outcome::from_parts(503, Vec::<(&str, &str)>::new());
+/// assert_eq!(outcome.subscription, None); // absent, not "unknown"
+/// let gone = Outcome::from_parts(404, [("X-SubscriptionStatus", "Expired")]);
+/// assert_eq!(gone.subscription, Some(SubscriptionStatus::Expired));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SubscriptionStatus {
     /// The channel is valid.
