@@ -149,3 +149,37 @@ fn no_400_or_401_ever_removes_a_channel_even_when_it_says_expired() {
         assert_ne!(outcome.action(), Action::RemoveChannel, "status {status}");
     }
 }
+
+#[test]
+fn the_decision_for_every_row_reads_as_a_reviewed_table() {
+    let policy = mpns::RetryPolicy::default();
+    let mut text = String::new();
+    for row in rows() {
+        let outcome = Outcome::from_parts(row.status, row.headers.clone());
+        let headers: Vec<String> = row
+            .headers
+            .iter()
+            .map(|(name, value)| format!("{}={value}", &name[2..]))
+            .collect();
+        let mut schedule = Vec::new();
+        for attempt in 1..=3 {
+            match policy.for_outcome(&outcome, attempt) {
+                mpns::Retry::After(d) => schedule.push(format!("{}s", d.as_secs())),
+                mpns::Retry::Never(stop) => {
+                    schedule.push(format!("never ({stop:?})"));
+                    break;
+                }
+            }
+        }
+        text.push_str(&format!(
+            "{} [{}] -> {} | then: {}\n",
+            row.status,
+            headers.join(", "),
+            outcome.action(),
+            schedule.join(", ")
+        ));
+    }
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("status_table_decisions", text);
+    });
+}
