@@ -193,9 +193,9 @@ pub(super) fn escaped_twice(value: &str) -> Option<Option<char>> {
     None
 }
 
-/// At most 30 characters of `s` for a message, with an ellipsis when cut.
+/// At most 40 characters of `s` for a message, with an ellipsis when cut.
 pub(super) fn shorten(s: &str) -> Cow<'_, str> {
-    match s.char_indices().nth(30) {
+    match s.char_indices().nth(40) {
         Some((i, _)) => Cow::Owned(format!("{}...", &s[..i])),
         None => Cow::Borrowed(s),
     }

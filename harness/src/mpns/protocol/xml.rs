@@ -2,7 +2,7 @@
 //! against Microsoft's templates (reference §5). quick-xml tokenizes; the character-level rules
 //! it leaves out (allowed characters, references, attribute normalization) live in `text`.
 
-use quick_xml::errors::{Error, IllFormedError};
+use quick_xml::errors::{Error, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
@@ -13,6 +13,9 @@ use super::{Content, Findings, Sound, Target, Template, TileContent, TileValue, 
 
 /// The namespace URI of every MPNS element.
 const NS: &[u8] = b"WPNotification";
+
+/// Why a DOCTYPE is refused.
+const DOCTYPE: &str = "The body declares a DOCTYPE: MPNS payloads may carry no DTD and no entity declarations, so it is refused unread.";
 
 /// `wp:Toast` children in Microsoft's order (§5.2).
 const TOAST: &[&str] = &["Text1", "Text2", "Param", "Sound"];
@@ -227,11 +230,7 @@ impl Reading<'_> {
                     }
                     self.decl(&decl)?;
                 }
-                Event::DocType(_) => {
-                    return Err(self.error(
-                        "The body declares a DOCTYPE: MPNS payloads may carry no DTD and no entity declarations, so it is refused unread.",
-                    ));
-                }
+                Event::DocType(_) => return Err(self.error(DOCTYPE)),
                 Event::PI(pi) => {
                     if pi.target().eq_ignore_ascii_case(b"xml") {
                         return Err(self.error(
@@ -435,6 +434,26 @@ impl Reading<'_> {
             Error::IllFormed(
                 IllFormedError::MissingDeclVersion(_) | IllFormedError::UnknownVersion,
             ) => "The XML declaration must begin with version=\"1.0\".".to_owned(),
+            Error::Syntax(SyntaxError::UnclosedDoctype) => DOCTYPE.to_owned(),
+            Error::Syntax(SyntaxError::InvalidBangMarkup) => format!(
+                "'<!' at byte {at}{inside} starts no comment, CDATA section or DOCTYPE."
+            ),
+            Error::Syntax(SyntaxError::UnclosedPI | SyntaxError::UnclosedXmlDecl) => format!(
+                "The processing instruction or XML declaration at byte {at} is not closed with '?>'."
+            ),
+            Error::Syntax(SyntaxError::UnclosedComment) => {
+                format!("The comment at byte {at} is not closed with '-->'.")
+            }
+            Error::Syntax(SyntaxError::UnclosedCData) => {
+                format!("The CDATA section at byte {at} is not closed with ']]>'.")
+            }
+            Error::Syntax(SyntaxError::UnclosedTag) => {
+                format!("The tag at byte {at}{inside} is not closed with '>'.")
+            }
+            Error::Syntax(
+                SyntaxError::UnclosedSingleQuotedAttributeValue
+                | SyntaxError::UnclosedDoubleQuotedAttributeValue,
+            ) => format!("An attribute value at byte {at}{inside} is not closed with its quote."),
             Error::InvalidAttr(a) => {
                 format!("An attribute at byte {at}{inside} is not well-formed: {a}.")
             }
