@@ -7,6 +7,7 @@ mod clock;
 pub mod mpns;
 
 pub use clock::Clock;
+pub use mpns::protocol::Mode;
 pub use mpns::{
     Answer, ChannelId, ChannelInfo, ChannelOptions, Connection, Delivered, DeviceId, DeviceUpdate,
     DeviceView, Event, FakeError, FakeMpns, FakeMpnsBuilder, FaultAction, FaultRule,

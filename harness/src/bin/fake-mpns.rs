@@ -1,0 +1,123 @@
+//! `fake-mpns`: the fake MPNS server as a standalone process, for testing any MPNS sender in any
+//! language.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Parser;
+use mpns_harness::mpns::protocol::Mode;
+use mpns_harness::{Clock, FakeMpns};
+
+/// A fake Microsoft Push Notification Service (MPNS) for testing push senders.
+///
+/// It answers channel URIs exactly as MPNS documented (200 Received/QueueFull/Suppressed, 400,
+/// 401, 404, 405, 406, 412, and 503 from fault rules) and records every request with
+/// diagnostics. Drive it with the JSON control API under /_fake/:
+///
+///   curl -s -X POST http://127.0.0.1:8080/_fake/channels              # -> {"id":1,"uri":...}
+///   curl -s -X PATCH http://127.0.0.1:8080/_fake/channels/1/device -d '{"connection":"TempDisconnected"}'
+///   curl -s http://127.0.0.1:8080/_fake/channels/1/notifications
+///   curl -s -X POST http://127.0.0.1:8080/_fake/faults -d '{"action":"status_503","count":2}'
+///   curl -sN http://127.0.0.1:8080/_fake/events                       # server-sent events
+///
+/// The first line on stdout is exactly `fake-mpns listening on http://ADDR`. SIGINT or SIGTERM
+/// stops it cleanly (exit code 0).
+#[derive(Debug, Parser)]
+#[command(name = "fake-mpns", version, verbatim_doc_comment)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port (printed on the first line).
+    /// Example: --listen 127.0.0.1:8080
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    listen: SocketAddr,
+
+    /// Refuse (400) what MPNS took in practice but the documentation does not allow: no XML
+    /// declaration, other element orders, WP8 templates without Version="2.0", Content-Type
+    /// variants, `raw`/`tile` target spellings. Example: --strict
+    #[arg(long)]
+    strict: bool,
+
+    /// Seed for channel tokens and so reproducible channel URIs. Example: --seed 42
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+
+    /// Notifications that may wait in a device queue before MPNS answers QueueFull.
+    /// Example: --queue-capacity 5
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    queue_capacity: usize,
+
+    /// Notifications an unauthenticated channel takes per day before MPNS answers 406.
+    /// Example: --daily-limit 10
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    daily_limit: u32,
+
+    /// Run on a virtual clock that only moves with POST /_fake/clock/advance (batched
+    /// notifications and the daily limit then follow that clock). Example: --virtual-clock
+    #[arg(long)]
+    virtual_clock: bool,
+
+    /// Accept sends to authenticated channels over plain HTTP as if a valid client certificate
+    /// was presented (otherwise they answer 401). Example: --allow-authenticated-over-http
+    #[arg(long)]
+    allow_authenticated_over_http: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let clock = if args.virtual_clock {
+        Clock::virtual_clock()
+    } else {
+        Clock::real()
+    };
+    let mut builder = FakeMpns::builder()
+        .listen(args.listen)
+        .mode(if args.strict {
+            Mode::Strict
+        } else {
+            Mode::Lenient
+        })
+        .clock(clock)
+        .queue_capacity(args.queue_capacity)
+        .daily_limit(args.daily_limit)
+        .allow_authenticated_over_http(args.allow_authenticated_over_http);
+    if let Some(seed) = args.seed {
+        builder = builder.seed(seed);
+    }
+    let fake = match builder.try_start().await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("fake-mpns: cannot listen on {}: {e}", args.listen);
+            return ExitCode::from(2);
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "fake-mpns listening on {}", fake.uri());
+        let _ = out.flush();
+    }
+    wait_for_signal().await;
+    fake.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
