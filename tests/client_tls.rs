@@ -2,7 +2,8 @@
 //! did for `unthrottledthirdparty` channels. Keys and certificates are made fresh per test run.
 //!
 //! The server caps TLS at 1.2 (the MPNS era): there a refused client certificate fails the
-//! handshake itself, which the client reports as [`TransportErrorKind::Tls`].
+//! handshake itself. Under TLS 1.3 the refusal comes as an alert after the handshake; both are
+//! reported as [`TransportErrorKind::Tls`].
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -122,15 +123,17 @@ fn pki() -> Pki {
     }
 }
 
-/// Starts a TLS 1.2 server that requires a client certificate signed by the test CA and answers
+/// Starts a TLS server (TLS 1.2 unless told otherwise) that requires a client certificate signed by the test CA and answers
 /// every request with 200 Received. Returns its base URL and the client CNs it has seen.
 fn mutual_tls_server(pki: &Pki) -> (String, Arc<Mutex<Vec<String>>>) {
+    mutual_tls_server_up_to(pki, SslVersion::TLS1_2)
+}
+
+fn mutual_tls_server_up_to(pki: &Pki, max: SslVersion) -> (String, Arc<Mutex<Vec<String>>>) {
     let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
     acceptor.set_private_key(&pki.server_key).unwrap();
     acceptor.set_certificate(&pki.server_cert).unwrap();
-    acceptor
-        .set_max_proto_version(Some(SslVersion::TLS1_2))
-        .unwrap();
+    acceptor.set_max_proto_version(Some(max)).unwrap();
     acceptor.add_client_ca(&pki.ca).unwrap();
     acceptor.cert_store_mut().add_cert(pki.ca.clone()).unwrap();
     acceptor.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
@@ -275,6 +278,25 @@ async fn without_a_client_certificate_the_handshake_fails_as_a_tls_error() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), TransportErrorKind::Tls, "{err}");
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+/// On OpenSSL platforms only: elsewhere the TLS 1.3 alert is not told apart from other failures.
+#[cfg(not(any(target_os = "windows", target_vendor = "apple")))]
+#[tokio::test]
+async fn a_tls13_alert_refusing_a_missing_client_certificate_is_a_tls_error() {
+    let pki = pki();
+    let (base, seen) = mutual_tls_server_up_to(&pki, SslVersion::TLS1_3);
+    let client = Client::builder()
+        .add_root_certificate_pem(&pki.ca.to_pem().unwrap())
+        .build()
+        .unwrap();
+    let err = client
+        .send(&channel(&base), &Toast::new().text1("hi").build().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), TransportErrorKind::Tls, "{err}");
+    assert!(err.to_string().contains("certificate required"), "{err}");
     assert!(seen.lock().unwrap().is_empty());
 }
 

@@ -32,6 +32,14 @@ pub trait Clock: Send + Sync {
     /// A future that completes once `duration` has passed on this clock. The timer starts when
     /// `sleep` is called, not when the future is first polled.
     fn sleep(&self, duration: Duration) -> Sleep;
+
+    /// A future that completes once this clock reaches `deadline` (at once if it has).
+    fn sleep_until(&self, deadline: SystemTime) -> Sleep {
+        let duration = deadline
+            .duration_since(self.now())
+            .unwrap_or(Duration::ZERO);
+        self.sleep(duration)
+    }
 }
 
 impl<C: Clock + ?Sized> Clock for Arc<C> {
@@ -89,6 +97,8 @@ impl Clock for TokioClock {
 /// assert_eq!(clock.sleepers(), 1);
 /// clock.advance(Duration::from_secs(1));
 /// waiter.await.unwrap();
+/// // A deadline already passed completes at once.
+/// clock.sleep_until(SystemTime::UNIX_EPOCH).await;
 /// assert_eq!(clock.now(), SystemTime::UNIX_EPOCH + Duration::from_secs(3600));
 /// # }
 /// ```

@@ -133,36 +133,61 @@ fn classify(err: &reqwest::Error) -> TransportErrorKind {
     if err.is_timeout() {
         return TransportErrorKind::Timeout;
     }
-    let mut source = err.source();
-    while let Some(cause) = source {
-        if cause.is::<native_tls::Error>() {
-            return TransportErrorKind::Tls;
+    let mut next = err.source();
+    while let Some(cause) = next {
+        if let Some(kind) = classify_one(cause) {
+            return kind;
         }
-        if let Some(hyper_err) = cause.downcast_ref::<hyper::Error>() {
-            if hyper_err.is_incomplete_message() {
-                return TransportErrorKind::IncompleteResponse;
-            }
-            if hyper_err.is_parse() || hyper_err.is_parse_status() {
-                return TransportErrorKind::InvalidResponse;
-            }
-        }
-        if let Some(io_err) = cause.downcast_ref::<io::Error>() {
-            match io_err.kind() {
-                io::ErrorKind::ConnectionRefused => return TransportErrorKind::ConnectionRefused,
-                io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::BrokenPipe => return TransportErrorKind::ConnectionReset,
-                io::ErrorKind::UnexpectedEof => return TransportErrorKind::IncompleteResponse,
-                io::ErrorKind::TimedOut => return TransportErrorKind::Timeout,
-                _ => {}
-            }
-        }
-        source = cause.source();
+        next = match cause.downcast_ref::<io::Error>().and_then(|e| e.get_ref()) {
+            // `io::Error::source` skips the error it wraps; look at that error itself.
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => cause.source(),
+        };
     }
     if err.is_connect() {
         TransportErrorKind::Connect
     } else {
         TransportErrorKind::Other
+    }
+}
+
+/// The kind one link of the cause chain names, if it names one.
+fn classify_one(cause: &(dyn std::error::Error + 'static)) -> Option<TransportErrorKind> {
+    if cause.is::<native_tls::Error>() {
+        return Some(TransportErrorKind::Tls);
+    }
+    #[cfg(not(any(target_os = "windows", target_vendor = "apple")))]
+    if let Some(ssl) = cause.downcast_ref::<openssl::ssl::Error>() {
+        // An OpenSSL error may only carry an I/O failure (a reset during TLS): name that.
+        return match ssl.io_error() {
+            Some(io_err) => io_kind(io_err),
+            None => Some(TransportErrorKind::Tls),
+        };
+    }
+    #[cfg(not(any(target_os = "windows", target_vendor = "apple")))]
+    if cause.is::<openssl::error::ErrorStack>() {
+        return Some(TransportErrorKind::Tls);
+    }
+    if let Some(hyper_err) = cause.downcast_ref::<hyper::Error>() {
+        if hyper_err.is_incomplete_message() {
+            return Some(TransportErrorKind::IncompleteResponse);
+        }
+        if hyper_err.is_parse() || hyper_err.is_parse_status() {
+            return Some(TransportErrorKind::InvalidResponse);
+        }
+    }
+    cause.downcast_ref::<io::Error>().and_then(io_kind)
+}
+
+fn io_kind(err: &io::Error) -> Option<TransportErrorKind> {
+    match err.kind() {
+        io::ErrorKind::ConnectionRefused => Some(TransportErrorKind::ConnectionRefused),
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => Some(TransportErrorKind::ConnectionReset),
+        io::ErrorKind::UnexpectedEof => Some(TransportErrorKind::IncompleteResponse),
+        io::ErrorKind::TimedOut => Some(TransportErrorKind::Timeout),
+        _ => None,
     }
 }
 

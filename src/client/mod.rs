@@ -95,6 +95,10 @@ impl Client {
     /// `X-MessageID`, or a fresh random one.
     ///
     /// Every answer MPNS gives, 404 included, is `Ok(Outcome)`; `Err` means no answer came back.
+    ///
+    /// On the wire: a POST to the channel URI with exactly the headers and body of
+    /// [`WireRequest::notification`]; the HTTP stack adds only `host`, `content-length` and
+    /// `accept: */*`. Redirects are never followed.
     pub async fn send(
         &self,
         channel: &ChannelUri,
