@@ -22,6 +22,7 @@ use super::state::ChannelId;
 #[serde(rename_all = "snake_case")]
 pub enum FaultAction {
     /// Answer `503 Service Unavailable` with no MPNS headers (the notification is not taken).
+    #[serde(rename = "status_503")]
     Status503,
     /// Wait `delay_ms` of wall-clock time, then answer normally. Wall clock, not the injected
     /// clock: this fault exercises a sender's HTTP timeouts.

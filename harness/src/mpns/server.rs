@@ -453,6 +453,7 @@ async fn apply_fault(
         channel: channel_id,
         action,
     });
+    core.touch();
     let kill = parts.extensions.get::<ConnCtl>().map(|c| c.kill.clone());
     match fault {
         Fault::Status503 => Some((Answer::bare(503), true)),

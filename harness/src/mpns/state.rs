@@ -462,7 +462,7 @@ impl Core {
         s.into()
     }
 
-    fn touch(&self) {
+    pub(crate) fn touch(&self) {
         self.changed.notify_waiters();
     }
 

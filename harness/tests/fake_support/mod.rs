@@ -24,7 +24,7 @@ pub fn toast_text(c: &Client, uri: &str, class: u8, text1: &str) -> RequestBuild
         r#"<?xml version="1.0" encoding="utf-8"?><wp:Notification xmlns:wp="WPNotification"><wp:Toast><wp:Text1>{text1}</wp:Text1><wp:Text2>There</wp:Text2></wp:Toast></wp:Notification>"#
     );
     c.post(uri)
-        .header("Content-Type", "text/xml")
+        .header("Content-Type", "text/xml; charset=utf-8")
         .header("X-WindowsPhone-Target", "toast")
         .header("X-NotificationClass", class.to_string())
         .body(body)
@@ -37,7 +37,7 @@ pub fn tile(c: &Client, uri: &str, class: u8, id: Option<&str>) -> RequestBuilde
         r#"<?xml version="1.0" encoding="utf-8"?><wp:Notification xmlns:wp="WPNotification"><wp:Tile{id_attr}><wp:Count>5</wp:Count><wp:Title>Oslo</wp:Title></wp:Tile></wp:Notification>"#
     );
     c.post(uri)
-        .header("Content-Type", "text/xml")
+        .header("Content-Type", "text/xml; charset=utf-8")
         .header("X-WindowsPhone-Target", "token")
         .header("X-NotificationClass", class.to_string())
         .body(body)
@@ -46,7 +46,7 @@ pub fn tile(c: &Client, uri: &str, class: u8, id: Option<&str>) -> RequestBuilde
 /// A raw notification of class `class` (3, 13 or 23).
 pub fn raw(c: &Client, uri: &str, class: u8, body: &str) -> RequestBuilder {
     c.post(uri)
-        .header("Content-Type", "text/xml")
+        .header("Content-Type", "text/xml; charset=utf-8")
         .header("X-NotificationClass", class.to_string())
         .body(body.to_owned())
 }
