@@ -157,7 +157,7 @@ fn class(headers: &HeaderMap, target: Target, f: &mut Findings) -> Batching {
         ));
         return Batching::Immediate;
     };
-    let fits = format!("{} takes {now}, {mid} or {late}", kind_words(target));
+    let fits = || format!("{} takes {now}, {mid} or {late}", kind_words(target));
     let digits = !value.is_empty()
         && value.len() <= 3
         && value.bytes().all(|b| b.is_ascii_digit())
@@ -170,8 +170,9 @@ fn class(headers: &HeaderMap, target: Target, f: &mut Findings) -> Batching {
     match n {
         0 => {
             f.error(format!(
-                "X-NotificationClass '{}' is not a class number: {fits}.",
-                super::text::shorten(value)
+                "X-NotificationClass '{}' is not a class number: {}.",
+                super::text::shorten(value),
+                fits()
             ));
             Batching::Immediate
         }
@@ -180,8 +181,9 @@ fn class(headers: &HeaderMap, target: Target, f: &mut Findings) -> Batching {
         n if n == u16::from(late) => Batching::Within900s,
         n => {
             f.error(format!(
-                "X-NotificationClass {n} does not fit {}: {fits}.",
-                target_words(target)
+                "X-NotificationClass {n} does not fit {}: {}.",
+                target_words(target),
+                fits()
             ));
             Batching::Immediate
         }

@@ -134,6 +134,11 @@ struct Leaf {
     silent: bool,
 }
 
+/// An element's name as written, shortened, for messages.
+fn qname(e: &BytesStart<'_>) -> String {
+    shorten(&String::from_utf8_lossy(e.name().as_ref())).into_owned()
+}
+
 /// Marks a problem already recorded in the findings; reading stops.
 struct Stop;
 
@@ -157,6 +162,8 @@ struct Reading<'f> {
     furthest: Option<usize>,
     order_noted: bool,
     leaf: Option<Leaf>,
+    /// Bytes from the end of the current start tag to the next '<'.
+    room: usize,
 }
 
 /// Reads a toast or tile body. Records every problem in `f`; `None` when the body is refused.
@@ -191,6 +198,7 @@ pub(super) fn read(body: &[u8], target: Target, f: &mut Findings) -> Option<Cont
         furthest: None,
         order_noted: false,
         leaf: None,
+        room: 0,
     };
     r.run(body).ok()?;
     Some(match r.kind? {
@@ -242,7 +250,13 @@ impl Reading<'_> {
                 Event::Text(t) => self.text(&t, level)?,
                 Event::CData(c) => self.text(&c, level)?,
                 Event::GeneralRef(name) => self.reference(&name, level)?,
-                Event::Start(e) => level = self.start(&e, ns, false, level)?,
+                Event::Start(e) => {
+                    // The text of a leaf runs to the next '<' (bar CDATA): room for its value.
+                    let after = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+                    let rest = body.get(after..).unwrap_or_default();
+                    self.room = rest.iter().position(|&b| b == b'<').unwrap_or(rest.len());
+                    level = self.start(&e, ns, false, level)?;
+                }
                 Event::Empty(e) => level = self.start(&e, ns, true, level)?,
                 Event::End(_) => {
                     level = match level {
@@ -465,34 +479,36 @@ impl Reading<'_> {
     /// Checks that an element is in the WPNotification namespace (and notes a prefix other
     /// than `wp:` once).
     fn namespace(&mut self, e: &BytesStart<'_>, ns: Ns) -> Result<(), Stop> {
-        let qname = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-        let qname = shorten(&qname);
-        match ns {
+        let msg = match ns {
             Ns::Wp => {
                 let prefix = e.name().prefix();
-                if prefix.as_ref().map(|p| p.as_ref()) != Some(b"wp".as_slice())
-                    && !self.prefix_noted
-                {
+                let wp = prefix.is_some_and(|p| p.as_ref() == b"wp");
+                if !wp && !self.prefix_noted {
                     self.prefix_noted = true;
                     self.f.deviation(format!(
-                        "<{qname}> is in the WPNotification namespace but lacks the wp: prefix that Microsoft's payloads use."
+                        "<{}> is in the WPNotification namespace but lacks the wp: prefix that Microsoft's payloads use.",
+                        qname(e)
                     ));
                 }
-                Ok(())
+                return Ok(());
             }
-            Ns::Undeclared(prefix) => Err(self.error(format!(
-                "The prefix '{}' of <{qname}> is not declared: add xmlns:{}=\"WPNotification\" to the root element.",
+            Ns::Undeclared(prefix) => format!(
+                "The prefix '{}' of <{}> is not declared: add xmlns:{}=\"WPNotification\" to the root element.",
                 shorten(&prefix),
+                qname(e),
                 shorten(&prefix)
-            ))),
-            Ns::Unbound => Err(self.error(format!(
-                "<{qname}> is in no namespace; MPNS elements are in the namespace WPNotification (xmlns:wp=\"WPNotification\")."
-            ))),
-            Ns::Other(uri) => Err(self.error(format!(
-                "<{qname}> is in the namespace '{}'; MPNS elements are in the namespace WPNotification.",
+            ),
+            Ns::Unbound => format!(
+                "<{}> is in no namespace; MPNS elements are in the namespace WPNotification (xmlns:wp=\"WPNotification\").",
+                qname(e)
+            ),
+            Ns::Other(uri) => format!(
+                "<{}> is in the namespace '{}'; MPNS elements are in the namespace WPNotification.",
+                qname(e),
                 shorten(&uri)
-            ))),
-        }
+            ),
+        };
+        Err(self.error(msg))
     }
 
     fn start(
@@ -507,10 +523,10 @@ impl Reading<'_> {
         match level {
             Level::Prolog => {
                 if local != b"Notification" {
-                    let q = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    let q = qname(e);
                     return Err(self.error(format!(
                         "The root element is <{}>; MPNS expects wp:Notification.",
-                        shorten(&q)
+                        q
                     )));
                 }
                 self.namespace(e, ns)?;
@@ -528,20 +544,20 @@ impl Reading<'_> {
             }
             Level::Root => {
                 if self.kind.is_some() {
-                    let q = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    let q = qname(e);
                     return Err(self.error(format!(
                         "wp:Notification holds a second element <{}>; one POST carries one notification.",
-                        shorten(&q)
+                        q
                     )));
                 }
                 let kind = match local {
                     b"Toast" => Target::Toast,
                     b"Tile" => Target::Tile,
                     _ => {
-                        let q = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                        let q = qname(e);
                         return Err(self.error(format!(
                             "<{}> is not a notification: wp:Notification holds wp:Toast or wp:Tile.",
-                            shorten(&q)
+                            q
                         )));
                     }
                 };
@@ -564,6 +580,9 @@ impl Reading<'_> {
                 } else {
                     self.attributes(e, "Tile")?;
                     self.allowed = self.template.elements();
+                    if !empty {
+                        self.properties = Vec::with_capacity(self.allowed.len());
+                    }
                     if self.template != Template::Standard && !self.version2 {
                         let name = match self.template {
                             Template::FlipTile => "FlipTile",
@@ -580,16 +599,16 @@ impl Reading<'_> {
             Level::Kind => {
                 self.namespace(e, ns)?;
                 let Some(index) = self.allowed.iter().position(|n| n.as_bytes() == local) else {
-                    let q = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    let q = qname(e);
                     let msg = if self.kind == Some(Target::Toast) {
                         format!(
                             "<{}> is not a toast element: wp:Toast holds Text1, Text2, Param and Sound.",
-                            shorten(&q)
+                            q
                         )
                     } else {
                         format!(
                             "<{}> is not an element of {}: it takes {}.",
-                            shorten(&q),
+                            q,
                             self.template.words(),
                             self.allowed.join(", ")
                         )
@@ -623,7 +642,7 @@ impl Reading<'_> {
                 }
                 self.leaf = Some(Leaf {
                     name,
-                    value: String::new(),
+                    value: String::with_capacity(if empty { 0 } else { self.room }),
                     pending_cr: false,
                     clear: false,
                     silent: false,
@@ -637,12 +656,11 @@ impl Reading<'_> {
             }
             Level::Leaf => {
                 let element = self.leaf.as_ref().map_or("", |l| l.name);
-                let q = e.name();
-                if text::is_name(q.as_ref()) && !e.attributes_raw().contains(&b'<') {
-                    let q = String::from_utf8_lossy(q.as_ref()).into_owned();
+                if text::is_name(e.name().as_ref()) && !e.attributes_raw().contains(&b'<') {
+                    let q = qname(e);
                     Err(self.error(format!(
                         "<{}> is not allowed inside wp:{element}, which holds only text.",
-                        shorten(&q)
+                        q
                     )))
                 } else {
                     Err(self.error(format!(
@@ -651,10 +669,10 @@ impl Reading<'_> {
                 }
             }
             Level::Epilog => {
-                let q = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                let q = qname(e);
                 Err(self.error(format!(
                     "A second root element <{}> follows wp:Notification; the body holds one document.",
-                    shorten(&q)
+                    q
                 )))
             }
         }
