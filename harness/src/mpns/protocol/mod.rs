@@ -1,6 +1,36 @@
 //! What a sender's request means, read with the harness's own parser: the notification it
 //! carries, or why MPNS would refuse it, and every deviation from the documented protocol in
 //! plain words, so a user can lint their own sender.
+//!
+//! Where the reference leaves MPNS's behaviour open, this reader decides as follows.
+//!
+//! | Request | Lenient (default) | Strict |
+//! |---|---|---|
+//! | no XML declaration | accepted, diagnostic | 400 |
+//! | property elements out of Microsoft's order | accepted, diagnostic | 400 |
+//! | Flip/Iconic/Cycle without `Version="2.0"` | accepted, diagnostic | 400 |
+//! | `Content-Type: text/xml` without `charset=utf-8` | accepted, diagnostic | 400 |
+//! | raw without `Content-Type`, or not `text/xml`, or another charset | accepted, diagnostic | 400 |
+//! | `X-WindowsPhone-Target` `tile`/`Tile`/`raw` or other casing | accepted, diagnostic | 400 |
+//! | `X-MessageID` that is not a GUID | accepted, diagnostic | 400 |
+//! | MPNS elements under a prefix other than `wp:` | accepted, diagnostic | 400 |
+//! | `Action="Clear"` on an element that also has a value | cleared, diagnostic | 400 |
+//! | raw body over 1 KB (and at most 3 KB) | accepted, diagnostic | 400 |
+//! | no `X-NotificationClass` | immediate, diagnostic | immediate, diagnostic |
+//! | text that looks escaped twice (`&amp;amp;`) | accepted, diagnostic | accepted, diagnostic |
+//! | tile `ID` instead of `Id` | accepted | accepted |
+//!
+//! Refused with 400 in both modes: a class that does not fit the target, an unknown target,
+//! a header sent twice, headers over 1 KB (each header counted as `Name: value\r\n`), a body over
+//! 3 KB, a wrong `Content-Length`, a toast or tile without `Content-Type: text/xml` (or with a
+//! charset other than UTF-8), a body that is not UTF-8 or not well-formed XML, any DOCTYPE (so
+//! no entity is ever expanded), entities other than the five predefined ones, character
+//! references to characters XML does not allow, a root that is not `Notification` in the
+//! namespace `WPNotification`, a body of the other type than the target, anything but exactly
+//! one `wp:Toast`/`wp:Tile`, elements or attributes the template does not take, an element
+//! twice, an unknown `Template`, `Version` other than `2.0`, and `Silent="true"` with a path.
+//! Other methods than POST get 405. Values themselves (a `Count` of `abc`, an image URI) are
+//! not judged here: that is the phone's business.
 
 use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
