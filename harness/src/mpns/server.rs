@@ -39,7 +39,7 @@ use crate::clock::Clock;
 /// Most bytes of a `/callback` blob (reference §1.3).
 pub const MAX_CALLBACK_BYTES: usize = 1024;
 
-/// How long the wait helpers wait (wall clock) before failing the test.
+/// How long the wait helpers wait (wall clock) before failing the test, by default.
 const WAIT_LIMIT: Duration = Duration::from_secs(10);
 
 /// How long a request body may take to arrive (wall clock) before the request is refused.
@@ -77,6 +77,7 @@ pub struct FakeMpns {
     uri: String,
     task: Option<JoinHandle<()>>,
     expectations: Expectations,
+    wait_limit: Duration,
 }
 
 /// Configures a [`FakeMpns`] before it starts.
@@ -85,6 +86,7 @@ pub struct FakeMpnsBuilder {
     addr: SocketAddr,
     config: Config,
     clock: Option<Clock>,
+    wait_limit: Duration,
 }
 
 impl Default for FakeMpnsBuilder {
@@ -93,6 +95,7 @@ impl Default for FakeMpnsBuilder {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             config: Config::default(),
             clock: None,
+            wait_limit: WAIT_LIMIT,
         }
     }
 }
@@ -147,6 +150,13 @@ impl FakeMpnsBuilder {
         self
     }
 
+    /// How long (wall clock) [`FakeMpns::wait_until`] and
+    /// [`FakeMpns::wait_for_notifications`] wait before failing the test (default 10 s).
+    pub fn wait_limit(mut self, limit: Duration) -> Self {
+        self.wait_limit = limit;
+        self
+    }
+
     /// Binds and starts serving; returns once the listener accepts connections.
     ///
     /// # Panics
@@ -174,6 +184,7 @@ impl FakeMpnsBuilder {
             uri,
             task: Some(task),
             expectations: Expectations::default(),
+            wait_limit: self.wait_limit,
         })
     }
 }
@@ -644,7 +655,7 @@ impl FakeMpns {
     /// Waits until at least `n` requests were recorded (all channels and unknown URIs).
     ///
     /// # Panics
-    /// After 10 s of wall-clock time without getting there, with what was recorded.
+    /// After the wait limit (10 s of wall-clock time by default) without getting there.
     pub async fn wait_for_notifications(&self, n: usize) {
         self.wait_until_described(&format!("{n} notifications recorded"), |f| {
             f.core.notification_count() >= n
@@ -655,13 +666,13 @@ impl FakeMpns {
     /// Waits until `condition` holds; it is checked now and after each change.
     ///
     /// # Panics
-    /// After 10 s of wall-clock time without it holding.
+    /// After the wait limit (10 s of wall-clock time by default) without it holding.
     pub async fn wait_until(&self, condition: impl FnMut(&FakeMpns) -> bool) {
         self.wait_until_described("the condition", condition).await;
     }
 
     async fn wait_until_described(&self, what: &str, mut condition: impl FnMut(&FakeMpns) -> bool) {
-        let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
+        let deadline = tokio::time::Instant::now() + self.wait_limit;
         loop {
             let changed = self.core.changed.notified();
             tokio::pin!(changed);
@@ -672,8 +683,8 @@ impl FakeMpns {
             if tokio::time::timeout_at(deadline, changed).await.is_err() {
                 let seen = self.core.notification_count();
                 panic!(
-                    "fake MPNS: waited {} s for {what} but it never held ({seen} requests recorded); check that the sender targets {} and, for batched classes, that the test advances the clock",
-                    WAIT_LIMIT.as_secs(),
+                    "fake MPNS: waited {:.1} s for {what} but it never held ({seen} requests recorded); check that the sender targets {} and, for batched classes, that the test advances the clock",
+                    self.wait_limit.as_secs_f64(),
                     self.uri
                 );
             }
