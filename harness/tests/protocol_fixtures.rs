@@ -121,6 +121,35 @@ fn every_wire_fixture_is_accepted_in_strict_mode_without_diagnostics() {
 }
 
 #[test]
+fn wire_fixtures_read_as_snapshotted() {
+    let files = wire_files();
+    if files.is_empty() {
+        eprintln!("fixtures/wire has no .http files yet: nothing to snapshot");
+        return;
+    }
+    let mut out = String::new();
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let Ok(wire) = parse(&std::fs::read(file).unwrap()) else {
+            continue;
+        };
+        if wire.path.ends_with("/callback") {
+            continue;
+        }
+        let seen = inspect(&wire.method, &wire.headers, &wire.body, Mode::Strict);
+        let json = match &seen {
+            Ok(seen) => serde_json::to_string_pretty(seen).unwrap(),
+            Err(r) => serde_json::to_string_pretty(r).unwrap(),
+        };
+        out.push_str(&format!("== {name}\n{json}\n"));
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("inspect_wire_fixtures", out));
+}
+
+#[test]
 fn wire_file_format_is_parsed_as_documented() {
     let bytes = b"POST /throttledthirdparty/01.00/AAF HTTP/1.1\r\nHost: 127.0.0.1\r\nX-NotificationClass: 3\r\n\r\nline1\r\n\r\nline2";
     let wire = parse(bytes).unwrap();
