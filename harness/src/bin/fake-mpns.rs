@@ -84,6 +84,13 @@ async fn main() -> ExitCode {
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }
+    let signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fake-mpns: cannot install signal handlers: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let fake = match builder.try_start().await {
         Ok(f) => f,
         Err(e) => {
@@ -96,28 +103,47 @@ async fn main() -> ExitCode {
         let _ = writeln!(out, "fake-mpns listening on {}", fake.uri());
         let _ = out.flush();
     }
-    wait_for_signal().await;
+    signals.wait().await;
     fake.shutdown().await;
     ExitCode::SUCCESS
 }
 
+/// SIGINT and SIGTERM handlers, installed before the first line is printed so that a signal
+/// sent as soon as the line is read is never missed.
 #[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
     }
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
