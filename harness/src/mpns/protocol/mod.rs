@@ -242,14 +242,15 @@ pub fn inspect(
         ));
     }
     let content = match head.target {
-        Some(Target::Raw) => {
-            if fits && body.len() > SAFE_RAW_BYTES {
+        Some(Target::Raw) if fits => {
+            if body.len() > SAFE_RAW_BYTES {
                 f.deviation(format!(
                     "The raw body has {} bytes, over the {SAFE_RAW_BYTES} bytes (1 KB) that are safe for raw notifications.",
                     body.len()
                 ));
             }
-            Some(Content::Raw {
+            // Copied only when it is going to be returned.
+            f.errors.is_empty().then(|| Content::Raw {
                 body: Bytes::copy_from_slice(body),
             })
         }
