@@ -6,6 +6,8 @@ mod control;
 mod events;
 mod expect;
 mod faults;
+#[cfg(test)]
+mod model_tests;
 pub mod protocol;
 mod server;
 mod state;

@@ -503,6 +503,12 @@ impl Core {
             .ok_or(FakeError::NoSuchChannel(id))
     }
 
+    /// The channel with this id, as the request path would resolve it.
+    #[cfg(test)]
+    pub(crate) fn resolve_id(&self, id: ChannelId) -> Option<ChannelRef> {
+        self.channel_ref(id).ok()
+    }
+
     /// Resolves a channel URI's token; `authenticated` is the URI's kind.
     pub(crate) fn resolve(&self, token: &str, authenticated: bool) -> Option<ChannelRef> {
         let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
