@@ -567,6 +567,19 @@ fn other_content_type_on_raw_is_lenient_only() {
 }
 
 #[test]
+fn other_charset_on_raw_is_lenient_only() {
+    let h = headers(&[
+        ("Content-Type", "text/xml; charset=utf-16"),
+        ("X-NotificationClass", "3"),
+    ]);
+    lenient_only(
+        &h,
+        "raw",
+        "Content-Type charset 'utf-16' is not utf-8; MPNS payloads are UTF-8.",
+    );
+}
+
+#[test]
 fn absent_or_other_content_type_on_a_toast_is_refused_in_both_modes() {
     let body = doc("<wp:Toast><wp:Text1>a</wp:Text1></wp:Toast>");
     let absent = headers(&[

@@ -156,6 +156,11 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// A diagnostic is a non-empty sentence without control characters.
+fn readable(d: &str) -> bool {
+    !d.is_empty() && d.ends_with('.') && !d.chars().any(char::is_control)
+}
+
 proptest! {
     #[test]
     fn any_request_is_accepted_or_refused_with_a_reason(
@@ -175,12 +180,13 @@ proptest! {
                         | (Content::Raw { .. }, Target::Raw)
                 );
                 prop_assert!(kind_fits, "{:?}", seen);
+                prop_assert!(seen.diagnostics.iter().all(|d| readable(d)), "{:?}", seen.diagnostics);
             }
             Err(r) => {
                 let expected = if method == Method::POST { 400 } else { 405 };
                 prop_assert_eq!(r.status, expected);
                 prop_assert!(!r.diagnostics.is_empty());
-                prop_assert!(r.diagnostics.iter().all(|d| !d.is_empty()));
+                prop_assert!(r.diagnostics.iter().all(|d| readable(d)), "{:?}", r.diagnostics);
             }
         }
     }

@@ -193,12 +193,26 @@ pub(super) fn escaped_twice(value: &str) -> Option<Option<char>> {
     None
 }
 
-/// At most 40 characters of `s` for a message, with an ellipsis when cut.
+/// At most 40 characters of `s` for a message, with an ellipsis when cut, and control
+/// characters written as U+XXXX so a message never carries them raw.
 pub(super) fn shorten(s: &str) -> Cow<'_, str> {
-    match s.char_indices().nth(40) {
-        Some((i, _)) => Cow::Owned(format!("{}...", &s[..i])),
-        None => Cow::Borrowed(s),
+    let cut = s.char_indices().nth(40).map(|(i, _)| i);
+    let head = &s[..cut.unwrap_or(s.len())];
+    if cut.is_none() && !head.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
     }
+    let mut out = String::with_capacity(head.len() + 3);
+    for c in head.chars() {
+        if c.is_control() {
+            out.push_str(&format!("U+{:04X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    if cut.is_some() {
+        out.push_str("...");
+    }
+    Cow::Owned(out)
 }
 
 /// Shows a character in a message: printable ones as themselves, others as U+XXXX.
@@ -251,6 +265,14 @@ mod tests {
             decode_attr("&nbsp;"),
             Err(AttrProblem::UnknownEntity("nbsp".into()))
         );
+    }
+
+    #[test]
+    fn shortened_text_is_cut_and_shows_control_characters() {
+        assert!(matches!(shorten("short"), Cow::Borrowed("short")));
+        assert_eq!(shorten("a\u{1}b\nc"), "aU+0001bU+000Ac");
+        assert_eq!(shorten(&"x".repeat(41)), format!("{}...", "x".repeat(40)));
+        assert_eq!(shorten(&"x".repeat(40)), "x".repeat(40));
     }
 
     #[test]
