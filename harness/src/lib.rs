@@ -10,6 +10,6 @@ pub use clock::Clock;
 pub use mpns::protocol::Mode;
 pub use mpns::{
     Answer, ChannelId, ChannelInfo, ChannelOptions, Connection, Delivered, DeviceId, DeviceUpdate,
-    DeviceView, Event, FakeError, FakeMpns, FakeMpnsBuilder, FaultAction, FaultRule,
+    DeviceView, Event, FakeError, FakeMpns, FakeMpnsBuilder, Fate, FaultAction, FaultRule,
     NotificationRecord, NotificationStatus, Power, Subscription,
 };
