@@ -51,3 +51,8 @@ pub use wire::{
 pub use wire::{
     ChannelUri, ChannelUriError, RequestError, WireRequest, MAX_CALLBACK_BLOB, MAX_HEADER_BYTES,
 };
+
+/// The README's examples, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
