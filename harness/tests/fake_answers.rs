@@ -333,8 +333,8 @@ async fn the_queue_of_a_temp_disconnected_device_is_delivered_in_order_on_reconn
     let mut texts = Vec::new();
     for _ in 0..3 {
         let d = deliveries.try_recv().expect("delivered on reconnect");
-        match d.content {
-            mpns_harness::mpns::protocol::Content::Toast(t) => texts.push(t.text1.unwrap()),
+        match &*d.content {
+            mpns_harness::mpns::protocol::Content::Toast(t) => texts.push(t.text1.clone().unwrap()),
             other => panic!("not a toast: {other:?}"),
         }
     }
@@ -350,8 +350,10 @@ async fn batched_classes_are_delivered_after_450_and_900_seconds_of_virtual_time
     send(toast_text(&c, &ch.uri, 22, "slow")).await;
     send(toast_text(&c, &ch.uri, 12, "medium")).await;
     send(toast_text(&c, &ch.uri, 2, "now")).await;
-    let text = |d: mpns_harness::Delivered| match d.content {
-        mpns_harness::mpns::protocol::Content::Toast(t) => (t.text1.unwrap(), d.delivered_at),
+    let text = |d: mpns_harness::Delivered| match &*d.content {
+        mpns_harness::mpns::protocol::Content::Toast(t) => {
+            (t.text1.clone().unwrap(), d.delivered_at)
+        }
         other => panic!("{other:?}"),
     };
     assert_eq!(

@@ -79,7 +79,7 @@ async fn every_golden_request_is_taken_with_no_diagnostics() {
         assert_eq!(record.diagnostics, Vec::<String>::new(), "{name}");
         if record.fate == Some(Fate::TileNotPinned) {
             // A secondary tile: pin it, and it is received.
-            let id = match &record.content {
+            let id = match record.content.as_deref() {
                 Some(mpns_harness::mpns::protocol::Content::Tile(t)) => t.id.clone().unwrap(),
                 other => panic!("{name}: {other:?}"),
             };

@@ -141,7 +141,7 @@ impl Expectations {
                 let _ = writeln!(report, "  (none)");
             }
             for r in records.iter() {
-                let what = match &r.content {
+                let what = match r.content.as_deref() {
                     Some(Content::Toast(t)) => format!(
                         "toast text1={:?} text2={:?}",
                         t.text1.as_deref().unwrap_or(""),

@@ -275,11 +275,11 @@ fn inspected(kind: Kind, batching: Batching) -> Inspected {
 
 fn info() -> RequestInfo {
     RequestInfo {
-        method: "POST".into(),
-        path: "/".into(),
-        headers: Vec::new(),
+        method: axum::http::Method::POST,
+        uri: axum::http::Uri::from_static("/"),
+        headers: axum::http::HeaderMap::new(),
         body: bytes::Bytes::new(),
-        message_id: "00000000-0000-0000-0000-000000000000".into(),
+        message_id: axum::http::HeaderValue::from_static("00000000-0000-0000-0000-000000000000"),
     }
 }
 
@@ -312,7 +312,7 @@ proptest! {
             match op.clone() {
                 Op::Send { channel, kind, batching } => {
                     let cref = core.resolve_id(ids[channel]);
-                    let real = core.receive(cref.as_ref(), inspected(kind, batching), false, info());
+                    let real = core.receive(cref.as_ref(), inspected(kind, batching), None, info());
                     let expected = model.send(channel, kind, batching);
                     prop_assert_eq!(real, expected, "step {} {:?}", step, op);
                 }

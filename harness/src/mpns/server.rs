@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
@@ -55,6 +56,8 @@ const X_MESSAGE_ID: HeaderName = HeaderName::from_static("x-messageid");
 #[derive(Clone)]
 pub(crate) struct ConnCtl {
     kill: CancellationToken,
+    /// Subject CN of the verified client certificate (TLS connections only).
+    client_cn: Option<Arc<str>>,
 }
 
 /// A running fake MPNS server.
@@ -208,7 +211,10 @@ async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToke
         let shutdown = shutdown.clone();
         tracker.spawn(async move {
             let kill = CancellationToken::new();
-            let ctl = ConnCtl { kill: kill.clone() };
+            let ctl = ConnCtl {
+                kill: kill.clone(),
+                client_cn: None,
+            };
             let svc = hyper::service::service_fn(move |mut req: Request<Incoming>| {
                 req.extensions_mut().insert(ctl.clone());
                 router.clone().oneshot(req)
@@ -290,27 +296,13 @@ fn mpns_response(answer: &Answer, message_id: HeaderValue) -> Response {
     r
 }
 
-fn request_info(
-    method: &Method,
-    path: &str,
-    headers: &HeaderMap,
-    body: Bytes,
-    id: &HeaderValue,
-) -> RequestInfo {
+fn request_info(parts: &Parts, body: Bytes, id: &HeaderValue) -> RequestInfo {
     RequestInfo {
-        method: method.as_str().to_owned(),
-        path: path.to_owned(),
-        headers: headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        method: parts.method.clone(),
+        uri: parts.uri.clone(),
+        headers: parts.headers.clone(),
         body,
-        message_id: String::from_utf8_lossy(id.as_bytes()).into_owned(),
+        message_id: id.clone(),
     }
 }
 
@@ -344,61 +336,38 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
 async fn channel_request(State(core): State<Arc<Core>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let message_id = parts.headers.get(&X_MESSAGE_ID).cloned().unwrap_or(ZERO_ID);
-    let path = parts.uri.path();
-    let Some((authenticated, token, endpoint)) = parse_channel_path(path) else {
-        let info = request_info(
-            &parts.method,
-            path,
-            &parts.headers,
-            Bytes::new(),
-            &message_id,
+    let conn = parts.extensions.get::<ConnCtl>().cloned();
+    let client_cn = conn.as_ref().and_then(|c| c.client_cn.clone());
+    let Some((authenticated, token, endpoint)) = parse_channel_path(parts.uri.path()) else {
+        let diagnostic = format!(
+            "Malformed channel URI {}: expected /throttledthirdparty/01.00/<token> or /unthrottledthirdparty/01.00/<token> (control API under /_fake/).",
+            protocol_text_short(parts.uri.path())
         );
         let answer = Answer::bare(400);
-        core.record_refused(
-            None,
-            info,
-            None,
-            answer,
-            None,
-            vec![format!(
-                "Malformed channel URI {}: expected /throttledthirdparty/01.00/<token> or /unthrottledthirdparty/01.00/<token> (control API under /_fake/).",
-                protocol_text_short(path)
-            )],
-        );
+        let info = request_info(&parts, Bytes::new(), &message_id);
+        core.record_refused(None, info, None, answer, None, vec![diagnostic]);
         return mpns_response(&answer, message_id);
     };
     let channel = core.resolve(token, authenticated);
     if endpoint == Endpoint::Callback {
-        return callback_request(
-            &core,
-            channel.as_ref(),
-            &parts.method,
-            &parts.headers,
-            body,
-            message_id,
-        )
-        .await;
+        let answer =
+            callback_request(&core, channel.as_ref(), &parts, body, client_cn.as_deref()).await;
+        return mpns_response(&answer, message_id);
     }
     let bytes = match read_body(&parts.headers, body, MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(diag) => {
-            let info = request_info(
-                &parts.method,
-                path,
-                &parts.headers,
-                Bytes::new(),
-                &message_id,
-            );
+        Err(diagnostic) => {
             let answer = Answer::bare(400);
-            core.record_refused(channel.as_ref(), info, None, answer, None, vec![diag]);
+            let info = request_info(&parts, Bytes::new(), &message_id);
+            core.record_refused(channel.as_ref(), info, None, answer, None, vec![diagnostic]);
             return mpns_response(&answer, message_id);
         }
     };
-    let inspected = match protocol::inspect(&parts.method, &parts.headers, &bytes, core.config.mode)
-    {
+    let inspected = protocol::inspect(&parts.method, &parts.headers, &bytes, core.config.mode);
+    let info = request_info(&parts, bytes, &message_id);
+    let inspected = match inspected {
         Ok(i) => i,
         Err(rejection) => {
-            let info = request_info(&parts.method, path, &parts.headers, bytes, &message_id);
             let answer = Answer::bare(rejection.status);
             core.record_refused(
                 channel.as_ref(),
@@ -411,24 +380,23 @@ async fn channel_request(State(core): State<Arc<Core>>, req: Request) -> Respons
             return mpns_response(&answer, message_id);
         }
     };
-    let info = request_info(&parts.method, path, &parts.headers, bytes, &message_id);
-    if let Some(response) = apply_fault(&core, channel.as_ref(), &parts, &inspected, &info).await {
-        let (answer, record) = response;
+    if let Some((answer, record)) =
+        apply_fault(&core, channel.as_ref(), conn.as_ref(), &inspected).await
+    {
         if record {
-            let diags = inspected.diagnostics.clone();
+            let diagnostics = inspected.diagnostics.clone();
             core.record_refused(
                 channel.as_ref(),
                 info,
                 Some(&inspected),
                 answer,
                 None,
-                diags,
+                diagnostics,
             );
         }
         return mpns_response(&answer, message_id);
     }
-    // Without TLS no client certificate can be presented.
-    let answer = core.receive(channel.as_ref(), inspected, false, info);
+    let answer = core.receive(channel.as_ref(), inspected, client_cn.as_deref(), info);
     mpns_response(&answer, message_id)
 }
 
@@ -445,9 +413,8 @@ fn protocol_text_short(s: &str) -> String {
 async fn apply_fault(
     core: &Core,
     channel: Option<&ChannelRef>,
-    parts: &axum::http::request::Parts,
+    conn: Option<&ConnCtl>,
     inspected: &Inspected,
-    _info: &RequestInfo,
 ) -> Option<(Answer, bool)> {
     let (rule, fault) =
         core.faults
@@ -465,7 +432,7 @@ async fn apply_fault(
         action,
     });
     core.touch();
-    let kill = parts.extensions.get::<ConnCtl>().map(|c| c.kill.clone());
+    let kill = conn.map(|c| c.kill.clone());
     match fault {
         Fault::Status503 => Some((Answer::bare(503), true)),
         Fault::Delay(d) => {
@@ -492,31 +459,31 @@ async fn apply_fault(
     }
 }
 
+/// `POST {channel}/callback`: stores `X-CallbackURI` and the blob (reference §1.3).
 async fn callback_request(
     core: &Core,
     channel: Option<&ChannelRef>,
-    method: &Method,
-    headers: &HeaderMap,
+    parts: &Parts,
     body: Body,
-    message_id: HeaderValue,
-) -> Response {
-    if method != Method::POST {
-        return mpns_response(&Answer::bare(405), message_id);
+    client_cn: Option<&str>,
+) -> Answer {
+    if parts.method != Method::POST {
+        return Answer::bare(405);
     }
-    let uri = headers
+    let uri = parts
+        .headers
         .get("x-callbackuri")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
         .and_then(|u| reqwest::Url::parse(u).ok());
     let Some(uri) = uri else {
-        return mpns_response(&Answer::bare(400), message_id);
+        return Answer::bare(400);
     };
-    let Ok(blob) = read_body(headers, body, MAX_CALLBACK_BYTES).await else {
-        return mpns_response(&Answer::bare(400), message_id);
+    let Ok(blob) = read_body(&parts.headers, body, MAX_CALLBACK_BYTES).await else {
+        return Answer::bare(400);
     };
-    let answer = core.register_callback(channel, false, uri.to_string(), blob);
-    mpns_response(&answer, message_id)
+    core.register_callback(channel, client_cn, uri.to_string(), blob)
 }
 
 impl FakeMpns {

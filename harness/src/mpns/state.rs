@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -182,8 +183,8 @@ pub struct Delivered {
     pub app: String,
     /// The notification's sequence number (as in the notification records).
     pub seq: u64,
-    /// What it carries.
-    pub content: Content,
+    /// What it carries (shared with the notification record).
+    pub content: Arc<Content>,
     /// `X-MessageID`, if sent.
     pub message_id: Option<String>,
     /// When MPNS took it (clock time).
@@ -225,21 +226,26 @@ pub struct NotificationRecord {
     /// Clock time of arrival, in ms.
     pub received_at_ms: u64,
     /// HTTP method.
-    pub method: String,
-    /// Request path.
-    pub path: String,
-    /// Request headers in order, as `[name, value]` (values lossy UTF-8).
-    pub headers: Vec<(String, String)>,
-    /// Body as text (lossy UTF-8).
-    pub body: String,
+    #[serde(serialize_with = "ser::method")]
+    pub method: Method,
+    /// Request URI (path and query); serialized as the path.
+    #[serde(rename = "path", serialize_with = "ser::path")]
+    pub uri: Uri,
+    /// Request headers in order; serialized as `[name, value]` pairs (values lossy UTF-8).
+    #[serde(serialize_with = "ser::headers")]
+    pub headers: HeaderMap,
+    /// Body as sent; serialized as text (lossy UTF-8).
+    #[serde(serialize_with = "ser::bytes")]
+    pub body: Bytes,
     /// The parsed notification, if the request was well formed.
-    pub content: Option<Content>,
+    pub content: Option<Arc<Content>>,
     /// Tile, toast or raw, if known.
     pub target: Option<Target>,
     /// The interval, if known.
     pub batching: Option<Batching>,
     /// The `X-MessageID` answered.
-    pub message_id: String,
+    #[serde(serialize_with = "ser::header_value")]
+    pub message_id: HeaderValue,
     /// The answer given.
     pub response: Answer,
     /// Why that answer.
@@ -252,11 +258,42 @@ pub struct NotificationRecord {
 
 /// What the request path knows about a request besides its inspection.
 pub(crate) struct RequestInfo {
-    pub method: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
     pub body: Bytes,
-    pub message_id: String,
+    pub message_id: HeaderValue,
+}
+
+/// Serializers that turn the HTTP types of a record into plain JSON text.
+mod ser {
+    use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+    use serde::ser::SerializeSeq;
+    use serde::Serializer;
+
+    pub fn method<S: Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(m.as_str())
+    }
+
+    pub fn path<S: Serializer>(u: &Uri, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(u.path())
+    }
+
+    pub fn bytes<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&String::from_utf8_lossy(b))
+    }
+
+    pub fn header_value<S: Serializer>(v: &HeaderValue, s: S) -> Result<S::Ok, S::Error> {
+        bytes(v.as_bytes(), s)
+    }
+
+    pub fn headers<S: Serializer>(h: &HeaderMap, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(h.len()))?;
+        for (name, value) in h {
+            seq.serialize_element(&(name.as_str(), String::from_utf8_lossy(value.as_bytes())))?;
+        }
+        seq.end()
+    }
 }
 
 /// Errors of the Rust and control APIs.
@@ -320,7 +357,7 @@ struct Queued {
     channel: ChannelId,
     due: Duration,
     received_at: Duration,
-    content: Content,
+    content: Arc<Content>,
     message_id: Option<String>,
 }
 
@@ -753,10 +790,10 @@ impl Core {
             channel: channel.map(|c| c.id),
             received_at_ms: ms(self.clock.now()),
             method: info.method,
-            path: info.path,
+            uri: info.uri,
             headers: info.headers,
-            body: String::from_utf8_lossy(&info.body).into_owned(),
-            content: inspected.map(|i| i.content.clone()),
+            body: info.body,
+            content: inspected.map(|i| Arc::new(i.content.clone())),
             target: inspected.map(|i| i.target),
             batching: inspected.map(|i| i.batching),
             message_id: info.message_id,
@@ -791,7 +828,7 @@ impl Core {
         &self,
         channel: Option<&ChannelRef>,
         inspected: Inspected,
-        certified: bool,
+        client_cn: Option<&str>,
         info: RequestInfo,
     ) -> Answer {
         let Some(cref) = channel else {
@@ -801,7 +838,6 @@ impl Core {
             return answer;
         };
         let now = self.clock.now();
-        let certified = certified || self.config.allow_authenticated_over_http;
         let seq = self.next_seq();
         let mut schedule = None;
         let (answer, rec) = {
@@ -831,7 +867,7 @@ impl Core {
                     subscription: c.subscription,
                     connection,
                     authenticated: c.authenticated,
-                    certified,
+                    certified: self.certified(c, client_cn),
                     sent_today: c.sent_today,
                     daily_limit: self.config.daily_limit,
                     target: inspected.target,
@@ -854,6 +890,7 @@ impl Core {
                 content,
                 diagnostics,
             } = inspected;
+            let content = Arc::new(content);
             let delivery = if fate == Fate::Accepted {
                 let due = now.saturating_add(match batching {
                     Batching::Immediate => Duration::ZERO,
@@ -869,9 +906,9 @@ impl Core {
                 channel: Some(cref.id),
                 received_at_ms: ms(now),
                 method: info.method,
-                path: info.path,
+                uri: info.uri,
                 headers: info.headers,
-                body: String::from_utf8_lossy(&info.body).into_owned(),
+                body: info.body,
                 content: Some(content.clone()),
                 target: Some(target),
                 batching: Some(batching),
@@ -922,6 +959,20 @@ impl Core {
         answer
     }
 
+    /// Whether the sender may use this authenticated channel: its verified client certificate's
+    /// subject CN equals the channel's service name (any verified certificate when the channel
+    /// has none), or plain HTTP is trusted by configuration.
+    fn certified(&self, c: &ChannelState, client_cn: Option<&str>) -> bool {
+        if self.config.allow_authenticated_over_http {
+            return true;
+        }
+        match (client_cn, c.service_name.as_deref()) {
+            (Some(cn), Some(name)) => cn.eq_ignore_ascii_case(name),
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
     /// Delivers every due notification in the queue of a connected device, in arrival order.
     fn pump(&self, dev: &Device, d: &mut DeviceState, now: Duration) {
         if !d.queue.iter().any(|q| q.due <= now) {
@@ -943,7 +994,7 @@ impl Core {
             };
             let outcome = if c.subscription == Subscription::Expired {
                 Err("the channel expired before delivery")
-            } else if matches!(q.content, Content::Raw { .. }) && !c.app_running {
+            } else if matches!(*q.content, Content::Raw { .. }) && !c.app_running {
                 Err("raw notification discarded: the app is not running")
             } else {
                 Ok(())
@@ -957,7 +1008,7 @@ impl Core {
             set_delivery(&mut c.log, q.seq, state);
             match outcome {
                 Ok(()) => {
-                    let target = match &q.content {
+                    let target = match &*q.content {
                         Content::Tile(_) => Target::Tile,
                         Content::Toast(_) => Target::Toast,
                         Content::Raw { .. } => Target::Raw,
@@ -992,14 +1043,13 @@ impl Core {
     pub(crate) fn register_callback(
         &self,
         channel: Option<&ChannelRef>,
-        certified: bool,
+        client_cn: Option<&str>,
         uri: String,
         blob: Bytes,
     ) -> Answer {
         let Some(cref) = channel else {
             return decide(&Facts { channel: None }).0;
         };
-        let certified = certified || self.config.allow_authenticated_over_http;
         let answer = {
             let mut d = cref.device.lock();
             let connection = d.connection;
@@ -1017,7 +1067,7 @@ impl Core {
                     subscription: Some(Subscription::Expired),
                 };
             }
-            if !c.authenticated || !certified {
+            if !c.authenticated || !self.certified(c, client_cn) {
                 return Answer::bare(401);
             }
             c.callback = Some(Callback {
