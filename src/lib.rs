@@ -34,6 +34,7 @@
 
 mod client;
 mod message;
+pub mod service;
 mod wire;
 
 pub use client::{
