@@ -1,0 +1,340 @@
+//! Tile images drawn on request: the Custom Tile pattern's text over a background, and the
+//! Tile Schedule pattern's number images. Everything is drawn from parameters into a fresh
+//! 173×173 bitmap with the `font8x8` glyphs; no file is ever read, so no parameter can reach
+//! outside the image set (the recipe joined the parameter into a file path).
+
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::{ImageEncoder, Rgb, RgbImage};
+
+use super::error::ServiceError;
+
+/// Tile images are 173×173 pixels (WP7 medium tile).
+pub const TILE_SIZE: u32 = 173;
+/// The number images: `0..=MAX_NUMBER`.
+pub const MAX_NUMBER: u8 = 99;
+/// Text sizes accepted by the custom image, in pixels per character cell.
+pub const TEXT_SIZES: std::ops::RangeInclusive<u32> = 8..=48;
+/// The text size when none is given (the recipe's default).
+pub const DEFAULT_TEXT_SIZE: u32 = 20;
+/// The longest custom text, in characters.
+pub const MAX_TEXT_CHARS: usize = 60;
+
+const MARGIN: u32 = 8;
+const NUMBER_BACKGROUND: Rgb<u8> = Rgb([0x1B, 0xA1, 0xE2]);
+const NUMBER_GLYPH_SIZE: u32 = 72;
+
+/// A background: a flat colour or one of the built-in gradients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Background {
+    Flat(Rgb<u8>),
+    Gradient(Rgb<u8>, Rgb<u8>),
+}
+
+/// What the custom image shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CustomImage {
+    pub text: String,
+    pub size: u32,
+    pub color: Rgb<u8>,
+    pub background: Background,
+}
+
+impl CustomImage {
+    /// Reads the query parameters. A `background` that is neither a colour nor a built-in
+    /// name is not in the image set (404); bad `text`, `size` or `color` are field errors.
+    pub fn from_params(
+        text: Option<&str>,
+        size: Option<&str>,
+        color: Option<&str>,
+        background: Option<&str>,
+    ) -> Result<CustomImage, ServiceError> {
+        let background = match background {
+            None => Background::Gradient(Rgb([0x1B, 0xA1, 0xE2]), Rgb([0x00, 0x50, 0xEF])),
+            Some(name) => parse_background(name).ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "no background {name:?}; use tile1, tile2, tile3, a colour name or #rrggbb"
+                ))
+            })?,
+        };
+        let text = text.unwrap_or("").to_owned();
+        let chars = text.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Err(ServiceError::invalid(
+                "text",
+                "too_long",
+                format!("text is {chars} characters long; the limit is {MAX_TEXT_CHARS}"),
+            ));
+        }
+        if let Some(bad) = text.chars().find(|&c| glyph(c).is_none()) {
+            return Err(ServiceError::invalid(
+                "text",
+                "bad_character",
+                format!(
+                    "text contains U+{:04X}, which the tile font cannot draw (it has printable ASCII and Latin-1)",
+                    bad as u32
+                ),
+            ));
+        }
+        let size = match size {
+            None => DEFAULT_TEXT_SIZE,
+            Some(s) => match s.parse::<u32>() {
+                Ok(n) if TEXT_SIZES.contains(&n) && s.len() <= 2 => n,
+                _ => {
+                    return Err(ServiceError::invalid(
+                        "size",
+                        "out_of_range",
+                        format!(
+                            "size {s:?} is not a whole number in range {}..={}",
+                            TEXT_SIZES.start(),
+                            TEXT_SIZES.end()
+                        ),
+                    ))
+                }
+            },
+        };
+        let color = match color {
+            None => Rgb([0xFF, 0xFF, 0xFF]),
+            Some(c) => parse_color(c).ok_or_else(|| {
+                ServiceError::invalid(
+                    "color",
+                    "unknown",
+                    format!(
+                        "color {c:?} is not #rrggbb or one of: {}",
+                        COLOR_NAMES.join(", ")
+                    ),
+                )
+            })?,
+        };
+        Ok(CustomImage {
+            text,
+            size,
+            color,
+            background,
+        })
+    }
+
+    /// The PNG.
+    pub fn render(&self) -> Result<Vec<u8>, ServiceError> {
+        let mut img = RgbImage::new(TILE_SIZE, TILE_SIZE);
+        paint_background(&mut img, self.background);
+        let lines = wrap(&self.text, (TILE_SIZE - 2 * MARGIN) / self.size);
+        let line_height = self.size + self.size / 4;
+        let max_lines = ((TILE_SIZE - 2 * MARGIN + self.size / 4) / line_height) as usize;
+        let lines = &lines[..lines.len().min(max_lines)];
+        let block = lines.len() as u32 * line_height - self.size / 4 * u32::from(!lines.is_empty());
+        let mut y = (TILE_SIZE.saturating_sub(block)) / 2;
+        for line in lines {
+            let width = line.chars().count() as u32 * self.size;
+            let x = (TILE_SIZE.saturating_sub(width)) / 2;
+            draw_text(&mut img, line, x, y, self.size, self.color);
+            y += line_height;
+        }
+        encode(&img)
+    }
+}
+
+/// The number image for the Tile Schedule pattern; `None` outside `0..=MAX_NUMBER`.
+pub(crate) fn number_png(n: u8) -> Option<Result<Vec<u8>, ServiceError>> {
+    if n > MAX_NUMBER {
+        return None;
+    }
+    let mut img = RgbImage::new(TILE_SIZE, TILE_SIZE);
+    paint_background(&mut img, Background::Flat(NUMBER_BACKGROUND));
+    let text = n.to_string();
+    let width = text.len() as u32 * NUMBER_GLYPH_SIZE;
+    let x = (TILE_SIZE - width) / 2;
+    let y = (TILE_SIZE - NUMBER_GLYPH_SIZE) / 2;
+    draw_text(&mut img, &text, x, y, NUMBER_GLYPH_SIZE, Rgb([0xFF; 3]));
+    Some(encode(&img))
+}
+
+/// Reads a number image name: canonical decimal (`0`, `7`, `42`; no sign, no leading zero)
+/// within the set. Anything else is not an image of the set.
+pub(crate) fn parse_number(s: &str) -> Option<u8> {
+    if s.is_empty() || s.len() > 2 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if s.len() > 1 && s.starts_with('0') {
+        return None;
+    }
+    s.parse::<u8>().ok().filter(|&n| n <= MAX_NUMBER)
+}
+
+const COLOR_NAMES: &[&str] = &[
+    "white", "black", "red", "green", "blue", "yellow", "orange", "purple", "magenta", "cyan",
+    "lime", "gray", "brown",
+];
+
+fn parse_color(s: &str) -> Option<Rgb<u8>> {
+    let named = match s.to_ascii_lowercase().as_str() {
+        "white" => Some([0xFF, 0xFF, 0xFF]),
+        "black" => Some([0x00, 0x00, 0x00]),
+        "red" => Some([0xE5, 0x14, 0x00]),
+        "green" => Some([0x00, 0x8A, 0x00]),
+        "blue" => Some([0x00, 0x50, 0xEF]),
+        "yellow" => Some([0xE3, 0xC8, 0x00]),
+        "orange" => Some([0xFA, 0x68, 0x00]),
+        "purple" => Some([0xAA, 0x00, 0xFF]),
+        "magenta" => Some([0xD8, 0x00, 0x73]),
+        "cyan" => Some([0x1B, 0xA1, 0xE2]),
+        "lime" => Some([0xA4, 0xC4, 0x00]),
+        "gray" | "grey" => Some([0x76, 0x60, 0x8A]),
+        "brown" => Some([0xA0, 0x50, 0x00]),
+        _ => None,
+    };
+    if let Some(rgb) = named {
+        return Some(Rgb(rgb));
+    }
+    let hex = s.strip_prefix('#').unwrap_or(s);
+    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some(Rgb([byte(0)?, byte(2)?, byte(4)?]))
+}
+
+fn parse_background(s: &str) -> Option<Background> {
+    match s {
+        "tile1" => Some(Background::Gradient(
+            Rgb([0x1B, 0xA1, 0xE2]),
+            Rgb([0x00, 0x50, 0xEF]),
+        )),
+        "tile2" => Some(Background::Gradient(
+            Rgb([0x60, 0xA9, 0x17]),
+            Rgb([0x00, 0x6A, 0x00]),
+        )),
+        "tile3" => Some(Background::Gradient(
+            Rgb([0xFA, 0x68, 0x00]),
+            Rgb([0xB0, 0x10, 0x00]),
+        )),
+        other => parse_color(other).map(Background::Flat),
+    }
+}
+
+fn paint_background(img: &mut RgbImage, background: Background) {
+    match background {
+        Background::Flat(c) => img.pixels_mut().for_each(|p| *p = c),
+        Background::Gradient(top, bottom) => {
+            let h = img.height().max(2) - 1;
+            for (_, y, p) in img.enumerate_pixels_mut() {
+                let mix =
+                    |a: u8, b: u8| ((u32::from(a) * (h - y) + u32::from(b) * y + h / 2) / h) as u8;
+                *p = Rgb([
+                    mix(top[0], bottom[0]),
+                    mix(top[1], bottom[1]),
+                    mix(top[2], bottom[2]),
+                ]);
+            }
+        }
+    }
+}
+
+/// The 8×8 glyph for a character: printable ASCII and Latin-1 (U+00A0..=U+00FF).
+fn glyph(c: char) -> Option<[u8; 8]> {
+    match c as u32 {
+        0x20..=0x7E => Some(font8x8::legacy::BASIC_LEGACY[c as usize]),
+        0xA0..=0xFF => Some(font8x8::legacy::LATIN_LEGACY[c as usize - 0xA0]),
+        _ => None,
+    }
+}
+
+/// Draws `text` on one line from (x, y), each character a `size`×`size` cell; the 8×8 glyph
+/// is scaled by nearest neighbour, so any size works. Pixels outside the image are skipped.
+fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, size: u32, color: Rgb<u8>) {
+    for (i, c) in text.chars().enumerate() {
+        let Some(rows) = glyph(c) else { continue };
+        let cell_x = x + i as u32 * size;
+        for dy in 0..size {
+            let row = rows[(dy * 8 / size) as usize];
+            for dx in 0..size {
+                // Bit 0 is the leftmost pixel in font8x8.
+                if row >> (dx * 8 / size) & 1 == 1 {
+                    let (px, py) = (cell_x + dx, y + dy);
+                    if px < img.width() && py < img.height() {
+                        img.put_pixel(px, py, color);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Greedy word wrap to lines of at most `width` characters; longer words are split.
+fn wrap(text: &str, width: u32) -> Vec<String> {
+    let width = width.max(1) as usize;
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = line.chars().count();
+            let gap = usize::from(used > 0);
+            if used + gap + word.len() <= width {
+                if gap == 1 {
+                    line.push(' ');
+                }
+                line.extend(word.iter());
+                break;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            let rest = word.split_off(width);
+            lines.push(word.iter().collect());
+            word = rest;
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+fn encode(img: &RgbImage) -> Result<Vec<u8>, ServiceError> {
+    let mut png = Vec::new();
+    PngEncoder::new_with_quality(&mut png, CompressionType::Best, FilterType::Adaptive)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .map_err(|e| ServiceError::Internal(format!("PNG encoding failed: {e}")))?;
+    Ok(png)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_on_spaces_and_splits_long_words() {
+        assert_eq!(wrap("hello big world", 9), vec!["hello big", "world"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("  ", 4), Vec::<String>::new());
+        assert_eq!(wrap("ab abcdefgh", 4), vec!["ab", "abcd", "efgh"]);
+    }
+
+    #[test]
+    fn number_names_are_canonical_decimal_in_the_set() {
+        assert_eq!(parse_number("0"), Some(0));
+        assert_eq!(parse_number("99"), Some(99));
+        for bad in ["", "00", "07", "100", "-1", "+1", "1e1", " 1", "９"] {
+            assert_eq!(parse_number(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn colours_are_names_or_six_hex_digits() {
+        assert_eq!(parse_color("#ff0000"), Some(Rgb([255, 0, 0])));
+        assert_eq!(parse_color("00FF00"), Some(Rgb([0, 255, 0])));
+        assert_eq!(parse_color("White"), Some(Rgb([255, 255, 255])));
+        for bad in ["", "#fff", "#gg0000", "../x", "#ff00001"] {
+            assert_eq!(parse_color(bad), None, "{bad:?}");
+        }
+    }
+}
