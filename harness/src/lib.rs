@@ -11,5 +11,5 @@ pub use mpns::protocol::Mode;
 pub use mpns::{
     Answer, ChannelId, ChannelInfo, ChannelOptions, Connection, Delivered, DeviceId, DeviceUpdate,
     DeviceView, Event, FakeError, FakeMpns, FakeMpnsBuilder, Fate, FaultAction, FaultRule,
-    NotificationRecord, NotificationStatus, Power, Subscription,
+    NotificationRecord, NotificationStatus, Power, Subscription, TlsConfig,
 };

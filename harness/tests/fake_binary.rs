@@ -91,6 +91,10 @@ async fn help_documents_every_flag_with_an_example() {
         "--daily-limit",
         "--virtual-clock",
         "--allow-authenticated-over-http",
+        "--tls-cert",
+        "--tls-key",
+        "--tls-client-ca",
+        "--tls-listen",
     ] {
         let at = help
             .find(&format!("{flag} "))
@@ -116,5 +120,23 @@ async fn a_busy_address_is_a_clear_error_and_exit_code_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot listen on"), "{err}");
+    assert!(err.contains("cannot start on"), "{err}");
+    assert!(err.contains(&addr), "{err}");
+}
+
+#[tokio::test]
+async fn a_missing_tls_file_is_a_clear_error_and_exit_code_2() {
+    let out = Command::new(BIN)
+        .args([
+            "--tls-cert",
+            "/nonexistent/cert.pem",
+            "--tls-key",
+            "/nonexistent/key.pem",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/cert.pem"), "{err}");
 }

@@ -3,11 +3,12 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use mpns_harness::mpns::protocol::Mode;
-use mpns_harness::{Clock, FakeMpns};
+use mpns_harness::{Clock, FakeMpns, TlsConfig};
 
 /// A fake Microsoft Push Notification Service (MPNS) for testing push senders.
 ///
@@ -60,6 +61,27 @@ struct Args {
     /// was presented (otherwise they answer 401). Example: --allow-authenticated-over-http
     #[arg(long)]
     allow_authenticated_over_http: bool,
+
+    /// Serve authenticated channels over https with this certificate chain (PEM, leaf first);
+    /// needs --tls-key. Their URIs become https://TLS-ADDR/unthrottledthirdparty/01.00/<token>
+    /// and a second line `fake-mpns tls listening on https://TLS-ADDR` is printed.
+    /// Example: --tls-cert server.pem
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+
+    /// Private key of --tls-cert (PEM). Example: --tls-key server-key.pem
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+
+    /// Client certificates must chain to this CA (PEM); without it any client certificate is
+    /// taken and only its subject CN is compared with the service name.
+    /// Example: --tls-client-ca clients-ca.pem
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+
+    /// Address of the https listener. Example: --tls-listen 127.0.0.1:8443
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    tls_listen: SocketAddr,
 }
 
 #[tokio::main]
@@ -84,6 +106,15 @@ async fn main() -> ExitCode {
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        match TlsConfig::from_files(cert, key, args.tls_client_ca.as_deref()) {
+            Ok(tls) => builder = builder.tls(tls).tls_listen(args.tls_listen),
+            Err(e) => {
+                eprintln!("fake-mpns: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let signals = match Signals::install() {
         Ok(s) => s,
         Err(e) => {
@@ -94,13 +125,16 @@ async fn main() -> ExitCode {
     let fake = match builder.try_start().await {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("fake-mpns: cannot listen on {}: {e}", args.listen);
+            eprintln!("fake-mpns: cannot start on {}: {e}", args.listen);
             return ExitCode::from(2);
         }
     };
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "fake-mpns listening on {}", fake.uri());
+        if let Some(tls) = fake.tls_uri() {
+            let _ = writeln!(out, "fake-mpns tls listening on {tls}");
+        }
         let _ = out.flush();
     }
     signals.wait().await;

@@ -11,6 +11,7 @@ mod model_tests;
 pub mod protocol;
 mod server;
 mod state;
+mod tls;
 
 pub use answer::{Answer, Connection, Fate, NotificationStatus, Power, Subscription};
 pub use events::Event;
@@ -21,3 +22,4 @@ pub use state::{
     CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeliveryState, DeviceId,
     DeviceUpdate, DeviceView, FakeError, NotificationRecord,
 };
+pub use tls::TlsConfig;

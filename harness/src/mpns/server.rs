@@ -35,6 +35,7 @@ use super::state::{
     ChannelId, ChannelInfo, ChannelOptions, ChannelRef, Config, Core, Delivered, DeviceId,
     DeviceUpdate, DeviceView, FakeError, NotificationRecord, RequestInfo,
 };
+use super::tls::{Acceptor, TlsConfig};
 use crate::clock::Clock;
 
 /// Most bytes of a `/callback` blob (reference §1.3).
@@ -78,6 +79,7 @@ pub struct FakeMpns {
     core: Arc<Core>,
     addr: SocketAddr,
     uri: String,
+    tls_uri: Option<String>,
     task: Option<JoinHandle<()>>,
     expectations: Expectations,
     wait_limit: Duration,
@@ -90,6 +92,8 @@ pub struct FakeMpnsBuilder {
     config: Config,
     clock: Option<Clock>,
     wait_limit: Duration,
+    tls: Option<TlsConfig>,
+    tls_addr: SocketAddr,
 }
 
 impl Default for FakeMpnsBuilder {
@@ -99,6 +103,8 @@ impl Default for FakeMpnsBuilder {
             config: Config::default(),
             clock: None,
             wait_limit: WAIT_LIMIT,
+            tls: None,
+            tls_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
 }
@@ -153,6 +159,20 @@ impl FakeMpnsBuilder {
         self
     }
 
+    /// Serve authenticated channels over https with client certificates: their URIs become
+    /// `https://HOST:TLSPORT/unthrottledthirdparty/01.00/<token>`, and a send is taken only with a
+    /// client certificate whose subject CN is the channel's service name (401 otherwise).
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Where the https listener binds (default `127.0.0.1:0`); only with [`tls`](Self::tls).
+    pub fn tls_listen(mut self, addr: SocketAddr) -> Self {
+        self.tls_addr = addr;
+        self
+    }
+
     /// How long (wall clock) [`FakeMpns::wait_until`] and
     /// [`FakeMpns::wait_for_notifications`] wait before failing the test (default 10 s).
     pub fn wait_limit(mut self, limit: Duration) -> Self {
@@ -173,18 +193,35 @@ impl FakeMpnsBuilder {
 
     /// Binds and starts serving; returns once the listener accepts connections.
     pub async fn try_start(self) -> std::io::Result<FakeMpns> {
+        let acceptor = self.tls.as_ref().map(Acceptor::new).transpose()?;
         let listener = TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
         let uri = format!("http://{addr}");
+        let tls_listener = match &acceptor {
+            Some(_) => Some(TcpListener::bind(self.tls_addr).await?),
+            None => None,
+        };
+        let tls_addr = tls_listener.as_ref().map(|l| l.local_addr()).transpose()?;
+        let tls_uri = tls_addr.map(|a| format!("https://{a}"));
         let clock = self.clock.unwrap_or_default();
         let core = Core::new(self.config, clock);
-        core.set_base_uri(uri.clone());
+        core.set_base_uri(uri.clone(), tls_uri.clone());
         let router = router(core.clone());
-        let task = tokio::spawn(serve(listener, router, core.shutdown.clone()));
+        let shutdown = core.shutdown.clone();
+        let plain = serve(listener, None, router.clone(), shutdown.clone());
+        let task = tokio::spawn(async move {
+            match (tls_listener, acceptor) {
+                (Some(l), Some(a)) => {
+                    tokio::join!(plain, serve(l, Some(a), router, shutdown));
+                }
+                _ => plain.await,
+            }
+        });
         Ok(FakeMpns {
             core,
             addr,
             uri,
+            tls_uri,
             task: Some(task),
             expectations: Expectations::default(),
             wait_limit: self.wait_limit,
@@ -192,7 +229,14 @@ impl FakeMpnsBuilder {
     }
 }
 
-async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) {
+/// Accepts connections until shutdown; each connection is served on its own task (after a TLS
+/// handshake when `tls` is set).
+async fn serve(
+    listener: TcpListener,
+    tls: Option<Arc<Acceptor>>,
+    router: Router,
+    shutdown: CancellationToken,
+) {
     let tracker = TaskTracker::new();
     loop {
         let stream = tokio::select! {
@@ -209,27 +253,17 @@ async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToke
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let shutdown = shutdown.clone();
+        let tls = tls.clone();
         tracker.spawn(async move {
-            let kill = CancellationToken::new();
-            let ctl = ConnCtl {
-                kill: kill.clone(),
-                client_cn: None,
-            };
-            let svc = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-                req.extensions_mut().insert(ctl.clone());
-                router.clone().oneshot(req)
-            });
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            let conn = builder.serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = kill.cancelled() => {}
-                _ = shutdown.cancelled() => {
-                    conn.as_mut().graceful_shutdown();
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = kill.cancelled() => {}
+            match tls {
+                None => serve_connection(stream, None, router, shutdown).await,
+                Some(acceptor) => {
+                    let handshake = tokio::select! {
+                        h = acceptor.accept(stream) => h,
+                        _ = shutdown.cancelled() => return,
+                    };
+                    if let Ok((stream, cn)) = handshake {
+                        serve_connection(stream, cn, router, shutdown).await;
                     }
                 }
             }
@@ -238,6 +272,39 @@ async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToke
     drop(listener);
     tracker.close();
     tracker.wait().await;
+}
+
+async fn serve_connection<I>(
+    io: I,
+    client_cn: Option<Arc<str>>,
+    router: Router,
+    shutdown: CancellationToken,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let kill = CancellationToken::new();
+    let ctl = ConnCtl {
+        kill: kill.clone(),
+        client_cn,
+    };
+    let svc = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(ctl.clone());
+        router.clone().oneshot(req)
+    });
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let conn = builder.serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = kill.cancelled() => {}
+        _ = shutdown.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = kill.cancelled() => {}
+            }
+        }
+    }
 }
 
 /// The whole HTTP surface: control API under `/_fake/`, channel URIs everywhere else.
@@ -505,6 +572,11 @@ impl FakeMpns {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `https://127.0.0.1:PORT` when TLS is configured: the base of authenticated channel URIs.
+    pub fn tls_uri(&self) -> Option<&str> {
+        self.tls_uri.as_deref()
     }
 
     /// The clock the fake runs on.

@@ -423,6 +423,7 @@ pub(crate) struct Core {
     /// Cancelled when the server shuts down (ends event streams and held requests).
     pub shutdown: tokio_util::sync::CancellationToken,
     base_uri: OnceLock<String>,
+    tls_base_uri: OnceLock<String>,
     tokens: RwLock<HashMap<Arc<str>, ChannelRef>>,
     channels: RwLock<BTreeMap<ChannelId, ChannelRef>>,
     devices: RwLock<HashMap<DeviceId, Arc<Device>>>,
@@ -453,6 +454,7 @@ impl Core {
             changed: Notify::new(),
             shutdown: tokio_util::sync::CancellationToken::new(),
             base_uri: OnceLock::new(),
+            tls_base_uri: OnceLock::new(),
             tokens: RwLock::default(),
             channels: RwLock::default(),
             devices: RwLock::default(),
@@ -465,25 +467,25 @@ impl Core {
         })
     }
 
-    /// Sets `http://HOST:PORT` once the listener is bound.
-    pub(crate) fn set_base_uri(&self, base: String) {
+    /// Sets `http://HOST:PORT` (and `https://HOST:PORT` with TLS) once the listeners are bound.
+    pub(crate) fn set_base_uri(&self, base: String, tls: Option<String>) {
         let _ = self.base_uri.set(base);
-    }
-
-    fn base(&self) -> &str {
-        self.base_uri
-            .get()
-            .map(String::as_str)
-            .unwrap_or("http://127.0.0.1:0")
+        if let Some(tls) = tls {
+            let _ = self.tls_base_uri.set(tls);
+        }
     }
 
     fn uri_of(&self, authenticated: bool, token: &str) -> String {
-        let kind = if authenticated {
-            "unthrottledthirdparty"
+        let (kind, base) = if authenticated {
+            (
+                "unthrottledthirdparty",
+                self.tls_base_uri.get().or(self.base_uri.get()),
+            )
         } else {
-            "throttledthirdparty"
+            ("throttledthirdparty", self.base_uri.get())
         };
-        format!("{}/{kind}/01.00/{token}", self.base())
+        let base = base.map(String::as_str).unwrap_or("http://127.0.0.1:0");
+        format!("{base}/{kind}/01.00/{token}")
     }
 
     fn new_token(&self) -> Arc<str> {
