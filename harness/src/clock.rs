@@ -6,6 +6,7 @@
 //! inside that call, in time order. A real clock follows the wall clock and runs timers on tokio.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -38,6 +39,8 @@ pub struct Clock {
 
 struct Inner {
     kind: Kind,
+    /// Virtual time in ns, readable without the lock (written under it).
+    now_ns: AtomicU64,
     state: Mutex<State>,
     /// Woken whenever virtual time moves.
     moved: Notify,
@@ -88,6 +91,7 @@ impl Clock {
         Self {
             inner: Arc::new(Inner {
                 kind,
+                now_ns: AtomicU64::new(0),
                 state: Mutex::new(State::default()),
                 moved: Notify::new(),
             }),
@@ -106,7 +110,7 @@ impl Clock {
     /// Time since the clock started.
     pub fn now(&self) -> Duration {
         match self.inner.kind {
-            Kind::Virtual => self.lock().now,
+            Kind::Virtual => Duration::from_nanos(self.inner.now_ns.load(Ordering::SeqCst)),
             Kind::Real(start) => start.elapsed(),
         }
     }
@@ -164,11 +168,13 @@ impl Clock {
                         let (_, task) = s.timers.pop_first().expect("a first timer");
                         if at > s.now {
                             s.now = at;
+                            self.publish(at);
                         }
                         task
                     }
                     _ => {
                         s.now = target;
+                        self.publish(target);
                         break;
                     }
                 }
@@ -176,6 +182,11 @@ impl Clock {
             task();
         }
         self.inner.moved.notify_waiters();
+    }
+
+    fn publish(&self, now: Duration) {
+        let ns = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
+        self.inner.now_ns.store(ns, Ordering::SeqCst);
     }
 
     /// Number of tasks waiting on a virtual clock (always 0 on a real one).

@@ -2,6 +2,7 @@
 //! (`GET /_fake/events`) for a live view, and Rust code can subscribe directly. Events are only
 //! built when someone listens, so an unobserved fake pays nothing for them.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -110,30 +111,39 @@ pub enum Event {
 }
 
 /// Where events go.
+///
+/// `listened` spares the request path the channel's internal lock while nobody listens: it is
+/// set on subscribe and cleared when a send finds no receiver left.
 pub(crate) struct Events {
     tx: broadcast::Sender<Event>,
+    listened: AtomicBool,
 }
 
 impl Events {
     pub(crate) fn new() -> Self {
         Self {
             tx: broadcast::channel(4096).0,
+            listened: AtomicBool::new(false),
         }
     }
 
-    /// Whether anyone listens (build the event only then).
-    pub(crate) fn wanted(&self) -> bool {
-        self.tx.receiver_count() > 0
-    }
-
     pub(crate) fn emit(&self, make: impl FnOnce() -> Event) {
-        if self.wanted() {
-            let _ = self.tx.send(make());
+        if !self.listened.load(Ordering::SeqCst) {
+            return;
+        }
+        if self.tx.send(make()).is_err() {
+            self.listened.store(false, Ordering::SeqCst);
+            // A subscriber may have arrived between the failed send and the store.
+            if self.tx.receiver_count() > 0 {
+                self.listened.store(true, Ordering::SeqCst);
+            }
         }
     }
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.tx.subscribe()
+        let rx = self.tx.subscribe();
+        self.listened.store(true, Ordering::SeqCst);
+        rx
     }
 }
 

@@ -4,6 +4,25 @@
 //! Connections are served one hyper connection per task so that a fault rule can drop a
 //! connection without answering; shutdown stops accepting, lets requests in flight finish, and
 //! ends event streams and never-answering requests.
+//!
+//! Decisions where the reference is silent or split:
+//! - a path that is neither a channel URI nor under `/_fake/` gets 400 ("malformed channel
+//!   URI", reference §3.2); a well-formed channel URI with an unknown token gets 404
+//!   Dropped/Disconnected/Expired;
+//! - the order of checks is: URI shape (400), body size (400, read no further than 3 KB),
+//!   method (405), request content (400), fault rules, then the device model (see the `answer`
+//!   module for its precedence);
+//! - `POST {channel}/callback` on an unauthenticated channel gets 401 (callbacks are for
+//!   authenticated services only), a missing or non-http(s) `X-CallbackURI` or a blob over 1 KB
+//!   gets 400;
+//! - the status headers go out with lowercase names (HTTP/1 header names are case-insensitive;
+//!   hyper writes them lowercase);
+//! - every answer on a channel path carries `X-MessageID`, also 400/405 ones.
+//!
+//! The request path takes no global lock: a read lock on the token map while cloning one `Arc`,
+//! then the channel's device lock. Exceptions, each short: requests to unknown channels are
+//! recorded under one lock; a batched notification schedules its delivery on the clock's timer
+//! list; an installed fault rule with a probability draws from its own seeded generator.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -711,6 +730,16 @@ impl FakeMpns {
     }
 
     async fn wait_until_described(&self, what: &str, mut condition: impl FnMut(&FakeMpns) -> bool) {
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        self.core
+            .waiting
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _waiting = Waiting(&self.core.waiting);
         let deadline = tokio::time::Instant::now() + self.wait_limit;
         loop {
             let changed = self.core.changed.notified();

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
@@ -418,8 +418,10 @@ pub(crate) struct Core {
     pub clock: Clock,
     pub events: Events,
     pub faults: Faults,
-    /// Pinged on every recorded notification, delivery and state change (for waits).
+    /// Pinged on every recorded notification, delivery and state change while someone waits.
     pub changed: Notify,
+    /// How many wait helpers are waiting on `changed`.
+    pub waiting: AtomicUsize,
     /// Cancelled when the server shuts down (ends event streams and held requests).
     pub shutdown: tokio_util::sync::CancellationToken,
     base_uri: OnceLock<String>,
@@ -452,6 +454,7 @@ impl Core {
             events: Events::new(),
             faults: Faults::default(),
             changed: Notify::new(),
+            waiting: AtomicUsize::new(0),
             shutdown: tokio_util::sync::CancellationToken::new(),
             base_uri: OnceLock::new(),
             tls_base_uri: OnceLock::new(),
@@ -501,8 +504,11 @@ impl Core {
         s.into()
     }
 
+    /// Wakes the wait helpers, if any wait (`notify_waiters` takes a lock; skip it otherwise).
     pub(crate) fn touch(&self) {
-        self.changed.notify_waiters();
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.changed.notify_waiters();
+        }
     }
 
     fn device(&self, id: &DeviceId) -> Arc<Device> {
