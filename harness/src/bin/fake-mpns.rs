@@ -63,7 +63,7 @@ struct Args {
     allow_authenticated_over_http: bool,
 
     /// Serve authenticated channels over https with this certificate chain (PEM, leaf first);
-    /// needs --tls-key. Their URIs become https://TLS-ADDR/unthrottledthirdparty/01.00/<token>
+    /// needs --tls-key. Their URIs become https://TLS-ADDR/unthrottledthirdparty/01.00/TOKEN
     /// and a second line `fake-mpns tls listening on https://TLS-ADDR` is printed.
     /// Example: --tls-cert server.pem
     #[arg(long, value_name = "PEM", requires = "tls_key")]

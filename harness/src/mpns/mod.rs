@@ -1,5 +1,27 @@
 //! The fake MPNS server: answers channel URIs as Microsoft documented MPNS, keeps a device model
 //! per channel, and exposes a control API, fault injection and expectations for tests.
+//!
+//! Start it in-process with [`FakeMpns::start`] (or [`FakeMpns::builder`]), or as a process with
+//! `cargo run -p mpns-harness --bin fake-mpns -- --listen 127.0.0.1:8080`.
+//!
+//! # Control API (JSON under `/_fake/`)
+//!
+//! | Request | Does |
+//! |---|---|
+//! | `POST /_fake/channels` (optional [`ChannelOptions`] body) | creates a channel, `201` with `id`, `uri`, `device_state` |
+//! | `GET /_fake/channels`, `GET /_fake/channels/{id}` | lists channels ([`ChannelInfo`]) |
+//! | `POST /_fake/channels/{id}/rotate` | gives the channel a new URI (the old one answers 404) |
+//! | `GET`, `PUT` or `PATCH /_fake/channels/{id}/device` ([`DeviceUpdate`] body) | reads or changes device state ([`DeviceView`]); unset fields stay |
+//! | `GET`, `DELETE /_fake/channels/{id}/notifications` | what was sent to the channel ([`NotificationRecord`]s), or forgets it |
+//! | `GET`, `DELETE /_fake/notifications` | the same across all channels and unknown URIs |
+//! | `POST /_fake/reset` | forgets channels, devices, records and fault rules |
+//! | `GET /_fake/events` | server-sent events, one per [`Event`], named by its `type` |
+//! | `POST`, `GET`, `DELETE /_fake/faults`, `DELETE /_fake/faults/{id}` | fault rules ([`FaultRule`]) |
+//! | `GET /_fake/clock`, `POST /_fake/clock/advance` (`{"seconds": 450}` or `{"ms": ...}`) | reads or moves a virtual clock |
+//!
+//! Field names are snake_case; state values are spelled as MPNS spells them on the wire
+//! (`"Connected"`, `"TempDisconnected"`, `"Expired"`, `"CriticalLow"`). Errors are
+//! `{"error": "..."}` with a 4xx status.
 
 mod answer;
 mod control;
