@@ -650,7 +650,29 @@ impl FakeMpns {
         self.core.rotate(id)
     }
 
-    /// Notifications delivered to a device from now on (the device is created if new).
+    /// Notifications delivered to a device from now on (the device is created if new): what
+    /// an emulated phone's push client receives.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use mpns_harness::{ChannelOptions, DeviceId, FakeMpns};
+    ///
+    /// let fake = FakeMpns::start().await;
+    /// let phone = DeviceId::from("lumia-920");
+    /// let mut inbox = fake.deliveries(&phone);
+    /// let channel = fake
+    ///     .create_channel(ChannelOptions {
+    ///         device: Some(phone.clone()),
+    ///         app: Some("weather".into()),
+    ///         ..Default::default()
+    ///     })
+    ///     .unwrap();
+    /// // ... a sender POSTs a toast to channel.uri ...
+    /// assert!(inbox.try_recv().is_err(), "nothing sent yet");
+    /// # let _ = channel;
+    /// # }
+    /// ```
     pub fn deliveries(&self, device: &DeviceId) -> broadcast::Receiver<Delivered> {
         self.core.subscribe_device(device)
     }
