@@ -121,13 +121,27 @@ impl CustomImage {
         let line_height = self.size + self.size / 4;
         let max_lines = ((TILE_SIZE - 2 * MARGIN + self.size / 4) / line_height) as usize;
         let lines = &lines[..lines.len().min(max_lines)];
-        let block = lines.len() as u32 * line_height - self.size / 4 * u32::from(!lines.is_empty());
-        let mut y = (TILE_SIZE.saturating_sub(block)) / 2;
-        for line in lines {
-            let width = line.chars().count() as u32 * self.size;
-            let x = (TILE_SIZE.saturating_sub(width)) / 2;
-            draw_text(&mut img, line, x, y, self.size, self.color);
-            y += line_height;
+        // Centre the ink, not the cells: font8x8 glyphs leave their right column and bottom
+        // row blank, which would shift the text up and left.
+        let rows = lines
+            .iter()
+            .filter_map(|l| ink_bounds(l))
+            .fold(None, |acc, b| {
+                let (top, bottom) = acc.unwrap_or((b.top, b.bottom));
+                Some((top.min(b.top), bottom.max(b.bottom)))
+            });
+        if let Some((top, bottom)) = rows {
+            let (top, bottom) = (top * self.size / 8, (bottom + 1) * self.size / 8);
+            let ink_height = (lines.len() as u32 - 1) * line_height + bottom - top;
+            let mut y = centred(ink_height, top);
+            for line in lines {
+                if let Some(b) = ink_bounds(line) {
+                    let (left, right) = (b.left * self.size / 8, (b.right + 1) * self.size / 8);
+                    let x = centred(right - left, left);
+                    draw_text(&mut img, line, x, y, self.size, self.color);
+                }
+                y += line_height;
+            }
         }
         encode(&img)
     }
@@ -141,10 +155,13 @@ pub(crate) fn number_png(n: u8) -> Option<Result<Vec<u8>, ServiceError>> {
     let mut img = RgbImage::new(TILE_SIZE, TILE_SIZE);
     paint_background(&mut img, Background::Flat(NUMBER_BACKGROUND));
     let text = n.to_string();
-    let width = text.len() as u32 * NUMBER_GLYPH_SIZE;
-    let x = (TILE_SIZE - width) / 2;
-    let y = (TILE_SIZE - NUMBER_GLYPH_SIZE) / 2;
-    draw_text(&mut img, &text, x, y, NUMBER_GLYPH_SIZE, Rgb([0xFF; 3]));
+    let size = NUMBER_GLYPH_SIZE;
+    if let Some(b) = ink_bounds(&text) {
+        let (left, right) = (b.left * size / 8, (b.right + 1) * size / 8);
+        let (top, bottom) = (b.top * size / 8, (b.bottom + 1) * size / 8);
+        let (x, y) = (centred(right - left, left), centred(bottom - top, top));
+        draw_text(&mut img, &text, x, y, size, Rgb([0xFF; 3]));
+    }
     Some(encode(&img))
 }
 
@@ -257,6 +274,46 @@ fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, size: u32, color: R
             }
         }
     }
+}
+
+/// Where to start drawing so that `ink` pixels of ink, which begin `offset` pixels into what
+/// is drawn, are centred on the tile.
+fn centred(ink: u32, offset: u32) -> u32 {
+    (TILE_SIZE.saturating_sub(ink) / 2).saturating_sub(offset)
+}
+
+/// Where a line's glyphs have ink, in 8×8 glyph-bit units (column 8·i + bit for character i).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct InkBounds {
+    left: u32,
+    right: u32,
+    top: u32,
+    bottom: u32,
+}
+
+fn ink_bounds(text: &str) -> Option<InkBounds> {
+    let mut bounds: Option<InkBounds> = None;
+    for (i, c) in text.chars().enumerate() {
+        let Some(rows) = glyph(c) else { continue };
+        for (row, bits) in rows.iter().enumerate() {
+            for bit in 0..8 {
+                if bits >> bit & 1 == 1 {
+                    let (x, y) = (i as u32 * 8 + bit, row as u32);
+                    let b = bounds.get_or_insert(InkBounds {
+                        left: x,
+                        right: x,
+                        top: y,
+                        bottom: y,
+                    });
+                    b.left = b.left.min(x);
+                    b.right = b.right.max(x);
+                    b.top = b.top.min(y);
+                    b.bottom = b.bottom.max(y);
+                }
+            }
+        }
+    }
+    bounds
 }
 
 /// Greedy word wrap to lines of at most `width` characters; longer words are split.

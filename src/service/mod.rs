@@ -79,7 +79,10 @@ use crate::{Clock, TokioClock};
 
 pub use error::ServiceError;
 pub use images::{MAX_NUMBER, TILE_SIZE};
-pub use store::{Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, MAX_COUNTER};
+pub use store::{
+    Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, MAX_COUNTER,
+    SCHEMA_VERSION,
+};
 pub use validate::{AllowedHosts, MAX_CHANNEL_URI_BYTES, MAX_USER_NAME_CHARS};
 
 /// The default request body limit: 16 KiB, far above any real registration.

@@ -78,6 +78,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );",
 ];
 
+/// The schema version a database has once opened by this build.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
 /// The highest counter value: a tile's Count is 0..=99, so the counter stops there.
 pub const MAX_COUNTER: u8 = 99;
 
@@ -800,6 +803,47 @@ mod tests {
         assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.123Z");
         let t = UNIX_EPOCH + Duration::from_secs(1_795_698_866);
         assert_eq!(rfc3339(t), "2026-11-26T13:14:26.000Z");
+    }
+
+    fn schema(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT type || ' ' || name || ': ' || sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn migrating_from_every_older_version_gives_the_fresh_schema() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        migrate(&mut fresh, MIGRATIONS).unwrap();
+        let expected = schema(&fresh);
+        assert!(expected.iter().any(|t| t.contains("last_outcome")));
+        for old in 0..MIGRATIONS.len() {
+            let mut conn = Connection::open_in_memory().unwrap();
+            migrate(&mut conn, &MIGRATIONS[..old]).unwrap();
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, old as i64);
+            migrate(&mut conn, MIGRATIONS).unwrap();
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, SCHEMA_VERSION, "from version {old}");
+            assert_eq!(schema(&conn), expected, "from version {old}");
+        }
+    }
+
+    #[test]
+    fn a_failing_migration_step_leaves_the_version_where_it_was() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let steps = [MIGRATIONS[0], "CREATE TABLE broken (;"];
+        assert!(migrate(&mut conn, &steps).is_err());
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 1);
     }
 
     #[test]
