@@ -389,6 +389,64 @@ async fn unknown_routes_answer_a_json_404() {
 }
 
 #[tokio::test]
+async fn a_wrong_method_answers_a_json_405() {
+    let app = App::new();
+    let reply = app.get("/api/registrations").await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        reply.json()["error"]["message"],
+        "/api/registrations does not take GET"
+    );
+}
+
+#[tokio::test]
+async fn custom_image_uris_are_encoded_so_that_the_image_shows_exactly_the_text() {
+    let app = App::new();
+    let uri = app
+        .state
+        .custom_image_uri("R&D #1 100% ok?", 16, "#00ff00", "tile2");
+    assert_eq!(
+        uri,
+        "http://127.0.0.1:8000/images/custom.png?text=R%26D%20%231%20100%25%20ok%3F&size=16&color=%2300ff00&background=tile2"
+    );
+    let path = uri.strip_prefix("http://127.0.0.1:8000").unwrap();
+    let encoded = app.get(path).await;
+    assert_eq!(encoded.status, StatusCode::OK);
+    // The same image as asking with the text spelled out parameter by parameter.
+    let same = app
+        .send(
+            axum::http::Request::get(format!(
+                "/images/custom.png?{}",
+                [
+                    ("text", "R&D #1 100% ok?"),
+                    ("size", "16"),
+                    ("color", "#00ff00"),
+                    ("background", "tile2"),
+                ]
+                .iter()
+                .map(|(k, v)| format!(
+                    "{k}={}",
+                    v.replace('%', "%25")
+                        .replace('&', "%26")
+                        .replace('#', "%23")
+                        .replace(' ', "+")
+                ))
+                .collect::<Vec<_>>()
+                .join("&")
+            ))
+            .body(axum::body::Body::empty())
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::OK);
+    assert_eq!(encoded.body, same.body);
+    let other = app
+        .get("/images/custom.png?text=R&size=16&color=%2300ff00&background=tile2")
+        .await;
+    assert_ne!(encoded.body, other.body, "the text after & was not lost");
+}
+
+#[tokio::test]
 async fn a_served_service_answers_on_its_port_and_shuts_down_gracefully() {
     let config = ServiceConfig {
         allowed_hosts: mpns::service::AllowedHosts::default(),

@@ -1,6 +1,6 @@
 //! The handlers: read and check the request, one store call on the blocking pool, JSON out.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +31,7 @@ pub(super) fn routes(state: ServiceState) -> Router {
         .route("/images/numbers/{file}", get(number_image))
         .route("/ImageService/GetTileImage", get(recipe_image))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
@@ -84,8 +85,13 @@ async fn register(
 
 async fn unregister(
     State(state): State<ServiceState>,
-    Path(user): Path<String>,
+    user: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode> {
+    let Path(user) = user.map_err(|e| ServiceError::BadRequest {
+        status: StatusCode::BAD_REQUEST,
+        code: "bad_path",
+        message: e.body_text(),
+    })?;
     check_user_name("user", &user)?;
     let name = user.clone();
     if state.store().run(move |s| s.unregister(&name)).await? {
@@ -234,7 +240,9 @@ async fn custom_image(q: Result<Query<CustomQuery>, QueryRejection>) -> Result<R
     Ok(png_response(png, "public, max-age=3600"))
 }
 
-async fn number_image(Path(file): Path<String>) -> Result<Response> {
+async fn number_image(file: Result<Path<String>, PathRejection>) -> Result<Response> {
+    // A segment that is not even UTF-8 is not an image name either.
+    let Path(file) = file.map_err(|_| no_such_image("(not UTF-8)"))?;
     let n = file
         .strip_suffix(".png")
         .and_then(images::parse_number)
@@ -251,7 +259,7 @@ struct RecipeQuery {
 /// The recipe's image URL. Its schedule asked with `?uri=` while the service read
 /// `?parameter=`; both keys work here, and only `number<n>.png` names of the set.
 async fn recipe_image(q: Result<Query<RecipeQuery>, QueryRejection>) -> Result<Response> {
-    let q = query(q)?;
+    let Query(q) = q.map_err(|_| no_such_image("(unreadable query)"))?;
     let name = q.parameter.or(q.uri).unwrap_or_default();
     let n = name
         .strip_prefix("number")
@@ -287,6 +295,15 @@ fn png_response(png: Vec<u8>, cache: &'static str) -> Response {
         png,
     )
         .into_response()
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ServiceError {
+    let path: String = uri.path().chars().take(200).collect();
+    ServiceError::BadRequest {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("{path} does not take {method}"),
+    }
 }
 
 async fn not_found(uri: axum::http::Uri) -> ServiceError {

@@ -24,7 +24,7 @@
 //! Errors are `{"error": {"code", "field", "message"}}`: 422 for a field that breaks a rule
 //! (the message names field, rule and limit), 400 for unreadable JSON or query, 413 for a body
 //! over the limit (16 KiB by default), 415 without `Content-Type: application/json`, 404 for
-//! unknown users, routes and images. Anything that is not exactly an image of the set — `../`,
+//! unknown users, routes and images, 405 for a route that does not take the method. Anything that is not exactly an image of the set — `../`,
 //! `%2e%2e`, absolute paths, `100`, `007`, huge numbers, unknown backgrounds — is a 404.
 //!
 //! # Rules for untrusted input
@@ -80,8 +80,8 @@ use crate::{Clock, TokioClock};
 pub use error::ServiceError;
 pub use images::{MAX_NUMBER, TILE_SIZE};
 pub use store::{
-    Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, MAX_COUNTER,
-    SCHEMA_VERSION,
+    Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
+    MAX_COUNTER, SCHEMA_VERSION,
 };
 pub use validate::{AllowedHosts, MAX_CHANNEL_URI_BYTES, MAX_USER_NAME_CHARS};
 

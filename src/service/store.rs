@@ -8,7 +8,7 @@
 //! async code calls them through [`Store::run`], which moves the call onto tokio's blocking
 //! pool so that a slow disk (an `fsync` on commit) never stalls a runtime worker.
 //!
-//! **Schema.** `PRAGMA user_version` holds how many steps of [`MIGRATIONS`] have been applied;
+//! **Schema.** `PRAGMA user_version` holds how many steps of `MIGRATIONS` have been applied;
 //! opening a database applies the missing ones in order, each in its own transaction, so an old
 //! file is brought forward and a fresh one is built by the same path.
 
@@ -80,6 +80,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 
 /// The schema version a database has once opened by this build.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The database file name the service uses when the operator names none.
+pub const DEFAULT_DB_FILE: &str = "mpns-service.sqlite3";
 
 /// The highest counter value: a tile's Count is 0..=99, so the counter stops there.
 pub const MAX_COUNTER: u8 = 99;
