@@ -90,6 +90,7 @@ async fn live_hosts_and_the_configured_host_are_accepted() {
         "HTTP://DB3.Notify.Live.Net/throttledthirdparty/01.00/AAF",
         "http://db3.notify.live.net:80/x",
         "https://sn1.notify.live.net:443/x",
+        "HTTPS://sn1.notify.live.net/x",
         "http://a-b.c.notify.live.net/x?y=1#z",
         "http://127.0.0.1:4040/channel/1",
     ];

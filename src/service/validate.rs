@@ -94,7 +94,10 @@ impl AllowedHosts {
             };
             invalid(code, e.to_string())
         })?;
-        let https = channel.is_https();
+        // The scheme is matched case-insensitively, as `ChannelUri` does.
+        let https = uri
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
         let rest = &uri[if https { 8 } else { 7 }..];
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let authority = &rest[..authority_end];
@@ -121,8 +124,12 @@ impl AllowedHosts {
             }
         }
         if is_ip_literal(&host) {
-            let what = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
-                Ok(ip) if is_private(ip) => "a private, loopback or link-local address",
+            let ip = match host.strip_prefix('[') {
+                Some(v6) => v6.trim_end_matches(']').parse::<IpAddr>().ok(),
+                None => loose_ipv4(&host).map(IpAddr::V4),
+            };
+            let what = match ip {
+                Some(ip) if is_private(ip) => "a private, loopback or link-local address",
                 _ => "an IP address",
             };
             return Err(invalid(
@@ -256,6 +263,39 @@ fn is_ip_literal(host: &str) -> bool {
             .map(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()));
         digits.unwrap_or(!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
     })
+}
+
+/// Reads IPv4 the way `inet_aton` does: one to four parts, each decimal, octal (leading `0`)
+/// or hex (`0x`), the last part filling the remaining bytes (`127.1` is 127.0.0.1).
+fn loose_ipv4(host: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(parts.len());
+    for part in &parts {
+        let value = if let Some(hex) = part.strip_prefix("0x") {
+            u32::from_str_radix(hex, 16).ok()?
+        } else if part.len() > 1 && part.starts_with('0') {
+            u32::from_str_radix(&part[1..], 8).ok()?
+        } else {
+            part.parse::<u32>().ok()?
+        };
+        values.push(value);
+    }
+    let (last, head) = values.split_last()?;
+    if head.iter().any(|&v| v > 255) {
+        return None;
+    }
+    let tail_bits = 8 * (4 - head.len() as u32);
+    if tail_bits < 32 && *last >> tail_bits != 0 {
+        return None;
+    }
+    let mut addr = *last;
+    for (i, &v) in head.iter().enumerate() {
+        addr |= v << (24 - 8 * i as u32);
+    }
+    Some(Ipv4Addr::from(addr))
 }
 
 fn is_private(ip: IpAddr) -> bool {
@@ -407,6 +447,27 @@ mod tests {
         }
         for host in ["db3.notify.live.net", "localhost", "a1.b2"] {
             assert!(!is_ip_literal(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn loose_ipv4_forms_read_like_inet_aton() {
+        assert_eq!(loose_ipv4("127.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(loose_ipv4("2130706433"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(loose_ipv4("0x7f.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(loose_ipv4("0177.0.0.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(loose_ipv4("10.65535"), Some(Ipv4Addr::new(10, 0, 255, 255)));
+        assert_eq!(loose_ipv4("8.8.8.8"), Some(Ipv4Addr::new(8, 8, 8, 8)));
+        for bad in [
+            "256.1.1.1",
+            "1.2.3.256",
+            "1.2.3.4.5",
+            "4294967296",
+            "09",
+            "0x",
+            "",
+        ] {
+            assert_eq!(loose_ipv4(bad), None, "{bad}");
         }
     }
 
