@@ -16,7 +16,7 @@
 //! | `GET /api/server-info?user=` | `user` optional | `{"push_pattern", "pattern", "counter"}`: the active pattern and the user's counter for it (0 without a user) |
 //! | `GET /api/subscribers` | | `{"count", "subscribers": [registration…]}` by user name |
 //! | `GET /api/status-log?after=&limit=` | `after` = last id seen (0), `limit` 1..=1000 (100) | `{"entries": [...]}` oldest first |
-//! | `POST /api/tile-update` | `{"user_name", "number"}` | 202 `{"request", "image_uri"}`: "Test Now" of Tile Schedule, recorded |
+//! | `POST /api/tile-update` | `{"user_name", "number"}` | 202 `{"request", "image_uri"}`: "Test Now" of Tile Schedule, recorded (whatever the active pattern) and announced as [`ServiceEvent::TileUpdateRequested`]; the user must be registered |
 //! | `GET /images/custom.png?text=&size=&color=&background=` | | the Custom Tile image (PNG) |
 //! | `GET /images/numbers/{n}.png` | `n` in `0..=99` | a Tile Schedule number image (PNG) |
 //! | `GET /ImageService/GetTileImage?parameter=numberN.png` | also `?uri=` | the recipe's URL, both query keys (its mismatch fixed) |
@@ -26,6 +26,10 @@
 //! over the limit (16 KiB by default), 415 without `Content-Type: application/json`, 404 for
 //! unknown users, routes and images, 405 for a route that does not take the method. Anything that is not exactly an image of the set — `../`,
 //! `%2e%2e`, absolute paths, `100`, `007`, huge numbers, unknown backgrounds — is a 404.
+//!
+//! The operator's endpoints (subscribers, status log) show channel URIs and have no
+//! authentication, as in the recipe: keep the service on loopback, or behind a proxy that
+//! authenticates, when phones on other machines must reach it.
 //!
 //! # Rules for untrusted input
 //!
