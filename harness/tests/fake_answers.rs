@@ -532,3 +532,31 @@ async fn callback_registration_is_refused_on_unauthenticated_channels_and_over_1
     let missing = c.post(format!("{}/callback", auth.uri)).body("b");
     assert_eq!(send(missing).await.status, 400);
 }
+
+#[tokio::test]
+async fn a_device_changed_by_name_affects_all_its_channels() {
+    let c = client();
+    let fake = FakeMpns::start().await;
+    let phone = mpns_harness::DeviceId::from("phone");
+    let mk = |app: &str| ChannelOptions {
+        device: Some(phone.clone()),
+        app: Some(app.into()),
+        ..Default::default()
+    };
+    let a = fake.create_channel(mk("a")).unwrap();
+    let b = fake.create_channel(mk("b")).unwrap();
+    fake.update_device_by_id(&phone, &DeviceUpdate::connection(Connection::Disconnected))
+        .unwrap();
+    assert_eq!(
+        send(toast(&c, &a.uri, 2)).await.row(),
+        (412, "Dropped", "Disconnected", "")
+    );
+    assert_eq!(send(toast(&c, &b.uri, 2)).await.status, 412);
+    let err = fake
+        .update_device_by_id(&phone, &state(|u| u.bound_toast = Some(false)))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("bound_toast belongs to a channel"),
+        "{err}"
+    );
+}

@@ -645,6 +645,17 @@ impl FakeMpns {
         self.core.update_device(id, update)
     }
 
+    /// Changes device-level state (`connection`, `power`, `queue_capacity`) of a device by name,
+    /// with or without channels (as a phone's push client going offline would); channel-level
+    /// fields are refused with an error naming them.
+    pub fn update_device_by_id(
+        &self,
+        device: &DeviceId,
+        update: &DeviceUpdate,
+    ) -> Result<(), FakeError> {
+        self.core.update_device_by_id(device, update)
+    }
+
     /// Gives a channel a new URI; the old one answers 404 from now on.
     pub fn rotate_channel(&self, id: ChannelId) -> Result<ChannelInfo, FakeError> {
         self.core.rotate(id)

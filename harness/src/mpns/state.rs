@@ -677,16 +677,56 @@ impl Core {
         id: ChannelId,
         u: &DeviceUpdate,
     ) -> Result<DeviceView, FakeError> {
+        let r = self.channel_ref(id)?;
+        self.apply(&r.device, Some(id), u)
+            .map(|v| v.expect("a view for the channel"))
+    }
+
+    /// Changes the device-level state (connection, power, queue capacity) of a device, whether
+    /// or not it has channels yet.
+    pub(crate) fn update_device_by_id(
+        &self,
+        device: &DeviceId,
+        u: &DeviceUpdate,
+    ) -> Result<(), FakeError> {
+        let channel_field = [
+            ("subscription", u.subscription.is_some()),
+            ("bound_tile", u.bound_tile.is_some()),
+            ("bound_toast", u.bound_toast.is_some()),
+            ("app_running", u.app_running.is_some()),
+            ("primary_tile_pinned", u.primary_tile_pinned.is_some()),
+            ("secondary_tiles", u.secondary_tiles.is_some()),
+        ]
+        .into_iter()
+        .find(|(_, set)| *set);
+        if let Some((field, _)) = channel_field {
+            return Err(FakeError::Invalid(format!(
+                "{field} belongs to a channel, not to device {device}; change it through the channel"
+            )));
+        }
+        let dev = self.device(device);
+        self.apply(&dev, None, u).map(|_| ())
+    }
+
+    /// Applies `u` to a device and, when given, one of its channels; pumps the queue of a
+    /// connected device and fires callbacks when it goes Inactive.
+    fn apply(
+        &self,
+        dev: &Arc<Device>,
+        channel: Option<ChannelId>,
+        u: &DeviceUpdate,
+    ) -> Result<Option<DeviceView>, FakeError> {
         if let Some(cap) = u.queue_capacity {
             check_capacity(cap)?;
         }
-        let r = self.channel_ref(id)?;
         let now = self.clock.now();
         let mut fire = Vec::new();
         let result = {
-            let mut d = r.device.lock();
-            if !d.channels.contains_key(&id) {
-                return Err(FakeError::NoSuchChannel(id));
+            let mut d = dev.lock();
+            if let Some(id) = channel {
+                if !d.channels.contains_key(&id) {
+                    return Err(FakeError::NoSuchChannel(id));
+                }
             }
             let was = d.connection;
             if let Some(x) = u.connection {
@@ -698,24 +738,25 @@ impl Core {
             if let Some(x) = u.queue_capacity {
                 d.queue_capacity = x;
             }
-            let c = d.channels.get_mut(&id).expect("checked above");
-            if let Some(x) = u.subscription {
-                c.subscription = x;
-            }
-            if let Some(x) = u.bound_tile {
-                c.bound_tile = x;
-            }
-            if let Some(x) = u.bound_toast {
-                c.bound_toast = x;
-            }
-            if let Some(x) = u.app_running {
-                c.app_running = x;
-            }
-            if let Some(x) = u.primary_tile_pinned {
-                c.primary_pinned = x;
-            }
-            if let Some(x) = &u.secondary_tiles {
-                c.secondary = x.iter().cloned().collect();
+            if let Some(c) = channel.and_then(|id| d.channels.get_mut(&id)) {
+                if let Some(x) = u.subscription {
+                    c.subscription = x;
+                }
+                if let Some(x) = u.bound_tile {
+                    c.bound_tile = x;
+                }
+                if let Some(x) = u.bound_toast {
+                    c.bound_toast = x;
+                }
+                if let Some(x) = u.app_running {
+                    c.app_running = x;
+                }
+                if let Some(x) = u.primary_tile_pinned {
+                    c.primary_pinned = x;
+                }
+                if let Some(x) = &u.secondary_tiles {
+                    c.secondary = x.iter().cloned().collect();
+                }
             }
             if d.connection == Connection::Inactive && was != Connection::Inactive {
                 for (cid, c) in d.channels.iter_mut() {
@@ -725,17 +766,20 @@ impl Core {
                 }
             }
             if d.connection == Connection::Connected {
-                self.pump(&r.device, &mut d, now);
+                self.pump(dev, &mut d, now);
             }
-            view(&r.device.id, &d, id)?
+            match channel {
+                Some(id) => Some(view(&dev.id, &d, id)?),
+                None => None,
+            }
         };
         for (cid, cb) in fire {
             self.post_callback(cid, cb);
         }
         self.events.emit(|| Event::DeviceChanged {
-            channel: Some(id),
-            device: r.device.id.clone(),
-            state: Some(result.clone()),
+            channel,
+            device: dev.id.clone(),
+            state: result.clone(),
         });
         self.touch();
         Ok(result)
