@@ -59,7 +59,10 @@ fn a_fresh_database_file_is_at_the_latest_schema() {
     let db = TempDb::new();
     let store = Store::open(db.path()).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    assert!(store.tile_requests().unwrap().is_empty(), "the last step's table exists");
+    assert!(
+        store.tile_requests().unwrap().is_empty(),
+        "the last step's table exists"
+    );
 }
 
 #[test]
