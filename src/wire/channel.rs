@@ -9,6 +9,7 @@ use std::str::FromStr;
 /// let uri: mpns::ChannelUri = "http://db3.notify.live.net/throttledthirdparty/01.00/AAF".parse().unwrap();
 /// assert_eq!(uri.as_str(), "http://db3.notify.live.net/throttledthirdparty/01.00/AAF");
 /// assert!("ftp://example.com/x".parse::<mpns::ChannelUri>().is_err());
+/// assert!("HTTPS://host/unthrottledthirdparty/01.00/AAE".parse::<mpns::ChannelUri>().unwrap().is_https());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ChannelUri(String);
@@ -35,7 +36,9 @@ impl ChannelUri {
 
     /// Whether the channel is on TLS (authenticated channels are).
     pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://")
+        self.0
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
     }
 }
 
