@@ -4,3 +4,4 @@
 //! the other instead of being mirrored.
 
 pub mod mpns;
+pub mod phone;
