@@ -53,8 +53,10 @@ pub fn render_svg(shell: &Shell) -> String {
         );
         y += 30;
     }
+    let pending = shell.pending_fetches();
     for (key, tile) in shell.tiles() {
-        y = tile_card(&mut body, key, tile, y) + GAP * 2;
+        let waiting = pending.iter().filter(|f| &f.tile == key).count();
+        y = tile_card(&mut body, key, tile, waiting, y) + GAP * 2;
     }
     let height = y + MARGIN;
     format!(
@@ -70,21 +72,22 @@ fn dims(size: Size) -> (u32, u32) {
     }
 }
 
-/// Draws one tile's label and faces from `y`; returns the y below it.
-fn tile_card(out: &mut String, key: &TileKey, tile: &Tile, y: u32) -> u32 {
-    let label = match key {
+/// Draws one tile's label and faces from `y`; returns the y below it. `waiting` is how many
+/// remote images an update of this tile waits for.
+fn tile_card(out: &mut String, key: &TileKey, tile: &Tile, waiting: usize, y: u32) -> u32 {
+    let mut label = match key {
         TileKey::Primary => "primary tile".to_owned(),
-        TileKey::Secondary(id) => format!("secondary tile {id}"),
+        TileKey::Secondary(id) => format!("secondary tile {}", fit(id, 60)),
     };
+    label = format!("{label} · {}", template_name(tile.template()));
+    if waiting > 0 {
+        label.push_str(&format!(" · update waiting for {waiting} remote image(s)"));
+    }
     let _ = write!(
         out,
         r##"<text x="{MARGIN}" y="{}" font-size="14" fill="#DDDDDD">{}</text>"##,
         y + 14,
-        esc(&format!(
-            "{} · {}",
-            fit(&label, 70),
-            template_name(tile.template())
-        ))
+        esc(&label)
     );
     let top = y + 24;
     let (mut x, mut row_y, mut row_h) = (MARGIN, top, 0);
@@ -147,32 +150,40 @@ fn draw_face(out: &mut String, face: &Face<'_>, x: u32, y: u32, w: u32, h: u32) 
         .iter()
         .filter(|s| s.role == Role::Image && s.value.is_some())
         .collect();
-    let chars = ((w - 16) / 6) as usize;
-    let img_h = if face.size == Size::Small { 40 } else { 70 };
+    let count = value(Role::Count)
+        .and_then(|c| parse_count(c).ok())
+        .unwrap_or(0);
+    let badge = badge_for(count);
+    // The box leaves the top-right corner to the badge: beside it, or below it on small faces.
+    let (img_y, img_w, img_h) = match (face.size, badge) {
+        (Size::Small, Some(_)) => (y + 34, w - 12, 40),
+        (Size::Small, None) => (y + 6, w - 12, 40),
+        (_, Some(_)) => (y + 6, w - 12 - 32, 70),
+        (_, None) => (y + 6, w - 12, 70),
+    };
+    let chars = ((img_w - 8) / 6) as usize;
     if let Some(first) = images.first() {
         let uri = first.value.unwrap_or_default();
         let kind = classify_image(uri).map_or("invalid", |s| s.word());
         let label = if images.len() > 1 {
-            format!("{} ({kind}, 1 of {})", first.property, images.len())
+            format!("{} · {kind} · 1 of {}", first.property, images.len())
         } else {
-            format!("{} ({kind})", first.property)
+            format!("{} · {kind}", first.property)
         };
         let _ = write!(
             out,
-            r##"<rect x="{}" y="{}" width="{}" height="{img_h}" fill="#FFFFFF" fill-opacity="0.15" stroke="#FFFFFF" stroke-dasharray="3 3"/><text x="{}" y="{}" font-size="10" fill="#FFFFFF">{}</text><text x="{}" y="{}" font-size="10" fill="#FFFFFF">{}</text>"##,
+            r##"<rect x="{}" y="{img_y}" width="{img_w}" height="{img_h}" fill="#FFFFFF" fill-opacity="0.15" stroke="#FFFFFF" stroke-dasharray="3 3"/><text x="{}" y="{}" font-size="10" fill="#FFFFFF">{}</text><text x="{}" y="{}" font-size="10" fill="#FFFFFF">{}</text>"##,
             x + 6,
-            y + 6,
-            w - 12,
             x + 10,
-            y + 20,
+            img_y + 14,
             esc(&fit(&label, chars)),
             x + 10,
-            y + 34,
+            img_y + 28,
             esc(&fit(uri, chars)),
         );
     }
     // Body text: back content or wide content rows.
-    let mut line_y = y + img_h + 24;
+    let mut line_y = img_y + img_h + 18;
     for s in face.slots.iter().filter(|s| s.role == Role::Content) {
         if let Some(text) = s.value {
             let _ = write!(
@@ -193,18 +204,15 @@ fn draw_face(out: &mut String, face: &Face<'_>, x: u32, y: u32, w: u32, h: u32) 
             esc(&fit(title, ((w - 16) / 8) as usize))
         );
     }
-    let count = value(Role::Count)
-        .and_then(|c| parse_count(c).ok())
-        .unwrap_or(0);
-    if let Some(badge) = badge_for(count) {
-        let r = 13;
+    if let Some(badge) = badge {
+        let r = 14;
         let _ = write!(
             out,
-            r##"<circle cx="{}" cy="{}" r="{r}" fill="#FFFFFF"/><text x="{}" y="{}" font-size="13" font-weight="bold" fill="#000000" text-anchor="middle">{badge}</text>"##,
+            r##"<circle cx="{}" cy="{}" r="{r}" fill="#FFFFFF"/><text x="{}" y="{}" font-size="12" font-weight="bold" fill="#000000" text-anchor="middle">{badge}</text>"##,
             x + w - r - 4,
             y + r + 4,
             x + w - r - 4,
-            y + r + 9
+            y + r + 8
         );
     }
     out.push_str("</g>");
