@@ -7,7 +7,31 @@
 //! for snapshots ([`render_text`]) and an SVG picture for people ([`render_svg`]). The push
 //! client on top of it owns channels, downloads remote images and raises events.
 //!
-//! Decisions where Microsoft's documentation is silent are written on the item they concern.
+//! # Decisions where the documentation is silent
+//!
+//! - **Template**: a tile keeps the template it was pinned with; a push for another one is
+//!   refused whole with [`ShellError::TemplateMismatch`] (the local API's text,
+//!   [`TEMPLATE_MISMATCH`]) and raises no channel error. Changing template = unpin, pin again.
+//! - **All or nothing**: a tile push is checked whole before anything changes; any bad value
+//!   leaves the tile as it was.
+//! - **Count**: decimal digits only (white space around ignored); 0 hides the badge, 1..=99
+//!   show, larger shows 99. A sign, a fraction or text is a `PayloadFormatError`.
+//! - **Empty values**: `<wp:Title></wp:Title>` clears like `Action="Clear"` (an empty text or
+//!   image shows nothing either way; MS documents this for empty image URIs).
+//! - **Images**: any image problem is `MessageBadContent`. Remote images are allowed by
+//!   *base URI*: same scheme, host and port, and a path that starts with the listed one.
+//!   Cycle images must be local; other Cycle images (the small one) may be remote. Pinning
+//!   takes local images only.
+//! - **Remote images**: the update waits whole until every image arrived; one failure drops it.
+//!   Updates apply in the order they complete, so a slow older update can land after a newer
+//!   one. Unpinning (or pinning anew) drops the waiting updates of that tile.
+//! - **Unpinned tiles**: a push to a tile that is not pinned (primary or secondary) changes
+//!   nothing and is reported as [`Applied::TileNotPinned`].
+//! - **Toasts**: Param must start with `/` or `?` (else `PayloadFormatError`); tapping does not
+//!   remove a toast from the tray; an empty `wp:Sound` counts as silent.
+//! - **Raw** reaches only an app in the foreground: a background app is suspended.
+//! - **Faces**: a back face shows only once something on it is set; Iconic wide uses
+//!   `IconImage` (MS: "medium and large"), Cycle medium and wide show the same images.
 
 mod delivery;
 mod image;

@@ -206,6 +206,7 @@ pub enum FetchProgress {
     Unknown,
 }
 
+#[derive(Debug, Clone)]
 struct Pending {
     tile: TileKey,
     changes: Vec<(&'static str, Option<String>)>,
@@ -235,6 +236,7 @@ struct Pending {
 /// assert_eq!(tile.badge(), Some(5));
 /// assert_eq!(tile.title(), None);
 /// ```
+#[derive(Debug, Clone)]
 pub struct Shell {
     app_name: String,
     start_page: String,
