@@ -770,3 +770,31 @@ fn a_raw_notification_is_not_for_the_shell() {
     assert_eq!(primary(&shell), &before);
     assert!(shell.toasts().is_empty());
 }
+
+#[test]
+fn a_tile_push_read_from_the_wire_reaches_the_secondary_tile_with_its_escaped_id() {
+    use axum::http::{HeaderMap, Method};
+    use mpns_harness::mpns::protocol::{inspect, Mode};
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", "text/xml; charset=utf-8".parse().unwrap());
+    headers.insert("x-windowsphone-target", "token".parse().unwrap());
+    headers.insert("x-notificationclass", "1".parse().unwrap());
+    let body = r#"<?xml version="1.0" encoding="utf-8"?><wp:Notification xmlns:wp="WPNotification" Version="2.0"><wp:Tile Id="/City.xaml?name=Oslo&amp;unit=C" Template="FlipTile"><wp:Count>4</wp:Count><wp:Title Action="Clear"></wp:Title><wp:BackContent>Sun &amp; wind</wp:BackContent></wp:Tile></wp:Notification>"#;
+    let seen = inspect(&Method::POST, &headers, body.as_bytes(), Mode::Strict).unwrap();
+
+    let mut shell = Shell::new("Weather", "/MainPage.xaml");
+    let key = TileKey::Secondary("/City.xaml?name=Oslo&unit=C".into());
+    shell
+        .pin(
+            key.clone(),
+            Template::FlipTile,
+            &[("Title", "Oslo"), ("BackTitle", "Oslo")],
+        )
+        .unwrap();
+    assert!(updated_now(shell.apply(&seen.content, LOCAL).unwrap()));
+    let t = shell.tile(&key).unwrap();
+    assert_eq!(t.badge(), Some(4));
+    assert_eq!(t.title(), None);
+    assert_eq!(t.get("BackContent"), Some("Sun & wind"));
+    assert_eq!(t.get("BackTitle"), Some("Oslo"));
+}
