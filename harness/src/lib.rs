@@ -1,10 +1,12 @@
 //! The receiving side of MPNS, simulated: a fake MPNS server that answers as Microsoft
-//! documented it, and (soon) emulated Windows Phones. It shares no code with the `mpns` sender
-//! crate on purpose: it reads the wire with its own parser, so a mistake on one side is caught by
-//! the other instead of being mirrored.
+//! documented it, and the shell of an emulated Windows Phone (its tiles, toasts, and what each
+//! notification does to them; the phone's push client and the World come next). It shares no
+//! code with the `mpns` sender crate on purpose: it reads the wire with its own parser, so a
+//! mistake on one side is caught by the other instead of being mirrored.
 
 mod clock;
 pub mod mpns;
+pub mod phone;
 
 pub use clock::Clock;
 pub use mpns::protocol::Mode;

@@ -1,0 +1,59 @@
+//! The emulated Windows Phone's shell: what the user sees of an app's notifications.
+//!
+//! This part is pure (no clock, no sockets): the start screen with the app's pinned tiles
+//! ([`Shell`], [`Tile`]), the toast tray ([`Toast`]), the rules for tile images
+//! ([`classify_image`], [`AllowedImageUris`]), the table of what each notification does by app
+//! state and battery ([`decide`]), and two renderings of the whole visible state: stable text
+//! for snapshots ([`render_text`]) and an SVG picture for people ([`render_svg`]). The push
+//! client on top of it owns channels, downloads remote images and raises events.
+//!
+//! # Decisions where the documentation is silent
+//!
+//! - **Template**: a tile keeps the template it was pinned with; a push for another one is
+//!   refused whole with [`ShellError::TemplateMismatch`] (the local API's text,
+//!   [`TEMPLATE_MISMATCH`]) and raises no channel error. Changing template = unpin, pin again.
+//! - **All or nothing**: a tile push is checked whole before anything changes; any bad value
+//!   leaves the tile as it was.
+//! - **Count**: decimal digits only (white space around ignored); 0 hides the badge, 1..=99
+//!   show, larger shows 99. A sign, a fraction or text is a `PayloadFormatError`.
+//! - **Empty values**: `<wp:Title></wp:Title>` clears like `Action="Clear"` (an empty text or
+//!   image shows nothing either way; MS documents this for empty image URIs).
+//! - **Images**: any image problem is `MessageBadContent`. Remote images are allowed by
+//!   *base URI*: same scheme, host and port, and a path that starts with the listed one.
+//!   Cycle images must be local; other Cycle images (the small one) may be remote. Pinning
+//!   takes local images only.
+//! - **Remote images**: the update waits whole until every image arrived; one failure drops it.
+//!   Updates apply in the order they complete, so a slow older update can land after a newer
+//!   one. Unpinning (or pinning anew) drops the waiting updates of that tile.
+//! - **Unpinned tiles**: a push to a tile that is not pinned (primary or secondary) changes
+//!   nothing and is reported as [`Applied::TileNotPinned`].
+//! - **Toasts**: Param must start with `/` or `?` (else `PayloadFormatError`); tapping does not
+//!   remove a toast from the tray; an empty `wp:Sound` counts as silent.
+//! - **Raw** reaches only an app in the foreground: a background app is suspended.
+//! - **Faces**: a back face shows only once something on it is set; Iconic wide uses
+//!   `IconImage` (MS: "medium and large"), Cycle medium and wide show the same images.
+
+mod delivery;
+mod image;
+mod render_svg;
+mod render_text;
+mod shell;
+mod tile;
+mod toast;
+
+pub use delivery::{decide, AppState, Bindings, Fate, Incoming, PowerLevel, Why};
+pub use image::{
+    check_remote_image, classify_image, AllowedImageUris, ImageError, ImageSource, TileBinding,
+    MAX_ALLOWED_URI_CHARS,
+};
+pub use render_svg::render_svg;
+pub use render_text::{render_text, render_tile_text};
+pub use shell::{
+    Applied, ChannelErrorKind, FetchId, FetchProgress, ImageFetch, Shell, ShellError,
+    TEMPLATE_MISMATCH,
+};
+pub use tile::{
+    badge_for, opaque_color, parse_count, template_name, Face, Role, Side, Size, Slot, Tile,
+    TileKey,
+};
+pub use toast::{LaunchTarget, Toast, ToastSound};
