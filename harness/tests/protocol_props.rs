@@ -269,24 +269,49 @@ fn element(name: &str, value: &str, refs: bool) -> String {
     format!("<wp:{name}>{}</wp:{name}>", escape(value, false, refs))
 }
 
+/// `prefix` then any text: a value of the shape the phone expects, with any text after it.
+fn text_after(prefix: &'static str) -> impl Strategy<Value = String> {
+    text().prop_map(move |t| format!("{prefix}{t}"))
+}
+
+/// A toast the phone would show as sent: some text, a page or query Param, a named sound.
+/// (Values of other shapes are read back just as exactly, but get a note: see protocol_lint.rs.)
 fn toast() -> impl Strategy<Value = ToastContent> {
     let sound = prop_oneof![
         Just(None),
         Just(Some(Sound::Silent)),
-        text().prop_map(|t| Some(Sound::Path(t))),
+        text_after("a").prop_map(|t| Some(Sound::Path(t))),
     ];
+    let param = prop_oneof![text_after("/"), text_after("?")];
     (
         prop::option::of(text()),
         prop::option::of(text()),
-        prop::option::of(text()),
+        prop::option::of(param),
         sound,
     )
+        .prop_filter("some text to show", |(text1, text2, _, _)| {
+            [text1, text2]
+                .iter()
+                .any(|t| t.as_deref().is_some_and(|t| !t.trim().is_empty()))
+        })
         .prop_map(|(text1, text2, param, sound)| ToastContent {
             text1,
             text2,
             param,
             sound,
         })
+}
+
+/// A value of the shape the phone takes for tile element `name`, else any text.
+fn tile_value(name: &str) -> BoxedStrategy<String> {
+    match name {
+        "Count" => (0u8..=99).prop_map(|n| n.to_string()).boxed(),
+        "BackgroundColor" => any::<[u8; 3]>()
+            .prop_map(|[r, g, b]| format!("#FF{r:02X}{g:02X}{b:02X}"))
+            .boxed(),
+        n if n.starts_with("CycleImage") => text_after("/").boxed(),
+        _ => text().boxed(),
+    }
 }
 
 fn toast_xml(t: &ToastContent, refs: bool) -> String {
@@ -319,17 +344,22 @@ fn tile() -> impl Strategy<Value = (TileContent, bool)> {
     ]);
     (
         template,
-        prop::option::of(text()),
+        prop::option::of(text_after("/")),
         any::<bool>(),
         any::<bool>(),
     )
         .prop_flat_map(|(template, id, version2, self_closing)| {
-            let n = template.elements().len();
-            let value = prop::option::of(prop_oneof![
-                1 => Just(TileValue::Clear),
-                3 => text().prop_map(TileValue::Set),
-            ]);
-            prop::collection::vec(value, n).prop_map(move |values| {
+            let values: Vec<_> = template
+                .elements()
+                .iter()
+                .map(|name| {
+                    prop::option::of(prop_oneof![
+                        1 => Just(TileValue::Clear),
+                        3 => tile_value(name).prop_map(TileValue::Set),
+                    ])
+                })
+                .collect();
+            values.prop_map(move |values| {
                 let properties = template
                     .elements()
                     .iter()

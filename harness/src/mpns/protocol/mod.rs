@@ -29,14 +29,18 @@
 //! namespace `WPNotification`, a body of the other type than the target, anything but exactly
 //! one `wp:Toast`/`wp:Tile`, elements or attributes the template does not take, an element
 //! twice, an unknown `Template`, `Version` other than `2.0`, and `Silent="true"` with a path.
-//! Other methods than POST get 405. Values themselves (a `Count` of `abc`, an image URI) are
-//! not judged here: that is the phone's business.
+//! Other methods than POST get 405. Values are never refused, since MPNS did not read them, but
+//! those the phone would not show as meant get a note in both modes: a toast with no text, a
+//! `Param` that starts with neither `/` nor `?`, an empty `Sound`, a tile `Id` not starting with
+//! `/`, a `Count` that is not a whole number 0..=99, an Iconic `BackgroundColor` that is not
+//! `#AARRGGBB` with alpha `FF`, a remote Cycle image.
 
 use axum::http::{HeaderMap, Method};
 use bytes::Bytes;
 use serde::Serialize;
 
 mod headers;
+mod lint;
 mod text;
 mod xml;
 
@@ -258,13 +262,16 @@ pub fn inspect(
         _ => None,
     };
     match content {
-        Some(content) if f.errors.is_empty() => Ok(Inspected {
-            target: head.target.unwrap_or(Target::Raw),
-            batching: head.batching,
-            message_id: head.message_id,
-            content,
-            diagnostics: f.notes,
-        }),
+        Some(content) if f.errors.is_empty() => {
+            lint::values(&content, &mut f);
+            Ok(Inspected {
+                target: head.target.unwrap_or(Target::Raw),
+                batching: head.batching,
+                message_id: head.message_id,
+                content,
+                diagnostics: f.notes,
+            })
+        }
         _ => Err(f.reject()),
     }
 }
