@@ -34,6 +34,7 @@
 
 mod client;
 mod message;
+pub mod patterns;
 pub mod service;
 mod wire;
 

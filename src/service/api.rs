@@ -18,7 +18,8 @@ use super::{ServiceEvent, ServiceState};
 const DEFAULT_LOG_LIMIT: u32 = 100;
 const MAX_LOG_LIMIT: u32 = 1000;
 
-pub(super) fn routes(state: ServiceState) -> Router {
+/// The service's routes and `extra` (the operator's), under one fallback and body limit.
+pub(super) fn routes(state: ServiceState, extra: Router) -> Router {
     let limit = state.inner.body_limit;
     Router::new()
         .route("/api/registrations", post(register))
@@ -30,15 +31,19 @@ pub(super) fn routes(state: ServiceState) -> Router {
         .route("/images/custom.png", get(custom_image))
         .route("/images/numbers/{file}", get(number_image))
         .route("/ImageService/GetTileImage", get(recipe_image))
+        .with_state(state)
+        .merge(extra)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(state)
 }
 
 type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
-fn json_body<T>(state: &ServiceState, body: Result<Json<T>, JsonRejection>) -> Result<T> {
+pub(super) fn json_body<T>(
+    state: &ServiceState,
+    body: Result<Json<T>, JsonRejection>,
+) -> Result<T> {
     body.map(|Json(v)| v)
         .map_err(|r| ServiceError::from_json_rejection(r, state.inner.body_limit))
 }

@@ -69,6 +69,7 @@
 mod api;
 mod error;
 mod images;
+mod operator;
 mod store;
 mod validate;
 
@@ -82,6 +83,7 @@ use tokio::sync::{broadcast, oneshot};
 use crate::{Clock, TokioClock};
 
 pub use error::ServiceError;
+pub(crate) use images::CustomImage;
 pub use images::{MAX_NUMBER, TILE_SIZE};
 pub use store::{
     Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
@@ -262,6 +264,11 @@ impl ServiceState {
         )
     }
 
+    /// The service's clock, shared with the patterns.
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.clock.clone()
+    }
+
     fn now(&self) -> SystemTime {
         self.inner.clock.now()
     }
@@ -287,7 +294,19 @@ fn percent_encode(s: &str) -> String {
 
 /// The service's routes (see the module doc), with the body limit applied.
 pub fn router(state: ServiceState) -> Router {
-    api::routes(state)
+    api::routes(state, Router::new())
+}
+
+/// The service's routes plus the operator's pattern routes (see [`crate::patterns`]):
+///
+/// | Method and path | Body | Answer |
+/// |---|---|---|
+/// | `GET /api/patterns` | | `{"active", "patterns": [{"id", "name", "active"}…]}` |
+/// | `POST /api/patterns/active` | `{"pattern": "counter"}` | 202 `{"active", "push_pattern", "subscribers"}`; sends `Update Info` to every subscriber |
+/// | `POST /api/patterns/{pattern}/send` | that pattern's settings (all optional: the recipe's defaults) | 202 `{"pattern", "subscribers"}`; 409 if the pattern is not the active one; 422 for `tile-schedule`, which has no send |
+pub fn router_with_patterns(patterns: crate::patterns::Patterns) -> Router {
+    let state = patterns.state().clone();
+    api::routes(state, operator::routes(patterns))
 }
 
 /// A running service; dropping it shuts it down too, without waiting.

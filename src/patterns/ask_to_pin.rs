@@ -1,0 +1,138 @@
+//! Ask to Pin: only the user can pin a tile, so the service sends the tile and, when MPNS answers
+//! that it was suppressed (the tile is not pinned, reference §6.4), sends the raw `AskToPin`,
+//! which makes the running app ask the user to pin it.
+//!
+//! The last tile sent to each user is stored (in the service's database, so a restart keeps
+//! it); a registration re-sends it, or the current settings' tile if there is none, and asks
+//! again if it is still not pinned. The decision is on the tile's final answer: a tile MPNS asked
+//! to retry (412, 503, QueueFull, 406) is retried first, then judged.
+//!
+//! Only the primary tile is used, on every OS. A secondary tile (`Id`, 7.1+) exists only once
+//! the app has created it on the phone, so the server cannot "pin" one; asking the user is the
+//! pattern. 8.0 devices get the same front as a Flip tile.
+
+use serde::Deserialize;
+
+use super::tiles::{self, check_count, field_error, TileFront};
+use super::{Ctx, JobFuture};
+use crate::service::{PatternKind, Registration, ServiceError};
+use crate::{NotificationStatus, Tile};
+
+/// The raw text the phone app reacts to with its "please pin" prompt (the recipe's, exactly).
+pub const ASK_TO_PIN: &str = "AskToPin";
+
+/// What the operator sends with Ask to Pin. The defaults are the recipe's.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AskToPin {
+    /// The tile's BackgroundImage.
+    pub background_image: String,
+    /// The tile's Count, `0..=99`.
+    pub count: i64,
+    /// The tile's Title.
+    pub title: String,
+}
+
+impl Default for AskToPin {
+    fn default() -> Self {
+        AskToPin {
+            background_image: super::TILE_BACKGROUNDS[2].to_owned(),
+            count: 1,
+            title: "Game Update".into(),
+        }
+    }
+}
+
+impl AskToPin {
+    pub(crate) fn check(&self) -> Result<TileFront, ServiceError> {
+        let count = check_count("count", self.count)?;
+        Tile::new()
+            .background_image(self.background_image.clone())
+            .build()
+            .map_err(field_error("background_image"))?;
+        Tile::new()
+            .title(self.title.clone())
+            .build()
+            .map_err(field_error("title"))?;
+        Ok(TileFront {
+            background_image: Some(self.background_image.clone()),
+            count: Some(count),
+            title: Some(self.title.clone()),
+        })
+    }
+}
+
+/// Sends `front` as the user's tile, then asks to pin when it was suppressed.
+async fn send_and_check(ctx: Ctx, reg: Registration, front: TileFront) {
+    let Some(channel) = ctx.channel(&reg) else {
+        return;
+    };
+    let tile = match tiles::tile(reg.os(), &front) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "Ask to Pin tile not built");
+            return;
+        }
+    };
+    let sent = ctx
+        .sender
+        .send_settled(PatternKind::AskToPin, &channel, &tile)
+        .await;
+    let suppressed = sent
+        .outcome()
+        .is_some_and(|o| o.status == 200 && o.notification == Some(NotificationStatus::Suppressed));
+    if suppressed {
+        match tiles::raw(ASK_TO_PIN) {
+            Ok(ask) => {
+                ctx.sender
+                    .send_settled(PatternKind::AskToPin, &channel, &ask)
+                    .await;
+            }
+            Err(e) => tracing::error!(error = %e, "AskToPin raw not built"),
+        }
+    }
+}
+
+pub(crate) fn jobs(ctx: &Ctx, front: &TileFront, subscribers: &[Registration]) -> Vec<JobFuture> {
+    let mut jobs: Vec<JobFuture> = Vec::new();
+    for reg in subscribers {
+        let (ctx, reg, front) = (ctx.clone(), reg.clone(), front.clone());
+        jobs.push(Box::pin(async move {
+            let stored = serde_json::to_value(&front).unwrap_or_default();
+            let user = reg.user_name.clone();
+            let at = ctx.sender.clock().now();
+            if let Err(e) = ctx
+                .sender
+                .store()
+                .run(move |s| s.set_last_tile(PatternKind::AskToPin, &user, &stored, at))
+                .await
+            {
+                tracing::error!(error = %e, "Ask to Pin tile not stored");
+            }
+            send_and_check(ctx, reg, front).await;
+        }));
+    }
+    jobs
+}
+
+/// A registration while Ask to Pin is active: the stored tile again (or the current settings'),
+/// and the question if it is still not pinned.
+pub(crate) fn on_registered(ctx: &Ctx, fallback: TileFront, reg: &Registration) -> JobFuture {
+    let (ctx, reg) = (ctx.clone(), reg.clone());
+    Box::pin(async move {
+        let user = reg.user_name.clone();
+        let stored = ctx
+            .sender
+            .store()
+            .run(move |s| s.last_tile(PatternKind::AskToPin, &user))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "Ask to Pin stored tile unreadable");
+                None
+            });
+        let front = stored
+            .and_then(|v| serde_json::from_value::<TileFront>(v).ok())
+            .unwrap_or(fallback);
+        send_and_check(ctx, reg, front).await;
+    })
+}

@@ -1,0 +1,184 @@
+//! Counter ("push counter resets when user logs on"): a raw probe to every subscriber; where the
+//! answer does not show a running app, the user's unread counter goes up by one and a tile
+//! shows it. Registering (the app was launched and logged in) resets the counter and clears the
+//! badge.
+//!
+//! The decision is the recipe's, on the probe's first answer: `Received` + `Connected` +
+//! `Active` reads as "the app runs and got the raw", so nothing more; `TempDisconnected` means
+//! nothing more either (the raw is queued for the device); any other answer (412, 406, 503,
+//! QueueFull, Suppressed) sends the tile. An expired channel (404, pruned) and a probe that got
+//! no answer at all send nothing more. The probe is still a message (the running app shows it in
+//! its inbox), so when MPNS asks for a retry it is retried like every other send, while the
+//! tile goes out at once.
+//!
+//! MPNS answers a raw to a closed app on a connected phone with `Received` too (it cannot know;
+//! the phone discards it, reference §9.1), so such a user reads as running and gets no tile: the
+//! recipe's rule, kept, and pinned down by a test.
+//!
+//! The counter is incremented in one SQL statement that stops at 99, so concurrent sends never
+//! lose an increment and never overflow (the recipe's counter passed 99 and threw).
+
+use serde::Deserialize;
+
+use super::tiles::{self, field_error, TileFront};
+use super::{Ctx, JobFuture};
+use crate::service::{PatternKind, Registration, ServiceError};
+use crate::{DeviceConnectionStatus, NotificationStatus, Outcome, SubscriptionStatus, Tile};
+
+/// What the operator sends with Counter. The defaults are the recipe's.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Counter {
+    /// The tile's BackgroundImage.
+    pub background_image: String,
+    /// The tile's Title.
+    pub title: String,
+    /// The probe's text (shown in the running app's inbox).
+    pub raw_message: String,
+}
+
+impl Default for Counter {
+    fn default() -> Self {
+        Counter {
+            background_image: super::TILE_BACKGROUNDS[1].to_owned(),
+            title: "Updates".into(),
+            raw_message: "Game Update".into(),
+        }
+    }
+}
+
+impl Counter {
+    pub(crate) fn check(&self) -> Result<(), ServiceError> {
+        Tile::new()
+            .background_image(self.background_image.clone())
+            .build()
+            .map_err(field_error("background_image"))?;
+        Tile::new()
+            .title(self.title.clone())
+            .build()
+            .map_err(field_error("title"))?;
+        tiles::raw(&self.raw_message).map_err(field_error("raw_message"))?;
+        Ok(())
+    }
+
+    fn front(&self, count: u8) -> TileFront {
+        TileFront {
+            background_image: Some(self.background_image.clone()),
+            count: Some(count),
+            title: Some(self.title.clone()),
+        }
+    }
+}
+
+/// What the probe's first answer means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Probe {
+    /// Received, Connected, Active: the app runs and has the message.
+    AppRunning,
+    /// The device is briefly away; the raw waits for it.
+    TempDisconnected,
+    /// The channel expired (its registrations were pruned).
+    Expired,
+    /// Anything else: count it, and show it on the tile.
+    NotRunning,
+}
+
+pub(crate) fn read_probe(outcome: &Outcome) -> Probe {
+    if outcome.status == 404 && outcome.subscription == Some(SubscriptionStatus::Expired) {
+        return Probe::Expired;
+    }
+    if outcome.device == Some(DeviceConnectionStatus::TempDisconnected) {
+        return Probe::TempDisconnected;
+    }
+    if outcome.status == 200
+        && outcome.notification == Some(NotificationStatus::Received)
+        && outcome.device == Some(DeviceConnectionStatus::Connected)
+        && outcome.subscription == Some(SubscriptionStatus::Active)
+    {
+        return Probe::AppRunning;
+    }
+    Probe::NotRunning
+}
+
+pub(crate) fn jobs(ctx: &Ctx, settings: &Counter, subscribers: &[Registration]) -> Vec<JobFuture> {
+    let probe = match tiles::raw(&settings.raw_message) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "Counter probe not built");
+            return Vec::new();
+        }
+    };
+    let mut jobs: Vec<JobFuture> = Vec::new();
+    for reg in subscribers {
+        let Some(channel) = ctx.channel(reg) else {
+            continue;
+        };
+        let (ctx, reg, probe, settings) =
+            (ctx.clone(), reg.clone(), probe.clone(), settings.clone());
+        jobs.push(Box::pin(async move {
+            let sent = ctx
+                .sender
+                .send_first(PatternKind::Counter, &channel, &probe, &ctx.trackers)
+                .await;
+            let Some(outcome) = sent.outcome() else {
+                // The recipe only logged a failed probe; so does this (it is in the log).
+                return;
+            };
+            if read_probe(outcome) != Probe::NotRunning {
+                return;
+            }
+            let user = reg.user_name.clone();
+            let count = match ctx
+                .sender
+                .store()
+                .run(move |s| s.increment_counter(PatternKind::Counter, &user))
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(error = %e, "Counter increment failed");
+                    return;
+                }
+            };
+            match tiles::tile(reg.os(), &settings.front(count)) {
+                Ok(tile) => {
+                    ctx.sender
+                        .send_settled(PatternKind::Counter, &channel, &tile)
+                        .await;
+                }
+                Err(e) => tracing::error!(error = %e, "Counter tile not built"),
+            }
+        }));
+    }
+    jobs
+}
+
+/// A registration while Counter is active: the counter goes back to 0 and the badge is cleared
+/// (a tile with Count 0 and the pattern's background and title).
+pub(crate) fn on_registered(
+    ctx: &Ctx,
+    settings: &Counter,
+    reg: &Registration,
+) -> Option<JobFuture> {
+    let channel = ctx.channel(reg)?;
+    let (ctx, reg, settings) = (ctx.clone(), reg.clone(), settings.clone());
+    Some(Box::pin(async move {
+        let user = reg.user_name.clone();
+        if let Err(e) = ctx
+            .sender
+            .store()
+            .run(move |s| s.reset_counter(PatternKind::Counter, &user))
+            .await
+        {
+            tracing::error!(error = %e, "Counter reset failed");
+        }
+        match tiles::tile(reg.os(), &settings.front(0)) {
+            Ok(tile) => {
+                ctx.sender
+                    .send_settled(PatternKind::Counter, &channel, &tile)
+                    .await;
+            }
+            Err(e) => tracing::error!(error = %e, "Counter reset tile not built"),
+        }
+    }))
+}

@@ -1,0 +1,457 @@
+//! The five push patterns of the recipe, server side: what the operator's "Send" and
+//! "Activate" do, and how the service reacts when a phone registers or asks for a tile.
+//!
+//! [`Patterns`] runs beside the registration service ([`crate::service`]): it shares its
+//! [`ServiceState`] (store, clock, events) and sends with one [`Client`]. The operator reaches it
+//! through [`crate::service::router_with_patterns`] (`POST /api/patterns/active`,
+//! `POST /api/patterns/{pattern}/send`).
+//!
+//! | Pattern | Send | On registration | On "Test Now" |
+//! |---|---|---|---|
+//! | One Time | any mix of tile, toast, raw to every subscriber | – | – |
+//! | Counter | raw probe; tile with the user's counter + 1 where the app is not seen running | counter reset, tile with Count 0 | – |
+//! | Ask to Pin | the tile (stored per user); raw `AskToPin` where it was suppressed | the stored tile again, same check | – |
+//! | Custom Tile | a tile whose image is this service's `/images/custom.png?...` | – | – |
+//! | Tile Schedule | (no send: the phone schedules) | – | a tile with the chosen number image |
+//!
+//! Activating a pattern stores it as the active one and sends the raw `Update Info` to every
+//! subscriber, so running apps re-read the server info. A pattern can be sent only while it is
+//! active (the recipe's Send button was on the active tab), and registrations and "Test Now"
+//! are answered by the active pattern only.
+//!
+//! # Sending
+//!
+//! Every send goes through the `mpns` [`Client`] at the recipe's High priority (immediate
+//! class). Each attempt is logged with [`Store::record_send`](crate::service::Store::record_send),
+//! which prunes the registrations of a channel MPNS calls expired (404). What MPNS asks to retry
+//! (QueueFull and 503: back-off in minutes; 406 and 412: hourly) is retried on the service's
+//! [`Clock`](crate::Clock) under the [`RetryPolicy`], each retry logged too, until it is accepted,
+//! refused for good, or the policy's limits are reached. Every message to every subscriber is
+//! a job in its own task; at most [`PatternsConfig::concurrency`] requests are in flight, and a
+//! job waiting to retry holds no slot. The operator's call returns once the jobs are started;
+//! [`Batch::finished`] waits for them (retries included).
+//!
+//! # Richer tiles for newer phones
+//!
+//! A subscriber's registered OS version decides the shape of what it gets, never its content:
+//! 8.0 and later get every tile as a Flip tile (`Version="2.0"`, same BackgroundImage, Count and
+//! Title on the front), 7.x the standard tile (7.8 too: the Flip template reaches a 7.8 app only
+//! if it "lights up", which a registration does not tell); a One Time toast's `Param` goes to 7.1
+//! and later and is left out for 7.0, which fails a toast that has one. Ask to Pin keeps to the
+//! primary tile on every OS (a secondary tile exists only once the app created it). Every
+//! message is built with the device's OS level, so nothing it lacks can be sent.
+//!
+//! # Decisions where the recipe was silent or wrong
+//!
+//! - Counter's probe is judged on its first answer (see [`Counter`]); a probe that gets no answer
+//!   sends nothing more, as in the recipe. The counter stops at 99 (the recipe threw past it).
+//! - Ask to Pin judges the tile's final answer, after retries: `Suppressed` asks to pin.
+//! - The status log also records the `Update Info` raw messages, which the recipe did not log.
+//! - The Counter and Ask to Pin settings a registration uses are those of the last send (the
+//!   recipe's form values), kept in memory; the per-user counters and last tiles are in the
+//!   database.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mpns::patterns::{Patterns, PatternsConfig, SendRequest, OneTime};
+//! use mpns::service::{PatternKind, ServiceConfig, ServiceState, Store};
+//!
+//! let state = ServiceState::new(Store::open("mpns-service.sqlite3")?, ServiceConfig::default());
+//! let patterns = Patterns::start(state, mpns::Client::new(), PatternsConfig::default());
+//! patterns.activate(PatternKind::OneTime).await?;
+//! let batch = patterns.send(SendRequest::OneTime(OneTime::default())).await?;
+//! println!("sending to {} subscribers", batch.subscribers());
+//! batch.finished().await;
+//! # Ok(()) }
+//! ```
+
+mod ask_to_pin;
+mod counter;
+mod custom_tile;
+mod one_time;
+mod sender;
+mod tile_schedule;
+mod tiles;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+
+pub use ask_to_pin::{AskToPin, ASK_TO_PIN};
+pub use counter::Counter;
+pub use custom_tile::CustomTile;
+pub use one_time::OneTime;
+
+use crate::service::{PatternKind, Registration, ServiceError, ServiceEvent, ServiceState};
+use crate::{ChannelUri, Client, RetryPolicy};
+use sender::{JobGuard, Sender, Tracker};
+
+/// The raw text that tells running apps to re-read the server info (the recipe's, exactly).
+pub const UPDATE_INFO: &str = "Update Info";
+
+/// The recipe's three tile backgrounds: images inside the phone app's package.
+pub const TILE_BACKGROUNDS: [&str; 3] = [
+    "/Resources/TileImages/TileBackground1.jpg",
+    "/Resources/TileImages/TileBackground2.jpg",
+    "/Resources/TileImages/TileBackground3.jpg",
+];
+
+/// The default number of requests in flight at once.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+type JobFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// How the patterns send.
+#[derive(Debug, Clone)]
+pub struct PatternsConfig {
+    /// When to retry what MPNS asks to retry.
+    pub retry: RetryPolicy,
+    /// Requests in flight at most (at least 1).
+    pub concurrency: usize,
+}
+
+impl Default for PatternsConfig {
+    fn default() -> Self {
+        PatternsConfig {
+            retry: RetryPolicy::default(),
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+/// What the operator sends: one pattern's settings. Tile Schedule has no send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendRequest {
+    /// One Time.
+    OneTime(OneTime),
+    /// Counter.
+    Counter(Counter),
+    /// Ask to Pin.
+    AskToPin(AskToPin),
+    /// Custom Tile.
+    CustomTile(CustomTile),
+}
+
+impl SendRequest {
+    /// The pattern this request belongs to.
+    pub fn pattern(&self) -> PatternKind {
+        match self {
+            SendRequest::OneTime(_) => PatternKind::OneTime,
+            SendRequest::Counter(_) => PatternKind::Counter,
+            SendRequest::AskToPin(_) => PatternKind::AskToPin,
+            SendRequest::CustomTile(_) => PatternKind::CustomTile,
+        }
+    }
+}
+
+/// The jobs one operator action started.
+#[derive(Debug)]
+#[must_use = "a batch runs on its own; keep it to wait for it with `finished`"]
+pub struct Batch {
+    pattern: PatternKind,
+    subscribers: usize,
+    tracker: Arc<Tracker>,
+}
+
+impl Batch {
+    /// The pattern that sent it.
+    pub fn pattern(&self) -> PatternKind {
+        self.pattern
+    }
+
+    /// How many subscribers it was sent to.
+    pub fn subscribers(&self) -> usize {
+        self.subscribers
+    }
+
+    /// Jobs (sends, follow-ups, retries) still running.
+    pub fn in_flight(&self) -> usize {
+        self.tracker.running()
+    }
+
+    /// Completes once every job of the batch has ended, retries included. With retries pending
+    /// this waits on the clock: a test advances it.
+    pub async fn finished(&self) {
+        self.tracker.wait_idle().await;
+    }
+}
+
+/// What the jobs share.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    state: ServiceState,
+    sender: Sender,
+    /// Counted by every job and retry started under this context.
+    trackers: Vec<Arc<Tracker>>,
+}
+
+impl Ctx {
+    /// The registration's channel, or `None` (logged) when it no longer parses.
+    fn channel(&self, reg: &Registration) -> Option<ChannelUri> {
+        match reg.channel_uri.parse() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(user = %reg.user_name, error = %e, "stored channel URI unusable");
+                None
+            }
+        }
+    }
+
+    fn with(&self, tracker: &Arc<Tracker>) -> Ctx {
+        let mut ctx = self.clone();
+        ctx.trackers.push(tracker.clone());
+        ctx
+    }
+
+    fn spawn(&self, job: JobFuture) {
+        self.sender.spawn(JobGuard::new(self.trackers.clone()), job);
+    }
+}
+
+/// The settings a registration is answered with: the last ones sent.
+#[derive(Debug, Default)]
+struct Current {
+    counter: Counter,
+    ask_to_pin: AskToPin,
+}
+
+/// The push patterns, running. Cheap to clone; the event listener stops when the last clone is
+/// dropped.
+#[derive(Clone)]
+pub struct Patterns {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    ctx: Ctx,
+    current: Arc<Mutex<Current>>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+impl std::fmt::Debug for Patterns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Patterns")
+            .field("in_flight", &self.in_flight())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Patterns {
+    /// Starts the patterns on the service's state: from now on registrations and "Test Now"
+    /// requests are answered by the active pattern. Call inside a tokio runtime.
+    pub fn start(state: ServiceState, client: Client, config: PatternsConfig) -> Patterns {
+        let sender = Sender::new(
+            client,
+            state.clock(),
+            config.retry,
+            state.store().clone(),
+            config.concurrency,
+        );
+        let ctx = Ctx {
+            state: state.clone(),
+            sender,
+            trackers: vec![Arc::new(Tracker::default())],
+        };
+        let current = Arc::new(Mutex::new(Current::default()));
+        // Subscribe before returning, so that no event after `start` is missed.
+        let events = state.subscribe();
+        let listener = tokio::spawn(listen(ctx.clone(), current.clone(), events));
+        Patterns {
+            inner: Arc::new(Inner {
+                ctx,
+                current,
+                listener,
+            }),
+        }
+    }
+
+    /// The service state the patterns run on.
+    pub fn state(&self) -> &ServiceState {
+        &self.inner.ctx.state
+    }
+
+    /// Jobs (sends, follow-ups, retries) running now, across all batches and reactions.
+    pub fn in_flight(&self) -> usize {
+        self.inner.ctx.trackers[0].running()
+    }
+
+    /// Completes once no job is running (retries included). Reactions to events the listener
+    /// has not picked up yet are not counted.
+    pub async fn wait_idle(&self) {
+        self.inner.ctx.trackers[0].wait_idle().await;
+    }
+
+    /// Makes `pattern` the active one and sends the raw `Update Info` to every subscriber.
+    ///
+    /// # Errors
+    /// [`ServiceError::Store`] when the store fails.
+    pub async fn activate(&self, pattern: PatternKind) -> Result<Batch, ServiceError> {
+        let store = self.state().store();
+        let subscribers = store
+            .run(move |s| {
+                s.set_active_pattern(pattern)?;
+                s.subscribers()
+            })
+            .await?;
+        tracing::info!(pattern = pattern.id(), "pattern activated");
+        let update = tiles::raw(UPDATE_INFO)
+            .map_err(|e| ServiceError::Internal(format!("Update Info not built: {e}")))?;
+        let batch = self.batch(pattern, subscribers.len());
+        let ctx = self.inner.ctx.with(&batch.tracker);
+        for reg in subscribers {
+            if let Some(channel) = ctx.channel(&reg) {
+                let (job_ctx, update) = (ctx.clone(), update.clone());
+                ctx.spawn(Box::pin(async move {
+                    job_ctx
+                        .sender
+                        .send_settled(pattern, &channel, &update)
+                        .await;
+                }));
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Sends a pattern to every subscriber. The request is checked first (a field that breaks a
+    /// rule is [`ServiceError::Invalid`] naming it), and its pattern must be the active one.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] for a bad field, [`ServiceError::BadRequest`] (409) when the
+    /// pattern is not active, [`ServiceError::Store`] when the store fails.
+    pub async fn send(&self, request: SendRequest) -> Result<Batch, ServiceError> {
+        let pattern = request.pattern();
+        enum Plan {
+            OneTime(one_time::Checked),
+            Counter(Counter),
+            AskToPin(tiles::TileFront, AskToPin),
+            CustomTile(tiles::TileFront),
+        }
+        let plan = match request {
+            SendRequest::OneTime(r) => Plan::OneTime(r.check()?),
+            SendRequest::Counter(r) => {
+                r.check()?;
+                Plan::Counter(r)
+            }
+            SendRequest::AskToPin(r) => {
+                let front = r.check()?;
+                Plan::AskToPin(front, r)
+            }
+            SendRequest::CustomTile(r) => Plan::CustomTile(r.check(self.state())?),
+        };
+        let (active, subscribers) = self
+            .state()
+            .store()
+            .run(|s| Ok((s.active_pattern()?, s.subscribers()?)))
+            .await?;
+        if active != pattern {
+            return Err(not_active(pattern, active));
+        }
+        let batch = self.batch(pattern, subscribers.len());
+        let ctx = self.inner.ctx.with(&batch.tracker);
+        let jobs = match &plan {
+            Plan::OneTime(checked) => one_time::jobs(&ctx, checked, &subscribers),
+            Plan::Counter(settings) => {
+                self.current().counter = settings.clone();
+                counter::jobs(&ctx, settings, &subscribers)
+            }
+            Plan::AskToPin(front, settings) => {
+                self.current().ask_to_pin = settings.clone();
+                ask_to_pin::jobs(&ctx, front, &subscribers)
+            }
+            Plan::CustomTile(front) => custom_tile::jobs(&ctx, front, &subscribers),
+        };
+        for job in jobs {
+            ctx.spawn(job);
+        }
+        tracing::info!(
+            pattern = pattern.id(),
+            subscribers = subscribers.len(),
+            "pattern sent"
+        );
+        Ok(batch)
+    }
+
+    fn batch(&self, pattern: PatternKind, subscribers: usize) -> Batch {
+        Batch {
+            pattern,
+            subscribers,
+            tracker: Arc::new(Tracker::default()),
+        }
+    }
+
+    fn current(&self) -> std::sync::MutexGuard<'_, Current> {
+        self.inner
+            .current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// 409: the operator sent a pattern that is not the active one.
+fn not_active(pattern: PatternKind, active: PatternKind) -> ServiceError {
+    ServiceError::BadRequest {
+        status: axum::http::StatusCode::CONFLICT,
+        code: "pattern_not_active",
+        message: format!(
+            "pattern {} is not active (the active pattern is {}); activate it first with POST /api/patterns/active",
+            pattern.id(),
+            active.id()
+        ),
+    }
+}
+
+/// Reacts to registrations and "Test Now" requests with the active pattern.
+async fn listen(
+    ctx: Ctx,
+    current: Arc<Mutex<Current>>,
+    mut events: broadcast::Receiver<ServiceEvent>,
+) {
+    loop {
+        let event = match events.recv().await {
+            Ok(e) => e,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "patterns fell behind the service's events");
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let active = match ctx.state.store().run(|s| s.active_pattern()).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "active pattern unreadable");
+                continue;
+            }
+        };
+        let job = match (&event, active) {
+            (ServiceEvent::Registered(reg), PatternKind::Counter) => {
+                let settings = lock(&current).counter.clone();
+                counter::on_registered(&ctx, &settings, reg)
+            }
+            (ServiceEvent::Registered(reg), PatternKind::AskToPin) => {
+                let fallback = lock(&current).ask_to_pin.check().ok();
+                fallback.map(|front| ask_to_pin::on_registered(&ctx, front, reg))
+            }
+            (ServiceEvent::TileUpdateRequested(request), PatternKind::TileSchedule) => {
+                tile_schedule::on_tile_request(&ctx, request)
+            }
+            _ => None,
+        };
+        if let Some(job) = job {
+            ctx.spawn(job);
+        }
+    }
+}
+
+fn lock(current: &Mutex<Current>) -> std::sync::MutexGuard<'_, Current> {
+    current
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
