@@ -1189,13 +1189,7 @@ impl Core {
             .iter()
             .cloned()
             .collect();
-        let devices: Vec<_> = self
-            .devices
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let devices = self.device_list();
         for dev in devices {
             let d = dev.lock();
             for c in d.channels.values() {
@@ -1206,19 +1200,23 @@ impl Core {
         Ok(all)
     }
 
+    /// Every device, copied out of the map so that no lock on it is held while each is read.
+    fn device_list(&self) -> Vec<Arc<Device>> {
+        self.devices
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
     pub(crate) fn notification_count(&self) -> usize {
         let mut n = self
             .unrouted
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .len();
-        let devices: Vec<_> = self
-            .devices
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let devices = self.device_list();
         for dev in devices {
             n += dev
                 .lock()
@@ -1244,13 +1242,7 @@ impl Core {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clear();
-            let devices: Vec<_> = self
-                .devices
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .values()
-                .cloned()
-                .collect();
+            let devices = self.device_list();
             for dev in devices {
                 for c in dev.lock().channels.values_mut() {
                     c.log.clear();
