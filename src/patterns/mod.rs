@@ -75,9 +75,10 @@ mod tiles;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, Notify};
 
 pub use ask_to_pin::{AskToPin, ASK_TO_PIN};
 pub use counter::Counter;
@@ -227,6 +228,7 @@ pub struct Patterns {
 struct Inner {
     ctx: Ctx,
     current: Arc<Mutex<Current>>,
+    handled: Arc<Handled>,
     listener: tokio::task::JoinHandle<()>,
 }
 
@@ -261,13 +263,20 @@ impl Patterns {
             trackers: vec![Arc::new(Tracker::default())],
         };
         let current = Arc::new(Mutex::new(Current::default()));
+        let handled = Arc::new(Handled::default());
         // Subscribe before returning, so that no event after `start` is missed.
         let events = state.subscribe();
-        let listener = tokio::spawn(listen(ctx.clone(), current.clone(), events));
+        let listener = tokio::spawn(listen(
+            ctx.clone(),
+            current.clone(),
+            handled.clone(),
+            events,
+        ));
         Patterns {
             inner: Arc::new(Inner {
                 ctx,
                 current,
+                handled,
                 listener,
             }),
         }
@@ -287,6 +296,27 @@ impl Patterns {
     /// has not picked up yet are not counted.
     pub async fn wait_idle(&self) {
         self.inner.ctx.trackers[0].wait_idle().await;
+    }
+
+    /// How many service events (registrations, "Test Now" requests) the patterns have handled
+    /// since [`start`](Patterns::start); a reaction's jobs are running (and counted by
+    /// [`in_flight`](Patterns::in_flight)) before its event counts as handled.
+    pub fn events_handled(&self) -> u64 {
+        self.inner.handled.count.load(Ordering::SeqCst)
+    }
+
+    /// Completes once [`events_handled`](Patterns::events_handled) reaches `n`: a test that
+    /// made `n` registrations waits here, then on [`wait_idle`](Patterns::wait_idle).
+    pub async fn wait_for_events(&self, n: u64) {
+        loop {
+            let changed = self.inner.handled.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.events_handled() >= n {
+                return;
+            }
+            changed.await;
+        }
     }
 
     /// Makes `pattern` the active one and sends the raw `Update Info` to every subscriber.
@@ -408,10 +438,27 @@ fn not_active(pattern: PatternKind, active: PatternKind) -> ServiceError {
     }
 }
 
-/// Reacts to registrations and "Test Now" requests with the active pattern.
+/// Counts handled events.
+#[derive(Debug, Default)]
+struct Handled {
+    count: AtomicU64,
+    changed: Notify,
+}
+
+impl Handled {
+    fn add(&self, n: u64) {
+        self.count.fetch_add(n, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+}
+
+/// Reacts to registrations and "Test Now" requests with the pattern active when the event is
+/// handled (a registration racing an activation gets the new pattern's answer, as the phone
+/// will also learn from the `Update Info`).
 async fn listen(
     ctx: Ctx,
     current: Arc<Mutex<Current>>,
+    handled: Arc<Handled>,
     mut events: broadcast::Receiver<ServiceEvent>,
 ) {
     loop {
@@ -419,6 +466,7 @@ async fn listen(
             Ok(e) => e,
             Err(broadcast::error::RecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "patterns fell behind the service's events");
+                handled.add(n);
                 continue;
             }
             Err(broadcast::error::RecvError::Closed) => return,
@@ -427,6 +475,7 @@ async fn listen(
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "active pattern unreadable");
+                handled.add(1);
                 continue;
             }
         };
@@ -447,6 +496,7 @@ async fn listen(
         if let Some(job) = job {
             ctx.spawn(job);
         }
+        handled.add(1);
     }
 }
 
