@@ -1,0 +1,3 @@
+//! The `mpns` command's subcommands (binary only; the library does not see this module).
+
+pub mod send;
