@@ -34,6 +34,7 @@
 //!   `IconImage` (MS: "medium and large"), Cycle medium and wide show the same images.
 
 mod delivery;
+mod fetch;
 mod image;
 mod render_svg;
 mod render_text;
@@ -42,6 +43,9 @@ mod tile;
 mod toast;
 
 pub use delivery::{decide, AppState, Bindings, Fate, Incoming, PowerLevel, Why};
+pub use fetch::{
+    fetch_image, fetch_image_with, FetchError, FetchLimits, IMAGE_TIMEOUT, MAX_IMAGE_BYTES,
+};
 pub use image::{
     check_remote_image, classify_image, AllowedImageUris, ImageError, ImageSource, TileBinding,
     MAX_ALLOWED_URI_CHARS,
