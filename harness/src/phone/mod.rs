@@ -38,6 +38,7 @@ mod fetch;
 mod image;
 mod render_svg;
 mod render_text;
+mod schedule;
 mod shell;
 mod tile;
 mod toast;
@@ -52,6 +53,10 @@ pub use image::{
 };
 pub use render_svg::render_svg;
 pub use render_text::{render_text, render_tile_text};
+pub use schedule::{
+    ScheduleError, ScheduleState, ScheduleStatus, ShellTileSchedule, TileImageUpdate, TileSchedule,
+    UpdateInterval, UpdateRecurrence, MAX_FAILURES_IN_A_ROW,
+};
 pub use shell::{
     Applied, ChannelErrorKind, FetchId, FetchProgress, ImageFetch, Shell, ShellError,
     TEMPLATE_MISMATCH,
