@@ -320,7 +320,14 @@ async fn refused_connection_is_a_transport_error_naming_the_host() {
     .await
     .unwrap_err();
     match &err {
-        FetchError::Transport { host, .. } => assert_eq!(host, &addr.to_string()),
+        FetchError::Transport { host, .. } => {
+            assert_eq!(host, &addr.to_string());
+            let text = err.to_string();
+            assert!(
+                text.starts_with(&format!("Image from {addr} could not be downloaded: ")),
+                "{text}"
+            );
+        }
         other => panic!("expected Transport, got {other:?}"),
     }
 }

@@ -551,3 +551,19 @@ async fn a_panicking_callback_stops_the_schedule_instead_of_hanging_it() {
     assert_eq!(schedule.settled().await.total_runs, 1);
     assert_eq!(server.hits(), 1);
 }
+
+#[tokio::test]
+async fn advancing_hour_by_hour_gives_the_same_runs_as_one_jump() {
+    let jump = Setup::new(|s| s.interval = UpdateInterval::EveryHour).await;
+    jump.schedule.start().unwrap();
+    jump.advance(DAY * 2).await;
+
+    let steps = Setup::new(|s| s.interval = UpdateInterval::EveryHour).await;
+    steps.schedule.start().unwrap();
+    for _ in 0..48 {
+        steps.advance(HOUR).await;
+    }
+    assert_eq!(steps.applied(), jump.applied());
+    assert_eq!(steps.applied().len(), 49);
+    assert_eq!(steps.schedule.status(), jump.schedule.status());
+}
