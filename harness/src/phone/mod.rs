@@ -34,20 +34,29 @@
 //!   `IconImage` (MS: "medium and large"), Cycle medium and wide show the same images.
 
 mod delivery;
+mod fetch;
 mod image;
 mod render_svg;
 mod render_text;
+mod schedule;
 mod shell;
 mod tile;
 mod toast;
 
 pub use delivery::{decide, AppState, Bindings, Fate, Incoming, PowerLevel, Why};
+pub use fetch::{
+    fetch_image, fetch_image_with, FetchError, FetchLimits, IMAGE_TIMEOUT, MAX_IMAGE_BYTES,
+};
 pub use image::{
     check_remote_image, classify_image, AllowedImageUris, ImageError, ImageSource, TileBinding,
     MAX_ALLOWED_URI_CHARS,
 };
 pub use render_svg::render_svg;
 pub use render_text::{render_text, render_tile_text};
+pub use schedule::{
+    ScheduleError, ScheduleState, ScheduleStatus, ShellTileSchedule, TileImageUpdate, TileSchedule,
+    UpdateInterval, UpdateRecurrence, MAX_FAILURES_IN_A_ROW,
+};
 pub use shell::{
     Applied, ChannelErrorKind, FetchId, FetchProgress, ImageFetch, Shell, ShellError,
     TEMPLATE_MISMATCH,
