@@ -394,3 +394,85 @@ async fn tile_schedule_requests_send_nothing_while_another_pattern_is_active() {
         "BackgroundImage=/Resources/TileImages/TileBackground3.jpg"
     );
 }
+
+#[tokio::test]
+async fn the_service_with_patterns_serves_phones_and_the_operator_on_a_real_listener() {
+    use mpns::patterns::{Patterns, PatternsConfig};
+    use mpns::service::{router_with_patterns, serve_with, AllowedHosts, ServiceConfig, Store};
+    use std::sync::Arc;
+
+    let clock = mpns_harness::Clock::virtual_clock();
+    let fake = mpns_harness::FakeMpns::builder()
+        .clock(clock.clone())
+        .start()
+        .await;
+    let shared = patterns_support::SharedClock::new(clock);
+    let config = ServiceConfig {
+        allowed_hosts: AllowedHosts::default()
+            .with_host(fake.uri().trim_start_matches("http://"))
+            .unwrap(),
+        clock: Arc::new(shared),
+        ..ServiceConfig::default()
+    };
+    let mut started = None;
+    let running = serve_with(
+        "127.0.0.1:0".parse().unwrap(),
+        Store::in_memory().unwrap(),
+        config,
+        |state| {
+            let patterns = Patterns::start(state, mpns::Client::new(), PatternsConfig::default());
+            started = Some(patterns.clone());
+            router_with_patterns(patterns)
+        },
+    )
+    .await
+    .unwrap();
+    let patterns = started.unwrap();
+    let phone = fake
+        .create_channel(mpns_harness::ChannelOptions::default())
+        .unwrap();
+
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: serde_json::Value| {
+        http.post(format!("{}{path}", running.base_url()))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let reply = post(
+        "/api/registrations",
+        json!({"user_name": "ann", "channel_uri": phone.uri, "os_version": "8.0"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.status(), 201);
+    patterns.wait_for_events(1).await;
+    let reply = post("/api/patterns/active", json!({"pattern": "custom-tile"}))
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 202);
+    let reply = post("/api/patterns/custom-tile/send", json!({"text": "Live"}))
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 202);
+    patterns.wait_idle().await;
+
+    let records = fake.notifications(None).unwrap();
+    assert_eq!(records.len(), 2, "Update Info, then the tile");
+    let image = tile_props(&records[1])[0]
+        .strip_prefix("BackgroundImage=")
+        .unwrap()
+        .to_owned();
+    assert!(
+        image.starts_with(&format!(
+            "{}/images/custom.png?text=Live",
+            running.base_url()
+        )),
+        "the image URI names the bound address: {image}"
+    );
+    // What the phone would fetch:
+    let png = http.get(&image).send().await.unwrap();
+    assert_eq!(png.status(), 200);
+    assert_eq!(png.headers()["content-type"], "image/png");
+    running.shutdown().await.unwrap();
+}

@@ -21,6 +21,9 @@
 //! | `GET /images/numbers/{n}.png` | `n` in `0..=99` | a Tile Schedule number image (PNG) |
 //! | `GET /ImageService/GetTileImage?parameter=numberN.png` | also `?uri=` | the recipe's URL, both query keys (its mismatch fixed) |
 //!
+//! [`router_with_patterns`] adds the operator's routes of [`crate::patterns`] (`/api/patterns`,
+//! `/api/patterns/active`, `/api/patterns/{pattern}/send`).
+//!
 //! Errors are `{"error": {"code", "field", "message"}}`: 422 for a field that breaks a rule
 //! (the message names field, rule and limit), 400 for unreadable JSON or query, 413 for a body
 //! over the limit (16 KiB by default), 415 without `Content-Type: application/json`, 404 for
@@ -366,7 +369,35 @@ impl Drop for RunningService {
 pub async fn serve(
     addr: SocketAddr,
     store: Store,
+    config: ServiceConfig,
+) -> std::io::Result<RunningService> {
+    serve_with(addr, store, config, router).await
+}
+
+/// Like [`serve`], with the routes `app` makes from the state (created once the address is
+/// known, so image URIs name it): for example the service with the operator's pattern routes.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use mpns::patterns::{Patterns, PatternsConfig};
+/// use mpns::service::{router_with_patterns, serve_with, ServiceConfig, Store};
+///
+/// let store = Store::open("mpns-service.sqlite3").expect("database");
+/// let running = serve_with("127.0.0.1:8000".parse().unwrap(), store, ServiceConfig::default(), |state| {
+///     router_with_patterns(Patterns::start(state, mpns::Client::new(), PatternsConfig::default()))
+/// })
+/// .await?;
+/// println!("service and patterns at {}", running.base_url());
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// The bind error.
+pub async fn serve_with(
+    addr: SocketAddr,
+    store: Store,
     mut config: ServiceConfig,
+    app: impl FnOnce(ServiceState) -> Router,
 ) -> std::io::Result<RunningService> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
@@ -374,7 +405,7 @@ pub async fn serve(
         config.public_base_url = Some(format!("http://{addr}"));
     }
     let state = ServiceState::new(store, config);
-    let app = router(state.clone());
+    let app = app(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
