@@ -118,6 +118,11 @@ async fn an_inactive_device_gets_412_retried_hourly_then_delivered_once_back() {
     // Not a minute early: MPNS may block senders that retry a 412 faster than hourly.
     world.clock.advance(HOUR - Duration::from_secs(1));
     assert_eq!(world.records().len(), 1);
+    assert_eq!(
+        world.clock.waiting(),
+        1,
+        "the retry still waits for its hour"
+    );
     world.clock.advance(Duration::from_secs(1));
     world.fake.wait_for_notifications(2).await;
 
@@ -523,4 +528,71 @@ async fn operator_mistakes_get_clear_errors() {
         .request("POST", "/api/patterns/one-time/send", None)
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+}
+
+#[tokio::test]
+async fn no_more_requests_are_in_flight_than_the_concurrency_allows() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    // A stand-in MPNS that notes how many requests it holds at once; each answer yields to the
+    // runtime a few times first, so that overlapping requests would overlap here.
+    #[derive(Default)]
+    struct Gauge {
+        now: AtomicUsize,
+        max: AtomicUsize,
+        total: AtomicUsize,
+    }
+    let gauge = Arc::new(Gauge::default());
+    let app = axum::Router::new().route(
+        "/{*path}",
+        axum::routing::post({
+            let gauge = gauge.clone();
+            move || {
+                let gauge = gauge.clone();
+                async move {
+                    let now = gauge.now.fetch_add(1, Ordering::SeqCst) + 1;
+                    gauge.max.fetch_max(now, Ordering::SeqCst);
+                    for _ in 0..20 {
+                        tokio::task::yield_now().await;
+                    }
+                    gauge.now.fetch_sub(1, Ordering::SeqCst);
+                    gauge.total.fetch_add(1, Ordering::SeqCst);
+                    [
+                        ("X-NotificationStatus", "Received"),
+                        ("X-DeviceConnectionStatus", "Connected"),
+                        ("X-SubscriptionStatus", "Active"),
+                    ]
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let config = PatternsConfig {
+        concurrency: 2,
+        ..PatternsConfig::default()
+    };
+    let world = World::with(FakeMpns::builder(), config).await;
+    let store = world.state().store().clone();
+    for i in 0..12 {
+        store
+            .register(&mpns::service::Registration {
+                user_name: format!("u{i}"),
+                channel_uri: format!("http://{addr}/throttledthirdparty/01.00/c{i}"),
+                os_version: "8.0".into(),
+                registered_at: patterns_support::start_time(),
+                last_outcome: None,
+            })
+            .unwrap();
+    }
+    world.activate("one-time").await;
+    world.send("one-time", json!({})).await;
+    world.patterns.wait_idle().await;
+    assert_eq!(gauge.total.load(Ordering::SeqCst), 12 + 36, "all sent");
+    let max = gauge.max.load(Ordering::SeqCst);
+    assert!(max <= 2, "{max} requests were in flight at once");
+    assert_eq!(max, 2, "the two slots were used");
 }
