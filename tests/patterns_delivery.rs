@@ -596,3 +596,48 @@ async fn no_more_requests_are_in_flight_than_the_concurrency_allows() {
     assert!(max <= 2, "{max} requests were in flight at once");
     assert_eq!(max, 2, "the two slots were used");
 }
+
+#[tokio::test]
+async fn a_temporarily_disconnected_device_is_not_retried_mpns_queues_for_it() {
+    let world = World::new().await;
+    let phone = world.channel("7.1", DeviceUpdate::default());
+    world.register("ann", &phone, "7.1").await;
+    world.activate("one-time").await;
+    set(
+        &world,
+        &phone,
+        DeviceUpdate::connection(Connection::TempDisconnected),
+    );
+    world.send("one-time", tile_only()).await;
+    world.patterns.wait_idle().await;
+    assert_eq!(
+        world.clock.waiting(),
+        0,
+        "200 Received is accepted: nothing to retry"
+    );
+    let records = world.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0].response.device,
+        Some(Connection::TempDisconnected)
+    );
+    let state =
+        |w: &World| serde_json::to_value(&w.records()[0].delivery).unwrap()["state"].clone();
+    assert_eq!(state(&world), "queued");
+
+    // Back in coverage: MPNS delivers what it queued; the service sent nothing more.
+    set(
+        &world,
+        &phone,
+        DeviceUpdate::connection(Connection::Connected),
+    );
+    world
+        .fake
+        .wait_until(|f| {
+            serde_json::to_value(&f.notifications(None).unwrap()[0].delivery).unwrap()["state"]
+                == "delivered"
+        })
+        .await;
+    assert_eq!(world.records().len(), 1);
+    assert_eq!(state(&world), "delivered");
+}
