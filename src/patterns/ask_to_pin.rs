@@ -22,6 +22,11 @@ use crate::{NotificationStatus, Tile};
 pub const ASK_TO_PIN: &str = "AskToPin";
 
 /// What the operator sends with Ask to Pin. The defaults are the recipe's.
+///
+/// Each subscriber's tile is stored (a registration sends it again) and sent; when its final
+/// answer, after any retries MPNS asked for, is `Suppressed` (the tile is not pinned), the raw
+/// [`ASK_TO_PIN`] follows. The primary tile on every OS: a secondary tile exists only once the
+/// app has created it, so the server cannot pin one.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AskToPin {

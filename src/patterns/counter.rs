@@ -2,21 +2,6 @@
 //! answer does not show a running app, the user's unread counter goes up by one and a tile
 //! shows it. Registering (the app was launched and logged in) resets the counter and clears the
 //! badge.
-//!
-//! The decision is the recipe's, on the probe's first answer: `Received` + `Connected` +
-//! `Active` reads as "the app runs and got the raw", so nothing more; `TempDisconnected` means
-//! nothing more either (the raw is queued for the device); any other answer (412, 406, 503,
-//! QueueFull, Suppressed) sends the tile. An expired channel (404, pruned) and a probe that got
-//! no answer at all send nothing more. The probe is still a message (the running app shows it in
-//! its inbox), so when MPNS asks for a retry it is retried like every other send, while the
-//! tile goes out at once.
-//!
-//! MPNS answers a raw to a closed app on a connected phone with `Received` too (it cannot know;
-//! the phone discards it, reference §9.1), so such a user reads as running and gets no tile: the
-//! recipe's rule, kept, and pinned down by a test.
-//!
-//! The counter is incremented in one SQL statement that stops at 99, so concurrent sends never
-//! lose an increment and never overflow (the recipe's counter passed 99 and threw).
 
 use serde::Deserialize;
 
@@ -26,6 +11,21 @@ use crate::service::{PatternKind, Registration, ServiceError};
 use crate::{DeviceConnectionStatus, NotificationStatus, Outcome, SubscriptionStatus, Tile};
 
 /// What the operator sends with Counter. The defaults are the recipe's.
+///
+/// The decision is the recipe's, on the probe's first answer: `Received` + `Connected` +
+/// `Active` reads as "the app runs and got the raw", so nothing more; `TempDisconnected` means
+/// nothing more either (the raw is queued for the device); any other answer (412, 406, 503,
+/// QueueFull, Suppressed) sends the tile. An expired channel (404, pruned) and a probe that got
+/// no answer at all send nothing more. The probe is still a message (the running app shows it in
+/// its inbox), so when MPNS asks for a retry it is retried like every other send, while the
+/// tile goes out at once.
+///
+/// MPNS answers a raw to a closed app on a connected phone with `Received` too (it cannot know;
+/// the phone discards it, reference §9.1), so such a user reads as running and gets no tile: the
+/// recipe's rule, kept, and pinned down by a test.
+///
+/// The counter is incremented in one SQL statement that stops at 99, so concurrent sends never
+/// lose an increment and never overflow (the recipe's counter passed 99 and threw).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Counter {

@@ -3,8 +3,8 @@
 //!
 //! [`Patterns`] runs beside the registration service ([`crate::service`]): it shares its
 //! [`ServiceState`] (store, clock, events) and sends with one [`Client`]. The operator reaches it
-//! through [`crate::service::router_with_patterns`] (`POST /api/patterns/active`,
-//! `POST /api/patterns/{pattern}/send`).
+//! through [`crate::service::router_with_patterns`] (`GET /api/patterns`,
+//! `POST /api/patterns/active`, `POST /api/patterns/{pattern}/send`).
 //!
 //! | Pattern | Send | On registration | On "Test Now" |
 //! |---|---|---|---|
@@ -26,10 +26,12 @@
 //! which prunes the registrations of a channel MPNS calls expired (404). What MPNS asks to retry
 //! (QueueFull and 503: back-off in minutes; 406 and 412: hourly) is retried on the service's
 //! [`Clock`](crate::Clock) under the [`RetryPolicy`], each retry logged too, until it is accepted,
-//! refused for good, or the policy's limits are reached. Every message to every subscriber is
-//! a job in its own task; at most [`PatternsConfig::concurrency`] requests are in flight, and a
-//! job waiting to retry holds no slot. The operator's call returns once the jobs are started;
-//! [`Batch::finished`] waits for them (retries included).
+//! refused for good, or the policy's limits are reached. Each subscriber's share of an action
+//! (One Time: each of its messages) is a job in its own task; at most
+//! [`PatternsConfig::concurrency`] requests are in flight, and a job waiting to retry holds no
+//! slot. The operator's call returns once the jobs are started; [`Batch::finished`] waits for
+//! them (retries included). Tests wait for reactions to events with
+//! [`Patterns::wait_for_events`], then [`Patterns::wait_idle`].
 //!
 //! # Richer tiles for newer phones
 //!
