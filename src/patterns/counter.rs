@@ -182,3 +182,49 @@ pub(crate) fn on_registered(
         }
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&str, &str)]) -> Probe {
+        read_probe(&Outcome::from_parts(status, headers.iter().copied()))
+    }
+
+    #[test]
+    fn the_probe_rule_follows_the_recipe_row_by_row() {
+        let n = "X-NotificationStatus";
+        let d = "X-DeviceConnectionStatus";
+        let s = "X-SubscriptionStatus";
+        let full = |ns, ds, ss| [(n, ns), (d, ds), (s, ss)];
+        assert_eq!(
+            answer(200, &full("Received", "Connected", "Active")),
+            Probe::AppRunning
+        );
+        assert_eq!(
+            answer(200, &full("Received", "TempDisconnected", "Active")),
+            Probe::TempDisconnected
+        );
+        assert_eq!(
+            answer(200, &full("QueueFull", "TempDisconnected", "Active")),
+            Probe::TempDisconnected,
+            "TempDisconnected wins, as in the recipe"
+        );
+        assert_eq!(
+            answer(404, &full("Dropped", "Connected", "Expired")),
+            Probe::Expired
+        );
+        for not_running in [
+            answer(200, &full("Suppressed", "Connected", "Active")),
+            answer(200, &full("QueueFull", "Connected", "Active")),
+            answer(412, &[(n, "Dropped"), (d, "Inactive")]),
+            answer(406, &full("Dropped", "Connected", "Active")),
+            answer(503, &[]),
+            // Values in other casing parse the same; a 200 that says Expired is not the
+            // documented expiry (a 404), but not an app seen running either.
+            answer(200, &full("received", "connected", "expired")),
+        ] {
+            assert_eq!(not_running, Probe::NotRunning);
+        }
+    }
+}
