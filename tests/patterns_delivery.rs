@@ -55,8 +55,9 @@ async fn counter_does_nothing_more_when_the_device_is_temporarily_disconnected()
 }
 
 #[tokio::test]
-async fn a_closed_app_on_a_connected_phone_reads_as_running_as_in_the_recipe() {
-    // MPNS cannot tell: it answers Received and the phone discards the raw (reference §9.1).
+async fn a_closed_app_on_a_connected_phone_gets_the_counted_tile() {
+    // The fake answers a raw probe for a closed app Suppressed (harness answer.rs explains
+    // why), which is what the recipe's "is the app running?" test relies on.
     let world = World::new().await;
     let phone = world.channel("7.1", device(|d| d.app_running = Some(false)));
     world.register("ann", &phone, "7.1").await;
@@ -64,12 +65,13 @@ async fn a_closed_app_on_a_connected_phone_reads_as_running_as_in_the_recipe() {
     world.send("counter", json!({})).await;
     world.patterns.wait_idle().await;
     let records = world.records();
-    assert_eq!(records.len(), 1);
-    assert!(
-        serde_json::to_value(&records[0].delivery).unwrap()["state"] == "discarded",
-        "{:?}",
-        records[0].delivery
+    assert_eq!(records.len(), 2, "probe, then the tile");
+    assert_eq!(
+        records[0].response.notification,
+        Some(mpns_harness::NotificationStatus::Suppressed)
     );
+    assert!(raw_text(&records[0]).is_some(), "the probe is raw");
+    assert!(tile_props(&records[1]).contains(&"Count=1".to_owned()));
 }
 
 #[tokio::test]

@@ -383,7 +383,7 @@ async fn batched_classes_are_delivered_after_450_and_900_seconds_of_virtual_time
 }
 
 #[tokio::test]
-async fn raw_is_discarded_when_the_app_is_not_running_though_mpns_answers_received() {
+async fn raw_for_an_app_that_is_not_running_is_suppressed_and_never_delivered() {
     let c = client();
     let fake = FakeMpns::start().await;
     let ch = fake
@@ -394,9 +394,31 @@ async fn raw_is_discarded_when_the_app_is_not_running_though_mpns_answers_receiv
         .unwrap();
     let mut deliveries = fake.deliveries(&ch.device);
     assert_eq!(
-        send(raw(&c, &ch.uri, 3, "ping")).await.notification,
-        "Received"
+        send(raw(&c, &ch.uri, 3, "ping")).await.row(),
+        (200, "Suppressed", "Connected", "Active")
     );
+    assert!(deliveries.try_recv().is_err());
+    // A toast to the same closed app is still shown by the shell.
+    assert_eq!(
+        send(toast(&c, &ch.uri, 2)).await.row(),
+        (200, "Received", "Connected", "Active")
+    );
+}
+
+#[tokio::test]
+async fn raw_accepted_while_the_app_runs_is_discarded_if_it_stops_before_delivery() {
+    let c = client();
+    let fake = FakeMpns::start().await;
+    let ch = fake.create_channel(ChannelOptions::default()).unwrap();
+    let mut deliveries = fake.deliveries(&ch.device);
+    assert_eq!(
+        send(raw(&c, &ch.uri, 13, "later")).await.notification,
+        "Received",
+        "batched: due in 450 s"
+    );
+    fake.update_device(ch.id, &state(|u| u.app_running = Some(false)))
+        .unwrap();
+    fake.advance(std::time::Duration::from_secs(450));
     assert!(deliveries.try_recv().is_err());
     let rec = &fake.notifications(Some(ch.id)).unwrap()[0];
     assert!(

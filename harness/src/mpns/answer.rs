@@ -12,10 +12,18 @@
 //! 3. device `Disconnected` → 412 Dropped/Disconnected (WP8 wording), `Inactive` → 412
 //!    Dropped/Inactive (WP7.1 wording); no `X-SubscriptionStatus`;
 //! 4. unauthenticated channel that already took its daily limit → 406 Dropped/`<device>`/Active;
-//! 5. class not bound, target tile not pinned, or power level forbids the type → 200 Suppressed;
+//! 5. class not bound, target tile not pinned, raw for an app that is not running, or power
+//!    level forbids the type → 200 Suppressed;
 //! 6. device queue full → 200 QueueFull (an immediate notification to a connected device passes
 //!    through the queue too, so a capacity of 0 makes everything QueueFull);
 //! 7. otherwise 200 Received.
+//!
+//! Raw for an app that is not running: the reference says the phone discards it (§6.4, §9.1)
+//! but not what MPNS answered. The recipe's Counter pattern (a Microsoft sample) reads
+//! `Received`+`Connected`+`Active` to a raw probe as "the app is running" and otherwise counts
+//! the tile badge up, which only works if MPNS answered otherwise; so the fake answers
+//! `Suppressed`. A raw accepted while the app runs but discarded because it stopped before
+//! delivery is still answered `Received`.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +38,8 @@ pub enum NotificationStatus {
     Dropped,
     /// The device queue overflowed.
     QueueFull,
-    /// Accepted then dropped: class not bound, tile not pinned, or low battery.
+    /// Accepted then dropped: class not bound, tile not pinned, raw for an app that is not
+    /// running, or low battery.
     Suppressed,
 }
 
@@ -161,6 +170,8 @@ pub enum Fate {
     TileNotPinned,
     /// 200 Suppressed: the power level forbids this type.
     PowerLevel,
+    /// 200 Suppressed: raw for an app that is not running.
+    AppNotRunning,
     /// 200 QueueFull.
     QueueFull,
     /// 200 Received: queued for delivery.
@@ -175,6 +186,7 @@ impl Fate {
             Fate::NotBound
                 | Fate::TileNotPinned
                 | Fate::PowerLevel
+                | Fate::AppNotRunning
                 | Fate::QueueFull
                 | Fate::Accepted
         )
@@ -202,6 +214,8 @@ pub(crate) struct ChannelFacts {
     /// Whether the tile the notification targets (primary or secondary `Id`) is pinned; ignored
     /// for toast and raw.
     pub tile_pinned: bool,
+    /// Whether the channel's app is running (raw reaches only a running app).
+    pub app_running: bool,
     pub power: Power,
     pub queue_len: usize,
     pub queue_capacity: usize,
@@ -247,6 +261,7 @@ pub(crate) fn decide(facts: &Facts) -> (Answer, Fate) {
         Target::Tile if !c.bound_tile => Some(Fate::NotBound),
         Target::Toast if !c.bound_toast => Some(Fate::NotBound),
         Target::Tile if !c.tile_pinned => Some(Fate::TileNotPinned),
+        Target::Raw if !c.app_running => Some(Fate::AppNotRunning),
         _ => match (c.power, c.target) {
             (Power::Normal, _) | (Power::Low, Target::Raw) => None,
             _ => Some(Fate::PowerLevel),
@@ -283,6 +298,7 @@ mod tests {
             bound_tile: true,
             bound_toast: true,
             tile_pinned: true,
+            app_running: true,
             power: Power::Normal,
             queue_len: 0,
             queue_capacity: 30,
@@ -303,6 +319,21 @@ mod tests {
         assert_eq!(a.status, 404);
         assert_eq!(a.device, Some(Connection::Disconnected));
         assert_eq!(f, Fate::Expired);
+    }
+
+    #[test]
+    fn raw_for_an_app_that_is_not_running_is_suppressed_and_other_types_are_not() {
+        let closed = |target| {
+            run(ChannelFacts {
+                target,
+                app_running: false,
+                ..ok()
+            })
+            .1
+        };
+        assert_eq!(closed(Target::Raw), Fate::AppNotRunning);
+        assert_eq!(closed(Target::Toast), Fate::Accepted);
+        assert_eq!(closed(Target::Tile), Fate::Accepted);
     }
 
     #[test]

@@ -223,7 +223,7 @@ impl Model {
             Kind::Toast => !c.bound_toast || d.power != Power::Normal,
             Kind::PrimaryTile => !c.bound_tile || !c.primary || d.power != Power::Normal,
             Kind::SecondaryTile => !c.bound_tile || !c.secondary || d.power != Power::Normal,
-            Kind::Raw => d.power == Power::CriticalLow,
+            Kind::Raw => d.power == Power::CriticalLow || !c.app_running,
         };
         if suppressed {
             return full(200, N::Suppressed, d.connection, active);

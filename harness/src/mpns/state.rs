@@ -926,6 +926,7 @@ impl Core {
                     bound_tile: c.bound_tile,
                     bound_toast: c.bound_toast,
                     tile_pinned,
+                    app_running: c.app_running,
                     power,
                     queue_len,
                     queue_capacity: capacity,
