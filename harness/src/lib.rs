@@ -7,6 +7,7 @@
 mod clock;
 pub mod mpns;
 pub mod phone;
+mod world;
 
 pub use clock::Clock;
 pub use mpns::protocol::Mode;
@@ -15,3 +16,4 @@ pub use mpns::{
     DeviceView, Event, FakeError, FakeMpns, FakeMpnsBuilder, Fate, FaultAction, FaultRule,
     NotificationRecord, NotificationStatus, Power, Subscription, TlsConfig,
 };
+pub use world::World;

@@ -33,15 +33,24 @@
 //! - **Faces**: a back face shows only once something on it is set; Iconic wide uses
 //!   `IconImage` (MS: "medium and large"), Cycle medium and wide show the same images.
 
+mod app;
+mod channel;
 mod delivery;
+pub(crate) mod device;
+mod events;
 mod image;
+mod render_phone;
 mod render_svg;
 mod render_text;
 mod shell;
 mod tile;
 mod toast;
 
+pub use app::{App, DeliveryRecord, Outcome, RawNotification};
+pub use channel::{ChannelView, OsVersion, RateLimit};
 pub use delivery::{decide, AppState, Bindings, Fate, Incoming, PowerLevel, Why};
+pub use device::{Phone, PhoneError};
+pub use events::{ChannelConnectionStatus, ChannelError, EventStream, PhoneEvent};
 pub use image::{
     check_remote_image, classify_image, AllowedImageUris, ImageError, ImageSource, TileBinding,
     MAX_ALLOWED_URI_CHARS,
