@@ -8,11 +8,16 @@ use mpns_harness::phone::{App, Phone};
 use mpns_harness::World;
 use reqwest::Client;
 
+/// One client per thread (building one loads TLS roots: milliseconds each). Per thread, not per
+/// binary: each test has its own runtime, and pooled connections must not outlive theirs.
 pub fn client() -> Client {
-    Client::builder()
-        .no_proxy()
-        .build()
-        .expect("a reqwest client")
+    thread_local! {
+        static CLIENT: Client = Client::builder()
+            .no_proxy()
+            .build()
+            .expect("a reqwest client");
+    }
+    CLIENT.with(Client::clone)
 }
 
 const HEAD: &str = r#"<?xml version="1.0" encoding="utf-8"?>"#;
