@@ -46,7 +46,7 @@ pub(crate) fn render_phone_text(phone: &Phone) -> String {
         let launched = a
             .launched_at
             .as_ref()
-            .map(|t| format!(", launched at {}", t.uri()))
+            .map(|t| format!(", last launched at {}", t.uri()))
             .unwrap_or_default();
         let _ = writeln!(out, "== app {name:?}: {:?}{launched}", a.state);
         match &a.channel {
