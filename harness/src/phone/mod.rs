@@ -4,8 +4,12 @@
 //! ([`Shell`], [`Tile`]), the toast tray ([`Toast`]), the rules for tile images
 //! ([`classify_image`], [`AllowedImageUris`]), the table of what each notification does by app
 //! state and battery ([`decide`]), and two renderings of the whole visible state: stable text
-//! for snapshots ([`render_text`]) and an SVG picture for people ([`render_svg`]). The push
-//! client on top of it owns channels, downloads remote images and raises events.
+//! for snapshots ([`render_text`]) and an SVG picture for people ([`render_svg`]).
+//!
+//! On top of it, the push client: a [`Phone`] on a fake MPNS with [`App`]s, each with one
+//! channel (open, find, bind, close), applying what MPNS delivers through [`decide`] and the
+//! shell, downloading remote images, and raising [`PhoneEvent`]s a test awaits. Its own
+//! decisions are listed on [`Phone`]; the `World` boots phones.
 //!
 //! # Decisions where the documentation is silent
 //!
