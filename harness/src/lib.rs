@@ -1,6 +1,6 @@
 //! The receiving side of MPNS, simulated: a fake MPNS server that answers as Microsoft
-//! documented it, and the shell of an emulated Windows Phone (its tiles, toasts, and what each
-//! notification does to them; the phone's push client and the World come next). It shares no
+//! documented it, emulated Windows Phones (apps, push channels, the shell's tiles and toasts, and
+//! what each notification does to them), and the [`World`] that boots them on one clock. It shares no
 //! code with the `mpns` sender crate on purpose: it reads the wire with its own parser, so a
 //! mistake on one side is caught by the other instead of being mirrored.
 
@@ -8,6 +8,7 @@ pub mod cli;
 mod clock;
 pub mod mpns;
 pub mod phone;
+mod world;
 
 pub use clock::Clock;
 pub use mpns::protocol::Mode;
@@ -16,3 +17,4 @@ pub use mpns::{
     DeviceView, Event, FakeError, FakeMpns, FakeMpnsBuilder, Fate, FaultAction, FaultRule,
     NotificationRecord, NotificationStatus, Power, Subscription, TlsConfig,
 };
+pub use world::World;

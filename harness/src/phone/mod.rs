@@ -1,11 +1,16 @@
 //! The emulated Windows Phone's shell: what the user sees of an app's notifications.
 //!
-//! This part is pure (no clock, no sockets): the start screen with the app's pinned tiles
+//! At its core, pure (no clock, no sockets): the start screen with the app's pinned tiles
 //! ([`Shell`], [`Tile`]), the toast tray ([`Toast`]), the rules for tile images
 //! ([`classify_image`], [`AllowedImageUris`]), the table of what each notification does by app
 //! state and battery ([`decide`]), and two renderings of the whole visible state: stable text
-//! for snapshots ([`render_text`]) and an SVG picture for people ([`render_svg`]). The push
-//! client on top of it owns channels, downloads remote images and raises events.
+//! for snapshots ([`render_text`]) and an SVG picture for people ([`render_svg`]).
+//!
+//! On top of it, the push client: a [`Phone`] on a fake MPNS with [`App`]s, each with one
+//! channel (open, find, bind, close), applying what MPNS delivers through [`decide`] and the
+//! shell, downloading remote images ([`fetch_image`]: at most 80 KB, within 15 s on the
+//! injected clock), running tile schedules ([`TileSchedule`]), and raising [`PhoneEvent`]s a
+//! test awaits. Its own decisions are listed on [`Phone`]; the `World` boots phones.
 //!
 //! # Decisions where the documentation is silent
 //!
@@ -33,9 +38,14 @@
 //! - **Faces**: a back face shows only once something on it is set; Iconic wide uses
 //!   `IconImage` (MS: "medium and large"), Cycle medium and wide show the same images.
 
+mod app;
+mod channel;
 mod delivery;
+pub(crate) mod device;
+mod events;
 mod fetch;
 mod image;
+mod render_phone;
 mod render_svg;
 mod render_text;
 mod schedule;
@@ -43,7 +53,11 @@ mod shell;
 mod tile;
 mod toast;
 
+pub use app::{App, DeliveryRecord, Outcome, RawNotification};
+pub use channel::{ChannelView, OsVersion, RateLimit};
 pub use delivery::{decide, AppState, Bindings, Fate, Incoming, PowerLevel, Why};
+pub use device::{Phone, PhoneError};
+pub use events::{ChannelConnectionStatus, ChannelError, EventStream, PhoneEvent};
 pub use fetch::{
     fetch_image, fetch_image_with, FetchError, FetchLimits, IMAGE_TIMEOUT, MAX_IMAGE_BYTES,
 };

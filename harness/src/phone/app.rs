@@ -1,0 +1,644 @@
+//! An app on an emulated phone: its state (not running, background, foreground), its shell
+//! (tiles and toast tray), its one push channel, the raw notifications it received and what
+//! became of each notification delivered to it.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::channel::{Channel, ChannelView};
+use super::delivery::{AppState, Why};
+use super::device::{running, Phone, PhoneError};
+use super::events::{ChannelError, PhoneEvent};
+use super::image::{AllowedImageUris, TileBinding};
+use super::shell::Shell;
+use super::tile::{Tile, TileKey};
+use super::toast::{LaunchTarget, Toast};
+use crate::mpns::protocol::Template;
+use crate::mpns::{ChannelId, ChannelOptions, DeviceUpdate, Subscription};
+
+/// Most delivery records an app keeps (older ones are forgotten).
+const RECORD_LIMIT: usize = 1000;
+
+/// A raw notification the app received (`HttpNotificationReceived`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawNotification {
+    /// The fake's sequence number of the request.
+    pub seq: u64,
+    /// Clock time of delivery.
+    pub at: Duration,
+    /// The body.
+    pub body: Bytes,
+    /// The request's headers, in order.
+    pub headers: Vec<(String, String)>,
+}
+
+/// What became of one notification delivered to an app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The toast went to the tray at this index.
+    ShownInTray {
+        /// Index in the tray.
+        index: usize,
+    },
+    /// The app was in the foreground: `ShellToastNotificationReceived`.
+    ToastEvent,
+    /// `HttpNotificationReceived`.
+    RawDelivered,
+    /// The tile was updated.
+    TileUpdated {
+        /// The tile.
+        tile: TileKey,
+    },
+    /// The tile update waits for remote images.
+    TileWaiting {
+        /// The tile.
+        tile: TileKey,
+        /// How many.
+        images: usize,
+    },
+    /// The images an update waited for arrived: it applied.
+    ImagesApplied {
+        /// The tile.
+        tile: TileKey,
+    },
+    /// An image failed: the update was dropped.
+    ImageFailed {
+        /// The tile.
+        tile: TileKey,
+        /// Why.
+        reason: String,
+    },
+    /// The targeted tile is not pinned.
+    TileNotPinned {
+        /// The tile.
+        tile: TileKey,
+    },
+    /// Not shown: not bound, not pinned, or battery.
+    Suppressed(Why),
+    /// Raw thrown away: the app was not in the foreground.
+    Discarded(Why),
+    /// The phone refused it, raising `error` if any (a template mismatch raises none).
+    Refused {
+        /// The channel error raised.
+        error: Option<ChannelError>,
+        /// Why.
+        message: String,
+    },
+    /// Over the channel's rate limit: dropped.
+    RateTooHigh,
+    /// It arrived for a channel the app had closed meanwhile: dropped.
+    ChannelClosed,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ShownInTray { index } => write!(f, "shown in the toast tray (#{index})"),
+            Self::ToastEvent => f.write_str("ShellToastNotificationReceived (app in foreground)"),
+            Self::RawDelivered => f.write_str("HttpNotificationReceived"),
+            Self::TileUpdated { tile } => write!(f, "{tile} updated"),
+            Self::TileWaiting { tile, images } => {
+                write!(f, "{tile} update waits for {images} remote image(s)")
+            }
+            Self::ImagesApplied { tile } => write!(f, "{tile} updated once its images arrived"),
+            Self::ImageFailed { tile, reason } => {
+                write!(f, "{tile} update dropped: {reason}")
+            }
+            Self::TileNotPinned { tile } => write!(f, "{tile} is not pinned: nothing changed"),
+            Self::Suppressed(why) => write!(f, "suppressed ({why:?})"),
+            Self::Discarded(why) => write!(f, "discarded ({why:?})"),
+            Self::Refused {
+                error: Some(e),
+                message,
+            } => write!(f, "refused with {e}: {message}"),
+            Self::Refused {
+                error: None,
+                message,
+            } => write!(f, "ignored: {message}"),
+            Self::RateTooHigh => f.write_str("dropped: NotificationRateTooHigh"),
+            Self::ChannelClosed => f.write_str("dropped: the channel was closed"),
+        }
+    }
+}
+
+/// One notification delivered to an app, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    /// The fake's sequence number of the request.
+    pub seq: u64,
+    /// Clock time.
+    pub at: Duration,
+    /// `toast`, `tile` or `raw`.
+    pub kind: &'static str,
+    /// What became of it.
+    pub outcome: Outcome,
+}
+
+/// An app inside the phone.
+pub(crate) struct AppData {
+    pub shell: Shell,
+    pub state: AppState,
+    pub channel: Option<Channel>,
+    /// Every fake channel the app ever had (a delivery for a closed one is dropped).
+    pub channel_ids: Vec<ChannelId>,
+    pub launched_at: Option<LaunchTarget>,
+    pub raw_inbox: Vec<RawNotification>,
+    pub records: VecDeque<DeliveryRecord>,
+}
+
+impl AppData {
+    pub(crate) fn new(name: &str, start_page: &str) -> Self {
+        Self {
+            shell: Shell::new(name, start_page),
+            state: AppState::NotRunning,
+            channel: None,
+            channel_ids: Vec::new(),
+            launched_at: None,
+            raw_inbox: Vec::new(),
+            records: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn record(&mut self, r: DeliveryRecord) {
+        if self.records.len() >= RECORD_LIMIT {
+            self.records.pop_front();
+        }
+        self.records.push_back(r);
+    }
+
+    /// What the fake must know about this app's channel.
+    pub(crate) fn device_update(&self) -> DeviceUpdate {
+        let (toast, tile) = self
+            .channel
+            .as_ref()
+            .map_or((false, false), |c| (c.toast, c.tile.is_some()));
+        DeviceUpdate {
+            subscription: Some(Subscription::Active),
+            bound_tile: Some(tile),
+            bound_toast: Some(toast),
+            app_running: Some(running(self.state)),
+            primary_tile_pinned: Some(self.shell.is_pinned(&TileKey::Primary)),
+            secondary_tiles: Some(
+                self.shell
+                    .tiles()
+                    .filter_map(|(k, _)| match k {
+                        TileKey::Secondary(id) => Some(id.clone()),
+                        TileKey::Primary => None,
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
+}
+
+/// An app on a [`Phone`]: a handle (cloning shares the app).
+///
+/// Channel calls (`open_channel`, `bind_*`, `unbind_*`, `close_channel`) are app code: they
+/// need the app running. Everything else can be called any time.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use mpns_harness::mpns::protocol::Template;
+/// use mpns_harness::phone::AppState;
+/// use mpns_harness::World;
+///
+/// let world = World::start().await;
+/// let phone = world.add_phone("lumia", "8.0").unwrap();
+/// let weather = phone.install("weather").unwrap();
+/// weather.pin_primary(Template::FlipTile, &[("Title", "Weather")]).unwrap();
+/// weather.launch();
+/// weather.open_channel("push").unwrap();
+/// weather.bind_toast().unwrap();
+/// weather.bind_tile().unwrap();
+/// assert_eq!(weather.state(), AppState::Foreground);
+/// assert!(weather.channel_uri().unwrap().starts_with(world.fake().uri()));
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct App {
+    phone: Phone,
+    name: String,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App")
+            .field("phone", &self.phone.name())
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl App {
+    pub(crate) fn new(phone: Phone, name: &str) -> Self {
+        Self {
+            phone,
+            name: name.to_owned(),
+        }
+    }
+
+    /// The app's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The phone it is on.
+    pub fn phone(&self) -> &Phone {
+        &self.phone
+    }
+
+    /// Runs `f` on the app's data with the phone locked.
+    fn with<R>(&self, f: impl FnOnce(&mut AppData) -> R) -> R {
+        let mut st = self.phone.lock();
+        let app = st
+            .apps
+            .get_mut(&self.name)
+            .expect("an App handle names an installed app (apps are never uninstalled)");
+        f(app)
+    }
+
+    fn running(&self, action: &'static str) -> Result<(), PhoneError> {
+        if self.state() == AppState::NotRunning {
+            return Err(PhoneError::AppNotRunning {
+                app: self.name.clone(),
+                action,
+            });
+        }
+        Ok(())
+    }
+
+    // ----- app state -----
+
+    /// Where the app is.
+    pub fn state(&self) -> AppState {
+        self.with(|a| a.state)
+    }
+
+    /// Where the app was last launched (its start page, or a toast's `Param`).
+    pub fn launched_at(&self) -> Option<LaunchTarget> {
+        self.with(|a| a.launched_at.clone())
+    }
+
+    /// Brings the app to the foreground at its start page (the app in the foreground before
+    /// goes to the background).
+    pub fn launch(&self) {
+        let target = self.with(|a| LaunchTarget::from_param(None, a.shell.start_page()));
+        self.launch_at(target);
+    }
+
+    fn launch_at(&self, target: LaunchTarget) {
+        let mut st = self.phone.lock();
+        let names: Vec<String> = st.apps.keys().cloned().collect();
+        for name in names {
+            let a = st.apps.get_mut(&name).expect("listed");
+            let was = a.state;
+            if name == self.name {
+                a.state = AppState::Foreground;
+                a.launched_at = Some(target.clone());
+            } else if a.state == AppState::Foreground {
+                a.state = AppState::Background;
+            }
+            if running(was) != running(a.state) {
+                let _ = self.phone.sync_fake(a);
+            }
+        }
+    }
+
+    /// Sends the app to the background (the user pressed Start).
+    ///
+    /// # Errors
+    /// [`PhoneError::AppNotRunning`].
+    pub fn send_to_background(&self) -> Result<(), PhoneError> {
+        self.running("go to the background")?;
+        self.with(|a| a.state = AppState::Background);
+        Ok(())
+    }
+
+    /// Stops the app. Its channel stays open if bound to toast or tile; a channel bound to
+    /// neither (raw only) is closed, and its URI answers 404 from then on.
+    pub fn close(&self) {
+        let mut st = self.phone.lock();
+        let a = st.apps.get_mut(&self.name).expect("installed");
+        a.state = AppState::NotRunning;
+        let raw_only = a
+            .channel
+            .as_ref()
+            .is_some_and(|c| !c.toast && c.tile.is_none());
+        if raw_only {
+            if let Some(c) = a.channel.take() {
+                self.phone.expire(c.id);
+            }
+        } else {
+            let _ = self.phone.sync_fake(a);
+        }
+    }
+
+    // ----- channel -----
+
+    /// `new HttpNotificationChannel(name)` + `Open()`: an unauthenticated channel. The URI
+    /// arrives with `ChannelUriUpdated`; when the phone is not connected, `ErrorOccurred
+    /// (ChannelOpenFailed)` is raised instead and the app has no channel.
+    ///
+    /// # Errors
+    /// [`PhoneError::AppNotRunning`], [`PhoneError::ChannelAlreadyOpen`],
+    /// [`PhoneError::ChannelQuotaExceeded`].
+    pub fn open_channel(&self, name: &str) -> Result<(), PhoneError> {
+        self.open(name, None)
+    }
+
+    /// `new HttpNotificationChannel(name, serviceName)` + `Open()`: an authenticated channel
+    /// (sent to over HTTPS with a client certificate whose CN is `service_name`).
+    ///
+    /// # Errors
+    /// As [`open_channel`](Self::open_channel).
+    pub fn open_authenticated_channel(
+        &self,
+        name: &str,
+        service_name: &str,
+    ) -> Result<(), PhoneError> {
+        self.open(name, Some(service_name))
+    }
+
+    fn open(&self, name: &str, service: Option<&str>) -> Result<(), PhoneError> {
+        self.running("open a channel")?;
+        let p = &self.phone;
+        let mut st = p.lock();
+        let quota = p.os().channel_quota();
+        let held = st.apps.values().filter(|a| a.channel.is_some()).count();
+        let connected = st.connection == crate::mpns::Connection::Connected;
+        let a = st.apps.get_mut(&self.name).expect("installed");
+        if let Some(c) = &a.channel {
+            return Err(PhoneError::ChannelAlreadyOpen {
+                app: self.name.clone(),
+                channel: c.name.clone(),
+            });
+        }
+        if held >= quota {
+            return Err(PhoneError::ChannelQuotaExceeded { limit: quota });
+        }
+        if !connected {
+            p.push_event(PhoneEvent::ErrorOccurred {
+                app: self.name.clone(),
+                channel: name.to_owned(),
+                error: ChannelError::ChannelOpenFailed,
+                message: "The push client could not reach MPNS (the phone is not connected); open the channel again later.".into(),
+            });
+            return Ok(());
+        }
+        let label = match a.channel_ids.len() {
+            0 => self.name.clone(),
+            n => format!("{}#{}", self.name, n + 1),
+        };
+        let mut state = a.device_update();
+        state.bound_tile = Some(false);
+        state.bound_toast = Some(false);
+        let info = p.fake().create_channel(ChannelOptions {
+            device: Some(p.device_id().clone()),
+            app: Some(label),
+            os_version: Some(p.os().as_str().to_owned()),
+            authenticated: service.is_some(),
+            service_name: service.map(str::to_owned),
+            device_state: Some(state),
+        })?;
+        a.channel_ids.push(info.id);
+        a.channel = Some(Channel {
+            name: name.to_owned(),
+            service_name: service.map(str::to_owned),
+            id: info.id,
+            uri: info.uri.clone(),
+            toast: false,
+            tile: None,
+            uri_updates: 1,
+            window: (p.inner.clock.now(), 0, false),
+        });
+        p.push_event(PhoneEvent::ChannelUriUpdated {
+            app: self.name.clone(),
+            channel: name.to_owned(),
+            uri: info.uri,
+        });
+        Ok(())
+    }
+
+    /// `HttpNotificationChannel.Find(name)`: the app's open channel if it has that name.
+    pub fn find_channel(&self, name: &str) -> Option<ChannelView> {
+        self.with(|a| {
+            a.channel
+                .as_ref()
+                .filter(|c| c.name == name)
+                .map(Channel::view)
+        })
+    }
+
+    /// The app's open channel, whatever its name.
+    pub fn channel(&self) -> Option<ChannelView> {
+        self.with(|a| a.channel.as_ref().map(Channel::view))
+    }
+
+    /// The open channel's URI.
+    pub fn channel_uri(&self) -> Option<String> {
+        self.with(|a| a.channel.as_ref().map(|c| c.uri.clone()))
+    }
+
+    fn change_channel(
+        &self,
+        action: &'static str,
+        f: impl FnOnce(&mut Channel) -> Result<(), PhoneError>,
+    ) -> Result<(), PhoneError> {
+        self.running(action)?;
+        let mut st = self.phone.lock();
+        let a = st.apps.get_mut(&self.name).expect("installed");
+        let Some(c) = a.channel.as_mut() else {
+            return Err(PhoneError::NoChannel {
+                app: self.name.clone(),
+                action,
+            });
+        };
+        f(c)?;
+        self.phone.sync_fake(a)
+    }
+
+    /// `BindToShellToast()`.
+    ///
+    /// # Errors
+    /// [`PhoneError::AppNotRunning`], [`PhoneError::NoChannel`], [`PhoneError::AlreadyBound`].
+    pub fn bind_toast(&self) -> Result<(), PhoneError> {
+        let app = self.name.clone();
+        self.change_channel("bind to shell toasts", |c| {
+            if c.toast {
+                return Err(PhoneError::AlreadyBound { app, what: "toast" });
+            }
+            c.toast = true;
+            Ok(())
+        })
+    }
+
+    /// `UnbindToShellToast()` (nothing when not bound).
+    ///
+    /// # Errors
+    /// [`PhoneError::AppNotRunning`], [`PhoneError::NoChannel`].
+    pub fn unbind_toast(&self) -> Result<(), PhoneError> {
+        self.change_channel("unbind from shell toasts", |c| {
+            c.toast = false;
+            Ok(())
+        })
+    }
+
+    /// `BindToShellTile()`: tile updates with local images only.
+    ///
+    /// # Errors
+    /// [`PhoneError::AppNotRunning`], [`PhoneError::NoChannel`], [`PhoneError::AlreadyBound`].
+    pub fn bind_tile(&self) -> Result<(), PhoneError> {
+        self.bind_tile_as(TileBinding::LocalImagesOnly)
+    }
+
+    /// `BindToShellTile(Collection<Uri>)`: remote images allowed from these base URIs (each an
+    /// absolute http(s) URI of at most 256 characters).
+    ///
+    /// # Errors
+    /// [`PhoneError::AllowedUris`] naming the entry and the limit, and those of
+    /// [`bind_tile`](Self::bind_tile).
+    pub fn bind_tile_with<I, S>(&self, allowed: I) -> Result<(), PhoneError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let allowed = AllowedImageUris::new(allowed).map_err(PhoneError::AllowedUris)?;
+        self.bind_tile_as(TileBinding::RemoteFrom(allowed))
+    }
+
+    fn bind_tile_as(&self, binding: TileBinding) -> Result<(), PhoneError> {
+        let app = self.name.clone();
+        self.change_channel("bind to the shell tile", |c| {
+            if c.tile.is_some() {
+                return Err(PhoneError::AlreadyBound { app, what: "tile" });
+            }
+            c.tile = Some(binding);
+            Ok(())
+        })
+    }
+
+    /// `UnbindToShellTile()` (nothing when not bound).
+    ///
+    /// # Errors
+    /// [`PhoneError::AppNotRunning`], [`PhoneError::NoChannel`].
+    pub fn unbind_tile(&self) -> Result<(), PhoneError> {
+        self.change_channel("unbind from the shell tile", |c| {
+            c.tile = None;
+            Ok(())
+        })
+    }
+
+    /// `Close()`: the channel is gone; its URI answers 404 Dropped/Expired from now on.
+    ///
+    /// # Errors
+    /// [`PhoneError::AppNotRunning`], [`PhoneError::NoChannel`].
+    pub fn close_channel(&self) -> Result<(), PhoneError> {
+        self.running("close the channel")?;
+        let mut st = self.phone.lock();
+        let a = st.apps.get_mut(&self.name).expect("installed");
+        let Some(c) = a.channel.take() else {
+            return Err(PhoneError::NoChannel {
+                app: self.name.clone(),
+                action: "close the channel",
+            });
+        };
+        self.phone.expire(c.id);
+        Ok(())
+    }
+
+    // ----- shell -----
+
+    /// Pins the app's primary tile with a template and initial values (local images only).
+    ///
+    /// # Errors
+    /// [`PhoneError::TemplateNotSupported`] on an OS without the template, or the shell's
+    /// refusal.
+    pub fn pin_primary(
+        &self,
+        template: Template,
+        initial: &[(&str, &str)],
+    ) -> Result<(), PhoneError> {
+        self.pin(TileKey::Primary, template, initial)
+    }
+
+    /// Pins a secondary tile whose navigation URI (the push's `Id`) is `id`.
+    ///
+    /// # Errors
+    /// As [`pin_primary`](Self::pin_primary).
+    pub fn pin_secondary(
+        &self,
+        id: &str,
+        template: Template,
+        initial: &[(&str, &str)],
+    ) -> Result<(), PhoneError> {
+        self.pin(TileKey::Secondary(id.to_owned()), template, initial)
+    }
+
+    fn pin(
+        &self,
+        key: TileKey,
+        template: Template,
+        initial: &[(&str, &str)],
+    ) -> Result<(), PhoneError> {
+        let os = self.phone.os();
+        if !os.supports_template(template) {
+            return Err(PhoneError::TemplateNotSupported { template, os });
+        }
+        let mut st = self.phone.lock();
+        let a = st.apps.get_mut(&self.name).expect("installed");
+        a.shell.pin(key, template, initial)?;
+        self.phone.sync_fake(a)
+    }
+
+    /// Unpins a tile; returns whether it was pinned.
+    pub fn unpin(&self, tile: &TileKey) -> bool {
+        let mut st = self.phone.lock();
+        let a = st.apps.get_mut(&self.name).expect("installed");
+        let was = a.shell.unpin(tile);
+        let _ = self.phone.sync_fake(a);
+        was
+    }
+
+    /// The pinned tile.
+    pub fn tile(&self, tile: &TileKey) -> Option<Tile> {
+        self.with(|a| a.shell.tile(tile).cloned())
+    }
+
+    /// The toast tray, in arrival order.
+    pub fn toasts(&self) -> Vec<Toast> {
+        self.with(|a| a.shell.toasts().to_vec())
+    }
+
+    /// Taps the toast at `index` in the app's tray: the app comes to the foreground at the
+    /// toast's `Param` (page and query; the start page without one).
+    ///
+    /// # Errors
+    /// The shell's [`NoSuchToast`](super::ShellError::NoSuchToast).
+    pub fn tap_toast(&self, index: usize) -> Result<LaunchTarget, PhoneError> {
+        let target = self.with(|a| a.shell.tap(index))?;
+        self.launch_at(target.clone());
+        Ok(target)
+    }
+
+    /// A copy of the app's shell (for the shell's own renderers).
+    pub fn shell(&self) -> Shell {
+        self.with(|a| a.shell.clone())
+    }
+
+    // ----- what arrived -----
+
+    /// Raw notifications received, in order.
+    pub fn raw_inbox(&self) -> Vec<RawNotification> {
+        self.with(|a| a.raw_inbox.clone())
+    }
+
+    /// What became of each notification delivered to the app (the last 1000), in order.
+    pub fn deliveries(&self) -> Vec<DeliveryRecord> {
+        self.with(|a| a.records.iter().cloned().collect())
+    }
+}

@@ -1,0 +1,152 @@
+//! A whole simulated world for one test: a fake MPNS on an ephemeral loopback port and any
+//! number of emulated phones on it, all on one injected clock.
+//!
+//! The phones need no port of their own: like a real push client they hold a connection to
+//! MPNS, here the fake's in-process delivery stream. Senders reach them only through channel
+//! URIs, over real HTTP.
+//!
+//! Time moves only when the test says so: [`World::advance`] moves the clock, runs whatever
+//! became due (batched deliveries, daily-limit windows, ...) and returns once every phone has
+//! applied the result, so a test asserts right after it. After a send that needs no time to
+//! pass, [`World::settle`] does the same without moving the clock.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::clock::Clock;
+use crate::mpns::{FakeMpns, FakeMpnsBuilder};
+use crate::phone::device::Http;
+use crate::phone::{Phone, PhoneError};
+
+/// A fake MPNS and its phones, sharing one clock.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use mpns_harness::World;
+/// use std::time::Duration;
+///
+/// let world = World::start().await;
+/// let phone = world.add_phone("lumia", "8.0").unwrap();
+/// assert_eq!(world.phone("lumia").unwrap().name(), phone.name());
+/// world.advance(Duration::from_secs(450)).await;
+/// assert_eq!(world.now(), Duration::from_secs(450));
+/// # }
+/// ```
+pub struct World {
+    fake: Arc<FakeMpns>,
+    phones: Mutex<BTreeMap<String, Phone>>,
+    http: Http,
+    started_in: Duration,
+}
+
+impl fmt::Debug for World {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("World")
+            .field("fake", &self.fake.uri())
+            .field("phones", &self.lock().keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl World {
+    /// Starts a lenient fake MPNS on `127.0.0.1:0` with a virtual clock, and no phones yet.
+    pub async fn start() -> World {
+        Self::start_with(FakeMpns::builder()).await
+    }
+
+    /// Starts the World's fake from `builder` (its clock included: a real clock makes
+    /// [`advance`](Self::advance) panic).
+    pub async fn start_with(builder: FakeMpnsBuilder) -> World {
+        let t0 = Instant::now();
+        let fake = Arc::new(builder.start().await);
+        World {
+            fake,
+            phones: Mutex::new(BTreeMap::new()),
+            http: Http::default(),
+            started_in: t0.elapsed(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Phone>> {
+        self.phones.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How long (wall-clock) starting the World took.
+    pub fn started_in(&self) -> Duration {
+        self.started_in
+    }
+
+    /// The fake MPNS.
+    pub fn fake(&self) -> &FakeMpns {
+        &self.fake
+    }
+
+    /// The shared clock.
+    pub fn clock(&self) -> &Clock {
+        self.fake.clock()
+    }
+
+    /// Clock time.
+    pub fn now(&self) -> Duration {
+        self.clock().now()
+    }
+
+    /// Adds a phone named `name` (its device id on the fake) running `os` (`"7.0"`, `"7.1"`,
+    /// `"7.8"`, `"8.0"`, `"8.1"`): connected, normal power, no apps.
+    ///
+    /// # Errors
+    /// [`PhoneError::PhoneAlreadyExists`], [`PhoneError::BadOsVersion`].
+    pub fn add_phone(&self, name: &str, os: &str) -> Result<Phone, PhoneError> {
+        let mut phones = self.lock();
+        if phones.contains_key(name) {
+            return Err(PhoneError::PhoneAlreadyExists {
+                name: name.to_owned(),
+            });
+        }
+        let phone = Phone::start_with(self.fake.clone(), name, os, self.http.clone())?;
+        phones.insert(name.to_owned(), phone.clone());
+        Ok(phone)
+    }
+
+    /// The phone with this name.
+    pub fn phone(&self, name: &str) -> Option<Phone> {
+        self.lock().get(name).cloned()
+    }
+
+    /// Every phone, by name.
+    pub fn phones(&self) -> Vec<Phone> {
+        self.lock().values().cloned().collect()
+    }
+
+    /// Returns once every phone has applied what the fake delivered to it before the call (and
+    /// finished the image downloads that started).
+    ///
+    /// # Panics
+    /// As [`Phone::settle`].
+    pub async fn settle(&self) {
+        let phones = self.phones();
+        futures_util::future::join_all(phones.iter().map(Phone::settle)).await;
+    }
+
+    /// Moves the clock forward by `by`, running everything that became due in time order
+    /// (batched deliveries, ...), then [`settle`](Self::settle)s.
+    ///
+    /// # Panics
+    /// If the World runs on a real clock.
+    pub async fn advance(&self, by: Duration) {
+        self.fake.advance(by);
+        self.settle().await;
+    }
+
+    /// Every phone rendered as text, by name, separated by blank lines.
+    pub fn render_text(&self) -> String {
+        self.phones()
+            .iter()
+            .map(Phone::render_text)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
