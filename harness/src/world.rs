@@ -6,9 +6,15 @@
 //! URIs, over real HTTP.
 //!
 //! Time moves only when the test says so: [`World::advance`] moves the clock, runs whatever
-//! became due (batched deliveries, daily-limit windows, ...) and returns once every phone has
-//! applied the result, so a test asserts right after it. After a send that needs no time to
-//! pass, [`World::settle`] does the same without moving the clock.
+//! became due (batched deliveries, daily-limit windows, tile schedules, image download
+//! timeouts, ...) and returns once every phone has applied the result, so a test asserts right
+//! after it. After a send that needs no time to pass, [`World::settle`] does the same without
+//! moving the clock.
+//!
+//! Tile schedules ([`App::start_tile_schedule`](crate::phone::App::start_tile_schedule)) run
+//! on the World's clock: advancing a virtual week runs an hourly schedule 168 times, in order,
+//! before `advance` returns (the runs happen after the jump, each with its own due time; to
+//! interleave them exactly with other timers, advance in steps no longer than the interval).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -122,7 +128,8 @@ impl World {
     }
 
     /// Returns once every phone has applied what the fake delivered to it before the call (and
-    /// finished the image downloads that started).
+    /// finished the image downloads that started), and every tile schedule has run whatever is
+    /// due at the clock's time ([`Phone::settle`]).
     ///
     /// # Panics
     /// As [`Phone::settle`].
@@ -132,7 +139,8 @@ impl World {
     }
 
     /// Moves the clock forward by `by`, running everything that became due in time order
-    /// (batched deliveries, ...), then [`settle`](Self::settle)s.
+    /// (batched deliveries, tile schedule runs, ...), then [`settle`](Self::settle)s: the tile
+    /// a schedule updated shows the new image when this returns.
     ///
     /// # Panics
     /// If the World runs on a real clock.

@@ -2,17 +2,20 @@
 //! (tiles and toast tray), its one push channel, the raw notifications it received and what
 //! became of each notification delivered to it.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
 
 use super::channel::{Channel, ChannelView};
 use super::delivery::{AppState, Why};
-use super::device::{running, Phone, PhoneError};
+use super::device::{running, Phone, PhoneError, PhoneInner};
 use super::events::{ChannelError, PhoneEvent};
 use super::image::{AllowedImageUris, TileBinding};
+use super::schedule::{ScheduleStatus, ShellTileSchedule, TileImageUpdate, TileSchedule};
 use super::shell::Shell;
 use super::tile::{Tile, TileKey};
 use super::toast::{LaunchTarget, Toast};
@@ -137,6 +140,22 @@ pub struct DeliveryRecord {
     pub outcome: Outcome,
 }
 
+/// Tells one schedule of an app from the one that replaced it.
+static NEXT_SCHEDULE: AtomicU64 = AtomicU64::new(1);
+
+/// One tile schedule of an app, and what its runs did to the shell.
+pub(crate) struct ScheduleEntry {
+    pub schedule: Arc<TileSchedule>,
+    /// Which schedule this is (a run of a replaced one counts nowhere).
+    pub id: u64,
+    /// Downloaded images the shell showed.
+    pub shown: u32,
+    /// Downloaded images the shell did not show (tile not pinned, template refused).
+    pub not_shown: u32,
+    /// Why the last one was not shown.
+    pub last_not_shown: Option<String>,
+}
+
 /// An app inside the phone.
 pub(crate) struct AppData {
     pub shell: Shell,
@@ -147,6 +166,8 @@ pub(crate) struct AppData {
     pub launched_at: Option<LaunchTarget>,
     pub raw_inbox: Vec<RawNotification>,
     pub records: VecDeque<DeliveryRecord>,
+    /// Tile schedules, one per tile.
+    pub schedules: BTreeMap<TileKey, ScheduleEntry>,
 }
 
 impl AppData {
@@ -159,6 +180,7 @@ impl AppData {
             launched_at: None,
             raw_inbox: Vec::new(),
             records: VecDeque::new(),
+            schedules: BTreeMap::new(),
         }
     }
 
@@ -595,11 +617,18 @@ impl App {
         self.phone.sync_fake(a)
     }
 
-    /// Unpins a tile; returns whether it was pinned.
+    /// Unpins a tile; returns whether it was pinned. A secondary tile's schedule stops and is
+    /// forgotten with it; the primary tile's schedule goes on (see
+    /// [`start_tile_schedule`](Self::start_tile_schedule)).
     pub fn unpin(&self, tile: &TileKey) -> bool {
         let mut st = self.phone.lock();
         let a = st.apps.get_mut(&self.name).expect("installed");
         let was = a.shell.unpin(tile);
+        if matches!(tile, TileKey::Secondary(_)) {
+            if let Some(e) = a.schedules.remove(tile) {
+                e.schedule.stop();
+            }
+        }
         let _ = self.phone.sync_fake(a);
         was
     }
@@ -630,6 +659,118 @@ impl App {
         self.with(|a| a.shell.clone())
     }
 
+    // ----- tile schedules -----
+
+    /// `new ShellTileSchedule(tile) { ... }.Start()`: the phone downloads
+    /// `settings.remote_image_uri` on the schedule and shows it as the `BackgroundImage` of
+    /// `settings.tile` (see [`TileSchedule`] for the run times, the 80 KB / 15 s download
+    /// rules and the stop after three failures in a row).
+    ///
+    /// An app has at most one schedule per tile, as the real API had one `ShellTileSchedule`
+    /// object per `ShellTile`: starting one for a tile that has one already restarts it when
+    /// the settings are the same (like calling `Start()` again: the run count and the failures
+    /// in a row restart from 0, the totals are kept) and otherwise replaces it (the old one
+    /// stops; the new one's history starts empty).
+    ///
+    /// Decisions where the documentation is silent:
+    /// - **No channel** is needed, nor any allowed-domain list; schedules do not count toward
+    ///   the channel quota (reference §6.6) and run whatever the app's state, the MPNS
+    ///   connection and the power level.
+    /// - **The primary tile** may be unpinned: its schedule still runs and downloads, and the
+    ///   image shows nowhere (counted as not shown); once the tile is pinned again the next run
+    ///   shows. Unpinning the primary tile does not stop its schedule.
+    /// - **A secondary tile** must be pinned to get a schedule (the real API built it from an
+    ///   existing `ShellTile`); unpinning the tile stops and forgets its schedule.
+    /// - **Closing the app** does not stop its schedules: they belong to the shell.
+    /// - **Templates without `BackgroundImage`** (Iconic, Cycle) refuse each image (counted as
+    ///   not shown, with the shell's reason in the phone's text); the schedule goes on.
+    /// - The phone's [`settle`](Phone::settle) (and so `World::advance`) waits for every run
+    ///   that became due, so a test asserts the tile right after advancing.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use mpns_harness::mpns::protocol::Template;
+    /// use mpns_harness::phone::{ScheduleState, ShellTileSchedule, TileKey};
+    /// use mpns_harness::World;
+    /// use std::time::Duration;
+    ///
+    /// let world = World::start().await;
+    /// let phone = world.add_phone("lumia", "8.0").unwrap();
+    /// let news = phone.install("news").unwrap();
+    /// news.pin_primary(Template::FlipTile, &[("Title", "News")]).unwrap();
+    /// let mut settings = ShellTileSchedule::new("http://127.0.0.1:9/tile.png");
+    /// settings.start_time = Some(Duration::from_secs(3600));
+    /// news.start_tile_schedule(settings).unwrap();
+    /// let status = news.tile_schedule(&TileKey::Primary).unwrap();
+    /// assert_eq!(status.state, ScheduleState::Waiting { next_run: Duration::from_secs(3600) });
+    /// assert!(news.stop_tile_schedule(&TileKey::Primary));
+    /// assert_eq!(news.tile_schedule(&TileKey::Primary).unwrap().state, ScheduleState::Stopped);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`PhoneError::Schedule`] for a `RemoteImageUri` that is not an absolute http(s) URI (or
+    /// outside a tokio runtime); [`PhoneError::TileNotPinned`] for a secondary tile that is not
+    /// pinned. The app's schedules are then unchanged.
+    pub fn start_tile_schedule(&self, settings: ShellTileSchedule) -> Result<(), PhoneError> {
+        let tile = settings.tile.clone();
+        let mut st = self.phone.lock();
+        let a = st.apps.get_mut(&self.name).expect("installed");
+        if matches!(tile, TileKey::Secondary(_)) && !a.shell.is_pinned(&tile) {
+            return Err(PhoneError::TileNotPinned {
+                app: self.name.clone(),
+                tile,
+            });
+        }
+        if let Some(e) = a
+            .schedules
+            .get_mut(&tile)
+            .filter(|e| *e.schedule.settings() == settings)
+        {
+            e.schedule.start()?;
+            return Ok(());
+        }
+        let id = NEXT_SCHEDULE.fetch_add(1, Ordering::Relaxed);
+        let phone = Arc::downgrade(&self.phone.inner);
+        let app = self.name.clone();
+        let schedule = TileSchedule::new(
+            settings,
+            self.phone.inner.clock.clone(),
+            self.phone.inner.http.get(),
+            move |update| show_scheduled(&phone, &app, id, &update),
+        );
+        schedule.start()?;
+        let entry = ScheduleEntry {
+            schedule: Arc::new(schedule),
+            id,
+            shown: 0,
+            not_shown: 0,
+            last_not_shown: None,
+        };
+        if let Some(old) = a.schedules.insert(tile, entry) {
+            old.schedule.stop();
+        }
+        Ok(())
+    }
+
+    /// `ShellTileSchedule.Stop()` for this tile's schedule: no more runs until it is started
+    /// again (its status stays readable). Returns whether it was running.
+    pub fn stop_tile_schedule(&self, tile: &TileKey) -> bool {
+        self.with(|a| {
+            a.schedules.get(tile).is_some_and(|e| {
+                let was = e.schedule.status().is_running();
+                e.schedule.stop();
+                was
+            })
+        })
+    }
+
+    /// The status of this tile's schedule, if the app ever started one for it.
+    pub fn tile_schedule(&self, tile: &TileKey) -> Option<ScheduleStatus> {
+        self.with(|a| a.schedules.get(tile).map(|e| e.schedule.status()))
+    }
+
     // ----- what arrived -----
 
     /// Raw notifications received, in order.
@@ -640,5 +781,33 @@ impl App {
     /// What became of each notification delivered to the app (the last 1000), in order.
     pub fn deliveries(&self) -> Vec<DeliveryRecord> {
         self.with(|a| a.records.iter().cloned().collect())
+    }
+}
+
+/// A schedule's run downloaded an image: show it on the app's tile (the schedule's task calls
+/// this; it locks the phone).
+fn show_scheduled(phone: &Weak<PhoneInner>, app: &str, id: u64, update: &TileImageUpdate) {
+    let Some(inner) = phone.upgrade() else {
+        return;
+    };
+    let phone = Phone { inner };
+    let mut st = phone.lock();
+    let Some(a) = st.apps.get_mut(app) else {
+        return;
+    };
+    let result = update.apply_to(&mut a.shell);
+    let Some(e) = a.schedules.get_mut(&update.tile).filter(|e| e.id == id) else {
+        return;
+    };
+    match result {
+        Ok(true) => e.shown += 1,
+        Ok(false) => {
+            e.not_shown += 1;
+            e.last_not_shown = Some(format!("the {} is not pinned", update.tile));
+        }
+        Err(err) => {
+            e.not_shown += 1;
+            e.last_not_shown = Some(err.to_string());
+        }
     }
 }

@@ -14,6 +14,7 @@ use super::app::{App, AppData, DeliveryRecord, Outcome, RawNotification};
 use super::channel::{OsVersion, RateLimit};
 use super::delivery::{decide, AppState, Bindings, Fate, Incoming, PowerLevel};
 use super::events::{ChannelConnectionStatus, ChannelError, EventLog, EventStream, PhoneEvent};
+use super::schedule::{ScheduleError, TileSchedule};
 use super::shell::{FetchId, FetchProgress, ShellError};
 use super::tile::TileKey;
 use super::toast::Toast;
@@ -37,7 +38,7 @@ async fn fetch_remote(http: &reqwest::Client, clock: &Clock, url: &str) -> Resul
 pub(crate) struct Http(Arc<OnceLock<reqwest::Client>>);
 
 impl Http {
-    fn get(&self) -> reqwest::Client {
+    pub(crate) fn get(&self) -> reqwest::Client {
         self.0
             .get_or_init(|| {
                 reqwest::Client::builder()
@@ -115,6 +116,16 @@ pub enum PhoneError {
     },
     /// The shell refused (pinning, tapping).
     Shell(ShellError),
+    /// A tile schedule was asked for a secondary tile that is not pinned (a secondary tile's
+    /// schedule belongs to the tile, which exists only while pinned).
+    TileNotPinned {
+        /// The app.
+        app: String,
+        /// The tile.
+        tile: TileKey,
+    },
+    /// The tile schedule cannot start.
+    Schedule(ScheduleError),
     /// The fake MPNS refused a change.
     Fake(FakeError),
 }
@@ -154,6 +165,11 @@ impl fmt::Display for PhoneError {
                 super::tile::template_name(*template)
             ),
             Self::Shell(e) => write!(f, "{e}"),
+            Self::TileNotPinned { app, tile } => write!(
+                f,
+                "cannot start a tile schedule for the {tile} of app '{app}': it is not pinned; pin it first"
+            ),
+            Self::Schedule(e) => write!(f, "{e}"),
             Self::Fake(e) => write!(f, "fake MPNS: {e}"),
         }
     }
@@ -164,6 +180,12 @@ impl std::error::Error for PhoneError {}
 impl From<ShellError> for PhoneError {
     fn from(e: ShellError) -> Self {
         Self::Shell(e)
+    }
+}
+
+impl From<ScheduleError> for PhoneError {
+    fn from(e: ScheduleError) -> Self {
+        Self::Schedule(e)
     }
 }
 
@@ -189,6 +211,8 @@ pub(crate) struct PhoneInner {
     pub fake: Arc<FakeMpns>,
     pub clock: Clock,
     pub events: Arc<EventLog>,
+    /// The HTTP client for image downloads (shared by the World's phones).
+    pub http: Http,
     state: Mutex<PhoneState>,
     /// The default stream's position (for [`Phone::next_event`]).
     cursor: Mutex<usize>,
@@ -248,6 +272,11 @@ enum Cmd {
 ///   send and [`settle`](Self::settle) races with the phone's task).
 /// - **Raw for an app in the background**: the fake delivers it (the app runs) and the phone
 ///   discards it (a suspended app gets no events); for a closed app the fake discards it.
+/// - **Tile schedules** ([`App::start_tile_schedule`]) belong to the shell, not to a channel:
+///   they need none, do not count toward the quota, need no allowed-domain list, run whether
+///   the app runs or not, and ignore the MPNS connection and the power level (the phone
+///   downloads over its own HTTP client on the World's clock). [`settle`](Self::settle) waits
+///   for their due runs too. Details on [`App::start_tile_schedule`].
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -326,6 +355,7 @@ impl Phone {
             clock: fake.clock().clone(),
             fake,
             events: Arc::new(EventLog::default()),
+            http: http.clone(),
             state: Mutex::new(PhoneState {
                 connection: Connection::Connected,
                 power: PowerLevel::Normal,
@@ -551,12 +581,14 @@ impl Phone {
     }
 
     /// Returns once every notification the fake delivered to this phone before the call has
-    /// been applied, and every remote image download started meanwhile has finished.
+    /// been applied, every remote image download started meanwhile has finished, and every
+    /// tile schedule of every app has run (and applied) whatever is due at the clock's time.
     ///
     /// # Panics
     /// After 10 s of wall-clock time without settling: an image server that never answers keeps
     /// its download open until the clock passes its 15 s limit (advance the World instead).
     pub async fn settle(&self) {
+        self.settle_schedules().await;
         let (tx, rx) = oneshot::channel();
         if self.inner.cmds.send(Cmd::Settle(tx)).is_err() {
             return;
@@ -574,9 +606,44 @@ impl Phone {
         }
     }
 
+    /// Waits until no tile schedule of any app has a run due at the clock's time or a download
+    /// in flight.
+    async fn settle_schedules(&self) {
+        let all: Vec<(String, TileKey, Arc<TileSchedule>)> = self
+            .lock()
+            .apps
+            .iter()
+            .flat_map(|(name, a)| {
+                a.schedules
+                    .iter()
+                    .map(|(k, e)| (name.clone(), k.clone(), e.schedule.clone()))
+            })
+            .collect();
+        if all.is_empty() {
+            return;
+        }
+        let wait = futures_util::future::join_all(all.iter().map(|(_, _, s)| s.settled()));
+        if tokio::time::timeout(super::events::WAIT_LIMIT, wait)
+            .await
+            .is_err()
+        {
+            let busy: Vec<String> = all
+                .iter()
+                .map(|(app, tile, s)| format!("{app} {tile}: {:?}", s.status().state))
+                .collect();
+            panic!(
+                "the tile schedules of phone '{}' did not settle within {} s ({}). A run's download waits for its server up to 15 s of clock time; with a virtual clock, call world.advance(Duration::from_secs(15)) to time it out",
+                self.inner.name,
+                super::events::WAIT_LIMIT.as_secs(),
+                busy.join("; ")
+            );
+        }
+    }
+
     /// The whole phone as stable text, for snapshots: status (OS, clock, connection, power,
     /// channels held), then per app its state, channel (without its random URI), shell
-    /// ([`render_text`](super::render_text)), raw inbox, the last 20 notifications with what
+    /// ([`render_text`](super::render_text)), its tile schedules if it has any (settings,
+    /// state, runs, images shown), raw inbox, the last 20 notifications with what
     /// became of them, and the last 20 events. Call [`settle`](Self::settle) first.
     pub fn render_text(&self) -> String {
         super::render_phone::render_phone_text(self)

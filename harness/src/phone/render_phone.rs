@@ -1,18 +1,21 @@
 //! A whole phone as stable text (for insta snapshots) and as an SVG picture (for people): the
 //! phone's status (OS, clock, connection, power, channel quota), then each app with its state,
-//! channel, shell (the shell's own renderings), raw inbox, what became of its notifications and
-//! the events its channel raised.
+//! channel, shell (the shell's own renderings), tile schedules (only for an app with some), raw
+//! inbox, what became of its notifications and the events its channel raised.
 //!
 //! Channel URIs are left out of the text (they hold a random token and a port); remote image
-//! URLs of tiles are kept, so snapshots of those need an insta filter for the port.
+//! URLs of tiles and schedules are kept, so snapshots of those need an insta filter for the
+//! port.
 
 use std::fmt::Write;
 
+use super::app::AppData;
 use super::device::Phone;
 use super::events::preview;
 use super::image::TileBinding;
 use super::render_svg::render_svg;
 use super::render_text::render_text;
+use super::schedule::{ScheduleState, UpdateInterval, UpdateRecurrence, MAX_FAILURES_IN_A_ROW};
 
 /// How many delivery records and events of each app the text shows (the last ones).
 const SHOWN: usize = 20;
@@ -85,6 +88,7 @@ pub(crate) fn render_phone_text(phone: &Phone) -> String {
                 let _ = writeln!(out, "  {line}");
             }
         }
+        render_schedules(&mut out, a);
         let _ = writeln!(out, "  raw inbox: {}", a.raw_inbox.len());
         for (i, r) in a.raw_inbox.iter().enumerate() {
             let _ = writeln!(
@@ -115,6 +119,66 @@ pub(crate) fn render_phone_text(phone: &Phone) -> String {
         }
     }
     out
+}
+
+/// The app's tile schedules (nothing when it has none): per tile its settings, then its state,
+/// runs and what the shell showed.
+fn render_schedules(out: &mut String, a: &AppData) {
+    if a.schedules.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  tile schedules: {}", a.schedules.len());
+    for (tile, e) in &a.schedules {
+        let s = e.schedule.settings();
+        let when = match s.recurrence {
+            UpdateRecurrence::OneTime => "one time".to_owned(),
+            UpdateRecurrence::Interval => {
+                let every = match s.interval {
+                    UpdateInterval::EveryHour => "every hour",
+                    UpdateInterval::EveryDay => "every day",
+                    UpdateInterval::EveryWeek => "every week",
+                    UpdateInterval::EveryMonth => "every month (30 days)",
+                };
+                match s.max_update_count {
+                    n if n < 1 => format!("{every}, indefinitely"),
+                    n => format!("{every}, at most {n} run(s)"),
+                }
+            }
+        };
+        let start = match s.start_time {
+            Some(t) => format!("start time {}", secs(t)),
+            None => "start time: when started".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "    {tile}: {when}, {start}, image {}",
+            s.remote_image_uri
+        );
+        let st = e.schedule.status();
+        let state = match st.state {
+            ScheduleState::NotStarted => "not started".to_owned(),
+            ScheduleState::Waiting { next_run } => {
+                format!("waiting, next run at {}", secs(next_run))
+            }
+            ScheduleState::Fetching { due } => format!("downloading the run due at {}", secs(due)),
+            ScheduleState::Stopped => "stopped".to_owned(),
+            ScheduleState::StoppedAfterFailures => {
+                format!("stopped after {MAX_FAILURES_IN_A_ROW} failures in a row")
+            }
+            ScheduleState::Finished => "finished".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "      {state} · runs since start {}, in all {} ({} ok, {} failed) · images shown {}, not shown {}",
+            st.runs, st.total_runs, st.successes, st.failures, e.shown, e.not_shown
+        );
+        if let Some(err) = &st.last_error {
+            let _ = writeln!(out, "      last failure: {err}");
+        }
+        if let Some(why) = &e.last_not_shown {
+            let _ = writeln!(out, "      last image not shown: {why}");
+        }
+    }
 }
 
 fn secs(d: std::time::Duration) -> String {
@@ -155,8 +219,12 @@ pub(crate) fn render_phone_svg(phone: &Phone) -> String {
                 if c.tile.is_some() { " · tile" } else { "" }
             ),
         };
+        let schedules = match a.schedules.len() {
+            0 => String::new(),
+            n => format!(" · {n} tile schedule(s)"),
+        };
         let caption = format!(
-            "{name} · {:?} · {channel} · raw {}",
+            "{name} · {:?} · {channel} · raw {}{schedules}",
             a.state,
             a.raw_inbox.len()
         );
