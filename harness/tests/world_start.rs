@@ -47,6 +47,10 @@ async fn twenty_worlds_start_concurrently_and_stay_apart() {
     uris.sort();
     uris.dedup();
     assert_eq!(uris.len(), 20, "each World has its own port");
+    assert!(
+        slowest < Duration::from_millis(100),
+        "a World took {slowest:?} to start, not well under 100 ms"
+    );
     for (i, (world, app, answer)) in worlds.iter().enumerate() {
         assert_eq!(answer, "200 Received Connected Active");
         let texts: Vec<_> = app.toasts().into_iter().map(|t| t.text1).collect();
@@ -91,13 +95,22 @@ async fn advance_returns_once_every_phone_applied_the_batched_deliveries() {
     assert_eq!(world.now(), Duration::from_secs(900));
 }
 
-/// An image server on a loopback port: `/ok.png` answers at once, `/hang.png` never does.
+/// An image server on a loopback port: `/ok.png` answers at once, `/hang.png` never does,
+/// `/big.png` is one byte over 80 KB.
 async fn image_server() -> String {
     let app = axum::Router::new()
         .route(
             "/tiles/ok.png",
             // The PNG signature: the phone checks that an image is a PNG or a JPEG.
             get(|| async { vec![0x89u8, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'] }),
+        )
+        .route(
+            "/tiles/big.png",
+            get(|| async {
+                let mut png = vec![0x89u8, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
+                png.resize(80 * 1024 + 1, 0);
+                png
+            }),
         )
         .route(
             "/tiles/hang.png",
@@ -161,4 +174,30 @@ async fn an_image_server_that_never_answers_times_out_after_15_clock_seconds_and
         last.outcome
     );
     assert_eq!(world.now(), Duration::from_secs(15));
+}
+
+#[tokio::test]
+async fn an_image_over_80_kb_is_refused_and_the_whole_tile_update_is_dropped() {
+    let base = image_server().await;
+    let (world, _phone, app) = ready("8.0").await;
+    app.launch();
+    app.unbind_tile().unwrap();
+    app.bind_tile_with([format!("{base}/tiles/")]).unwrap();
+    let image = format!("{base}/tiles/big.png");
+    let body = flip_xml(&[("BackgroundImage", Some(&image)), ("Count", Some("2"))]);
+    send_tile(&uri(&app), &body).await;
+    world.settle().await;
+    let tile = app.tile(&TileKey::Primary).unwrap();
+    assert_eq!(tile.get("BackgroundImage"), None);
+    assert_eq!(tile.badge(), None, "the whole update was dropped");
+    let last = app.deliveries().pop().unwrap();
+    match last.outcome {
+        Outcome::ImageFailed { reason, .. } => {
+            assert!(
+                reason.contains("over the 80 KB limit"),
+                "the reason names the limit: {reason}"
+            )
+        }
+        other => panic!("expected a failed image, got {other:?}"),
+    }
 }
