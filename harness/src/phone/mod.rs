@@ -9,8 +9,9 @@
 //! On top of it, the push client: a [`Phone`] on a fake MPNS with [`App`]s, each with one
 //! channel (open, find, bind, close), applying what MPNS delivers through [`decide`] and the
 //! shell, downloading remote images ([`fetch_image`]: at most 80 KB, within 15 s on the
-//! injected clock), running tile schedules ([`TileSchedule`]), and raising [`PhoneEvent`]s a
-//! test awaits. Its own decisions are listed on [`Phone`]; the `World` boots phones.
+//! injected clock), running each app's tile schedules ([`App::start_tile_schedule`], on
+//! [`TileSchedule`]), and raising [`PhoneEvent`]s a test awaits. Its own decisions are listed
+//! on [`Phone`] and [`App::start_tile_schedule`]; the `World` boots phones.
 //!
 //! # Decisions where the documentation is silent
 //!

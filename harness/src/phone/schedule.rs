@@ -9,6 +9,11 @@
 //! leaves the tile as it was; three failures in a row stop the schedule until
 //! [`start`](TileSchedule::start) is called again.
 //!
+//! On an emulated phone, an app starts one with
+//! [`App::start_tile_schedule`](super::App::start_tile_schedule), which applies each run to the
+//! app's shell and lets `World::advance` wait for the runs; a [`TileSchedule`] on its own is
+//! the engine, for tests of the schedule alone.
+//!
 //! # Decisions where the documentation is silent
 //!
 //! - **Run times**: the first run is at `StartTime`, or at the moment of `start()` when
