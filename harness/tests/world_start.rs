@@ -47,10 +47,7 @@ async fn twenty_worlds_start_concurrently_and_stay_apart() {
     uris.sort();
     uris.dedup();
     assert_eq!(uris.len(), 20, "each World has its own port");
-    assert!(
-        slowest < Duration::from_millis(100),
-        "a World took {slowest:?} to start, not well under 100 ms"
-    );
+    // Start time is a benchmark figure (the bench command measures it), never a test verdict.
     for (i, (world, app, answer)) in worlds.iter().enumerate() {
         assert_eq!(answer, "200 Received Connected Active");
         let texts: Vec<_> = app.toasts().into_iter().map(|t| t.text1).collect();
