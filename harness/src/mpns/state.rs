@@ -389,20 +389,34 @@ struct DeviceState {
     power: Power,
     queue_capacity: usize,
     queue: VecDeque<Queued>,
-    channels: BTreeMap<ChannelId, ChannelState>,
+    /// Boxed: a map node holds room for 11 entries, so inline states would cost a device with
+    /// one channel several KB.
+    channels: BTreeMap<ChannelId, Box<ChannelState>>,
 }
 
 pub(crate) struct Device {
     id: DeviceId,
     state: Mutex<DeviceState>,
-    sink: broadcast::Sender<Delivered>,
+    /// Made on the first subscription: a broadcast channel allocates all 1024 slots up front
+    /// (over 100 KB), which a million devices nobody listens to cannot afford. Until then a
+    /// delivery reaches no one, as it would with a channel and no receivers.
+    sink: OnceLock<broadcast::Sender<Delivered>>,
 }
 
 impl Device {
     fn lock(&self) -> MutexGuard<'_, DeviceState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn subscribe(&self) -> broadcast::Receiver<Delivered> {
+        self.sink
+            .get_or_init(|| broadcast::channel(DELIVERY_BUFFER).0)
+            .subscribe()
+    }
 }
+
+/// Deliveries a device's subscriber may fall behind by before it loses the oldest.
+const DELIVERY_BUFFER: usize = 1024;
 
 /// A resolved channel URI.
 #[derive(Clone)]
@@ -533,7 +547,7 @@ impl Core {
                         queue: VecDeque::new(),
                         channels: BTreeMap::new(),
                     }),
-                    sink: broadcast::channel(1024).0,
+                    sink: OnceLock::new(),
                 })
             })
             .clone()
@@ -591,7 +605,7 @@ impl Core {
             }
             d.channels.insert(
                 id,
-                ChannelState {
+                Box::new(ChannelState {
                     app: app.clone(),
                     token: token.clone(),
                     authenticated: opts.authenticated,
@@ -607,7 +621,7 @@ impl Core {
                     sent_today: 0,
                     callback: None,
                     log: VecDeque::new(),
-                },
+                }),
             );
         }
         let r = ChannelRef {
@@ -812,7 +826,7 @@ impl Core {
     }
 
     pub(crate) fn subscribe_device(&self, device: &DeviceId) -> broadcast::Receiver<Delivered> {
-        self.device(device).sink.subscribe()
+        self.device(device).subscribe()
     }
 
     fn next_seq(&self) -> u64 {
@@ -1066,15 +1080,17 @@ impl Core {
                         Content::Toast(_) => Target::Toast,
                         Content::Raw { .. } => Target::Raw,
                     };
-                    let _ = dev.sink.send(Delivered {
-                        channel: q.channel,
-                        app: c.app.clone(),
-                        seq: q.seq,
-                        content: q.content,
-                        message_id: q.message_id,
-                        received_at: q.received_at,
-                        delivered_at: now,
-                    });
+                    if let Some(sink) = dev.sink.get() {
+                        let _ = sink.send(Delivered {
+                            channel: q.channel,
+                            app: c.app.clone(),
+                            seq: q.seq,
+                            content: q.content,
+                            message_id: q.message_id,
+                            received_at: q.received_at,
+                            delivered_at: now,
+                        });
+                    }
                     self.events.emit(|| Event::Delivered {
                         channel: q.channel,
                         seq: q.seq,
