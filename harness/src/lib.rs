@@ -4,6 +4,7 @@
 //! code with the `mpns` sender crate on purpose: it reads the wire with its own parser, so a
 //! mistake on one side is caught by the other instead of being mirrored.
 
+pub mod apps;
 pub mod cli;
 mod clock;
 pub mod mpns;
