@@ -75,7 +75,7 @@ async fn run_case(seeds: Vec<u8>, sends: usize, newcomers: usize) {
         );
         let badge = app.app().tile(&TileKey::Primary).unwrap().badge();
         assert!(
-            badge.is_some_and(|b| b >= 1 && b <= 99),
+            badge.is_some_and(|b| (1..=99).contains(&b)),
             "{user}: {badge:?}"
         );
     }
