@@ -45,7 +45,7 @@ use tokio::task::JoinHandle;
 use crate::mpns::protocol::Template;
 use crate::phone::{
     App, AppState, EventStream, OsVersion, Phone, PhoneError, PhoneEvent, ScheduleStatus,
-    ShellTileSchedule, TileKey,
+    ShellTileSchedule,
 };
 
 /// The app's name on the phone.
@@ -773,7 +773,9 @@ impl PushPatterns {
     }
 
     /// "Schedule": starts an hourly `ShellTileSchedule` on the primary tile (from now,
-    /// indefinitely) pointing at the selected number image.
+    /// indefinitely) pointing at the selected number image. Like "Test Now" it can be called
+    /// whether the panel shows or not (the service answers "Test Now" only while Tile Schedule is
+    /// active).
     ///
     /// # Errors
     /// [`AppError::NotRunning`], or the schedule's refusal.
@@ -839,13 +841,12 @@ impl PushPatterns {
     /// }
     /// ```
     ///
-    /// and remove `Inner::pre_merge_schedule`. Until then a [`crate::phone::TileSchedule`] of
+    /// (importing `crate::phone::TileKey`) and remove `Inner::pre_merge_schedule`. Until then a [`crate::phone::TileSchedule`] of
     /// the app's own downloads the image on the phone's clock, but cannot set the tile.
     async fn schedule_backend(&self, op: ScheduleOp) -> Result<Option<ScheduleStatus>, AppError> {
         let current = lock(&self.inner.pre_merge_schedule).clone();
         match op {
             ScheduleOp::Start(settings) => {
-                let _ = TileKey::Primary; // the target, as after the merge
                 let clock = self.inner.app.phone().fake().clock().clone();
                 let schedule = Arc::new(crate::phone::TileSchedule::new(
                     settings,
