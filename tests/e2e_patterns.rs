@@ -309,3 +309,42 @@ async fn raw_is_not_shown_with_raw_turned_off_and_the_app_task_can_stop() {
     scene.activate("counter").await;
     assert!(app.inbox().is_empty(), "a stopped task handles nothing");
 }
+
+#[tokio::test]
+async fn activating_a_pattern_refreshes_every_running_app_and_leaves_closed_ones_alone() {
+    let scene = Scene::start().await;
+    let lumia = scene.logged_in("lumia", "8.0", "ann").await;
+    let omnia = scene.logged_in("omnia", "7.0", "bob").await;
+    let htc = scene.logged_in("htc", "7.8", "cy").await;
+    htc.close();
+    scene.clear_records();
+
+    scene.activate("ask-to-pin").await;
+    for app in [&lumia, &omnia] {
+        assert_eq!(app.inbox(), ["Update Info"]);
+        assert_eq!(app.server_info().unwrap().push_pattern, "Ask to Pin");
+    }
+    assert!(htc.inbox().is_empty());
+    let answers: Vec<_> = scene
+        .records()
+        .iter()
+        .map(|r| format!("{:?}", r.response.notification.unwrap()))
+        .collect();
+    assert_eq!(answers, ["Received", "Received", "Suppressed"]);
+    snapshot("e2e_activation_payloads", &scene.payloads());
+
+    // The 7.0 phone gets the standard tile and a toast without Param, and shows both (this
+    // found a phone bug: 7.0 refused the front's BackgroundImage as a back-face property).
+    scene.activate("one-time").await;
+    omnia.close();
+    scene.send("one-time", json!({})).await;
+    scene.quiesce().await;
+    let tile = omnia.app().tile(&TileKey::Primary).unwrap();
+    assert_eq!(tile.title(), Some("Game Update"));
+    assert_eq!(omnia.app().toasts()[0].param, None);
+    assert!(omnia
+        .app()
+        .deliveries()
+        .iter()
+        .all(|d| !matches!(d.outcome, Outcome::Refused { .. })));
+}
