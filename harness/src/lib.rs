@@ -3,7 +3,11 @@
 //! what each notification does to them), and the [`World`] that boots them on one clock. It shares no
 //! code with the `mpns` sender crate on purpose: it reads the wire with its own parser, so a
 //! mistake on one side is caught by the other instead of being mirrored.
+//!
+//! [`apps`] holds app code that runs on the emulated phones, such as the recipe's Push Patterns
+//! client, which talks to its back end over HTTP only.
 
+pub mod apps;
 pub mod cli;
 mod clock;
 pub mod mpns;

@@ -88,7 +88,8 @@ impl OsVersion {
                         ));
                     }
                     for (name, value) in &t.properties {
-                        if name.starts_with("Back") {
+                        // The back face's properties; `BackgroundImage` is the front's.
+                        if name.starts_with("Back") && name != "BackgroundImage" {
                             return Err(format!(
                                 "wp:{name} (back of the tile) is not supported on Windows Phone {v} (7.1 and later)"
                             ));
