@@ -218,7 +218,6 @@ async fn tile_schedule_downloads_the_selected_number_image_every_hour() {
 }
 
 #[tokio::test]
-#[ignore = "needs App::start_tile_schedule (merge)"]
 async fn tile_schedule_sets_the_tile_to_the_scheduled_number_image() {
     let scene = Scene::start().await;
     let app = scene.logged_in("lumia", "7.1", "ann").await;

@@ -45,7 +45,7 @@ use tokio::task::JoinHandle;
 use crate::mpns::protocol::Template;
 use crate::phone::{
     App, AppState, EventStream, OsVersion, Phone, PhoneError, PhoneEvent, ScheduleStatus,
-    ShellTileSchedule,
+    ShellTileSchedule, TileKey,
 };
 
 /// The app's name on the phone.
@@ -260,9 +260,6 @@ struct Inner {
     /// The event position the task has fully handled.
     processed: watch::Sender<usize>,
     task: Mutex<Option<JoinHandle<()>>>,
-    /// TODO(merge): the pre-merge stand-in for `App::start_tile_schedule` (see
-    /// [`PushPatterns::schedule_backend`]); remove at merge.
-    pre_merge_schedule: Mutex<Option<Arc<crate::phone::TileSchedule>>>,
 }
 
 impl Drop for Inner {
@@ -369,7 +366,6 @@ impl PushPatterns {
             registering: tokio::sync::Mutex::new(()),
             processed,
             task: Mutex::new(None),
-            pre_merge_schedule: Mutex::new(None),
         });
         let task = tokio::spawn(run(Arc::downgrade(&inner), events));
         *lock(&inner.task) = Some(task);
@@ -829,50 +825,22 @@ impl PushPatterns {
         Ok(value["image_uri"].as_str().unwrap_or_default().to_owned())
     }
 
-    /// TODO(merge): the only code that touches tile schedules. Once `App` has the schedule API,
-    /// replace the body with:
-    ///
-    /// ```text
-    /// match op {
-    ///     ScheduleOp::Start(s) => self.inner.app.start_tile_schedule(s).map(|()| None).map_err(AppError::Phone),
-    ///     ScheduleOp::Stop => { self.inner.app.stop_tile_schedule(&TileKey::Primary); Ok(None) }
-    ///     ScheduleOp::Status => Ok(self.inner.app.tile_schedule(&TileKey::Primary)),
-    ///     ScheduleOp::Settled => Ok(None), // World::advance settles schedules
-    /// }
-    /// ```
-    ///
-    /// (importing `crate::phone::TileKey`) and remove `Inner::pre_merge_schedule`. Until then a [`crate::phone::TileSchedule`] of
-    /// the app's own downloads the image on the phone's clock, but cannot set the tile.
+    /// The only code that touches tile schedules: the app's one schedule, on its primary tile.
     async fn schedule_backend(&self, op: ScheduleOp) -> Result<Option<ScheduleStatus>, AppError> {
-        let current = lock(&self.inner.pre_merge_schedule).clone();
+        let app = &self.inner.app;
         match op {
-            ScheduleOp::Start(settings) => {
-                let clock = self.inner.app.phone().fake().clock().clone();
-                let schedule = Arc::new(crate::phone::TileSchedule::new(
-                    settings,
-                    clock,
-                    self.inner.http.clone(),
-                    |_update| {},
-                ));
-                schedule
-                    .start()
-                    .map_err(|e| AppError::Schedule(e.to_string()))?;
-                if let Some(old) = lock(&self.inner.pre_merge_schedule).replace(schedule) {
-                    old.stop();
-                }
-                Ok(None)
-            }
+            ScheduleOp::Start(settings) => app
+                .start_tile_schedule(settings)
+                .map(|()| None)
+                .map_err(AppError::Phone),
             ScheduleOp::Stop => {
-                if let Some(s) = current {
-                    s.stop();
-                }
+                app.stop_tile_schedule(&TileKey::Primary);
                 Ok(None)
             }
-            ScheduleOp::Status => Ok(current.map(|s| s.status())),
+            ScheduleOp::Status => Ok(app.tile_schedule(&TileKey::Primary)),
             ScheduleOp::Settled => {
-                if let Some(s) = current {
-                    s.settled().await;
-                }
+                // The phone settles its schedules with its deliveries.
+                app.phone().settle().await;
                 Ok(None)
             }
         }
