@@ -281,6 +281,30 @@ fn the_counter_stops_at_99_and_reset_starts_it_over() {
     );
 }
 
+#[test]
+fn registering_resets_the_counter_only_while_counter_is_the_active_pattern() {
+    let store = Store::in_memory().unwrap();
+    let p = PatternKind::Counter;
+    store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
+    for _ in 0..3 {
+        store.increment_counter(p, "ann").unwrap();
+    }
+    store.set_active_pattern(PatternKind::OneTime).unwrap();
+    store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
+    assert_eq!(
+        store.counter(p, "ann").unwrap(),
+        3,
+        "another pattern is active"
+    );
+    store.set_active_pattern(p).unwrap();
+    store
+        .increment_counter(PatternKind::AskToPin, "ann")
+        .unwrap();
+    store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
+    assert_eq!(store.counter(p, "ann").unwrap(), 0, "logged on: reset");
+    assert_eq!(store.counter(PatternKind::AskToPin, "ann").unwrap(), 1);
+}
+
 #[derive(Debug, Clone)]
 enum CounterOp {
     Increment(usize),

@@ -153,8 +153,9 @@ pub(crate) fn jobs(ctx: &Ctx, settings: &Counter, subscribers: &[Registration]) 
     jobs
 }
 
-/// A registration while Counter is active: the counter goes back to 0 and the badge is cleared
-/// (a tile with Count 0 and the pattern's background and title).
+/// A registration while Counter is active: the badge is cleared (a tile with Count 0 and the
+/// pattern's background and title). The store already reset the counter when it registered
+/// the user ([`Store::register`](crate::service::Store::register)).
 pub(crate) fn on_registered(
     ctx: &Ctx,
     settings: &Counter,
@@ -163,15 +164,6 @@ pub(crate) fn on_registered(
     let channel = ctx.channel(reg)?;
     let (ctx, reg, settings) = (ctx.clone(), reg.clone(), settings.clone());
     Some(Box::pin(async move {
-        let user = reg.user_name.clone();
-        if let Err(e) = ctx
-            .sender
-            .store()
-            .run(move |s| s.reset_counter(PatternKind::Counter, &user))
-            .await
-        {
-            tracing::error!(error = %e, "Counter reset failed");
-        }
         match tiles::tile(reg.os(), &settings.front(0)) {
             Ok(tile) => {
                 ctx.sender

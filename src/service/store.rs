@@ -347,7 +347,9 @@ impl Store {
     }
 
     /// Adds the registration, or replaces the one with the same user name. Returns whether one
-    /// was replaced.
+    /// was replaced. While Counter is the active pattern, the user's counter goes back to 0 in
+    /// the same transaction (the recipe's "counter resets when the user logs on"), so the
+    /// server info a phone reads right after registering already shows it.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] if the write fails.
@@ -373,6 +375,11 @@ impl Store {
                 registration.os_version,
                 to_millis(registration.registered_at),
             ],
+        )?;
+        tx.execute(
+            "DELETE FROM counters WHERE pattern = ?1 AND user_name = ?2
+               AND EXISTS (SELECT 1 FROM active_pattern WHERE id = 1 AND pattern = ?1)",
+            [PatternKind::Counter.id(), registration.user_name.as_str()],
         )?;
         tx.commit()?;
         Ok(existed)
