@@ -29,6 +29,10 @@ struct Args {
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
     quiet: u8,
 
+    /// Without a subcommand: the sandbox's flags (`mpns --port 0` = `mpns sandbox --port 0`).
+    #[command(flatten)]
+    sandbox: cli::sandbox::SandboxArgs,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -41,10 +45,8 @@ enum Command {
     /// arguments or an invalid message (nothing was sent), 3 retry later, 4 suppressed, 5 remove
     /// the channel, 6 fix the request, 7 check credentials, 8 an answer MPNS never documented.
     Send(cli::send::SendArgs),
-    /// Run the fake MPNS server (the same as the harness's `fake-mpns` binary).
+    // The subcommands' help (with examples) is the doc of their argument types.
     FakeMpns(mpns_harness::cli::FakeMpnsArgs),
-    /// Run the sandbox (the default): fake MPNS, registration service, three phones and a web
-    /// console in one process.
     Sandbox(cli::sandbox::SandboxArgs),
 }
 
@@ -75,6 +77,6 @@ async fn main() -> ExitCode {
         Some(Command::Send(args)) => cli::send::run(args).await,
         Some(Command::FakeMpns(args)) => mpns_harness::cli::run(args).await,
         Some(Command::Sandbox(args)) => cli::sandbox::run(args).await,
-        None => cli::sandbox::run(cli::sandbox::SandboxArgs::default()).await,
+        None => cli::sandbox::run(args.sandbox).await,
     }
 }

@@ -36,15 +36,6 @@ pub struct SandboxArgs {
     pub port: u16,
 }
 
-impl Default for SandboxArgs {
-    fn default() -> Self {
-        SandboxArgs {
-            data: PathBuf::from("data"),
-            port: 8000,
-        }
-    }
-}
-
 /// Runs the sandbox until SIGINT or SIGTERM. Exit code 0 on a clean stop, 2 when it cannot
 /// start.
 pub async fn run(args: SandboxArgs) -> ExitCode {
