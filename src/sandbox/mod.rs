@@ -38,6 +38,17 @@
 //! | `POST /console/api/clock/advance` | `{"seconds": N}` (1..=86400×7) | 200 `{"now", "advanced_seconds"}` |
 //!
 //! Nothing is authenticated: the sandbox listens on 127.0.0.1 only.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mpns::sandbox::SandboxError> {
+//! use mpns::sandbox::{Sandbox, SandboxConfig};
+//!
+//! let sandbox = Sandbox::start(SandboxConfig { data_dir: "data".into(), port: 0 }).await?;
+//! println!("open {}", sandbox.console_url());
+//! // ... later:
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
 
 mod clock;
 mod console;

@@ -257,7 +257,12 @@ function setField(card, field, text) {
 
 function renderPhone(p) {
   let card = document.getElementById("phone-" + p.name);
-  if (!card) { card = phoneCard(p); $("#phones").appendChild(card); }
+  if (!card) {
+    const loading = document.getElementById("phones-loading");
+    if (loading) loading.remove();
+    card = phoneCard(p);
+    $("#phones").appendChild(card);
+  }
   $(".situation", card).textContent = `Started ${p.situation}`;
   const screen = $(".screen", card);
   if (screen.dataset.svg !== p.svg) {
