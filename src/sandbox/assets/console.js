@@ -190,7 +190,8 @@ async function refreshSubscribers() {
   body.replaceChildren();
   for (const s of r.subscribers) {
     const tr = document.createElement("tr");
-    for (const v of [s.user_name, s.os_version, s.last_outcome || "–"]) {
+    // A break opportunity after each "/" lets a long outcome wrap between its parts.
+    for (const v of [s.user_name, s.os_version, (s.last_outcome || "–").replaceAll("/", "/\u200b")]) {
       const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
     }
     body.appendChild(tr);
