@@ -227,3 +227,35 @@ async fn expiring_a_subscription_gets_the_next_send_a_404_and_registering_again_
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_now_on_a_phone_under_tile_schedule_puts_the_number_image_on_its_tile() {
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = start(data.path()).await;
+    let base = sandbox.service_url();
+    let (status, body) = post(
+        &format!("{base}/api/patterns/active"),
+        json!({"pattern": "tile-schedule"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = post(
+        &format!("{base}/console/api/phones/ann-lumia-920/test-now"),
+        json!({"number": 3}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let state = wait_until(&base, "/console/api/state", |s| {
+        s["phones"][0]["tile"]["background_image"]
+            .as_str()
+            .is_some_and(|b| b.ends_with("/images/numbers/3.png"))
+    })
+    .await;
+    assert_eq!(
+        state["tile_requests"][0]["number"], 3,
+        "{}",
+        state["tile_requests"]
+    );
+    assert_eq!(state["tile_requests"][0]["user_name"], "ann");
+    sandbox.shutdown().await;
+}

@@ -111,6 +111,7 @@ fn phone_json(slot: &Slot) -> Value {
             "count": t.count(),
             "badge": t.badge(),
             "title": t.title(),
+            "background_image": t.get("BackgroundImage"),
         })
     });
     let toast = app
@@ -207,6 +208,7 @@ struct PhoneBody {
     connection: Option<String>,
     level: Option<String>,
     state: Option<String>,
+    number: Option<u8>,
 }
 
 async fn phone_action(
@@ -242,12 +244,18 @@ async fn phone_action(
         }
         "expire" => expire(&shared, &slot),
         "register" => reregister(&shared, &slot).await,
+        "test-now" => match body.number {
+            Some(n) => stand_in::test_now(&shared.http, shared.service_url(), &slot.user, n)
+                .await
+                .map_err(|m| ("number", m)),
+            None => Err(("number", "number is required (0..=99)".to_owned())),
+        },
         other => {
             let shown: String = other.chars().take(40).collect();
             return error(
                 StatusCode::NOT_FOUND,
                 "action",
-                format!("action {shown:?} is not one of: connection, power, app, pin, unpin, expire, register"),
+                format!("action {shown:?} is not one of: connection, power, app, pin, unpin, expire, register, test-now"),
             );
         }
     };

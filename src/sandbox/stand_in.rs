@@ -5,8 +5,8 @@
 //! What it does, the least the sandbox needs: install the app, launch it, open its channel,
 //! bind it to toasts and to the tile (remote images from the service allowed), pin the primary
 //! tile when asked, register with the service over HTTP (`POST /api/registrations`), then put
-//! the app where the situation says. No login screen, no inbox logic, no AskToPin prompt, no
-//! schedule panel.
+//! the app where the situation says; and the Inbox's "Test Now" ([`test_now`]). No login
+//! screen, no inbox logic, no AskToPin prompt, no schedule of its own.
 
 use mpns_harness::mpns::protocol::Template;
 use mpns_harness::phone::{App, Phone};
@@ -87,6 +87,29 @@ pub(crate) async fn register(
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         return Err(format!("register: the service answered {status}: {text}"));
+    }
+    Ok(())
+}
+
+/// The Tile Schedule panel's "Test Now": asks the service for a tile with number image `number`.
+pub(crate) async fn test_now(
+    http: &reqwest::Client,
+    service_url: &str,
+    user: &str,
+    number: u8,
+) -> Result<(), String> {
+    let body = serde_json::json!({ "user_name": user, "number": number });
+    let response = http
+        .post(format!("{service_url}/api/tile-update"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| format!("test now: {e}"))?;
+    if !response.status().is_success() {
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        return Err(format!("test now: the service answered {status}: {text}"));
     }
     Ok(())
 }

@@ -231,14 +231,18 @@ function phoneCard(p) {
       <button type="button" data-action="unpin">Unpin tile</button>
       <button type="button" data-action="expire">Expire subscription</button>
       <button type="button" data-action="register">Register again</button>
+      <label>Number <select data-role="number">${Array.from({length: 10}, (_, i) => `<option>${i}</option>`).join("")}</select></label>
+      <button type="button" data-action="test-now">Test Now</button>
     </div>`;
   $("h3", card).textContent = `${p.user} · ${p.name} · WP ${p.os}`;
-  for (const sel of $$("select", card)) {
+  for (const sel of $$("select[data-action]", card)) {
     sel.setAttribute("aria-label", `${sel.dataset.action} of ${p.name}`);
     sel.addEventListener("change", () => control(p.name, sel.dataset.action, {[sel.dataset.key]: sel.value}));
   }
   for (const btn of $$("button", card)) {
-    btn.addEventListener("click", () => control(p.name, btn.dataset.action));
+    const body = btn.dataset.action === "test-now"
+      ? () => ({number: Number($("[data-role=number]", card).value)}) : () => undefined;
+    btn.addEventListener("click", () => control(p.name, btn.dataset.action, body()));
   }
   return card;
 }
@@ -287,7 +291,7 @@ function renderPhone(p) {
   const events = $("[data-field=events]", card);
   events.replaceChildren(...p.events.map((t) => { const li = document.createElement("li"); li.textContent = t; return li; }));
   const values = {connection: p.connection, power: p.power, app: p.app_state};
-  for (const sel of $$("select", card)) {
+  for (const sel of $$("select[data-action]", card)) {
     if (document.activeElement !== sel) sel.value = values[sel.dataset.action];
   }
   $("[data-action=pin]", card).disabled = p.pinned;
