@@ -47,17 +47,20 @@ fn browser() -> Option<(PathBuf, PathBuf)> {
             ]
             .into_iter()
             .flatten()
-            .collect::<Vec<_>>()
-            .join(" and ");
+            .collect::<Vec<_>>();
+            let missing = missing.join(" and ");
             if std::env::var_os("CI").is_some() {
-                panic!("CI is set but {missing} is missing: install the Debian packages `chromium` and `chromium-driver` (.ci/run does)");
+                panic!("CI is set but {missing} not found on the PATH: install the Debian packages `chromium` and `chromium-driver` (.ci/run does)");
             }
-            eprintln!(
+            // Straight to the terminal: the test harness hides what `eprintln!` prints in a
+            // test that passes.
+            let banner = format!(
                 "\n**********************************************************************\n\
                  SKIPPED sandbox browser test: {missing} not found on the PATH.\n\
                  Install them with: apt-get install -y chromium chromium-driver\n\
                  **********************************************************************\n"
             );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), banner.as_bytes());
             None
         }
     }
