@@ -303,6 +303,11 @@ async fn a_503_fault_shows_in_the_status_log_and_the_retry_after_the_clock_advan
         "//p[@id='send-result' and contains(., 'The next 1 send(s) get 503')]",
     )
     .await;
+    wait_for(
+        c,
+        "//p[@id='faults' and contains(., '503 for the next 1 send(s) (0 so far)')]",
+    )
+    .await;
 
     click(c, "#panel-one-time button.send").await;
     let failed = wait_for(
@@ -339,6 +344,7 @@ async fn a_503_fault_shows_in_the_status_log_and_the_retry_after_the_clock_advan
     )
     .await;
     wait_for(c, "//span[@id='advanced' and contains(., '300 s ahead')]").await;
+    wait_for(c, "//p[@id='faults' and .='No fault rules.']").await;
 
     // The retried row went to the channel that got the 503: every pinned phone shows 3.
     wait_for(c, &count_xpath("ann-lumia-920", "3")).await;

@@ -304,8 +304,9 @@ async function refreshState() {
   $("#advanced").textContent = s.advanced_seconds ? `(${s.advanced_seconds} s ahead of real time)` : "";
   tickClock();
   for (const p of s.phones) renderPhone(p);
-  const faults = (s.faults || []).filter((f) => f.remaining === undefined || f.remaining === null || f.remaining > 0);
-  $("#faults").textContent = faults.length ? `Fault rules: ${faults.map((f) => JSON.stringify(f)).join("; ")}` : "No fault rules.";
+  const faults = (s.faults || []).filter((f) => f.remaining == null || f.remaining > 0);
+  const describe = (f) => `${f.action === "status_503" ? "503" : f.action} for ${f.remaining == null ? "every send" : `the next ${f.remaining} send(s)`} (${f.applied} so far)`;
+  $("#faults").textContent = faults.length ? `Fault rules: ${faults.map(describe).join("; ")}.` : "No fault rules.";
   const req = s.tile_requests && s.tile_requests[0];
   if (req) {
     const form = $("#panel-tile-schedule");
