@@ -129,8 +129,9 @@ async fn open_browser(chromium: &PathBuf, driver: &Driver, profile: &std::path::
 
 /// A sandbox, a browser on its console, and their temporary folders.
 struct Session {
-    sandbox: Sandbox,
+    sandbox: Option<Sandbox>,
     client: Client,
+    closed: bool,
     _driver: Driver,
     _data: tempfile::TempDir,
     _profile: tempfile::TempDir,
@@ -148,32 +149,56 @@ async fn session() -> Option<Session> {
     .expect("sandbox starts");
     let driver = start_driver(&driver_path).await;
     let client = open_browser(&chromium, &driver, profile.path()).await;
-    client.goto(&sandbox.console_url()).await.unwrap();
-    // The console is live once the event stream is open and the phones are drawn.
-    wait_for(&client, "//span[@id='conn' and normalize-space(.)='live']").await;
-    wait_for(
-        &client,
-        "//article[@id='phone-ann-lumia-920']//*[local-name()='svg']",
-    )
-    .await;
-    Some(Session {
-        sandbox,
+    let url = sandbox.console_url();
+    let s = Session {
+        sandbox: Some(sandbox),
         client,
+        closed: false,
         _driver: driver,
         _data: data,
         _profile: profile,
-    })
+    };
+    s.client.goto(&url).await.unwrap();
+    // The console is live once the event stream is open and the phones are drawn.
+    wait_for(
+        &s.client,
+        "//span[@id='conn' and normalize-space(.)='live']",
+    )
+    .await;
+    wait_for(
+        &s.client,
+        "//article[@id='phone-ann-lumia-920']//*[local-name()='svg']",
+    )
+    .await;
+    Some(s)
 }
 
 impl Session {
-    async fn finish(self, screenshot: &str) {
+    async fn finish(mut self, screenshot: &str) {
         let png = self.client.screenshot().await.unwrap();
         let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(screenshot);
         std::fs::write(&path, &png).unwrap();
         eprintln!("screenshot: {}", path.display());
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
-        self.client.close().await.unwrap();
-        self.sandbox.shutdown().await;
+        self.closed = true;
+        self.client.clone().close().await.unwrap();
+        let sandbox = self.sandbox.take().expect("finished once");
+        sandbox.shutdown().await;
+    }
+}
+
+/// A test that fails still ends the browser session: chromium outlives a killed chromedriver.
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        let client = self.client.clone();
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+            })
+        });
     }
 }
 
@@ -188,12 +213,20 @@ async fn wait_for(client: &Client, xpath: &str) -> fantoccini::elements::Element
     {
         Ok(e) => e,
         Err(e) => {
+            let shot =
+                PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sandbox-browser-failure.png");
+            if let Ok(png) = client.screenshot().await {
+                let _ = std::fs::write(&shot, png);
+            }
             let status = client.find(Locator::Css("#send-result")).await.ok();
             let said = match status {
                 Some(el) => el.text().await.unwrap_or_default(),
                 None => String::new(),
             };
-            panic!("waited {WAIT:?} for {xpath}: {e}; the console said: {said:?}");
+            panic!(
+                "waited {WAIT:?} for {xpath}: {e}; the console said: {said:?}; the page: {}",
+                shot.display()
+            );
         }
     }
 }
