@@ -35,6 +35,8 @@
 mod client;
 mod message;
 pub mod patterns;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod service;
 mod wire;
 

@@ -1,0 +1,390 @@
+// The sandbox console: plain JavaScript, no build step, no network beyond this server.
+"use strict";
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+const HTTP_NAMES = {200: "OK", 400: "BadRequest", 401: "Unauthorized", 404: "NotFound",
+  405: "MethodNotAllowed", 406: "NotAcceptable", 412: "PreconditionFailed", 503: "ServiceUnavailable"};
+const BACKGROUNDS = {"/Resources/TileImages/TileBackground1.jpg": "bg1",
+  "/Resources/TileImages/TileBackground2.jpg": "bg2", "/Resources/TileImages/TileBackground3.jpg": "bg3"};
+
+let clockBase = null; // [server ms, local ms when read]
+let lastLogId = 0;
+const logRows = new Map(); // id -> entry
+
+async function api(method, path, body) {
+  const init = {method, headers: {}};
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (_) { data = text; }
+  if (!res.ok) {
+    const msg = data && data.error ? data.error.message : `${res.status} ${text}`;
+    throw new Error(msg);
+  }
+  return data;
+}
+
+function say(text, isError) {
+  const el = $("#send-result");
+  el.textContent = text;
+  el.className = isError ? "error" : "ok";
+}
+
+// ---- pattern tabs ----------------------------------------------------------------------
+
+function selectTab(pattern, focus) {
+  for (const tab of $$("[role=tab]")) {
+    const on = tab.dataset.pattern === pattern;
+    tab.setAttribute("aria-selected", on ? "true" : "false");
+    tab.tabIndex = on ? 0 : -1;
+    if (on && focus) tab.focus();
+  }
+  for (const panel of $$("[role=tabpanel]")) panel.hidden = panel.dataset.pattern !== pattern;
+}
+
+async function activate(pattern) {
+  selectTab(pattern, false);
+  try {
+    const r = await api("POST", "/api/patterns/active", {pattern});
+    say(`${r.push_pattern} is active; Update Info sent to ${r.subscribers} subscriber(s).`);
+  } catch (e) { say(`Activating failed: ${e.message}`, true); }
+}
+
+function formBody(form) {
+  const f = form.elements;
+  switch (form.dataset.pattern) {
+    case "one-time": return {
+      tile: f.tile.checked, toast: f.toast.checked, raw: f.raw.checked,
+      count: Number(f.count.value), title: f.title.value, background_image: f.background_image.value,
+      toast_title: f.toast_title.value, toast_subtitle: f.toast_subtitle.value, raw_message: f.raw_message.value};
+    case "counter": return {title: f.title.value, background_image: f.background_image.value, raw_message: f.raw_message.value};
+    case "ask-to-pin": return {count: Number(f.count.value), title: f.title.value, background_image: f.background_image.value};
+    case "custom-tile": {
+      const body = {text: f.text.value, size: Number(f.size.value), color: f.color.value, background: f.background.value};
+      if (f.with_count.checked) body.count = Number(f.count.value);
+      if (f.with_title.checked) body.title = f.title.value;
+      return body;
+    }
+  }
+  return {};
+}
+
+function updatePreview(form) {
+  const f = form.elements;
+  for (const out of $$("output", form)) {
+    const input = f[out.name.replace(/-out$/, "")];
+    if (input) out.value = input.value;
+  }
+  const preview = $(".tile-preview", form);
+  if (preview) {
+    preview.className = "tile-preview " + (BACKGROUNDS[f.background_image.value] || "") +
+      (form.dataset.pattern === "counter" ? " nocount" : "");
+    const count = f.count ? Number(f.count.value) : 0;
+    const badge = $(".badge", preview);
+    badge.textContent = count > 0 ? String(count) : "";
+    badge.hidden = count === 0;
+    $(".ttitle", preview).textContent = f.title.value;
+  }
+  const custom = $(".custom-preview", form);
+  if (custom) {
+    const q = new URLSearchParams({text: f.text.value, size: f.size.value, color: f.color.value, background: f.background.value});
+    custom.src = "/images/custom.png?" + q.toString();
+  }
+}
+
+function setupTabs() {
+  const tabs = $$("[role=tab]");
+  tabs.forEach((tab, i) => {
+    tab.addEventListener("click", () => activate(tab.dataset.pattern));
+    tab.addEventListener("keydown", (e) => {
+      let j = null;
+      if (e.key === "ArrowRight") j = (i + 1) % tabs.length;
+      if (e.key === "ArrowLeft") j = (i + tabs.length - 1) % tabs.length;
+      if (j !== null) { e.preventDefault(); tabs[j].focus(); tabs[j].click(); }
+    });
+  });
+  for (const form of $$("form.panel")) {
+    form.addEventListener("input", () => updatePreview(form));
+    form.addEventListener("change", () => updatePreview(form));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const pattern = form.dataset.pattern;
+      try {
+        const r = await api("POST", `/api/patterns/${pattern}/send`, formBody(form));
+        say(`Sent ${pattern} to ${r.subscribers} subscriber(s).`);
+      } catch (err) { say(`Send failed: ${err.message}`, true); }
+    });
+    updatePreview(form);
+  }
+}
+
+// ---- subscribers and the status log ----------------------------------------------------
+
+function dot(value, colours) {
+  const span = document.createElement("span");
+  const v = value == null ? "–" : String(value);
+  span.className = "dot " + (colours[v] || "black");
+  span.textContent = v;
+  return span;
+}
+
+const CONNECTION = {Connected: "green", TempDisconnected: "red", Inactive: "grey", Disconnected: "red"};
+const SUBSCRIPTION = {Active: "green", Expired: "red"};
+const NOTIFICATION = {Received: "green", QueueFull: "red", Suppressed: "grey", Dropped: "grey"};
+
+function logRow(e) {
+  const tr = document.createElement("tr");
+  tr.tabIndex = 0;
+  tr.dataset.id = e.id;
+  const status = e.http_status == null ? "no answer" : `${e.http_status} ${HTTP_NAMES[e.http_status] || ""}`.trim();
+  const cells = [String(e.id), e.pattern, e.message_type];
+  for (const c of cells) { const td = document.createElement("td"); td.textContent = c; tr.appendChild(td); }
+  const s = document.createElement("td"); s.appendChild(dot(status, {[status]: e.http_status === 200 ? "green" : "red"})); tr.appendChild(s);
+  const c = document.createElement("td"); c.appendChild(dot(e.device_connection_status, CONNECTION)); tr.appendChild(c);
+  const u = document.createElement("td"); u.appendChild(dot(e.subscription_status, SUBSCRIPTION)); tr.appendChild(u);
+  const n = document.createElement("td"); n.appendChild(dot(e.notification_status, NOTIFICATION)); tr.appendChild(n);
+  tr.dataset.status = String(e.http_status);
+  const pick = () => showDetails(e, tr);
+  tr.addEventListener("click", pick);
+  tr.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); pick(); } });
+  return tr;
+}
+
+function showDetails(e, tr) {
+  for (const row of $$("#log tr")) row.removeAttribute("aria-selected");
+  tr.setAttribute("aria-selected", "true");
+  const dl = $("#log-details");
+  dl.replaceChildren();
+  const add = (k, v) => {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v;
+    dl.append(dt, dd);
+  };
+  add("Time", e.at);
+  add("Message id", e.message_id || "–");
+  add("Channel URI", e.channel_uri);
+  if (e.error) add("Error", e.error);
+}
+
+async function refreshLog() {
+  const r = await api("GET", `/api/status-log?after=${lastLogId}&limit=1000`);
+  const body = $("#log");
+  for (const e of r.entries) {
+    if (logRows.has(e.id)) continue; // two refreshes crossed
+    lastLogId = Math.max(lastLogId, e.id);
+    logRows.set(e.id, e);
+    body.prepend(logRow(e)); // newest first
+  }
+}
+
+async function refreshSubscribers() {
+  const r = await api("GET", "/api/subscribers");
+  $("#sub-count").textContent = r.count;
+  const body = $("#subs");
+  body.replaceChildren();
+  for (const s of r.subscribers) {
+    const tr = document.createElement("tr");
+    // A break opportunity after each "/" lets a long outcome wrap between its parts.
+    for (const v of [s.user_name, s.os_version, (s.last_outcome || "–").replaceAll("/", "/\u200b")]) {
+      const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+}
+
+// ---- phones ---------------------------------------------------------------------------
+
+function phoneCard(p) {
+  const card = document.createElement("article");
+  card.className = "phone";
+  card.id = "phone-" + p.name;
+  card.dataset.phone = p.name;
+  card.setAttribute("aria-labelledby", `phone-h-${p.name}`);
+  card.innerHTML = `
+    <h3 id="phone-h-${p.name}"></h3>
+    <p class="situation"></p>
+    <div class="screen" role="img"></div>
+    <dl class="facts">
+      <dt>Tile count</dt><dd data-field="count"></dd>
+      <dt>Connection</dt><dd data-field="connection"></dd>
+      <dt>Power</dt><dd data-field="power"></dd>
+      <dt>App</dt><dd data-field="app"></dd>
+      <dt>Channel</dt><dd data-field="channel" class="uri"></dd>
+    </dl>
+    <h4>Latest toast</h4><p data-field="toast" class="toast"></p>
+    <h4>Raw inbox</h4><ol data-field="inbox" class="inbox"></ol>
+    <details><summary>Recent events</summary><ol data-field="events" class="events"></ol></details>
+    <div class="controls">
+      <label>Connection <select data-action="connection" data-key="connection">
+        <option>Connected</option><option>TempDisconnected</option><option>Disconnected</option><option>Inactive</option></select></label>
+      <label>Power <select data-action="power" data-key="level">
+        <option>Normal</option><option>Low</option><option>CriticalLow</option></select></label>
+      <label>App <select data-action="app" data-key="state">
+        <option value="foreground">foreground</option><option value="background">background</option><option value="closed">closed</option></select></label>
+      <button type="button" data-action="pin">Pin tile</button>
+      <button type="button" data-action="unpin">Unpin tile</button>
+      <button type="button" data-action="expire">Expire subscription</button>
+      <button type="button" data-action="register">Register again</button>
+      <label>Number <select data-role="number">${Array.from({length: 10}, (_, i) => `<option>${i}</option>`).join("")}</select></label>
+      <button type="button" data-action="test-now">Test Now</button>
+    </div>`;
+  $("h3", card).textContent = `${p.user} · ${p.name} · WP ${p.os}`;
+  for (const sel of $$("select[data-action]", card)) {
+    sel.setAttribute("aria-label", `${sel.dataset.action} of ${p.name}`);
+    sel.addEventListener("change", () => control(p.name, sel.dataset.action, {[sel.dataset.key]: sel.value}));
+  }
+  for (const btn of $$("button", card)) {
+    const body = btn.dataset.action === "test-now"
+      ? () => ({number: Number($("[data-role=number]", card).value)}) : () => undefined;
+    btn.addEventListener("click", () => control(p.name, btn.dataset.action, body()));
+  }
+  return card;
+}
+
+async function control(name, action, body) {
+  try {
+    await api("POST", `/console/api/phones/${encodeURIComponent(name)}/${action}`, body);
+    say(`${name}: ${action} done.`);
+  } catch (e) { say(`${name}: ${action} failed: ${e.message}`, true); }
+  scheduleRefresh("phones");
+}
+
+function setField(card, field, text) {
+  const el = $(`[data-field=${field}]`, card);
+  if (el.textContent !== text) el.textContent = text;
+}
+
+function renderPhone(p) {
+  let card = document.getElementById("phone-" + p.name);
+  if (!card) {
+    const loading = document.getElementById("phones-loading");
+    if (loading) loading.remove();
+    card = phoneCard(p);
+    $("#phones").appendChild(card);
+  }
+  $(".situation", card).textContent = `Started ${p.situation}`;
+  const screen = $(".screen", card);
+  if (screen.dataset.svg !== p.svg) {
+    screen.dataset.svg = p.svg;
+    screen.innerHTML = p.svg; // drawn by the phone emulator, which escapes its text
+    screen.setAttribute("aria-label", `Start screen of ${p.name}`);
+  }
+  setField(card, "count", p.tile ? String(p.tile.count) : "not pinned");
+  setField(card, "connection", p.connection);
+  setField(card, "power", p.power);
+  setField(card, "app", p.app_state);
+  setField(card, "channel", p.channel ? `${p.channel.uri}${p.channel.toast_bound ? " · toast" : ""}${p.channel.tile_bound ? " · tile" : ""}` : "no channel");
+  setField(card, "toast", p.toast ? `${p.toast.text1} — ${p.toast.text2} (${p.toasts} shown)` : "none");
+  const inbox = $("[data-field=inbox]", card);
+  const inboxText = p.inbox.map((m) => m.text).join("\n");
+  if (inbox.dataset.text !== inboxText) {
+    inbox.dataset.text = inboxText;
+    inbox.replaceChildren(...(p.inbox.length ? p.inbox.map((m) => { const li = document.createElement("li"); li.textContent = m.text; return li; })
+      : [Object.assign(document.createElement("li"), {textContent: "empty", className: "empty"})]));
+  }
+  const events = $("[data-field=events]", card);
+  events.replaceChildren(...p.events.map((t) => { const li = document.createElement("li"); li.textContent = t; return li; }));
+  const values = {connection: p.connection, power: p.power, app: p.app_state};
+  for (const sel of $$("select[data-action]", card)) {
+    if (document.activeElement !== sel) sel.value = values[sel.dataset.action];
+  }
+  $("[data-action=pin]", card).disabled = p.pinned;
+  $("[data-action=unpin]", card).disabled = !p.pinned;
+}
+
+async function refreshState() {
+  const s = await api("GET", "/console/api/state");
+  clockBase = [s.now_ms, Date.now()];
+  $("#advanced").textContent = s.advanced_seconds ? `(${s.advanced_seconds} s ahead of real time)` : "";
+  tickClock();
+  for (const p of s.phones) renderPhone(p);
+  const faults = (s.faults || []).filter((f) => f.remaining == null || f.remaining > 0);
+  const describe = (f) => `${f.action === "status_503" ? "503" : f.action} for ${f.remaining == null ? "every send" : `the next ${f.remaining} send(s)`} (${f.applied} so far)`;
+  $("#faults").textContent = faults.length ? `Fault rules: ${faults.map(describe).join("; ")}.` : "No fault rules.";
+  const req = s.tile_requests && s.tile_requests[0];
+  if (req) {
+    const form = $("#panel-tile-schedule");
+    form.elements.last_image.value = `number${req.number}.png (${req.user_name})`;
+    const img = $(".schedule-preview", form);
+    img.src = `/images/numbers/${req.number}.png`;
+    img.hidden = false;
+  }
+}
+
+function tickClock() {
+  if (!clockBase) return;
+  const t = new Date(clockBase[0] + (Date.now() - clockBase[1]));
+  const el = $("#clock");
+  el.dateTime = t.toISOString();
+  el.textContent = t.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+}
+
+// ---- live updates ---------------------------------------------------------------------
+
+const pending = new Set();
+let timer = null;
+function scheduleRefresh(what) {
+  pending.add(what);
+  if (timer) return;
+  timer = setTimeout(async () => {
+    const todo = new Set(pending);
+    pending.clear();
+    timer = null;
+    const all = todo.has("all");
+    try {
+      const jobs = [];
+      if (all || todo.has("phones") || todo.has("clock")) jobs.push(refreshState());
+      if (all || todo.has("log")) jobs.push(refreshLog());
+      if (all || todo.has("log") || todo.has("subscribers")) jobs.push(refreshSubscribers());
+      await Promise.all(jobs);
+    } catch (e) { say(`Refresh failed: ${e.message}`, true); }
+  }, 50);
+}
+
+function connectEvents() {
+  const es = new EventSource("/console/api/events");
+  const pill = $("#conn");
+  es.onopen = () => { pill.textContent = "live"; pill.className = "pill live"; scheduleRefresh("all"); };
+  es.onerror = () => { pill.textContent = "reconnecting…"; pill.className = "pill"; };
+  for (const what of ["phones", "log", "subscribers", "clock", "all"]) {
+    es.addEventListener(what, () => scheduleRefresh(what));
+  }
+}
+
+async function start() {
+  setupTabs();
+  $("#fault-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const count = Number(e.target.elements.count.value);
+    try { await api("POST", "/console/api/faults", {count}); say(`The next ${count} send(s) get 503.`); }
+    catch (err) { say(`Adding the fault failed: ${err.message}`, true); }
+    scheduleRefresh("phones");
+  });
+  $("#clear-faults").addEventListener("click", async () => {
+    try { await api("DELETE", "/console/api/faults"); say("Fault rules cleared."); }
+    catch (err) { say(`Clearing faults failed: ${err.message}`, true); }
+    scheduleRefresh("phones");
+  });
+  $("#clock-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const seconds = Number(e.target.elements.seconds.value);
+    try { await api("POST", "/console/api/clock/advance", {seconds}); say(`Clock advanced by ${seconds} s.`); }
+    catch (err) { say(`Advancing failed: ${err.message}`, true); }
+    scheduleRefresh("clock");
+  });
+  try {
+    const p = await api("GET", "/api/patterns");
+    selectTab(p.active, false);
+  } catch (e) { say(`Cannot read the patterns: ${e.message}`, true); }
+  scheduleRefresh("all");
+  connectEvents();
+  setInterval(tickClock, 1000);
+}
+
+start();
