@@ -15,7 +15,7 @@ use mpns_harness::{Connection, DeviceUpdate, FaultRule, Subscription};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{stand_in, Shared, Slot};
+use super::{Shared, Slot};
 use crate::Clock as _;
 
 const INDEX: &str = include_str!("assets/console.html");
@@ -234,7 +234,7 @@ async fn phone_action(
         "connection" => set_connection(&slot, body.connection.as_deref()),
         "power" => set_power(&slot, body.level.as_deref()),
         "app" => set_app(&slot, body.state.as_deref()),
-        "pin" => stand_in::pin(&slot.app).map_err(|m| ("tile", m)),
+        "pin" => slot.push_app.pin().map_err(|e| ("tile", e.to_string())),
         "unpin" => {
             if slot.app.unpin(&TileKey::Primary) {
                 Ok(())
@@ -245,9 +245,7 @@ async fn phone_action(
         "expire" => expire(&shared, &slot),
         "register" => reregister(&shared, &slot).await,
         "test-now" => match body.number {
-            Some(n) => stand_in::test_now(&shared.http, shared.service_url(), &slot.user, n)
-                .await
-                .map_err(|m| ("number", m)),
+            Some(n) => test_now(&slot, n).await,
             None => Err(("number", "number is required (0..=99)".to_owned())),
         },
         other => {
@@ -344,13 +342,23 @@ fn expire(shared: &Shared, slot: &Slot) -> ActionResult {
         .map_err(|e| ("channel", e.to_string()))
 }
 
-/// The app's "log in again": a running app is needed to open a channel, so a closed app is
-/// launched for it and closed again afterwards.
+/// The app's "Test Now" with number image `n` selected in its schedule panel (the app must be
+/// running, as its button is on the app's screen).
+async fn test_now(slot: &Slot, n: u8) -> ActionResult {
+    let app = &slot.push_app;
+    app.select_number(n)
+        .map_err(|e| ("number", e.to_string()))?;
+    app.test_now()
+        .await
+        .map(|_| ())
+        .map_err(|e| ("number", e.to_string()))
+}
+
+/// The app's "log in again": a closed app is launched for it (a launch logs in with the saved
+/// user) and closed again afterwards; a running one logs in. A channel MPNS expired is closed
+/// first, so the app opens a new one.
 async fn reregister(shared: &Shared, slot: &Slot) -> ActionResult {
     let was = slot.app.state();
-    if was == AppState::NotRunning {
-        slot.app.launch();
-    }
     let expired = slot.app.channel().is_some_and(|c| {
         shared
             .world
@@ -362,27 +370,21 @@ async fn reregister(shared: &Shared, slot: &Slot) -> ActionResult {
     if expired {
         let _ = slot.app.close_channel();
     }
-    let result = async {
-        if slot.app.channel().is_none() {
-            slot.app
-                .open_channel(stand_in::CHANNEL_NAME)
-                .map_err(|e| e.to_string())?;
-            slot.app.bind_toast().map_err(|e| e.to_string())?;
-            slot.app
-                .bind_tile_with([format!("{}/", shared.service_url())])
-                .map_err(|e| e.to_string())?;
-        }
-        stand_in::register(&shared.http, &slot.app, shared.service_url(), &slot.user).await
-    }
-    .await;
+    let app = &slot.push_app;
+    let result = if was == AppState::NotRunning {
+        app.launch().await
+    } else {
+        app.login(&slot.user).await
+    };
+    app.settle().await;
     match was {
-        AppState::NotRunning => slot.app.close(),
+        AppState::NotRunning => app.close(),
         AppState::Background => {
-            let _ = slot.app.send_to_background();
+            let _ = app.send_to_background();
         }
         AppState::Foreground => {}
     }
-    result.map_err(|m| ("registration", m))
+    result.map_err(|e| ("registration", e.to_string()))
 }
 
 #[derive(Deserialize)]

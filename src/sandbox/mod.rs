@@ -53,12 +53,13 @@
 
 mod clock;
 mod console;
-mod stand_in;
+mod push_app;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use mpns_harness::apps::PushPatterns;
 use mpns_harness::phone::{App, Phone};
 use mpns_harness::World;
 use tokio::sync::{broadcast, watch};
@@ -157,6 +158,8 @@ pub enum SandboxError {
 pub(crate) struct Slot {
     pub(crate) phone: Phone,
     pub(crate) app: App,
+    /// The Push Patterns app running on `app`.
+    pub(crate) push_app: PushPatterns,
     pub(crate) user: String,
     pub(crate) situation: Situation,
 }
@@ -168,7 +171,6 @@ pub(crate) struct Shared {
     pub(crate) patterns: OnceLock<Patterns>,
     pub(crate) slots: OnceLock<Vec<Slot>>,
     pub(crate) service_url: OnceLock<String>,
-    pub(crate) http: reqwest::Client,
     /// What changed: `phones`, `log`, `subscribers`, `clock`.
     pub(crate) changes: broadcast::Sender<&'static str>,
     pub(crate) stop: watch::Receiver<bool>,
@@ -239,7 +241,6 @@ impl Sandbox {
             patterns: OnceLock::new(),
             slots: OnceLock::new(),
             service_url: OnceLock::new(),
-            http: reqwest::Client::new(),
             changes,
             stop: stop_rx.clone(),
         });
@@ -281,18 +282,13 @@ impl Sandbox {
                     phone: name.into(),
                     message: e.to_string(),
                 })?;
-            let app = stand_in::start_push_patterns_app(
-                &shared.http,
-                &phone,
-                &service_url,
-                user,
-                situation,
-            )
-            .await
-            .map_err(|message| SandboxError::Phone {
-                phone: name.into(),
-                message,
-            })?;
+            let push_app = push_app::start(&phone, &service_url, user, situation)
+                .await
+                .map_err(|message| SandboxError::Phone {
+                    phone: name.into(),
+                    message,
+                })?;
+            let app = push_app.app().clone();
             tracing::info!(
                 phone = name,
                 user,
@@ -303,6 +299,7 @@ impl Sandbox {
             slots.push(Slot {
                 phone,
                 app,
+                push_app,
                 user: user.into(),
                 situation,
             });
