@@ -1,6 +1,8 @@
 //! One Time: the simplest pattern, any mix of a tile, a toast and a raw message to every
 //! subscriber, once. No state, no reaction to registrations.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use super::tiles::{self, check_count, field_error, TileFront};
@@ -139,14 +141,19 @@ impl Checked {
 
 /// Each message to each subscriber is a job of its own, so a tile waiting an hour for a
 /// disconnected device does not hold back its toast (which waits its own hour).
+///
+/// The messages are built once per OS level (a few at most) and shared: a `Message` clone
+/// shares its rendered body.
 pub(crate) fn jobs(ctx: &Ctx, checked: &Checked, subscribers: &[Registration]) -> Vec<JobFuture> {
     let mut jobs: Vec<JobFuture> = Vec::new();
+    let mut built: HashMap<OsVersion, Result<Vec<Message>, crate::MessageError>> = HashMap::new();
     for reg in subscribers {
         let Some(channel) = ctx.channel(reg) else {
             continue;
         };
-        let messages = match checked.messages(reg.os()) {
-            Ok(m) => m,
+        let os = reg.os();
+        let messages = match built.entry(os).or_insert_with(|| checked.messages(os)) {
+            Ok(m) => m.clone(),
             Err(e) => {
                 tracing::error!(user = %reg.user_name, error = %e, "One Time message not built");
                 continue;

@@ -135,9 +135,10 @@ impl Sender {
         message: &Message,
     ) -> Sent {
         let id = message.message_id().unwrap_or_else(Uuid::new_v4);
-        let first = self.attempt(pattern, channel, message, id).await;
-        self.retry_from(pattern, channel, message, id, first, 1)
-            .await
+        // Boxed: a job's future stays small while it waits to start, so a fan-out to 100,000
+        // subscribers does not hold 100,000 copies of the whole request state machine.
+        let first = Box::pin(self.attempt(pattern, channel, message, id)).await;
+        Box::pin(self.retry_from(pattern, channel, message, id, first, 1)).await
     }
 
     /// Sends once and returns that first answer; if the policy asks for a retry, the retries
@@ -150,7 +151,7 @@ impl Sender {
         trackers: &[Arc<Tracker>],
     ) -> Sent {
         let id = message.message_id().unwrap_or_else(Uuid::new_v4);
-        let first = self.attempt(pattern, channel, message, id).await;
+        let first = Box::pin(self.attempt(pattern, channel, message, id)).await;
         if matches!(self.policy.decide(&first, 1), Retry::After(_)) {
             let sender = self.clone();
             let (channel, message) = (channel.clone(), message.clone());
