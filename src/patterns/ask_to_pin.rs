@@ -13,10 +13,10 @@
 
 use serde::Deserialize;
 
-use super::tiles::{self, check_count, field_error, TileFront};
+use super::tiles::{self, check_count, TileFront};
 use super::{Ctx, JobFuture};
 use crate::service::{PatternKind, Registration, ServiceError};
-use crate::{NotificationStatus, Tile};
+use crate::NotificationStatus;
 
 /// The raw text the phone app reacts to with its "please pin" prompt (the recipe's, exactly).
 pub const ASK_TO_PIN: &str = "AskToPin";
@@ -51,14 +51,7 @@ impl Default for AskToPin {
 impl AskToPin {
     pub(crate) fn check(&self) -> Result<TileFront, ServiceError> {
         let count = check_count("count", self.count)?;
-        Tile::new()
-            .background_image(self.background_image.clone())
-            .build()
-            .map_err(field_error("background_image"))?;
-        Tile::new()
-            .title(self.title.clone())
-            .build()
-            .map_err(field_error("title"))?;
+        tiles::check_front_fields(&self.background_image, &self.title)?;
         Ok(TileFront {
             background_image: Some(self.background_image.clone()),
             count: Some(count),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::tiles::{self, field_error, TileFront};
 use super::{Ctx, JobFuture};
 use crate::service::{PatternKind, Registration, ServiceError};
-use crate::{DeviceConnectionStatus, NotificationStatus, Outcome, SubscriptionStatus, Tile};
+use crate::{DeviceConnectionStatus, NotificationStatus, Outcome, SubscriptionStatus};
 
 /// What the operator sends with Counter. The defaults are the recipe's.
 ///
@@ -49,14 +49,7 @@ impl Default for Counter {
 
 impl Counter {
     pub(crate) fn check(&self) -> Result<(), ServiceError> {
-        Tile::new()
-            .background_image(self.background_image.clone())
-            .build()
-            .map_err(field_error("background_image"))?;
-        Tile::new()
-            .title(self.title.clone())
-            .build()
-            .map_err(field_error("title"))?;
+        tiles::check_front_fields(&self.background_image, &self.title)?;
         tiles::raw(&self.raw_message).map_err(field_error("raw_message"))?;
         Ok(())
     }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::tiles::{self, check_count, field_error, TileFront};
 use super::{Ctx, JobFuture};
 use crate::service::{PatternKind, Registration, ServiceError};
-use crate::{Message, OsVersion, Tile, Toast};
+use crate::{Message, OsVersion, Toast};
 
 /// What the operator sends with One Time. The defaults are the recipe's.
 ///
@@ -78,14 +78,7 @@ impl OneTime {
         }
         let count = check_count("count", self.count)?;
         if self.tile {
-            Tile::new()
-                .background_image(self.background_image.clone())
-                .build()
-                .map_err(field_error("background_image"))?;
-            Tile::new()
-                .title(self.title.clone())
-                .build()
-                .map_err(field_error("title"))?;
+            tiles::check_front_fields(&self.background_image, &self.title)?;
         }
         if self.toast {
             Toast::new()

@@ -21,31 +21,41 @@ pub(crate) const FLIP_FROM: OsVersion = OsVersion::V8_0;
 
 /// The tile for a device on `os`.
 pub(crate) fn tile(os: OsVersion, front: &TileFront) -> Result<Message, MessageError> {
-    if os >= FLIP_FROM {
-        let mut t = FlipTile::new().os(os);
-        if let Some(b) = &front.background_image {
-            t = t.background_image(b.clone());
-        }
-        if let Some(c) = front.count {
-            t = t.count(i64::from(c));
-        }
-        if let Some(title) = &front.title {
-            t = t.title(title.clone());
-        }
-        t.build()
-    } else {
-        let mut t = Tile::new().os(os);
-        if let Some(b) = &front.background_image {
-            t = t.background_image(b.clone());
-        }
-        if let Some(c) = front.count {
-            t = t.count(i64::from(c));
-        }
-        if let Some(title) = &front.title {
-            t = t.title(title.clone());
-        }
-        t.build()
+    /// Sets what `front` sets on a builder of either template (same method names).
+    macro_rules! with_front {
+        ($builder:expr) => {{
+            let mut t = $builder;
+            if let Some(b) = &front.background_image {
+                t = t.background_image(b.clone());
+            }
+            if let Some(c) = front.count {
+                t = t.count(i64::from(c));
+            }
+            if let Some(title) = &front.title {
+                t = t.title(title.clone());
+            }
+            t.build()
+        }};
     }
+    if os >= FLIP_FROM {
+        with_front!(FlipTile::new().os(os))
+    } else {
+        with_front!(Tile::new().os(os))
+    }
+}
+
+/// Checks a request's tile BackgroundImage and Title as the message builders will, each error
+/// naming its field.
+pub(crate) fn check_front_fields(background_image: &str, title: &str) -> Result<(), ServiceError> {
+    Tile::new()
+        .background_image(background_image)
+        .build()
+        .map_err(field_error("background_image"))?;
+    Tile::new()
+        .title(title)
+        .build()
+        .map_err(field_error("title"))?;
+    Ok(())
 }
 
 /// A toast; `param` is sent to 7.1 and later only (7.0 fails a toast that has one).
