@@ -17,7 +17,7 @@ use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkcs12::Pkcs12;
 use openssl::pkey::{PKey, Private};
-use openssl::ssl::{SslAcceptor, SslMethod, SslVerifyMode, SslVersion};
+use openssl::ssl::{HandshakeError, SslAcceptor, SslMethod, SslVerifyMode, SslVersion};
 use openssl::x509::extension::{
     BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
 };
@@ -145,8 +145,19 @@ fn mutual_tls_server_up_to(pki: &Pki, max: SslVersion) -> (String, Arc<Mutex<Vec
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
-            let Ok(mut tls) = acceptor.accept(stream) else {
-                continue;
+            let mut tls = match acceptor.accept(stream) {
+                Ok(tls) => tls,
+                Err(HandshakeError::Failure(mut refused)) => {
+                    // The alert is written; closing now with the client's request unread would
+                    // make the kernel send a reset, which can reach the client before the alert.
+                    // Close our side and read until the client hangs up instead.
+                    let stream = refused.get_mut();
+                    let _ = stream.shutdown(std::net::Shutdown::Write);
+                    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+                    let _ = std::io::copy(stream, &mut std::io::sink());
+                    continue;
+                }
+                Err(_) => continue,
             };
             let cn = tls
                 .ssl()

@@ -146,6 +146,9 @@ impl ClientBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy();
         match &self.identity {
+            None if self.roots.is_empty() => {
+                http = http.use_preconfigured_tls(default_tls()?);
+            }
             None => {}
             Some(IdentitySource::Pem { cert, key }) => {
                 let identity = reqwest::Identity::from_pkcs8_pem(cert, key).map_err(|e| {
@@ -217,6 +220,18 @@ fn check_duration(field: &'static str, value: Duration) -> Result<(), BuildError
 }
 
 /// The error and its causes in one line.
+/// The TLS settings of a client with no identity and no extra roots, built once per process:
+/// building them reads every system root certificate (milliseconds of CPU), and a back end or a
+/// test suite that builds many clients would pay that each time. Clones share the settings.
+fn default_tls() -> Result<native_tls::TlsConnector, BuildError> {
+    static DEFAULT: std::sync::OnceLock<Result<native_tls::TlsConnector, String>> =
+        std::sync::OnceLock::new();
+    DEFAULT
+        .get_or_init(|| native_tls::TlsConnector::new().map_err(|e| error_text(&e)))
+        .clone()
+        .map_err(BuildError::Http)
+}
+
 fn error_text(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();

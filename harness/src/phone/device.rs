@@ -32,22 +32,30 @@ async fn fetch_remote(http: &reqwest::Client, clock: &Clock, url: &str) -> Resul
         .map_err(|e| e.to_string())
 }
 
-/// A shared, lazily built HTTP client for image downloads (building one costs milliseconds, so
-/// a World that never downloads never builds it).
+/// The HTTP client for image downloads: one per process, built on first use and shared by every
+/// World, phone and app (cloning it shares its connection pool). Building one loads the system's
+/// root certificates, which costs milliseconds; a test suite that started a World per test spent
+/// half its CPU time doing that.
 #[derive(Clone, Default)]
-pub(crate) struct Http(Arc<OnceLock<reqwest::Client>>);
+pub(crate) struct Http;
 
 impl Http {
     pub(crate) fn get(&self) -> reqwest::Client {
-        self.0
-            .get_or_init(|| {
-                reqwest::Client::builder()
-                    .no_proxy()
-                    .build()
-                    .unwrap_or_else(|_| reqwest::Client::new())
-            })
-            .clone()
+        shared_http()
     }
+}
+
+/// The process's one HTTP client (see [`Http`]); per-call limits are set on each request.
+pub(crate) fn shared_http() -> reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new())
+        })
+        .clone()
 }
 
 /// What went wrong with a call on a phone or one of its apps. The phone is unchanged.
