@@ -7,9 +7,10 @@ use fake_support::*;
 use mpns_harness::{ChannelOptions, FakeMpns, TlsConfig};
 use openssl::asn1::Asn1Time;
 use openssl::bn::BigNum;
+use openssl::ec::{EcGroup, EcKey};
 use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
-use openssl::rsa::Rsa;
 use openssl::x509::extension::{
     BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
 };
@@ -42,7 +43,9 @@ enum Kind {
 
 /// A certificate for `cn`, signed by `issuer` (self-signed when `None`).
 fn issue(cn: &str, kind: Kind, issuer: Option<&Issued>, serial: u32) -> Issued {
-    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    // P-256 keys: generating an RSA key took most of this test program's time.
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+    let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
     let mut name = X509NameBuilder::new().unwrap();
     name.append_entry_by_text("CN", cn).unwrap();
     let name = name.build();

@@ -337,7 +337,7 @@ impl PushPatterns {
             }
         }
         let app = phone.install(APP_NAME)?;
-        let http = crate::phone::device::shared_http();
+        let http = crate::phone::device::http_client(Some(WAIT_LIMIT));
         let events = phone.events();
         let (processed, _) = watch::channel(events.position());
         let inner = Arc::new(Inner {
@@ -567,7 +567,7 @@ impl PushPatterns {
             call,
             message: e.to_string(),
         };
-        let response = request.timeout(WAIT_LIMIT).send().await.map_err(http)?;
+        let response = request.send().await.map_err(http)?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(http)?;
         let value: serde_json::Value = if bytes.is_empty() {

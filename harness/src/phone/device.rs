@@ -32,30 +32,31 @@ async fn fetch_remote(http: &reqwest::Client, clock: &Clock, url: &str) -> Resul
         .map_err(|e| e.to_string())
 }
 
-/// The HTTP client for image downloads: one per process, built on first use and shared by every
-/// World, phone and app (cloning it shares its connection pool). Building one loads the system's
-/// root certificates, which costs milliseconds; a test suite that started a World per test spent
-/// half its CPU time doing that.
+/// A World's HTTP client for image downloads, built on first use (a World that never downloads
+/// never builds it) and shared by its phones.
 #[derive(Clone, Default)]
-pub(crate) struct Http;
+pub(crate) struct Http(Arc<OnceLock<reqwest::Client>>);
 
 impl Http {
     pub(crate) fn get(&self) -> reqwest::Client {
-        shared_http()
+        self.0.get_or_init(|| http_client(None)).clone()
     }
 }
 
-/// The process's one HTTP client (see [`Http`]); per-call limits are set on each request.
-pub(crate) fn shared_http() -> reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .unwrap_or_else(|_| reqwest::Client::new())
-        })
-        .clone()
+/// Builds an HTTP client with TLS settings made once per process: making them reads every system
+/// root certificate, milliseconds of CPU that a test suite starting a World per test paid again
+/// and again. Each client keeps its own connection pool (a pool must not outlive the runtime
+/// its connections run on, and every test has its own runtime).
+pub(crate) fn http_client(timeout: Option<std::time::Duration>) -> reqwest::Client {
+    static TLS: OnceLock<Option<native_tls::TlsConnector>> = OnceLock::new();
+    let mut builder = reqwest::Client::builder().no_proxy();
+    if let Some(tls) = TLS.get_or_init(|| native_tls::TlsConnector::new().ok()) {
+        builder = builder.use_preconfigured_tls(tls.clone());
+    }
+    if let Some(timeout) = timeout {
+        builder = builder.timeout(timeout);
+    }
+    builder.build().unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// What went wrong with a call on a phone or one of its apps. The phone is unchanged.

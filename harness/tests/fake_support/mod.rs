@@ -7,12 +7,10 @@ use reqwest::{Client, RequestBuilder, Response};
 
 pub const TOAST: &str = r#"<?xml version="1.0" encoding="utf-8"?><wp:Notification xmlns:wp="WPNotification"><wp:Toast><wp:Text1>Hi</wp:Text1><wp:Text2>There</wp:Text2></wp:Toast></wp:Notification>"#;
 
-pub fn client() -> Client {
-    Client::builder()
-        .no_proxy()
-        .build()
-        .expect("a reqwest client")
-}
+#[path = "../http_support/mod.rs"]
+mod http_support;
+#[allow(unused_imports)] // not every test program sends with it
+pub use http_support::client;
 
 /// A toast of class `class` (2, 12 or 22).
 pub fn toast(c: &Client, uri: &str, class: u8) -> RequestBuilder {

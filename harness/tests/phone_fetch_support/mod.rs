@@ -253,9 +253,7 @@ async fn script_route(State(inner): State<Arc<Inner>>) -> Response {
 }
 
 /// A client that never uses a proxy (tests stay on 127.0.0.1).
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("a reqwest client")
-}
+#[path = "../http_support/mod.rs"]
+mod http_support;
+#[allow(unused_imports)] // not every test program sends with it
+pub use http_support::client;

@@ -6,19 +6,13 @@
 use mpns_harness::mpns::protocol::Template;
 use mpns_harness::phone::{App, Phone};
 use mpns_harness::World;
-use reqwest::Client;
 
 /// One client per thread (building one loads TLS roots: milliseconds each). Per thread, not per
 /// binary: each test has its own runtime, and pooled connections must not outlive theirs.
-pub fn client() -> Client {
-    thread_local! {
-        static CLIENT: Client = Client::builder()
-            .no_proxy()
-            .build()
-            .expect("a reqwest client");
-    }
-    CLIENT.with(Client::clone)
-}
+#[path = "../http_support/mod.rs"]
+mod http_support;
+#[allow(unused_imports)] // not every test program sends with it
+pub use http_support::client;
 
 const HEAD: &str = r#"<?xml version="1.0" encoding="utf-8"?>"#;
 
