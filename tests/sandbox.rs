@@ -259,3 +259,51 @@ async fn test_now_on_a_phone_under_tile_schedule_puts_the_number_image_on_its_ti
     assert_eq!(state["tile_requests"][0]["user_name"], "ann");
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn ask_to_pin_shows_the_apps_popup_in_the_console_until_ok_is_pressed() {
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = start(data.path()).await;
+    let base = sandbox.service_url();
+    let cat = format!("{base}/console/api/phones/cat-lumia-610");
+    // cat's app is in the foreground, so the raw AskToPin reaches it once its tile is unpinned.
+    let (status, body) = post(&format!("{cat}/unpin"), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["prompt"], Value::Null);
+    let (status, body) = post(
+        &format!("{base}/api/patterns/active"),
+        json!({"pattern": "ask-to-pin"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = post(&format!("{base}/api/patterns/ask-to-pin/send"), json!({})).await;
+    assert_eq!(status, 202, "{body}");
+    let state = wait_until(&base, "/console/api/state", |s| {
+        !s["phones"][2]["prompt"].is_null()
+    })
+    .await;
+    let prompt = &state["phones"][2]["prompt"];
+    assert_eq!(prompt["title"], "Important");
+    assert!(prompt["text"].as_str().unwrap().contains("pin"), "{prompt}");
+    assert_eq!(prompt["show_again"], true);
+    assert_eq!(state["phones"][0]["prompt"], Value::Null, "ann is pinned");
+
+    let (status, body) = post(&format!("{cat}/dismiss-prompt"), json!({})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "show_again");
+    let (status, body) = post(
+        &format!("{cat}/dismiss-prompt"),
+        json!({"show_again": false}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["prompt"], Value::Null);
+    let (status, body) = post(
+        &format!("{cat}/dismiss-prompt"),
+        json!({"show_again": false}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "prompt");
+    sandbox.shutdown().await;
+}

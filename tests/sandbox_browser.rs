@@ -385,3 +385,50 @@ async fn a_503_fault_shows_in_the_status_log_and_the_retry_after_the_clock_advan
 
     s.finish("sandbox-console-503-retry.png").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_to_pin_puts_the_apps_popup_on_the_phone_card_and_ok_closes_it() {
+    let Some(s) = session().await else { return };
+    let c = &s.client;
+    let card = "//article[@id='phone-cat-lumia-610']";
+    wait_for(c, &count_xpath("cat-lumia-610", "0")).await;
+    click(c, "#phone-cat-lumia-610 button[data-action=unpin]").await;
+    wait_for(c, &count_xpath("cat-lumia-610", "not pinned")).await;
+
+    click(c, "#tab-ask-to-pin").await;
+    wait_for(
+        c,
+        "//p[@id='send-result' and contains(., 'Ask to Pin is active')]",
+    )
+    .await;
+    click(c, "#panel-ask-to-pin button.send").await;
+    // cat's app is in the foreground: the raw AskToPin reaches it and it shows its popup.
+    wait_for(
+        c,
+        &format!("{card}//div[contains(@class,'prompt') and not(@hidden)]//p[contains(., 'pin your application')]"),
+    )
+    .await;
+    s.client
+        .screenshot()
+        .await
+        .map(|png| {
+            let path =
+                PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sandbox-console-ask-to-pin.png");
+            std::fs::write(path, png).unwrap();
+        })
+        .unwrap();
+    click(c, "#phone-cat-lumia-610 input[data-role=show-again]").await;
+    click(c, "#phone-cat-lumia-610 button[data-action=dismiss-prompt]").await;
+    wait_for(
+        c,
+        &format!("{card}//div[contains(@class,'prompt') and @hidden]"),
+    )
+    .await;
+    // ann's tile is pinned: no popup there.
+    wait_for(
+        c,
+        "//article[@id='phone-ann-lumia-920']//div[contains(@class,'prompt') and @hidden]",
+    )
+    .await;
+    s.finish("sandbox-console-ask-to-pin-dismissed.png").await;
+}

@@ -137,6 +137,11 @@ fn phone_json(slot: &Slot) -> Value {
         .take(8)
         .map(|e| e.describe())
         .collect();
+    // The Push Patterns app's AskToPin popup, while it is on the screen.
+    let prompt = slot
+        .push_app
+        .prompt()
+        .map(|p| json!({"title": p.title, "text": p.text, "show_again": p.show_again}));
     json!({
         "name": phone.name(),
         "user": slot.user,
@@ -151,6 +156,7 @@ fn phone_json(slot: &Slot) -> Value {
         "toast": toast,
         "toasts": app.toasts().len(),
         "inbox": inbox,
+        "prompt": prompt,
         "events": events,
         "svg": phone.render_svg(),
     })
@@ -209,6 +215,7 @@ struct PhoneBody {
     level: Option<String>,
     state: Option<String>,
     number: Option<u8>,
+    show_again: Option<bool>,
 }
 
 async fn phone_action(
@@ -244,6 +251,15 @@ async fn phone_action(
         }
         "expire" => expire(&shared, &slot),
         "register" => reregister(&shared, &slot).await,
+        "dismiss-prompt" => match body.show_again {
+            Some(show_again) if slot.push_app.dismiss_prompt(show_again) => Ok(()),
+            Some(_) => Err(("prompt", "no AskToPin popup is shown".to_owned())),
+            None => Err((
+                "show_again",
+                "show_again is required (true or false: the popup's \"Show this message again\")"
+                    .to_owned(),
+            )),
+        },
         "test-now" => match body.number {
             Some(n) => test_now(&slot, n).await,
             None => Err(("number", "number is required (0..=99)".to_owned())),
@@ -253,7 +269,7 @@ async fn phone_action(
             return error(
                 StatusCode::NOT_FOUND,
                 "action",
-                format!("action {shown:?} is not one of: connection, power, app, pin, unpin, expire, register, test-now"),
+                format!("action {shown:?} is not one of: connection, power, app, pin, unpin, expire, register, dismiss-prompt, test-now"),
             );
         }
     };

@@ -33,6 +33,7 @@
 //! | `POST /console/api/phones/{phone}/pin` / `.../unpin` | | 200 the phone |
 //! | `POST /console/api/phones/{phone}/expire` | | 200: the fake answers 404 Expired for its channel from now on |
 //! | `POST /console/api/phones/{phone}/register` | | 200: the app opens a channel if it has none and registers again |
+//! | `POST /console/api/phones/{phone}/dismiss-prompt` | `{"show_again": bool}` | 200 the phone: OK pressed on the app's AskToPin popup; 422 when none is shown |
 //! | `POST /console/api/phones/{phone}/test-now` | `{"number": N}` | 200: the app's "Test Now" (Tile Schedule): the service sends a tile with number image N |
 //! | `POST /console/api/faults` | `{"count": N}` (1..=1000) | 200: the next N sends get 503 |
 //! | `DELETE /console/api/faults` | | 204 |

@@ -217,6 +217,12 @@ function phoneCard(p) {
       <dt>App</dt><dd data-field="app"></dd>
       <dt>Channel</dt><dd data-field="channel" class="uri"></dd>
     </dl>
+    <div class="prompt" role="alertdialog" aria-labelledby="prompt-h-${p.name}" hidden>
+      <h4 id="prompt-h-${p.name}" data-field="prompt-title"></h4>
+      <p data-field="prompt-text"></p>
+      <label><input type="checkbox" data-role="show-again"> Show this message again</label>
+      <button type="button" data-action="dismiss-prompt">OK</button>
+    </div>
     <h4>Latest toast</h4><p data-field="toast" class="toast"></p>
     <h4>Raw inbox</h4><ol data-field="inbox" class="inbox"></ol>
     <details><summary>Recent events</summary><ol data-field="events" class="events"></ol></details>
@@ -240,8 +246,11 @@ function phoneCard(p) {
     sel.addEventListener("change", () => control(p.name, sel.dataset.action, {[sel.dataset.key]: sel.value}));
   }
   for (const btn of $$("button", card)) {
-    const body = btn.dataset.action === "test-now"
-      ? () => ({number: Number($("[data-role=number]", card).value)}) : () => undefined;
+    const bodies = {
+      "test-now": () => ({number: Number($("[data-role=number]", card).value)}),
+      "dismiss-prompt": () => ({show_again: $("[data-role=show-again]", card).checked}),
+    };
+    const body = bodies[btn.dataset.action] || (() => undefined);
     btn.addEventListener("click", () => control(p.name, btn.dataset.action, body()));
   }
   return card;
@@ -288,6 +297,13 @@ function renderPhone(p) {
     inbox.replaceChildren(...(p.inbox.length ? p.inbox.map((m) => { const li = document.createElement("li"); li.textContent = m.text; return li; })
       : [Object.assign(document.createElement("li"), {textContent: "empty", className: "empty"})]));
   }
+  const prompt = $(".prompt", card);
+  if (p.prompt) {
+    setField(card, "prompt-title", `${p.prompt.title} (Push Patterns app)`);
+    setField(card, "prompt-text", p.prompt.text);
+    if (prompt.hidden) $("[data-role=show-again]", card).checked = p.prompt.show_again;
+  }
+  prompt.hidden = !p.prompt;
   const events = $("[data-field=events]", card);
   events.replaceChildren(...p.events.map((t) => { const li = document.createElement("li"); li.textContent = t; return li; }));
   const values = {connection: p.connection, power: p.power, app: p.app_state};
