@@ -643,3 +643,71 @@ async fn a_temporarily_disconnected_device_is_not_retried_mpns_queues_for_it() {
     assert_eq!(world.records().len(), 1);
     assert_eq!(state(&world), "delivered");
 }
+
+#[tokio::test]
+async fn a_send_waiting_an_hour_to_retry_holds_no_slot_so_the_others_go_out_meanwhile() {
+    let config = PatternsConfig {
+        concurrency: 1,
+        ..PatternsConfig::default()
+    };
+    let world = World::with(FakeMpns::builder(), config).await;
+    let ann = world.channel("8.0", DeviceUpdate::default());
+    world.register("ann", &ann, "8.0").await;
+    for user in ["bob", "cat"] {
+        let phone = world.channel("8.0", DeviceUpdate::default());
+        world.register(user, &phone, "8.0").await;
+    }
+    world.activate("one-time").await;
+    set(
+        &world,
+        &ann,
+        device(|d| d.connection = Some(Connection::Inactive)),
+    );
+    world.send("one-time", tile_only()).await;
+
+    // With its one slot, the service sends ann's tile first (412: retry in an hour), then bob's
+    // and cat's while ann's retry waits on the clock.
+    world.fake.wait_for_notifications(3).await;
+    world.clock.wait_for_sleepers(1).await;
+    let statuses: Vec<_> = world.records().iter().map(|r| r.response.status).collect();
+    assert_eq!(statuses, [412, 200, 200]);
+
+    set(
+        &world,
+        &ann,
+        DeviceUpdate::connection(Connection::Connected),
+    );
+    world.clock.advance(HOUR);
+    world.patterns.wait_idle().await;
+    let statuses: Vec<_> = world.records().iter().map(|r| r.response.status).collect();
+    assert_eq!(statuses, [412, 200, 200, 200]);
+}
+
+#[tokio::test]
+async fn a_batch_counts_every_job_as_running_from_the_moment_it_is_sent() {
+    use mpns::patterns::{OneTime, SendRequest};
+
+    let config = PatternsConfig {
+        concurrency: 1,
+        ..PatternsConfig::default()
+    };
+    let world = World::with(FakeMpns::builder(), config).await;
+    for user in ["ann", "bob", "cat", "dan"] {
+        let phone = world.channel("8.0", DeviceUpdate::default());
+        world.register(user, &phone, "8.0").await;
+    }
+    world.activate("one-time").await;
+    let batch = world
+        .patterns
+        .send(SendRequest::OneTime(OneTime::default()))
+        .await
+        .unwrap();
+    // Tile, toast and raw to each of the four: twelve jobs, all counted at once though they
+    // start a few at a time.
+    assert_eq!(batch.subscribers(), 4);
+    assert_eq!(batch.in_flight(), 12);
+    assert_eq!(world.patterns.in_flight(), 12);
+    batch.finished().await;
+    assert_eq!(batch.in_flight(), 0);
+    assert_eq!(world.records().len(), 12);
+}

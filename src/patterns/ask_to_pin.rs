@@ -13,6 +13,7 @@
 
 use serde::Deserialize;
 
+use super::sender::Jobs;
 use super::tiles::{self, check_count, TileFront};
 use super::{Ctx, JobFuture};
 use crate::service::{PatternKind, Registration, ServiceError};
@@ -62,7 +63,7 @@ impl AskToPin {
 
 /// Sends `front` as the user's tile, then asks to pin when it was suppressed.
 async fn send_and_check(ctx: Ctx, reg: Registration, front: TileFront) {
-    let Some(channel) = ctx.channel(&reg) else {
+    let Some(channel) = super::channel(&reg) else {
         return;
     };
     let tile = match tiles::tile(reg.os(), &front) {
@@ -91,26 +92,54 @@ async fn send_and_check(ctx: Ctx, reg: Registration, front: TileFront) {
     }
 }
 
-pub(crate) fn jobs(ctx: &Ctx, front: &TileFront, subscribers: &[Registration]) -> Vec<JobFuture> {
-    let mut jobs: Vec<JobFuture> = Vec::new();
-    for reg in subscribers {
-        let (ctx, reg, front) = (ctx.clone(), reg.clone(), front.clone());
-        jobs.push(Box::pin(async move {
-            let stored = serde_json::to_value(&front).unwrap_or_default();
-            let user = reg.user_name.clone();
-            let at = ctx.sender.clock().now();
-            if let Err(e) = ctx
-                .sender
-                .store()
-                .run(move |s| s.set_last_tile(PatternKind::AskToPin, &user, &stored, at))
-                .await
-            {
-                tracing::error!(error = %e, "Ask to Pin tile not stored");
-            }
-            send_and_check(ctx, reg, front).await;
-        }));
+/// An Ask to Pin send: each subscriber's registration, without its last outcome. Every user's
+/// tile is stored, even one whose channel no longer parses (logged when its job runs).
+pub(crate) struct Plan {
+    front: TileFront,
+    targets: Vec<Registration>,
+}
+
+impl Plan {
+    pub(crate) fn new(front: TileFront) -> Plan {
+        Plan {
+            front,
+            targets: Vec::new(),
+        }
     }
-    jobs
+}
+
+impl super::Plan for Plan {
+    fn add(&mut self, reg: Registration) {
+        self.targets.push(Registration {
+            last_outcome: None,
+            ..reg
+        });
+    }
+
+    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
+        let Plan { front, targets } = *self;
+        let (ctx, jobs) = (ctx.clone(), targets.len());
+        let each = targets.into_iter().map(move |reg| -> JobFuture {
+            Box::pin(store_and_send(ctx.clone(), reg, front.clone()))
+        });
+        Jobs::new(jobs, each)
+    }
+}
+
+/// One subscriber's share: its tile is stored, then sent (and the question asked if needed).
+async fn store_and_send(ctx: Ctx, reg: Registration, front: TileFront) {
+    let stored = serde_json::to_value(&front).unwrap_or_default();
+    let user = reg.user_name.clone();
+    let at = ctx.sender.clock().now();
+    if let Err(e) = ctx
+        .sender
+        .store()
+        .run(move |s| s.set_last_tile(PatternKind::AskToPin, &user, &stored, at))
+        .await
+    {
+        tracing::error!(error = %e, "Ask to Pin tile not stored");
+    }
+    send_and_check(ctx, reg, front).await;
 }
 
 /// A registration while Ask to Pin is active: the stored tile again (or the current settings'),

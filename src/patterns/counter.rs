@@ -5,10 +5,14 @@
 
 use serde::Deserialize;
 
+use super::sender::Jobs;
 use super::tiles::{self, field_error, TileFront};
 use super::{Ctx, JobFuture};
 use crate::service::{PatternKind, Registration, ServiceError};
-use crate::{DeviceConnectionStatus, NotificationStatus, Outcome, SubscriptionStatus};
+use crate::{
+    ChannelUri, DeviceConnectionStatus, Message, NotificationStatus, OsVersion, Outcome,
+    SubscriptionStatus,
+};
 
 /// What the operator sends with Counter. The defaults are the recipe's.
 ///
@@ -93,57 +97,104 @@ pub(crate) fn read_probe(outcome: &Outcome) -> Probe {
     Probe::NotRunning
 }
 
-pub(crate) fn jobs(ctx: &Ctx, settings: &Counter, subscribers: &[Registration]) -> Vec<JobFuture> {
-    let probe = match tiles::raw(&settings.raw_message) {
-        Ok(m) => m,
+/// A Counter send: each subscriber's user name (for its counter), channel and OS level.
+pub(crate) struct Plan {
+    settings: Counter,
+    /// `None` (logged) if it could not be built: then nothing is sent.
+    probe: Option<Message>,
+    targets: Vec<Target>,
+}
+
+struct Target {
+    user_name: String,
+    channel: ChannelUri,
+    os: OsVersion,
+}
+
+impl Plan {
+    pub(crate) fn new(settings: Counter) -> Plan {
+        let probe = tiles::raw(&settings.raw_message)
+            .inspect_err(|e| tracing::error!(error = %e, "Counter probe not built"))
+            .ok();
+        Plan {
+            settings,
+            probe,
+            targets: Vec::new(),
+        }
+    }
+}
+
+impl super::Plan for Plan {
+    fn add(&mut self, reg: Registration) {
+        if self.probe.is_none() {
+            return;
+        }
+        let Some(channel) = super::channel(&reg) else {
+            return;
+        };
+        let os = reg.os();
+        self.targets.push(Target {
+            user_name: reg.user_name,
+            channel,
+            os,
+        });
+    }
+
+    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
+        let Plan {
+            settings,
+            probe,
+            targets,
+        } = *self;
+        let Some(probe) = probe else {
+            return Jobs::new(0, std::iter::empty());
+        };
+        let (ctx, jobs) = (ctx.clone(), targets.len());
+        let each = targets.into_iter().map(move |target| -> JobFuture {
+            Box::pin(job(ctx.clone(), target, probe.clone(), settings.clone()))
+        });
+        Jobs::new(jobs, each)
+    }
+}
+
+/// One subscriber's share: the probe, then the counted tile if the app is not seen running.
+async fn job(ctx: Ctx, target: Target, probe: Message, settings: Counter) {
+    let Target {
+        user_name,
+        channel,
+        os,
+    } = target;
+    let sent = ctx
+        .sender
+        .send_first(PatternKind::Counter, &channel, &probe, &ctx.trackers)
+        .await;
+    let Some(outcome) = sent.outcome() else {
+        // The recipe only logged a failed probe; so does this (it is in the log).
+        return;
+    };
+    if read_probe(outcome) != Probe::NotRunning {
+        return;
+    }
+    let count = match ctx
+        .sender
+        .store()
+        .run(move |s| s.increment_counter(PatternKind::Counter, &user_name))
+        .await
+    {
+        Ok(c) => c,
         Err(e) => {
-            tracing::error!(error = %e, "Counter probe not built");
-            return Vec::new();
+            tracing::error!(error = %e, "Counter increment failed");
+            return;
         }
     };
-    let mut jobs: Vec<JobFuture> = Vec::new();
-    for reg in subscribers {
-        let Some(channel) = ctx.channel(reg) else {
-            continue;
-        };
-        let (ctx, reg, probe, settings) =
-            (ctx.clone(), reg.clone(), probe.clone(), settings.clone());
-        jobs.push(Box::pin(async move {
-            let sent = ctx
-                .sender
-                .send_first(PatternKind::Counter, &channel, &probe, &ctx.trackers)
+    match tiles::tile(os, &settings.front(count)) {
+        Ok(tile) => {
+            ctx.sender
+                .send_settled(PatternKind::Counter, &channel, &tile)
                 .await;
-            let Some(outcome) = sent.outcome() else {
-                // The recipe only logged a failed probe; so does this (it is in the log).
-                return;
-            };
-            if read_probe(outcome) != Probe::NotRunning {
-                return;
-            }
-            let user = reg.user_name.clone();
-            let count = match ctx
-                .sender
-                .store()
-                .run(move |s| s.increment_counter(PatternKind::Counter, &user))
-                .await
-            {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::error!(error = %e, "Counter increment failed");
-                    return;
-                }
-            };
-            match tiles::tile(reg.os(), &settings.front(count)) {
-                Ok(tile) => {
-                    ctx.sender
-                        .send_settled(PatternKind::Counter, &channel, &tile)
-                        .await;
-                }
-                Err(e) => tracing::error!(error = %e, "Counter tile not built"),
-            }
-        }));
+        }
+        Err(e) => tracing::error!(error = %e, "Counter tile not built"),
     }
-    jobs
 }
 
 /// A registration while Counter is active: the badge is cleared (a tile with Count 0 and the
@@ -154,7 +205,7 @@ pub(crate) fn on_registered(
     settings: &Counter,
     reg: &Registration,
 ) -> Option<JobFuture> {
-    let channel = ctx.channel(reg)?;
+    let channel = super::channel(reg)?;
     let (ctx, reg, settings) = (ctx.clone(), reg.clone(), settings.clone());
     Some(Box::pin(async move {
         match tiles::tile(reg.os(), &settings.front(0)) {

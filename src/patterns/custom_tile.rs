@@ -3,12 +3,15 @@
 //! 173×173 PNG, drawn on request. Count and Title are optional, as in the recipe; each
 //! subscriber's send has its own message id (the recipe shared one object, and so one id).
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
+use super::sender::Jobs;
 use super::tiles::{self, check_count, field_error, TileFront};
 use super::{Ctx, JobFuture};
 use crate::service::{CustomImage, PatternKind, Registration, ServiceError, ServiceState};
-use crate::Tile;
+use crate::{ChannelUri, Message, OsVersion, Tile};
 
 /// What the operator sends with Custom Tile.
 ///
@@ -82,25 +85,53 @@ impl CustomTile {
     }
 }
 
-pub(crate) fn jobs(ctx: &Ctx, front: &TileFront, subscribers: &[Registration]) -> Vec<JobFuture> {
-    let mut jobs: Vec<JobFuture> = Vec::new();
-    for reg in subscribers {
-        let Some(channel) = ctx.channel(reg) else {
-            continue;
-        };
-        let tile = match tiles::tile(reg.os(), front) {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::error!(error = %e, "Custom Tile not built");
-                continue;
-            }
-        };
-        let ctx = ctx.clone();
-        jobs.push(Box::pin(async move {
-            ctx.sender
-                .send_settled(PatternKind::CustomTile, &channel, &tile)
-                .await;
-        }));
+/// A Custom Tile send: each subscriber's channel and OS level; the tile is built once per OS
+/// level and shared (each send still gets its own message id).
+pub(crate) struct Plan {
+    front: TileFront,
+    built: HashMap<OsVersion, Result<Message, crate::MessageError>>,
+    targets: Vec<(ChannelUri, OsVersion)>,
+}
+
+impl Plan {
+    pub(crate) fn new(front: TileFront) -> Plan {
+        Plan {
+            front,
+            built: HashMap::new(),
+            targets: Vec::new(),
+        }
     }
-    jobs
+}
+
+impl super::Plan for Plan {
+    fn add(&mut self, reg: Registration) {
+        let Some(channel) = super::channel(&reg) else {
+            return;
+        };
+        let os = reg.os();
+        let front = &self.front;
+        match self
+            .built
+            .entry(os)
+            .or_insert_with(|| tiles::tile(os, front))
+        {
+            Ok(_) => self.targets.push((channel, os)),
+            Err(e) => tracing::error!(error = %e, "Custom Tile not built"),
+        }
+    }
+
+    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
+        let Plan { built, targets, .. } = *self;
+        let (ctx, jobs) = (ctx.clone(), targets.len());
+        let each = targets.into_iter().filter_map(move |(channel, os)| {
+            let tile = built.get(&os)?.as_ref().ok()?.clone();
+            let ctx = ctx.clone();
+            Some(Box::pin(async move {
+                ctx.sender
+                    .send_settled(PatternKind::CustomTile, &channel, &tile)
+                    .await;
+            }) as JobFuture)
+        });
+        Jobs::new(jobs, each)
+    }
 }

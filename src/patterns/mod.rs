@@ -29,9 +29,10 @@
 //! refused for good, or the policy's limits are reached. Each subscriber's share of an action
 //! (One Time: each of its messages) is a job in its own task; at most
 //! [`PatternsConfig::concurrency`] requests are in flight, and a job waiting to retry holds no
-//! slot. The operator's call returns once the jobs are started; [`Batch::finished`] waits for
-//! them (retries included). Tests wait for reactions to events with
-//! [`Patterns::wait_for_events`], then [`Patterns::wait_idle`].
+//! slot. A batch's jobs start a few at a time, as earlier ones get past their first attempt
+//! (only started jobs hold their state), but all count as running from the start. The operator's call returns once the batch is
+//! under way; [`Batch::finished`] waits for its jobs (retries included). Tests wait for
+//! reactions to events with [`Patterns::wait_for_events`], then [`Patterns::wait_idle`].
 //!
 //! # Richer tiles for newer phones
 //!
@@ -88,8 +89,8 @@ pub use custom_tile::CustomTile;
 pub use one_time::OneTime;
 
 use crate::service::{PatternKind, Registration, ServiceError, ServiceEvent, ServiceState};
-use crate::{ChannelUri, Client, RetryPolicy};
-use sender::{JobGuard, Sender, Tracker};
+use crate::{ChannelUri, Client, Message, RetryPolicy};
+use sender::{JobGuard, Jobs, Sender, Tracker};
 
 /// The raw text that tells running apps to re-read the server info (the recipe's, exactly).
 pub const UPDATE_INFO: &str = "Update Info";
@@ -191,17 +192,6 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    /// The registration's channel, or `None` (logged) when it no longer parses.
-    fn channel(&self, reg: &Registration) -> Option<ChannelUri> {
-        match reg.channel_uri.parse() {
-            Ok(c) => Some(c),
-            Err(e) => {
-                tracing::error!(user = %reg.user_name, error = %e, "stored channel URI unusable");
-                None
-            }
-        }
-    }
-
     fn with(&self, tracker: &Arc<Tracker>) -> Ctx {
         let mut ctx = self.clone();
         ctx.trackers.push(tracker.clone());
@@ -210,6 +200,65 @@ impl Ctx {
 
     fn spawn(&self, job: JobFuture) {
         self.sender.spawn(JobGuard::new(self.trackers.clone()), job);
+    }
+
+    /// Starts a batch's jobs as earlier ones get past their first attempt; they count as
+    /// running from now.
+    fn start(&self, jobs: Jobs) {
+        self.sender.start_batch(self.trackers.clone(), jobs);
+    }
+}
+
+/// The registration's channel, or `None` (logged) when it no longer parses.
+fn channel(reg: &Registration) -> Option<ChannelUri> {
+    match reg.channel_uri.parse() {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::error!(user = %reg.user_name, error = %e, "stored channel URI unusable");
+            None
+        }
+    }
+}
+
+/// What a send keeps of each subscriber while its jobs run. The subscribers are read into it
+/// one at a time, and a fan-out to 100,000 holds 100,000 of these for the whole send, so each
+/// keeps only what its jobs need; the jobs are made from it one at a time as they start.
+trait Plan: Send + 'static {
+    /// Notes one subscriber; one that cannot be sent to is logged and left out.
+    fn add(&mut self, reg: Registration);
+
+    /// The jobs, made as they start.
+    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs;
+}
+
+/// Activation's `Update Info`: the same raw message to every subscriber's channel.
+struct UpdateInfo {
+    pattern: PatternKind,
+    message: Message,
+    channels: Vec<ChannelUri>,
+}
+
+impl Plan for UpdateInfo {
+    fn add(&mut self, reg: Registration) {
+        self.channels.extend(channel(&reg));
+    }
+
+    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
+        let UpdateInfo {
+            pattern,
+            message,
+            channels,
+        } = *self;
+        let ctx = ctx.clone();
+        Jobs::new(
+            channels.len(),
+            channels.into_iter().map(move |channel| -> JobFuture {
+                let (ctx, message) = (ctx.clone(), message.clone());
+                Box::pin(async move {
+                    ctx.sender.send_settled(pattern, &channel, &message).await;
+                })
+            }),
+        )
     }
 }
 
@@ -327,28 +376,23 @@ impl Patterns {
     /// [`ServiceError::Store`] when the store fails.
     pub async fn activate(&self, pattern: PatternKind) -> Result<Batch, ServiceError> {
         let store = self.state().store();
-        let subscribers = store
+        let mut plan = Box::new(UpdateInfo {
+            pattern,
+            message: tiles::raw(UPDATE_INFO)
+                .map_err(|e| ServiceError::Internal(format!("Update Info not built: {e}")))?,
+            channels: Vec::new(),
+        });
+        let (subscribers, plan) = store
             .run(move |s| {
                 s.set_active_pattern(pattern)?;
-                s.subscribers()
+                let n = s.for_each_subscriber(|reg| plan.add(reg))?;
+                Ok((n, plan))
             })
             .await?;
         tracing::info!(pattern = pattern.id(), "pattern activated");
-        let update = tiles::raw(UPDATE_INFO)
-            .map_err(|e| ServiceError::Internal(format!("Update Info not built: {e}")))?;
-        let batch = self.batch(pattern, subscribers.len());
+        let batch = self.batch(pattern, subscribers);
         let ctx = self.inner.ctx.with(&batch.tracker);
-        for reg in subscribers {
-            if let Some(channel) = ctx.channel(&reg) {
-                let (job_ctx, update) = (ctx.clone(), update.clone());
-                ctx.spawn(Box::pin(async move {
-                    job_ctx
-                        .sender
-                        .send_settled(pattern, &channel, &update)
-                        .await;
-                }));
-            }
-        }
+        ctx.start(plan.into_jobs(&ctx));
         Ok(batch)
     }
 
@@ -360,54 +404,37 @@ impl Patterns {
     /// pattern is not active, [`ServiceError::Store`] when the store fails.
     pub async fn send(&self, request: SendRequest) -> Result<Batch, ServiceError> {
         let pattern = request.pattern();
-        enum Plan {
-            OneTime(one_time::Checked),
-            Counter(Counter),
-            AskToPin(tiles::TileFront, AskToPin),
-            CustomTile(tiles::TileFront),
-        }
-        let plan = match request {
-            SendRequest::OneTime(r) => Plan::OneTime(r.check()?),
+        let mut plan: Box<dyn Plan> = match &request {
+            SendRequest::OneTime(r) => Box::new(one_time::Plan::new(r.clone().check()?)),
             SendRequest::Counter(r) => {
                 r.check()?;
-                Plan::Counter(r)
+                Box::new(counter::Plan::new(r.clone()))
             }
-            SendRequest::AskToPin(r) => {
-                let front = r.check()?;
-                Plan::AskToPin(front, r)
-            }
-            SendRequest::CustomTile(r) => Plan::CustomTile(r.check(self.state())?),
+            SendRequest::AskToPin(r) => Box::new(ask_to_pin::Plan::new(r.check()?)),
+            SendRequest::CustomTile(r) => Box::new(custom_tile::Plan::new(r.check(self.state())?)),
         };
-        let (active, subscribers) = self
+        let read = self
             .state()
             .store()
-            .run(|s| Ok((s.active_pattern()?, s.subscribers()?)))
+            .run(move |s| {
+                let active = s.active_pattern()?;
+                if active != pattern {
+                    return Ok(Err(active));
+                }
+                let n = s.for_each_subscriber(|reg| plan.add(reg))?;
+                Ok(Ok((n, plan)))
+            })
             .await?;
-        if active != pattern {
-            return Err(not_active(pattern, active));
+        let (subscribers, plan) = read.map_err(|active| not_active(pattern, active))?;
+        match request {
+            SendRequest::Counter(settings) => self.current().counter = settings,
+            SendRequest::AskToPin(settings) => self.current().ask_to_pin = settings,
+            SendRequest::OneTime(_) | SendRequest::CustomTile(_) => {}
         }
-        let batch = self.batch(pattern, subscribers.len());
+        let batch = self.batch(pattern, subscribers);
         let ctx = self.inner.ctx.with(&batch.tracker);
-        let jobs = match &plan {
-            Plan::OneTime(checked) => one_time::jobs(&ctx, checked, &subscribers),
-            Plan::Counter(settings) => {
-                self.current().counter = settings.clone();
-                counter::jobs(&ctx, settings, &subscribers)
-            }
-            Plan::AskToPin(front, settings) => {
-                self.current().ask_to_pin = settings.clone();
-                ask_to_pin::jobs(&ctx, front, &subscribers)
-            }
-            Plan::CustomTile(front) => custom_tile::jobs(&ctx, front, &subscribers),
-        };
-        for job in jobs {
-            ctx.spawn(job);
-        }
-        tracing::info!(
-            pattern = pattern.id(),
-            subscribers = subscribers.len(),
-            "pattern sent"
-        );
+        ctx.start(plan.into_jobs(&ctx));
+        tracing::info!(pattern = pattern.id(), subscribers, "pattern sent");
         Ok(batch)
     }
 

@@ -5,10 +5,11 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use super::sender::Jobs;
 use super::tiles::{self, check_count, field_error, TileFront};
 use super::{Ctx, JobFuture};
 use crate::service::{PatternKind, Registration, ServiceError};
-use crate::{Message, OsVersion, Toast};
+use crate::{ChannelUri, Message, OsVersion, Toast};
 
 /// What the operator sends with One Time. The defaults are the recipe's.
 ///
@@ -132,34 +133,71 @@ impl Checked {
     }
 }
 
-/// Each message to each subscriber is a job of its own, so a tile waiting an hour for a
-/// disconnected device does not hold back its toast (which waits its own hour).
+/// A One Time send: each subscriber's channel and OS level. Each message to each subscriber
+/// is a job of its own, so a tile waiting an hour for a disconnected device does not hold back
+/// its toast (which waits its own hour).
 ///
 /// The messages are built once per OS level (a few at most) and shared: a `Message` clone
 /// shares its rendered body.
-pub(crate) fn jobs(ctx: &Ctx, checked: &Checked, subscribers: &[Registration]) -> Vec<JobFuture> {
-    let mut jobs: Vec<JobFuture> = Vec::new();
-    let mut built: HashMap<OsVersion, Result<Vec<Message>, crate::MessageError>> = HashMap::new();
-    for reg in subscribers {
-        let Some(channel) = ctx.channel(reg) else {
-            continue;
-        };
-        let os = reg.os();
-        let messages = match built.entry(os).or_insert_with(|| checked.messages(os)) {
-            Ok(m) => m.clone(),
-            Err(e) => {
-                tracing::error!(user = %reg.user_name, error = %e, "One Time message not built");
-                continue;
-            }
-        };
-        for message in messages {
-            let (ctx, channel) = (ctx.clone(), channel.clone());
-            jobs.push(Box::pin(async move {
-                ctx.sender
-                    .send_settled(PatternKind::OneTime, &channel, &message)
-                    .await;
-            }));
+pub(crate) struct Plan {
+    checked: Checked,
+    built: HashMap<OsVersion, Result<Vec<Message>, crate::MessageError>>,
+    targets: Vec<(ChannelUri, OsVersion)>,
+    jobs: usize,
+}
+
+impl Plan {
+    pub(crate) fn new(checked: Checked) -> Plan {
+        Plan {
+            checked,
+            built: HashMap::new(),
+            targets: Vec::new(),
+            jobs: 0,
         }
     }
-    jobs
+}
+
+impl super::Plan for Plan {
+    fn add(&mut self, reg: Registration) {
+        let Some(channel) = super::channel(&reg) else {
+            return;
+        };
+        let os = reg.os();
+        let checked = &self.checked;
+        match self.built.entry(os).or_insert_with(|| checked.messages(os)) {
+            Ok(messages) => {
+                self.jobs += messages.len();
+                self.targets.push((channel, os));
+            }
+            Err(e) => {
+                tracing::error!(user = %reg.user_name, error = %e, "One Time message not built");
+            }
+        }
+    }
+
+    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
+        let Plan {
+            built,
+            targets,
+            jobs,
+            ..
+        } = *self;
+        let ctx = ctx.clone();
+        let each = targets.into_iter().flat_map(move |(channel, os)| {
+            let messages = match built.get(&os) {
+                Some(Ok(m)) => m.clone(),
+                _ => Vec::new(),
+            };
+            let ctx = ctx.clone();
+            messages.into_iter().map(move |message| -> JobFuture {
+                let (ctx, channel) = (ctx.clone(), channel.clone());
+                Box::pin(async move {
+                    ctx.sender
+                        .send_settled(PatternKind::OneTime, &channel, &message)
+                        .await;
+                })
+            })
+        });
+        Jobs::new(jobs, each)
+    }
 }

@@ -8,14 +8,22 @@
 //! HTTP requests (a semaphore permit per attempt), not on the jobs: a job asleep on the clock
 //! holds no permit. The store is only touched between requests, through [`Store::run`], so no
 //! lock is held while a request is on the wire.
+//!
+//! A batch's jobs are started lazily ([`Sender::start_batch`]): the next one starts when fewer
+//! than [`STARTS_PER_SLOT`] × concurrency started jobs are on their first attempt (on the wire
+//! or waiting for its log row). So only started jobs hold a future (a fan-out to 100,000
+//! subscribers does not build 100,000 of them up front), while a job parked on a retry, past
+//! its first attempt, never keeps the next ones from starting.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
+use super::JobFuture;
 use crate::service::{PatternKind, StatusEntry, Store};
 use crate::{ChannelUri, Client, Clock, Message, Outcome, Retry, RetryPolicy, TransportError};
 
@@ -36,6 +44,16 @@ impl Tracker {
         self.running.load(Ordering::SeqCst)
     }
 
+    fn add(&self, n: usize) {
+        self.running.fetch_add(n, Ordering::SeqCst);
+    }
+
+    fn sub(&self, n: usize) {
+        if n > 0 && self.running.fetch_sub(n, Ordering::SeqCst) == n {
+            self.idle.notify_waiters();
+        }
+    }
+
     pub(crate) async fn wait_idle(&self) {
         loop {
             let idle = self.idle.notified();
@@ -52,7 +70,7 @@ impl Tracker {
 impl JobGuard {
     pub(crate) fn new(trackers: Vec<Arc<Tracker>>) -> JobGuard {
         for t in &trackers {
-            t.running.fetch_add(1, Ordering::SeqCst);
+            t.add(1);
         }
         JobGuard { trackers }
     }
@@ -61,11 +79,81 @@ impl JobGuard {
 impl Drop for JobGuard {
     fn drop(&mut self) {
         for t in &self.trackers {
-            if t.running.fetch_sub(1, Ordering::SeqCst) == 1 {
-                t.idle.notify_waiters();
-            }
+            t.sub(1);
         }
     }
+}
+
+/// A batch's jobs, built one at a time as they start (see [`Sender::start_batch`]).
+pub(crate) struct Jobs {
+    /// Exactly how many `next` yields: all are counted as running from the start.
+    count: usize,
+    next: Box<dyn Iterator<Item = JobFuture> + Send>,
+}
+
+impl Jobs {
+    /// `count` must be the number of jobs `next` yields.
+    pub(crate) fn new(
+        count: usize,
+        next: impl Iterator<Item = JobFuture> + Send + 'static,
+    ) -> Jobs {
+        Jobs {
+            count,
+            next: Box::new(next),
+        }
+    }
+}
+
+/// Jobs counted by the trackers before they start, so that a batch's progress and its end are
+/// the same as if every job had been started at once. Each started job takes one over; what
+/// is left when this is dropped is given back.
+struct Pending {
+    trackers: Vec<Arc<Tracker>>,
+    left: usize,
+}
+
+impl Pending {
+    fn new(trackers: Vec<Arc<Tracker>>, count: usize) -> Pending {
+        for t in &trackers {
+            t.add(count);
+        }
+        Pending {
+            trackers,
+            left: count,
+        }
+    }
+
+    /// The guard of the next job to start.
+    fn start_one(&mut self) -> JobGuard {
+        if self.left == 0 {
+            // More jobs than announced: count this one on its own.
+            return JobGuard::new(self.trackers.clone());
+        }
+        self.left -= 1;
+        JobGuard {
+            trackers: self.trackers.clone(),
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        for t in &self.trackers {
+            t.sub(self.left);
+        }
+    }
+}
+
+/// How many of a batch's jobs may be on their first attempt, per request slot. More than one:
+/// the store writes one log row at a time, more slowly than the wire answers, so jobs queue
+/// for it; with no more started jobs than slots, the wire would wait for the store. Four keeps
+/// both busy, and bounds the jobs (and the store's blocking threads) queued for the store.
+pub(crate) const STARTS_PER_SLOT: usize = 4;
+
+tokio::task_local! {
+    /// The start a batch's job was given (see [`Sender::start_batch`]); its first attempt
+    /// holds it until logged.
+    static STARTED_WITH: Cell<Option<OwnedSemaphorePermit>>;
 }
 
 /// What one message's sends came to.
@@ -89,6 +177,8 @@ pub(crate) struct Sender {
     policy: RetryPolicy,
     store: Store,
     permits: Arc<Semaphore>,
+    /// Batch jobs on their first attempt (see [`Sender::start_batch`]).
+    starts: Arc<Semaphore>,
 }
 
 impl Sender {
@@ -105,6 +195,7 @@ impl Sender {
             policy,
             store,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            starts: Arc::new(Semaphore::new(concurrency.max(1) * STARTS_PER_SLOT)),
         }
     }
 
@@ -124,6 +215,28 @@ impl Sender {
         tokio::spawn(async move {
             job.await;
             drop(guard);
+        });
+    }
+
+    /// Starts a batch's jobs, counted by `trackers` from now until each ends: in order, each
+    /// once fewer than [`STARTS_PER_SLOT`] × concurrency started jobs are on their first
+    /// attempt. A job's start is released when its first attempt is logged (in
+    /// [`Sender::attempt`]) or when the job ends. A job past its first attempt (following up,
+    /// or parked on a retry) holds none, so an hour's wait does not hold back the next ones.
+    pub(crate) fn start_batch(&self, trackers: Vec<Arc<Tracker>>, jobs: Jobs) {
+        let mut pending = Pending::new(trackers, jobs.count);
+        let starts = self.starts.clone();
+        tokio::spawn(async move {
+            for job in jobs.next {
+                // The semaphore is never closed.
+                let start = starts.clone().acquire_owned().await.ok();
+                let guard = pending.start_one();
+                tokio::spawn(STARTED_WITH.scope(Cell::new(start), async move {
+                    job.await;
+                    drop(guard);
+                }));
+            }
+            drop(pending);
         });
     }
 
@@ -178,7 +291,8 @@ impl Sender {
             tracing::debug!(%channel, attempt, ?delay, "pattern send waits to retry");
             self.clock.sleep(delay).await;
             attempt += 1;
-            result = self.attempt(pattern, channel, message, id).await;
+            // Boxed, so that a job asleep on the clock does not carry room for a whole attempt.
+            result = Box::pin(self.attempt(pattern, channel, message, id)).await;
         }
         Sent { result }
     }
@@ -191,12 +305,13 @@ impl Sender {
         message: &Message,
         id: Uuid,
     ) -> Result<Outcome, TransportError> {
+        // A batch job's first attempt holds the job's start until it is logged.
+        let _start = STARTED_WITH.try_with(Cell::take).ok().flatten();
         let result = {
             // The semaphore is never closed.
             let _permit = self.permits.acquire().await.ok();
             // Boxed once the permit is held: a request's state is a few KB, and unboxed it
-            // would be part of every job's future, so a fan-out to 100,000 subscribers would
-            // hold 100,000 of them while at most `concurrency` run.
+            // would be part of every job's future.
             Box::pin(self.client.send_with_id(channel, message, id)).await
         };
         let at = self.clock.now();
@@ -220,5 +335,63 @@ impl Sender {
             Err(e) => tracing::error!(error = %e, "could not record a pattern send"),
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_batch_builds_its_jobs_only_as_earlier_ones_get_past_their_first_attempt() {
+        let sender = Sender::new(
+            Client::new(),
+            Arc::new(crate::TokioClock),
+            RetryPolicy::default(),
+            Store::in_memory().unwrap(),
+            2,
+        );
+        let starts = 2 * STARTS_PER_SLOT;
+        let tracker = Arc::new(Tracker::default());
+        let built = Arc::new(AtomicUsize::new(0));
+        let started = Arc::new(AtomicUsize::new(0));
+        let job_started = Arc::new(Notify::new());
+        // Jobs that never send keep their start until they end: here, until the gate opens.
+        let gate = Arc::new(Semaphore::new(0));
+        let jobs = (0..30).map({
+            let (built, started, job_started, gate) = (
+                built.clone(),
+                started.clone(),
+                job_started.clone(),
+                gate.clone(),
+            );
+            move |_| -> JobFuture {
+                built.fetch_add(1, Ordering::SeqCst);
+                let (started, job_started, gate) =
+                    (started.clone(), job_started.clone(), gate.clone());
+                Box::pin(async move {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    job_started.notify_one();
+                    let _pass = gate.acquire().await;
+                })
+            }
+        });
+        sender.start_batch(vec![tracker.clone()], Jobs::new(30, jobs));
+        assert_eq!(tracker.running(), 30, "every job counts from the start");
+
+        while started.load(Ordering::SeqCst) < starts {
+            job_started.notified().await;
+        }
+        assert_eq!(
+            built.load(Ordering::SeqCst),
+            starts + 1,
+            "only the next job is built, waiting for a start"
+        );
+        assert_eq!(tracker.running(), 30);
+
+        gate.add_permits(30);
+        tracker.wait_idle().await;
+        assert_eq!(built.load(Ordering::SeqCst), 30);
+        assert_eq!(started.load(Ordering::SeqCst), 30);
     }
 }

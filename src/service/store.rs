@@ -418,13 +418,29 @@ impl Store {
     /// # Errors
     /// [`StoreError::Sqlite`] if the read fails.
     pub fn subscribers(&self) -> Result<Vec<Registration>, StoreError> {
+        let mut all = Vec::new();
+        self.for_each_subscriber(|r| all.push(r))?;
+        Ok(all)
+    }
+
+    /// Every registration, by user name, handed to `f` as it is read, so that a caller keeping
+    /// only part of each (a send to every subscriber) never holds them all. Returns how many
+    /// there were.
+    pub(crate) fn for_each_subscriber(
+        &self,
+        mut f: impl FnMut(Registration),
+    ) -> Result<usize, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT user_name, channel_uri, os_version, registered_at, last_outcome
              FROM registrations ORDER BY user_name",
         )?;
-        let rows = stmt.query_map([], registration_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut n = 0;
+        for row in stmt.query_map([], registration_from_row)? {
+            f(row?);
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// The pattern phones are told about; One Time until one is set.
