@@ -228,6 +228,42 @@ async fn registering_while_counter_is_active_resets_the_counter_and_clears_the_b
 }
 
 #[tokio::test]
+async fn a_restarted_service_answers_registrations_with_the_settings_of_the_last_send() {
+    let mut world = World::new().await;
+    let phone = world.channel(
+        "8.0",
+        DeviceUpdate {
+            power: Some(mpns_harness::Power::CriticalLow),
+            ..DeviceUpdate::default()
+        },
+    );
+    world.register("ann", &phone, "8.0").await;
+    world.activate("counter").await;
+    world
+        .send(
+            "counter",
+            json!({"title": "Unread", "background_image": "/Resources/TileImages/TileBackground3.jpg"}),
+        )
+        .await;
+    world.patterns.wait_idle().await;
+
+    world.restart_patterns();
+    world.fake.clear_notifications(None).unwrap();
+    world.register("ann", &phone, "8.0").await;
+    world.patterns.wait_idle().await;
+    let records = world.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        tile_props(&records[0]),
+        vec![
+            "BackgroundImage=/Resources/TileImages/TileBackground3.jpg",
+            "Count=0",
+            "Title=Unread",
+        ]
+    );
+}
+
+#[tokio::test]
 async fn ask_to_pin_sends_only_the_tile_when_it_is_pinned() {
     let world = World::new().await;
     let phone = world.channel("7.1", DeviceUpdate::default());

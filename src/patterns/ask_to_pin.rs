@@ -11,7 +11,7 @@
 //! the app has created it on the phone, so the server cannot "pin" one; asking the user is the
 //! pattern. 8.0 devices get the same front as a Flip tile.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::sender::Jobs;
 use super::tiles::{self, check_count, TileFront};
@@ -28,7 +28,7 @@ pub const ASK_TO_PIN: &str = "AskToPin";
 /// answer, after any retries MPNS asked for, is `Suppressed` (the tile is not pinned), the raw
 /// [`ASK_TO_PIN`] follows. The primary tile on every OS: a secondary tile exists only once the
 /// app has created it, so the server cannot pin one.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AskToPin {
     /// The tile's BackgroundImage.

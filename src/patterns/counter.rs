@@ -3,7 +3,7 @@
 //! shows it. Registering (the app was launched and logged in) resets the counter and clears the
 //! badge.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::sender::Jobs;
 use super::tiles::{self, field_error, TileFront};
@@ -30,7 +30,7 @@ use crate::{
 ///
 /// The counter is incremented in one SQL statement that stops at 99, so concurrent sends never
 /// lose an increment and never overflow (the recipe's counter passed 99 and threw).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Counter {
     /// The tile's BackgroundImage.

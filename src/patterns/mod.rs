@@ -51,8 +51,8 @@
 //! - Ask to Pin judges the tile's final answer, after retries: `Suppressed` asks to pin.
 //! - The status log also records the `Update Info` raw messages, which the recipe did not log.
 //! - The Counter and Ask to Pin settings a registration uses are those of the last send (the
-//!   recipe's form values), kept in memory; the per-user counters and last tiles are in the
-//!   database.
+//!   recipe's form values), kept in the database with the per-user counters and last tiles, so
+//!   a restarted service answers registrations as before.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -88,7 +88,7 @@ pub use counter::Counter;
 pub use custom_tile::CustomTile;
 pub use one_time::OneTime;
 
-use crate::service::{PatternKind, Registration, ServiceError, ServiceEvent, ServiceState};
+use crate::service::{PatternKind, Registration, ServiceError, ServiceEvent, ServiceState, Store};
 use crate::{ChannelUri, Client, Message, RetryPolicy};
 use sender::{JobGuard, Jobs, Sender, Tracker};
 
@@ -269,6 +269,35 @@ struct Current {
     ask_to_pin: AskToPin,
 }
 
+impl Current {
+    /// The settings of the last sends before a restart (the defaults for a pattern never sent,
+    /// or whose stored settings this build cannot read).
+    fn saved(store: &Store) -> Current {
+        fn load<T: serde::de::DeserializeOwned + Default>(
+            store: &Store,
+            pattern: PatternKind,
+        ) -> T {
+            let read = store
+                .pattern_settings(pattern)
+                .map_err(|e| e.to_string())
+                .and_then(|json| {
+                    json.map(serde_json::from_value)
+                        .transpose()
+                        .map_err(|e| e.to_string())
+                });
+            read.unwrap_or_else(|error| {
+                tracing::warn!(pattern = pattern.id(), %error, "stored settings unreadable; using the defaults");
+                None
+            })
+            .unwrap_or_default()
+        }
+        Current {
+            counter: load(store, PatternKind::Counter),
+            ask_to_pin: load(store, PatternKind::AskToPin),
+        }
+    }
+}
+
 /// The push patterns, running. Cheap to clone; the event listener stops when the last clone is
 /// dropped.
 #[derive(Clone)]
@@ -313,7 +342,7 @@ impl Patterns {
             sender,
             trackers: vec![Arc::new(Tracker::default())],
         };
-        let current = Arc::new(Mutex::new(Current::default()));
+        let current = Arc::new(Mutex::new(Current::saved(state.store())));
         let handled = Arc::new(Handled::default());
         // Subscribe before returning, so that no event after `start` is missed.
         let events = state.subscribe();
@@ -426,6 +455,20 @@ impl Patterns {
             })
             .await?;
         let (subscribers, plan) = read.map_err(|active| not_active(pattern, active))?;
+        let saved = match &request {
+            SendRequest::Counter(settings) => serde_json::to_value(settings).ok(),
+            SendRequest::AskToPin(settings) => serde_json::to_value(settings).ok(),
+            SendRequest::OneTime(_) | SendRequest::CustomTile(_) => None,
+        };
+        if let Some(saved) = saved {
+            let at = self.inner.ctx.state.clock().now();
+            self.inner
+                .ctx
+                .state
+                .store()
+                .run(move |s| s.set_pattern_settings(pattern, &saved, at))
+                .await?;
+        }
         match request {
             SendRequest::Counter(settings) => self.current().counter = settings,
             SendRequest::AskToPin(settings) => self.current().ask_to_pin = settings,

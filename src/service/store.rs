@@ -76,6 +76,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         image_uri   TEXT NOT NULL,
         at          INTEGER NOT NULL
     );",
+    // 4: the settings of each pattern's last send (a registration is answered with them).
+    "CREATE TABLE pattern_settings (
+        pattern       TEXT PRIMARY KEY NOT NULL,
+        settings_json TEXT NOT NULL,
+        updated_at    INTEGER NOT NULL
+    );",
 ];
 
 /// The schema version a database has once opened by this build.
@@ -565,6 +571,44 @@ impl Store {
              ON CONFLICT (pattern, user_name) DO UPDATE SET
                tile_json = excluded.tile_json, updated_at = excluded.updated_at",
             params![pattern.id(), user_name, tile.to_string(), to_millis(at)],
+        )?;
+        Ok(())
+    }
+
+    /// The settings of a pattern's last send, as the JSON the patterns stored.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if the read fails.
+    pub fn pattern_settings(
+        &self,
+        pattern: PatternKind,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let text: Option<String> = self
+            .lock()
+            .query_row(
+                "SELECT settings_json FROM pattern_settings WHERE pattern = ?1",
+                [pattern.id()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    /// Remembers the settings of a pattern's last send (replacing the previous ones).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if the write fails.
+    pub fn set_pattern_settings(
+        &self,
+        pattern: PatternKind,
+        settings: &serde_json::Value,
+        at: SystemTime,
+    ) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT INTO pattern_settings (pattern, settings_json, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (pattern) DO UPDATE SET
+               settings_json = excluded.settings_json, updated_at = excluded.updated_at",
+            params![pattern.id(), settings.to_string(), to_millis(at)],
         )?;
         Ok(())
     }

@@ -169,6 +169,14 @@ impl World {
         }
     }
 
+    /// Stops the patterns and starts them again on the same store, as a restarted service
+    /// would (the in-memory database stays).
+    pub fn restart_patterns(&mut self) {
+        let state = self.state().clone();
+        self.patterns = Patterns::start(state, Client::new(), PatternsConfig::default());
+        self.events = Default::default();
+    }
+
     pub fn state(&self) -> &ServiceState {
         self.patterns.state()
     }
