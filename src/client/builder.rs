@@ -124,8 +124,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends every request through this HTTP proxy (`https` channels are tunnelled with
-    /// `CONNECT`). Without it, no proxy is used, whatever the environment says.
+    /// Sends every request through this HTTP proxy, `http://host:port` (`https` channels are
+    /// tunnelled with `CONNECT`). Credentials in the URL (`http://user:pass@host:port`) are sent
+    /// as `Proxy-Authorization: Basic`. Only plain HTTP proxies are supported. Without this, no
+    /// proxy is used, whatever the environment says.
     pub fn proxy(mut self, url: &str) -> Self {
         self.proxy = Some(url.to_owned());
         self
@@ -184,7 +186,14 @@ impl ClientBuilder {
         }
         let tls = tls.build().map_err(|e| BuildError::Http(error_text(&e)))?;
         let proxy = self.proxy.as_deref().map(proxy).transpose()?;
-        let proxy_auth = proxy.as_ref().and_then(|p| p.basic_auth().cloned());
+        let proxy_auth = proxy
+            .as_ref()
+            .and_then(|p| p.basic_auth().cloned())
+            .map(|mut auth| {
+                // Kept out of `Debug` output and of logs.
+                auth.set_sensitive(true);
+                auth
+            });
         let connector = Connector::new(tls.into(), proxy, self.connect_timeout);
         // HTTP/1 only (MPNS speaks nothing else); redirects are never followed, since hyper's
         // client does not follow them (following one would turn the POST into a GET elsewhere).
