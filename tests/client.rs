@@ -84,7 +84,7 @@ async fn request_headers_on_the_wire_are_exactly_those_of_the_wire_request() {
         .map(|(n, _)| n.to_ascii_lowercase())
         .collect();
     // What the HTTP stack itself adds; nothing else.
-    allowed.extend(["host", "content-length", "accept"].map(String::from));
+    allowed.extend(["host", "content-length"].map(String::from));
     assert_eq!(names, allowed);
     assert_eq!(
         sent.headers["content-length"].to_str().unwrap(),
@@ -533,6 +533,74 @@ async fn an_https_channel_is_tunnelled_through_the_proxy_with_connect() {
     );
 }
 
+#[tokio::test]
+async fn proxy_credentials_in_the_url_are_sent_as_basic_proxy_authorization() {
+    let proxy = RawServer::start(Behaviour::KeepAlive).await;
+    let with_credentials = proxy.base.replacen("http://", "http://push:s3cret@", 1);
+    let client = Client::builder().proxy(&with_credentials).build().unwrap();
+    let ch: ChannelUri = "http://mpns.invalid/throttledthirdparty/01.00/AAF"
+        .parse()
+        .unwrap();
+    client.send(&ch, &toast().build().unwrap()).await.unwrap();
+    let requests = proxy.requests.lock().unwrap();
+    let head = requests[0].0.to_ascii_lowercase();
+    // base64("push:s3cret")
+    assert!(
+        head.contains("\r\nproxy-authorization: basic chvzadpzm2nyzxq=\r\n"),
+        "{head}"
+    );
+}
+
+#[tokio::test]
+async fn an_https_tunnel_carries_the_proxy_credentials_in_its_connect() {
+    let proxy = RawServer::start(Behaviour::CloseAfterRequest).await;
+    let with_credentials = proxy.base.replacen("http://", "http://push:s3cret@", 1);
+    let client = Client::builder().proxy(&with_credentials).build().unwrap();
+    let ch: ChannelUri = "https://mpns.invalid/unthrottledthirdparty/01.00/AAE"
+        .parse()
+        .unwrap();
+    client
+        .send(&ch, &toast().build().unwrap())
+        .await
+        .expect_err("the proxy closes the tunnel");
+    let requests = proxy.requests.lock().unwrap();
+    let head = requests[0].0.to_ascii_lowercase();
+    assert!(head.starts_with("connect mpns.invalid:443 "), "{head}");
+    assert!(
+        head.contains("\r\nproxy-authorization: basic chvzadpzm2nyzxq=\r\n"),
+        "{head}"
+    );
+}
+
+#[tokio::test]
+async fn a_tls_handshake_that_never_completes_is_a_connect_timeout() {
+    // Accepts connections and holds them without a byte: the TCP connect succeeds, the TLS
+    // handshake never ends, and only the connect timeout (handshake included) can stop it.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let hold = held.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            hold.lock().unwrap().push(stream);
+        }
+    });
+    let client = Client::builder()
+        .connect_timeout(Duration::from_millis(200))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let ch: ChannelUri = format!("https://{addr}/unthrottledthirdparty/01.00/AAE")
+        .parse()
+        .unwrap();
+    let err = client
+        .send(&ch, &toast().build().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), TransportErrorKind::Timeout, "{err}");
+    assert!(err.to_string().contains("200ms connect timeout"), "{err}");
+}
+
 // ---- callback --------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -594,6 +662,16 @@ fn builder_errors_name_the_setting() {
     assert!(
         bad_proxy.to_string().starts_with("proxy \"not a url\""),
         "{bad_proxy}"
+    );
+    let socks = Client::builder()
+        .proxy("socks5://127.0.0.1:1080")
+        .build()
+        .unwrap_err();
+    assert!(
+        socks
+            .to_string()
+            .starts_with("proxy \"socks5://127.0.0.1:1080\" cannot be used: the scheme socks5://"),
+        "{socks}"
     );
     let bad_pem = Client::builder()
         .client_certificate_pem(b"nope", b"nope")

@@ -256,6 +256,30 @@ async fn a_pkcs12_client_certificate_is_presented_to_an_authenticated_channel() 
 }
 
 #[tokio::test]
+async fn every_certificate_of_a_root_bundle_is_trusted() {
+    let pki = pki();
+    let (base, _) = mutual_tls_server(&pki);
+    // An unrelated root first, the server's own root second, in one PEM.
+    let mut bundle = certificate("Another test root", &key(), Role::Ca, None)
+        .to_pem()
+        .unwrap();
+    bundle.extend(pki.ca.to_pem().unwrap());
+    let client = Client::builder()
+        .add_root_certificate_pem(&bundle)
+        .client_certificate_pem(
+            &pki.client_cert.to_pem().unwrap(),
+            &pki.client_key.private_key_to_pem_pkcs8().unwrap(),
+        )
+        .build()
+        .unwrap();
+    let outcome = client
+        .send(&channel(&base), &Toast::new().text1("hi").build().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(outcome.action(), Action::Delivered);
+}
+
+#[tokio::test]
 async fn a_pkcs12_archive_with_the_wrong_password_is_a_build_error() {
     let pki = pki();
     let archive = Pkcs12::builder()

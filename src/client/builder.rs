@@ -4,6 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper_util::client::proxy::matcher::{Intercept, Matcher};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use super::connect::Connector;
 use super::error::{BuildError, Timeouts};
 use super::{Client, Settings};
 
@@ -120,8 +124,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends every request through this HTTP proxy (`https` channels are tunnelled with
-    /// `CONNECT`). Without it, no proxy is used, whatever the environment says.
+    /// Sends every request through this HTTP proxy, `http://host:port` (`https` channels are
+    /// tunnelled with `CONNECT`). Credentials in the URL (`http://user:pass@host:port`) are sent
+    /// as `Proxy-Authorization: Basic`. Only plain HTTP proxies are supported. Without this, no
+    /// proxy is used, whatever the environment says.
     pub fn proxy(mut self, url: &str) -> Self {
         self.proxy = Some(url.to_owned());
         self
@@ -138,62 +144,67 @@ impl ClientBuilder {
                 range: "1..=65536",
             });
         }
-        let mut http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .pool_idle_timeout(self.pool_idle_timeout)
-            // MPNS never redirects; following one would turn the POST into a GET elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy();
+        let mut tls = native_tls::TlsConnector::builder();
         match &self.identity {
-            None if self.roots.is_empty() => {
-                http = http.use_preconfigured_tls(default_tls()?);
-            }
             None => {}
             Some(IdentitySource::Pem { cert, key }) => {
-                let identity = reqwest::Identity::from_pkcs8_pem(cert, key).map_err(|e| {
+                let identity = native_tls::Identity::from_pkcs8(cert, key).map_err(|e| {
                     BuildError::ClientCertificate {
                         format: "PEM",
                         detail: error_text(&e),
                     }
                 })?;
-                http = http.identity(identity);
+                tls.identity(identity);
             }
             Some(IdentitySource::Pkcs12 { der, password }) => {
-                let identity = reqwest::Identity::from_pkcs12_der(der, password).map_err(|e| {
+                let identity = native_tls::Identity::from_pkcs12(der, password).map_err(|e| {
                     BuildError::ClientCertificate {
                         format: "PKCS#12",
                         detail: error_text(&e),
                     }
                 })?;
-                http = http.identity(identity);
+                tls.identity(identity);
             }
         }
         for (index, pem) in self.roots.iter().enumerate() {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                BuildError::RootCertificate {
-                    index,
-                    detail: error_text(&e),
-                }
-            })?;
-            if certs.is_empty() {
+            let blocks = pem_certificates(pem);
+            if blocks.is_empty() {
                 return Err(BuildError::RootCertificate {
                     index,
                     detail: "no PEM certificate found".into(),
                 });
             }
-            for cert in certs {
-                http = http.add_root_certificate(cert);
+            for block in blocks {
+                let cert = native_tls::Certificate::from_pem(block).map_err(|e| {
+                    BuildError::RootCertificate {
+                        index,
+                        detail: error_text(&e),
+                    }
+                })?;
+                tls.add_root_certificate(cert);
             }
         }
-        if let Some(url) = &self.proxy {
-            let proxy = reqwest::Proxy::all(url.as_str()).map_err(|e| BuildError::Proxy {
-                url: url.clone(),
-                detail: error_text(&e),
-            })?;
-            http = http.proxy(proxy);
-        }
-        let http = http.build().map_err(|e| BuildError::Http(error_text(&e)))?;
+        let tls = if self.identity.is_none() && self.roots.is_empty() {
+            default_tls()?
+        } else {
+            tls.build().map_err(|e| BuildError::Http(error_text(&e)))?
+        };
+        let proxy = self.proxy.as_deref().map(proxy).transpose()?;
+        let proxy_auth = proxy
+            .as_ref()
+            .and_then(|p| p.basic_auth().cloned())
+            .map(|mut auth| {
+                // Kept out of `Debug` output and of logs.
+                auth.set_sensitive(true);
+                auth
+            });
+        let connector = Connector::new(tls.into(), proxy, self.connect_timeout);
+        // HTTP/1 only (MPNS speaks nothing else); redirects are never followed, since hyper's
+        // client does not follow them (following one would turn the POST into a GET elsewhere).
+        let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(self.pool_idle_timeout)
+            .pool_timer(TokioTimer::new())
+            .build(connector);
         Ok(Client {
             http,
             settings: Arc::new(Settings {
@@ -202,6 +213,7 @@ impl ClientBuilder {
                     total: self.timeout,
                 },
                 concurrency: self.concurrency,
+                proxy_auth,
             }),
         })
     }
@@ -217,6 +229,50 @@ fn check_duration(field: &'static str, value: Duration) -> Result<(), BuildError
     } else {
         Ok(())
     }
+}
+
+/// The proxy's address, and its credentials if the URL has some (`http://user:pass@host:port`).
+/// Only plain HTTP proxies are supported; without a scheme, `http://` is assumed.
+fn proxy(url: &str) -> Result<Intercept, BuildError> {
+    let refuse = |detail: String| BuildError::Proxy {
+        url: url.to_owned(),
+        detail,
+    };
+    let uri: hyper::Uri = url.parse().map_err(|e| refuse(error_text(&e)))?;
+    if let Some(scheme) = uri.scheme_str().filter(|s| !s.eq_ignore_ascii_case("http")) {
+        return Err(refuse(format!(
+            "the scheme {scheme}:// is not supported; the proxy must be an http:// URL"
+        )));
+    }
+    Matcher::builder()
+        .all(url.to_owned())
+        .build()
+        .intercept(&hyper::Uri::from_static("http://mpns.invalid/"))
+        .ok_or_else(|| refuse("not a proxy URL (expected http://host:port)".to_owned()))
+}
+
+/// The `-----BEGIN CERTIFICATE-----` blocks of a PEM bundle, markers included.
+fn pem_certificates(pem: &[u8]) -> Vec<&[u8]> {
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    const END: &[u8] = b"-----END CERTIFICATE-----";
+    let find = |haystack: &[u8], needle: &[u8]| {
+        haystack
+            .windows(needle.len())
+            .position(|window| window == needle)
+    };
+    let mut blocks = Vec::new();
+    let mut rest = pem;
+    while let Some(start) = find(rest, BEGIN) {
+        let Some(len) = find(&rest[start..], END) else {
+            // An unterminated block: hand it over whole, so the TLS library names the problem.
+            blocks.push(&rest[start..]);
+            break;
+        };
+        let end = start + len + END.len();
+        blocks.push(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    blocks
 }
 
 /// The error and its causes in one line.

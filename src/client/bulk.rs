@@ -2,10 +2,14 @@
 //! are in flight, so memory stays bounded however many channels there are; the payload is
 //! rendered once and shared (`Bytes`), never copied per channel.
 
+use std::sync::Arc;
+
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 
+use uuid::Uuid;
+
 use super::error::TransportError;
-use super::Client;
+use super::{Client, Prepared};
 use crate::message::Message;
 use crate::wire::{ChannelUri, Outcome};
 
@@ -55,15 +59,24 @@ impl Client {
     where
         S: Stream<Item = ChannelUri> + Send + 'static,
     {
-        let client = self.clone();
-        let message = message.clone();
+        // One clone of the client and one set of headers and body for the whole send, shared
+        // by every request (cloning the client itself for each would clone its connector).
+        let client = Arc::new(self.clone());
+        let prepared = Arc::new(Prepared::new(message));
+        let fixed_id = message.message_id();
         let concurrency = self.settings.concurrency;
         channels
             .map(move |channel| {
-                let client = client.clone();
-                let message = message.clone();
+                let (client, prepared) = (client.clone(), prepared.clone());
                 async move {
-                    let result = client.send(&channel, &message).await;
+                    let id = fixed_id.unwrap_or_else(Uuid::new_v4);
+                    let result = match prepared.as_ref() {
+                        Ok(prepared) => match prepared.request(&channel, id) {
+                            Ok(request) => client.round_trip(request).await,
+                            Err(e) => Err(e),
+                        },
+                        Err(e) => Err(e.clone()),
+                    };
                     (channel, result)
                 }
             })

@@ -95,17 +95,27 @@ impl TransportError {
         }
     }
 
-    /// Classifies a reqwest error by walking its causes; never panics.
-    pub(crate) fn from_reqwest(err: reqwest::Error, timeouts: Timeouts) -> TransportError {
-        let err = err.without_url();
-        let detail = causes(&err);
-        let kind = classify(&err);
+    /// Classifies a failure of the HTTP client by walking its causes; never panics.
+    pub(crate) fn from_client(
+        err: &hyper_util::client::legacy::Error,
+        timeouts: Timeouts,
+    ) -> TransportError {
+        let detail = causes(err);
+        let kind = classify(err);
         let detail = if kind == TransportErrorKind::Timeout {
             format!("no complete answer within {timeouts} ({detail})")
         } else {
             detail
         };
         TransportError::new(kind, detail)
+    }
+
+    /// The request timeout ran out before the answer's head arrived.
+    pub(crate) fn timed_out(timeouts: Timeouts) -> TransportError {
+        TransportError::new(
+            TransportErrorKind::Timeout,
+            format!("no complete answer within {timeouts}"),
+        )
     }
 }
 
@@ -126,13 +136,7 @@ impl fmt::Display for Timeouts {
     }
 }
 
-fn classify(err: &reqwest::Error) -> TransportErrorKind {
-    if err.is_builder() {
-        return TransportErrorKind::InvalidRequest;
-    }
-    if err.is_timeout() {
-        return TransportErrorKind::Timeout;
-    }
+fn classify(err: &hyper_util::client::legacy::Error) -> TransportErrorKind {
     let mut next = err.source();
     while let Some(cause) = next {
         if let Some(kind) = classify_one(cause) {
@@ -192,7 +196,7 @@ fn io_kind(err: &io::Error) -> Option<TransportErrorKind> {
 }
 
 /// "outer: inner: innermost", without repeating a cause that already contains the next one.
-fn causes(err: &reqwest::Error) -> String {
+fn causes(err: &hyper_util::client::legacy::Error) -> String {
     let mut parts: Vec<String> = vec![err.to_string()];
     let mut source = err.source();
     while let Some(cause) = source {

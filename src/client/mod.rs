@@ -7,12 +7,17 @@
 mod builder;
 mod bulk;
 mod clock;
+mod connect;
 mod error;
 mod retry;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
+use hyper::{Method, Request};
 use uuid::Uuid;
 
 pub use builder::ClientBuilder;
@@ -22,8 +27,11 @@ pub use error::{BuildError, TransportError, TransportErrorKind};
 pub use retry::{send_with_retry, Retried, Retry, RetryPolicy, Stop};
 
 use crate::message::Message;
-use crate::wire::{ChannelUri, Outcome, WireRequest};
+use crate::wire::{notification_headers, ChannelUri, Outcome, WireRequest, MESSAGE_ID};
 use error::Timeouts;
+
+/// hyper's HTTP/1 client over the pool of [`connect::Connector`] connections.
+type HttpClient = hyper_util::client::legacy::Client<connect::Connector, Full<Bytes>>;
 
 /// An MPNS sender. Cloning is cheap and shares the connection pool, so make one and reuse it.
 ///
@@ -43,7 +51,7 @@ use error::Timeouts;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    http: HttpClient,
     settings: Arc<Settings>,
 }
 
@@ -51,6 +59,9 @@ pub struct Client {
 struct Settings {
     timeouts: Timeouts,
     concurrency: usize,
+    /// `Proxy-Authorization` for requests sent to the proxy in absolute form (`http` channels;
+    /// `https` ones carry it in their `CONNECT`).
+    proxy_auth: Option<HeaderValue>,
 }
 
 /// Answers are expected empty; at most this much of a body is read (to keep the connection
@@ -97,8 +108,8 @@ impl Client {
     /// Every answer MPNS gives, 404 included, is `Ok(Outcome)`; `Err` means no answer came back.
     ///
     /// On the wire: a POST to the channel URI with exactly the headers and body of
-    /// [`WireRequest::notification`]; the HTTP stack adds only `host`, `content-length` and
-    /// `accept: */*`. Redirects are never followed.
+    /// [`WireRequest::notification`]; the HTTP stack adds only `host` and `content-length`.
+    /// Redirects are never followed.
     pub async fn send(
         &self,
         channel: &ChannelUri,
@@ -114,8 +125,8 @@ impl Client {
         message: &Message,
         id: Uuid,
     ) -> Result<Outcome, TransportError> {
-        self.execute(WireRequest::notification(channel, message, id))
-            .await
+        let request = Prepared::new(message)?.request(channel, id)?;
+        self.round_trip(request).await
     }
 
     /// Registers a callback for an authenticated channel: MPNS will POST `blob` (at most 1 KB)
@@ -150,43 +161,147 @@ impl Client {
     }
 
     /// Sends a [`WireRequest`] exactly as built: its URL, its headers in order, its body. The
-    /// HTTP stack adds only `host`, `content-length` and `accept: */*`.
+    /// HTTP stack adds only `host` and `content-length`.
     pub(crate) async fn execute(&self, request: WireRequest) -> Result<Outcome, TransportError> {
-        let mut builder = self.http.post(request.url.as_str());
+        let uri = crate::wire::request_uri(&request.url).ok_or_else(|| {
+            TransportError::new(
+                TransportErrorKind::InvalidRequest,
+                "the URL cannot be carried by HTTP",
+            )
+        })?;
+        let mut headers = HeaderMap::with_capacity(request.headers.len());
         for (name, value) in &request.headers {
-            builder = builder.header(*name, value.as_str());
+            headers.append(header_name(name)?, header_value(value)?);
         }
-        let mut response = builder
-            .body(request.body)
-            .send()
-            .await
-            .map_err(|e| TransportError::from_reqwest(e, self.settings.timeouts))?;
+        self.round_trip(post(uri, headers, request.body)).await
+    }
+
+    /// Sends one request and reads the answer, all within the request timeout.
+    async fn round_trip(
+        &self,
+        mut request: Request<Full<Bytes>>,
+    ) -> Result<Outcome, TransportError> {
+        let settings = &self.settings;
+        if let Some(auth) = &settings.proxy_auth {
+            if request.uri().scheme() == Some(&hyper::http::uri::Scheme::HTTP) {
+                request
+                    .headers_mut()
+                    .insert(PROXY_AUTHORIZATION, auth.clone());
+            }
+        }
+        let deadline = tokio::time::Instant::now() + settings.timeouts.total;
+        let response = match tokio::time::timeout_at(deadline, self.http.request(request)).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => return Err(TransportError::from_client(&e, settings.timeouts)),
+            Err(_) => return Err(TransportError::timed_out(settings.timeouts)),
+        };
+        let (head, body) = response.into_parts();
         let outcome = Outcome::from_parts(
-            response.status().as_u16(),
-            response
-                .headers()
+            head.status.as_u16(),
+            head.headers
                 .iter()
                 .map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes()))),
         );
         // The answer is complete once the headers are in; the body only has to be read so the
         // connection can go back to the pool. A failure here does not change the answer.
-        let mut drained = 0;
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    drained += chunk.len();
-                    if drained > MAX_DRAINED_BODY {
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::debug!(error = %e, "answer body unreadable; connection dropped");
-                    break;
-                }
-            }
+        if tokio::time::timeout_at(deadline, drain(body))
+            .await
+            .is_err()
+        {
+            tracing::debug!("answer body not read within the request timeout; connection dropped");
         }
         tracing::debug!(status = outcome.status, action = %outcome.action(), "MPNS answered");
         Ok(outcome)
     }
+}
+
+/// Reads and discards an answer's body, up to [`MAX_DRAINED_BODY`].
+async fn drain(mut body: Incoming) {
+    let mut drained = 0;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                drained += frame.data_ref().map_or(0, Bytes::len);
+                if drained > MAX_DRAINED_BODY {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "answer body unreadable; connection dropped");
+                break;
+            }
+        }
+    }
+}
+
+/// A notification's headers and body, built once per message: each send only clones them (the
+/// values and the body are shared, not copied) and sets its own `X-MessageID`.
+#[derive(Clone)]
+pub(crate) struct Prepared {
+    headers: HeaderMap,
+    message_id: HeaderName,
+    body: Bytes,
+}
+
+impl Prepared {
+    pub(crate) fn new(message: &Message) -> Result<Prepared, TransportError> {
+        let list = notification_headers(message, Uuid::nil());
+        let mut headers = HeaderMap::with_capacity(list.len());
+        for (name, value) in &list {
+            headers.append(header_name(name)?, header_value(value)?);
+        }
+        Ok(Prepared {
+            headers,
+            message_id: header_name(MESSAGE_ID)?,
+            body: message.body.clone(),
+        })
+    }
+
+    /// The request to `channel` with `X-MessageID: id`, as [`WireRequest::notification`] has it.
+    pub(crate) fn request(
+        &self,
+        channel: &ChannelUri,
+        id: Uuid,
+    ) -> Result<Request<Full<Bytes>>, TransportError> {
+        let uri = channel.request_uri().cloned().ok_or_else(|| {
+            TransportError::new(
+                TransportErrorKind::InvalidRequest,
+                "the channel URI cannot be carried by HTTP",
+            )
+        })?;
+        let mut headers = self.headers.clone();
+        let mut text = Uuid::encode_buffer();
+        // Replacing the value keeps the header in its place, the last.
+        headers.insert(
+            self.message_id.clone(),
+            header_value(id.hyphenated().encode_lower(&mut text))?,
+        );
+        Ok(post(uri, headers, self.body.clone()))
+    }
+}
+
+fn post(uri: hyper::Uri, headers: HeaderMap, body: Bytes) -> Request<Full<Bytes>> {
+    let mut request = Request::new(Full::new(body));
+    *request.method_mut() = Method::POST;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    request
+}
+
+fn header_name(name: &str) -> Result<HeaderName, TransportError> {
+    HeaderName::from_bytes(name.as_bytes()).map_err(|e| {
+        TransportError::new(
+            TransportErrorKind::InvalidRequest,
+            format!("header name {name:?}: {e}"),
+        )
+    })
+}
+
+fn header_value(value: &str) -> Result<HeaderValue, TransportError> {
+    HeaderValue::from_str(value).map_err(|e| {
+        TransportError::new(
+            TransportErrorKind::InvalidRequest,
+            format!("header value {value:?}: {e}"),
+        )
+    })
 }

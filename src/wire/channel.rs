@@ -1,6 +1,7 @@
 //! A channel URI: where MPNS accepts notifications for one app on one device.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
 /// An absolute `http` or `https` channel URI, as the phone's push client handed it out.
@@ -11,8 +12,13 @@ use std::str::FromStr;
 /// assert!("ftp://example.com/x".parse::<mpns::ChannelUri>().is_err());
 /// assert!("HTTPS://host/unthrottledthirdparty/01.00/AAE".parse::<mpns::ChannelUri>().unwrap().is_https());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ChannelUri(String);
+#[derive(Clone)]
+pub struct ChannelUri {
+    text: String,
+    /// The URI parsed once for the HTTP client, so that a bulk send does not parse it again
+    /// for every request; `None` if HTTP cannot carry it (sending it is then an error).
+    request_uri: Option<hyper::Uri>,
+}
 
 /// Why a string is not a usable channel URI.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,14 +37,58 @@ pub enum ChannelUriError {
 impl ChannelUri {
     /// The URI as given.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     /// Whether the channel is on TLS (authenticated channels are).
     pub fn is_https(&self) -> bool {
-        self.0
+        self.text
             .get(..8)
             .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
+
+    /// The URI as the HTTP client takes it.
+    pub(crate) fn request_uri(&self) -> Option<&hyper::Uri> {
+        self.request_uri.as_ref()
+    }
+}
+
+/// The URI for the request line. Characters a URI may not hold (non-ASCII, quotes, braces) are
+/// percent-encoded, as a browser would; a URI HTTP still cannot carry gives `None`.
+pub(crate) fn request_uri(text: &str) -> Option<hyper::Uri> {
+    let allowed = |byte: u8| byte.is_ascii() && !b"\"<>\\^`{|}".contains(&byte);
+    if text.bytes().all(allowed) {
+        return hyper::Uri::try_from(text).ok();
+    }
+    let mut encoded = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if allowed(byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    hyper::Uri::try_from(encoded).ok()
+}
+
+// Equality, hashing and `Debug` are those of the text; the parsed URI is derived from it.
+impl PartialEq for ChannelUri {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for ChannelUri {}
+
+impl Hash for ChannelUri {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
+impl fmt::Debug for ChannelUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ChannelUri").field(&self.text).finish()
     }
 }
 
@@ -61,12 +111,40 @@ impl FromStr for ChannelUri {
         if host.is_empty() || host.starts_with(':') {
             return Err(ChannelUriError::NoHost(s.to_owned()));
         }
-        Ok(ChannelUri(s.to_owned()))
+        Ok(ChannelUri {
+            text: s.to_owned(),
+            request_uri: request_uri(s),
+        })
     }
 }
 
 impl fmt::Display for ChannelUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_uri_is_parsed_once_and_keeps_the_text() {
+        let uri: ChannelUri = "http://h:9/throttledthirdparty/01.00/AAF?x=1"
+            .parse()
+            .unwrap();
+        let parsed = uri.request_uri().unwrap();
+        assert_eq!(parsed.authority().unwrap().as_str(), "h:9");
+        assert_eq!(
+            parsed.path_and_query().unwrap().as_str(),
+            "/throttledthirdparty/01.00/AAF?x=1"
+        );
+    }
+
+    #[test]
+    fn characters_http_does_not_allow_are_percent_encoded_in_the_request_uri() {
+        let uri: ChannelUri = "http://h/ch/Ä{1}".parse().unwrap();
+        assert_eq!(uri.as_str(), "http://h/ch/Ä{1}");
+        assert_eq!(uri.request_uri().unwrap().path(), "/ch/%C3%84%7B1%7D");
     }
 }

@@ -89,20 +89,9 @@ impl WireRequest {
     /// raw), `X-NotificationClass`, `X-MessageID` (lowercase hyphenated). These are always far
     /// below the 1 KB header limit.
     pub fn notification(channel: &ChannelUri, message: &Message, id: Uuid) -> WireRequest {
-        let kind = message.kind();
-        let mut headers = Vec::with_capacity(4);
-        headers.push(("Content-Type", "text/xml; charset=utf-8".to_owned()));
-        if let Some(target) = kind.target() {
-            headers.push(("X-WindowsPhone-Target", target.to_owned()));
-        }
-        headers.push((
-            "X-NotificationClass",
-            message.class().header_value(kind).to_string(),
-        ));
-        headers.push(("X-MessageID", id.hyphenated().to_string()));
         WireRequest {
             url: channel.as_str().to_owned(),
-            headers,
+            headers: notification_headers(message, id),
             body: message.body.clone(),
         }
     }
@@ -226,6 +215,26 @@ impl WireRequest {
         bytes
     }
 }
+
+/// The headers of [`WireRequest::notification`], in order. The client builds them once per
+/// message and replaces only the last one, `X-MessageID`, for each send.
+pub(crate) fn notification_headers(message: &Message, id: Uuid) -> Vec<(&'static str, String)> {
+    let kind = message.kind();
+    let mut headers = Vec::with_capacity(4);
+    headers.push(("Content-Type", "text/xml; charset=utf-8".to_owned()));
+    if let Some(target) = kind.target() {
+        headers.push(("X-WindowsPhone-Target", target.to_owned()));
+    }
+    headers.push((
+        "X-NotificationClass",
+        message.class().header_value(kind).to_string(),
+    ));
+    headers.push((MESSAGE_ID, id.hyphenated().to_string()));
+    headers
+}
+
+/// The name of the header that carries a notification's id.
+pub(crate) const MESSAGE_ID: &str = "X-MessageID";
 
 /// Splits `scheme://[userinfo@]host[:port]/path?query#fragment` into the host (with port) and
 /// the path with query. The URL comes from a [`ChannelUri`], so it has a scheme and a host.
