@@ -1211,9 +1211,13 @@ impl Core {
                 diagnostics,
                 delivery: delivery.clone(),
             });
-            self.push_log(&mut c.log, rec.clone());
-            if let DeliveryState::Queued { .. } = delivery {
-                let due = rec_due(&rec);
+            // The event shows the record as it is now (queued); the log's copy moves on to
+            // delivered below. Keeping a second reference when nobody listens would make that
+            // change copy the whole record.
+            let for_event = self.events.listened().then(|| rec.clone());
+            self.push_log(&mut c.log, rec);
+            if let DeliveryState::Queued { due_at_ms } = delivery {
+                let due = Duration::from_millis(due_at_ms);
                 d.queue.push_back(Queued {
                     seq,
                     channel: cref.id,
@@ -1230,7 +1234,7 @@ impl Core {
                     schedule = Some(due);
                 }
             }
-            (answer, rec)
+            (answer, for_event)
         };
         if let Some(due) = schedule {
             let weak = Arc::downgrade(&cref.device);
@@ -1247,7 +1251,9 @@ impl Core {
                 }
             });
         }
-        self.events.emit(|| Event::Notification { record: rec });
+        if let Some(record) = rec {
+            self.events.emit(|| Event::Notification { record });
+        }
         self.touch();
         answer
     }
@@ -1271,17 +1277,13 @@ impl Core {
         if !d.queue.iter().any(|q| q.due <= now) {
             return;
         }
-        let mut keep = VecDeque::with_capacity(d.queue.len());
-        let mut due = Vec::new();
-        for q in d.queue.drain(..) {
-            if q.due <= now {
-                due.push(q);
-            } else {
-                keep.push_back(q);
-            }
+        let mut due = std::mem::take(&mut d.queue);
+        if due.iter().any(|q| q.due > now) {
+            let (now_due, later) = due.into_iter().partition(|q| q.due <= now);
+            d.queue = later;
+            due = now_due;
         }
-        d.queue = keep;
-        for q in due {
+        while let Some(q) = due.pop_front() {
             let Some(c) = d.channel_mut(q.channel) else {
                 continue;
             };
@@ -1330,6 +1332,10 @@ impl Core {
                     reason: reason.into(),
                 }),
             }
+        }
+        if d.queue.is_empty() {
+            // Keeps the queue's allocation for the next notification.
+            d.queue = due;
         }
     }
 
@@ -1503,17 +1509,16 @@ impl Core {
     }
 }
 
-fn rec_due(rec: &NotificationRecord) -> Duration {
-    match rec.delivery {
-        DeliveryState::Queued { due_at_ms } => Duration::from_millis(due_at_ms),
-        _ => Duration::ZERO,
-    }
-}
-
 fn set_delivery(log: &mut VecDeque<Arc<NotificationRecord>>, seq: u64, state: DeliveryState) {
-    if let Ok(i) = log.binary_search_by_key(&seq, |r| r.seq) {
-        Arc::make_mut(&mut log[i]).delivery = state;
-    }
+    // Most often the newest record: delivered as it arrives.
+    let i = match log.back() {
+        Some(r) if r.seq == seq => log.len() - 1,
+        _ => match log.binary_search_by_key(&seq, |r| r.seq) {
+            Ok(i) => i,
+            Err(_) => return,
+        },
+    };
+    Arc::make_mut(&mut log[i]).delivery = state;
 }
 
 fn check_capacity(cap: usize) -> Result<(), FakeError> {
