@@ -383,8 +383,8 @@ fn mpns_response(answer: &Answer, message_id: HeaderValue) -> Response {
     r
 }
 
-/// What the record keeps of a request: its parts are moved in, with their bytes copied into one
-/// small buffer of their own.
+/// What the record keeps of a request: its parts are moved in, the URI, body and message ID
+/// copied into one small buffer of their own (the record packs the headers).
 ///
 /// hyper's header values, URI and body point into the connection's read buffer (8 KB or more):
 /// a record that kept them would keep that whole buffer alive, and the connection would have to
@@ -393,7 +393,7 @@ fn request_info(parts: Parts, body: Bytes, id: &HeaderValue) -> RequestInfo {
     let Parts {
         method,
         uri,
-        mut headers,
+        headers,
         ..
     } = parts;
     // Only a path (and query) is copied; other forms of request target are kept as they are.
@@ -401,15 +401,10 @@ fn request_info(parts: Parts, body: Bytes, id: &HeaderValue) -> RequestInfo {
         (None, None) => uri.path_and_query().map_or("", |p| p.as_str()),
         _ => "",
     };
-    let size =
-        body.len() + id.len() + path.len() + headers.values().map(HeaderValue::len).sum::<usize>();
-    let mut buf = BytesMut::with_capacity(size);
+    let mut buf = BytesMut::with_capacity(body.len() + id.len() + path.len());
     buf.extend_from_slice(&body);
     buf.extend_from_slice(id.as_bytes());
     buf.extend_from_slice(path.as_bytes());
-    for value in headers.values() {
-        buf.extend_from_slice(value.as_bytes());
-    }
     // Cut back out in the order written.
     let buf = buf.freeze();
     let mut at = 0;
@@ -423,12 +418,6 @@ fn request_info(parts: Parts, body: Bytes, id: &HeaderValue) -> RequestInfo {
         0 => uri,
         n => Uri::from_maybe_shared(take(n)).unwrap_or(uri),
     };
-    for value in headers.values_mut() {
-        if let Ok(mut own) = HeaderValue::from_maybe_shared(take(value.len())) {
-            own.set_sensitive(value.is_sensitive());
-            *value = own;
-        }
-    }
     RequestInfo {
         method,
         uri,

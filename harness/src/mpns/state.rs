@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use bytes::Bytes;
 use hashbrown::HashTable;
 use rand::rngs::StdRng;
@@ -267,6 +267,73 @@ pub(crate) struct RequestInfo {
     pub message_id: HeaderValue,
 }
 
+/// A record as the log keeps it: the headers packed into one buffer instead of a header map.
+///
+/// Most records are never read, and a header map costs several allocations to build and to
+/// free (among them each header name hyper allocated); the map is rebuilt when one is read.
+#[derive(Clone)]
+struct Kept {
+    /// The record with an empty header map (which allocates nothing).
+    record: NotificationRecord,
+    headers: Bytes,
+}
+
+impl Kept {
+    fn new(mut record: NotificationRecord) -> Self {
+        let headers = pack_headers(&std::mem::take(&mut record.headers));
+        Kept { record, headers }
+    }
+
+    fn seq(&self) -> u64 {
+        self.record.seq
+    }
+
+    fn to_record(&self) -> Arc<NotificationRecord> {
+        let mut record = self.record.clone();
+        record.headers = unpack_headers(&self.headers);
+        Arc::new(record)
+    }
+}
+
+/// Each header as its name and its value, each written as a 4-byte length and the bytes.
+fn pack_headers(headers: &HeaderMap) -> Bytes {
+    let size = headers
+        .iter()
+        .map(|(name, value)| 8 + name.as_str().len() + value.len())
+        .sum();
+    let mut buf = Vec::with_capacity(size);
+    for (name, value) in headers {
+        for part in [name.as_str().as_bytes(), value.as_bytes()] {
+            let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+            buf.extend_from_slice(&len.to_le_bytes());
+            buf.extend_from_slice(part);
+        }
+    }
+    Bytes::from(buf)
+}
+
+fn unpack_headers(packed: &Bytes) -> HeaderMap {
+    let mut at = 0;
+    let mut next = || {
+        let len = packed.get(at..at + 4)?;
+        let len = usize::try_from(u32::from_le_bytes(len.try_into().ok()?)).ok()?;
+        let start = at + 4;
+        at = start.checked_add(len).filter(|end| *end <= packed.len())?;
+        Some(packed.slice(start..at))
+    };
+    let mut headers = HeaderMap::new();
+    while let (Some(name), Some(value)) = (next(), next()) {
+        // Both were a valid name and value when packed.
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(&name),
+            HeaderValue::from_maybe_shared(value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    headers
+}
+
 /// Serializers that turn the HTTP types of a record into plain JSON text.
 mod ser {
     use axum::http::{HeaderMap, HeaderValue, Method, Uri};
@@ -385,7 +452,7 @@ struct ChannelState {
     day_start: Duration,
     sent_today: u32,
     callback: Option<Box<Callback>>,
-    log: VecDeque<Arc<NotificationRecord>>,
+    log: VecDeque<Arc<Kept>>,
 }
 
 struct DeviceState {
@@ -635,7 +702,7 @@ pub(crate) struct Core {
     /// Named devices only; a channel's default device lives in its slot.
     devices: RwLock<HashMap<DeviceId, Arc<Device>>>,
     /// Requests to channel URIs that name no known channel.
-    unrouted: Mutex<VecDeque<Arc<NotificationRecord>>>,
+    unrouted: Mutex<VecDeque<Arc<Kept>>>,
     /// The version a channel gets when none is given.
     default_os_version: Arc<str>,
     next_channel: AtomicU64,
@@ -1059,7 +1126,7 @@ impl Core {
         self.next_seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    fn push_log(&self, log: &mut VecDeque<Arc<NotificationRecord>>, rec: Arc<NotificationRecord>) {
+    fn push_log(&self, log: &mut VecDeque<Arc<Kept>>, rec: Arc<Kept>) {
         if log.len() >= self.config.log_limit.max(1) {
             log.pop_front();
         }
@@ -1077,7 +1144,7 @@ impl Core {
         fate: Option<Fate>,
         diagnostics: Vec<String>,
     ) {
-        let rec = Arc::new(NotificationRecord {
+        let rec = NotificationRecord {
             seq: self.next_seq(),
             channel: channel.map(|c| c.id),
             received_at_ms: ms(self.clock.now()),
@@ -1093,10 +1160,11 @@ impl Core {
             fate,
             diagnostics,
             delivery: DeliveryState::NotQueued,
-        });
+        };
         self.events.emit(|| Event::Notification {
-            record: rec.clone(),
+            record: Arc::new(rec.clone()),
         });
+        let rec = Arc::new(Kept::new(rec));
         let stored = channel.is_some_and(|c| {
             let mut d = c.device.lock();
             match d.channel_mut(c.id) {
@@ -1194,7 +1262,7 @@ impl Core {
             } else {
                 DeliveryState::NotQueued
             };
-            let rec = Arc::new(NotificationRecord {
+            let rec = NotificationRecord {
                 seq,
                 channel: Some(cref.id),
                 received_at_ms: ms(now),
@@ -1210,12 +1278,11 @@ impl Core {
                 fate: Some(fate),
                 diagnostics,
                 delivery: delivery.clone(),
-            });
+            };
             // The event shows the record as it is now (queued); the log's copy moves on to
-            // delivered below. Keeping a second reference when nobody listens would make that
-            // change copy the whole record.
-            let for_event = self.events.listened().then(|| rec.clone());
-            self.push_log(&mut c.log, rec);
+            // delivered below.
+            let for_event = self.events.listened().then(|| Arc::new(rec.clone()));
+            self.push_log(&mut c.log, Arc::new(Kept::new(rec)));
             if let DeliveryState::Queued { due_at_ms } = delivery {
                 let due = Duration::from_millis(due_at_ms);
                 d.queue.push_back(Queued {
@@ -1429,18 +1496,18 @@ impl Core {
             let r = self.channel_ref(id)?;
             let d = r.device.lock();
             let c = d.channel(id).ok_or(FakeError::NoSuchChannel(id))?;
-            return Ok(c.log.iter().cloned().collect());
+            return Ok(c.log.iter().map(|k| k.to_record()).collect());
         }
         let mut all: Vec<_> = self
             .unrouted
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .cloned()
+            .map(|k| k.to_record())
             .collect();
         for (id, dev) in self.channel_list() {
             if let Some(c) = dev.lock().channel(id) {
-                all.extend(c.log.iter().cloned());
+                all.extend(c.log.iter().map(|k| k.to_record()));
             }
         }
         all.sort_by_key(|r| r.seq);
@@ -1509,16 +1576,16 @@ impl Core {
     }
 }
 
-fn set_delivery(log: &mut VecDeque<Arc<NotificationRecord>>, seq: u64, state: DeliveryState) {
+fn set_delivery(log: &mut VecDeque<Arc<Kept>>, seq: u64, state: DeliveryState) {
     // Most often the newest record: delivered as it arrives.
     let i = match log.back() {
-        Some(r) if r.seq == seq => log.len() - 1,
-        _ => match log.binary_search_by_key(&seq, |r| r.seq) {
+        Some(r) if r.seq() == seq => log.len() - 1,
+        _ => match log.binary_search_by_key(&seq, |r| r.seq()) {
             Ok(i) => i,
             Err(_) => return,
         },
     };
-    Arc::make_mut(&mut log[i]).delivery = state;
+    Arc::make_mut(&mut log[i]).record.delivery = state;
 }
 
 fn check_capacity(cap: usize) -> Result<(), FakeError> {
