@@ -140,6 +140,11 @@ impl Events {
         }
     }
 
+    /// Whether anyone may be listening (so an event would be built).
+    pub(crate) fn listened(&self) -> bool {
+        self.listened.load(Ordering::SeqCst)
+    }
+
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Event> {
         let rx = self.tx.subscribe();
         self.listened.store(true, Ordering::SeqCst);

@@ -26,15 +26,16 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Router;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -382,13 +383,47 @@ fn mpns_response(answer: &Answer, message_id: HeaderValue) -> Response {
     r
 }
 
-fn request_info(parts: &Parts, body: Bytes, id: &HeaderValue) -> RequestInfo {
+/// What the record keeps of a request: its parts are moved in, the URI, body and message ID
+/// copied into one small buffer of their own (the record packs the headers).
+///
+/// hyper's header values, URI and body point into the connection's read buffer (8 KB or more):
+/// a record that kept them would keep that whole buffer alive, and the connection would have to
+/// allocate a fresh one for every request.
+fn request_info(parts: Parts, body: Bytes, id: &HeaderValue) -> RequestInfo {
+    let Parts {
+        method,
+        uri,
+        headers,
+        ..
+    } = parts;
+    // Only a path (and query) is copied; other forms of request target are kept as they are.
+    let path = match (uri.scheme(), uri.authority()) {
+        (None, None) => uri.path_and_query().map_or("", |p| p.as_str()),
+        _ => "",
+    };
+    let mut buf = BytesMut::with_capacity(body.len() + id.len() + path.len());
+    buf.extend_from_slice(&body);
+    buf.extend_from_slice(id.as_bytes());
+    buf.extend_from_slice(path.as_bytes());
+    // Cut back out in the order written.
+    let buf = buf.freeze();
+    let mut at = 0;
+    let mut take = |n: usize| {
+        at += n;
+        buf.slice(at - n..at)
+    };
+    let body = take(body.len());
+    let message_id = HeaderValue::from_maybe_shared(take(id.len())).unwrap_or_else(|_| id.clone());
+    let uri = match path.len() {
+        0 => uri,
+        n => Uri::from_maybe_shared(take(n)).unwrap_or(uri),
+    };
     RequestInfo {
-        method: parts.method.clone(),
-        uri: parts.uri.clone(),
-        headers: parts.headers.clone(),
+        method,
+        uri,
+        headers,
         body,
-        message_id: id.clone(),
+        message_id,
     }
 }
 
@@ -405,7 +440,13 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
             ));
         }
     }
-    match tokio::time::timeout(BODY_READ_LIMIT, Limited::new(body, limit).collect()).await {
+    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
+    // A small body has usually arrived with the head: then no timer is set up for it.
+    let read = match futures_util::poll!(collect.as_mut()) {
+        Poll::Ready(r) => Ok(r),
+        Poll::Pending => tokio::time::timeout(BODY_READ_LIMIT, collect).await,
+    };
+    match read {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(format!(
             "The body is over the limit of {limit} bytes; reading stopped there."
@@ -430,7 +471,7 @@ async fn channel_request(State(core): State<Arc<Core>>, req: Request) -> Respons
             protocol_text_short(parts.uri.path())
         );
         let answer = Answer::bare(400);
-        let info = request_info(&parts, Bytes::new(), &message_id);
+        let info = request_info(parts, Bytes::new(), &message_id);
         core.record_refused(None, info, None, answer, None, vec![diagnostic]);
         return mpns_response(&answer, message_id);
     };
@@ -444,13 +485,13 @@ async fn channel_request(State(core): State<Arc<Core>>, req: Request) -> Respons
         Ok(b) => b,
         Err(diagnostic) => {
             let answer = Answer::bare(400);
-            let info = request_info(&parts, Bytes::new(), &message_id);
+            let info = request_info(parts, Bytes::new(), &message_id);
             core.record_refused(channel.as_ref(), info, None, answer, None, vec![diagnostic]);
             return mpns_response(&answer, message_id);
         }
     };
     let inspected = protocol::inspect(&parts.method, &parts.headers, &bytes, core.config.mode);
-    let info = request_info(&parts, bytes, &message_id);
+    let info = request_info(parts, bytes, &message_id);
     let inspected = match inspected {
         Ok(i) => i,
         Err(rejection) => {

@@ -7,14 +7,16 @@
 //! the same device are atomic, while different devices never contend. Lock order: registry maps
 //! before a device, never the reverse while holding a device.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use bytes::Bytes;
+use hashbrown::HashTable;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -265,6 +267,73 @@ pub(crate) struct RequestInfo {
     pub message_id: HeaderValue,
 }
 
+/// A record as the log keeps it: the headers packed into one buffer instead of a header map.
+///
+/// Most records are never read, and a header map costs several allocations to build and to
+/// free (among them each header name hyper allocated); the map is rebuilt when one is read.
+#[derive(Clone)]
+struct Kept {
+    /// The record with an empty header map (which allocates nothing).
+    record: NotificationRecord,
+    headers: Bytes,
+}
+
+impl Kept {
+    fn new(mut record: NotificationRecord) -> Self {
+        let headers = pack_headers(&std::mem::take(&mut record.headers));
+        Kept { record, headers }
+    }
+
+    fn seq(&self) -> u64 {
+        self.record.seq
+    }
+
+    fn to_record(&self) -> Arc<NotificationRecord> {
+        let mut record = self.record.clone();
+        record.headers = unpack_headers(&self.headers);
+        Arc::new(record)
+    }
+}
+
+/// Each header as its name and its value, each written as a 4-byte length and the bytes.
+fn pack_headers(headers: &HeaderMap) -> Bytes {
+    let size = headers
+        .iter()
+        .map(|(name, value)| 8 + name.as_str().len() + value.len())
+        .sum();
+    let mut buf = Vec::with_capacity(size);
+    for (name, value) in headers {
+        for part in [name.as_str().as_bytes(), value.as_bytes()] {
+            let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+            buf.extend_from_slice(&len.to_le_bytes());
+            buf.extend_from_slice(part);
+        }
+    }
+    Bytes::from(buf)
+}
+
+fn unpack_headers(packed: &Bytes) -> HeaderMap {
+    let mut at = 0;
+    let mut next = || {
+        let len = packed.get(at..at + 4)?;
+        let len = usize::try_from(u32::from_le_bytes(len.try_into().ok()?)).ok()?;
+        let start = at + 4;
+        at = start.checked_add(len).filter(|end| *end <= packed.len())?;
+        Some(packed.slice(start..at))
+    };
+    let mut headers = HeaderMap::new();
+    while let (Some(name), Some(value)) = (next(), next()) {
+        // Both were a valid name and value when packed.
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(&name),
+            HeaderValue::from_maybe_shared(value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    headers
+}
+
 /// Serializers that turn the HTTP types of a record into plain JSON text.
 mod ser {
     use axum::http::{HeaderMap, HeaderValue, Method, Uri};
@@ -366,12 +435,14 @@ struct Callback {
     blob: Bytes,
 }
 
+/// One app's channel on a device. Kept small: a fake may hold a million of them.
 struct ChannelState {
-    app: String,
-    token: Arc<str>,
+    id: ChannelId,
+    app: Box<str>,
     authenticated: bool,
-    service_name: Option<String>,
-    os_version: String,
+    service_name: Option<Box<str>>,
+    /// Shared: nearly every channel has the default version.
+    os_version: Arc<str>,
     subscription: Subscription,
     bound_tile: bool,
     bound_toast: bool,
@@ -380,8 +451,8 @@ struct ChannelState {
     secondary: BTreeSet<String>,
     day_start: Duration,
     sent_today: u32,
-    callback: Option<Callback>,
-    log: VecDeque<Arc<NotificationRecord>>,
+    callback: Option<Box<Callback>>,
+    log: VecDeque<Arc<Kept>>,
 }
 
 struct DeviceState {
@@ -389,13 +460,40 @@ struct DeviceState {
     power: Power,
     queue_capacity: usize,
     queue: VecDeque<Queued>,
-    /// Boxed: a map node holds room for 11 entries, so inline states would cost a device with
-    /// one channel several KB.
-    channels: BTreeMap<ChannelId, Box<ChannelState>>,
+    /// Sorted by id; a device holds one channel per app, rarely more than a few.
+    channels: Vec<ChannelState>,
+}
+
+impl DeviceState {
+    fn channel(&self, id: ChannelId) -> Option<&ChannelState> {
+        let i = self.channels.binary_search_by_key(&id, |c| c.id).ok()?;
+        self.channels.get(i)
+    }
+
+    fn channel_mut(&mut self, id: ChannelId) -> Option<&mut ChannelState> {
+        let i = self.channels.binary_search_by_key(&id, |c| c.id).ok()?;
+        self.channels.get_mut(i)
+    }
+
+    fn add_channel(&mut self, c: ChannelState) {
+        let at = self.channels.partition_point(|x| x.id < c.id);
+        // Exactly one more: `Vec` would otherwise make room for four channels at the first.
+        self.channels.reserve_exact(1);
+        self.channels.insert(at, c);
+    }
+}
+
+/// How a device is named.
+enum DeviceName {
+    /// Named by whoever created it.
+    Named(DeviceId),
+    /// `device-<id>`: made for a channel created without a device name, and found through that
+    /// channel instead of the map of named devices (which would cost every channel an entry).
+    Default(ChannelId),
 }
 
 pub(crate) struct Device {
-    id: DeviceId,
+    name: DeviceName,
     state: Mutex<DeviceState>,
     /// Made on the first subscription: a broadcast channel allocates all 1024 slots up front
     /// (over 100 KB), which a million devices nobody listens to cannot afford. Until then a
@@ -404,6 +502,27 @@ pub(crate) struct Device {
 }
 
 impl Device {
+    fn new(name: DeviceName, queue_capacity: usize) -> Self {
+        Device {
+            name,
+            state: Mutex::new(DeviceState {
+                connection: Connection::Connected,
+                power: Power::Normal,
+                queue_capacity,
+                queue: VecDeque::new(),
+                channels: Vec::new(),
+            }),
+            sink: OnceLock::new(),
+        }
+    }
+
+    fn id(&self) -> DeviceId {
+        match &self.name {
+            DeviceName::Named(id) => id.clone(),
+            DeviceName::Default(channel) => default_device_name(*channel),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, DeviceState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -415,8 +534,146 @@ impl Device {
     }
 }
 
+fn default_device_name(channel: ChannelId) -> DeviceId {
+    DeviceId(format!("device-{channel}"))
+}
+
+/// The channel whose default device is named `name`, if `name` has that form.
+fn default_device_channel(name: &DeviceId) -> Option<ChannelId> {
+    let digits = name.0.strip_prefix("device-")?;
+    let canonical = !digits.is_empty()
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit());
+    canonical.then(|| digits.parse().ok().map(ChannelId))?
+}
+
 /// Deliveries a device's subscriber may fall behind by before it loses the oldest.
 const DELIVERY_BUFFER: usize = 1024;
+
+/// Characters in a channel token: `AAF` and 61 random base64url characters.
+const TOKEN_LEN: usize = 64;
+
+/// A channel URI's token, kept inline (a million channels make a million of them).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Token([u8; TOKEN_LEN]);
+
+impl Token {
+    fn as_str(&self) -> &str {
+        // Only `new_token` makes tokens, from ASCII characters.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+/// A channel as the request path finds it.
+struct Slot {
+    token: Token,
+    authenticated: bool,
+    device: Arc<Device>,
+}
+
+/// Every channel by id, and an index from token to channel.
+///
+/// The index holds positions in `slots` rather than tokens, so each token is stored once.
+struct Registry {
+    /// The id of `slots[0]`: a reset starts the table afresh at the next id.
+    base: u64,
+    /// By id; `None` for an id whose creation failed.
+    slots: Vec<Option<Slot>>,
+    by_token: HashTable<usize>,
+    hasher: RandomState,
+}
+
+impl Registry {
+    fn new(base: u64) -> Self {
+        Registry {
+            base,
+            slots: Vec::new(),
+            by_token: HashTable::new(),
+            hasher: RandomState::new(),
+        }
+    }
+
+    fn index(&self, id: ChannelId) -> Option<usize> {
+        usize::try_from(id.0.checked_sub(self.base)?).ok()
+    }
+
+    fn slot(&self, id: ChannelId) -> Option<&Slot> {
+        self.slots.get(self.index(id)?)?.as_ref()
+    }
+
+    fn find(&self, token: &str) -> Option<(ChannelId, &Slot)> {
+        let hash = self.hasher.hash_one(token);
+        let slots = &self.slots;
+        let token_at = |i: usize| {
+            slots
+                .get(i)
+                .and_then(Option::as_ref)
+                .map(|s| s.token.as_str())
+        };
+        let &i = self.by_token.find(hash, |&i| token_at(i) == Some(token))?;
+        let slot = self.slots.get(i)?.as_ref()?;
+        Some((ChannelId(self.base + i as u64), slot))
+    }
+
+    /// Indexes the token of the slot at `i`.
+    fn index_token(&mut self, i: usize) {
+        let Some(token) = self.slots.get(i).and_then(Option::as_ref).map(|s| s.token) else {
+            return;
+        };
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        let rehash = |&j: &usize| {
+            let token = slots
+                .get(j)
+                .and_then(Option::as_ref)
+                .map(|s| s.token.as_str());
+            hasher.hash_one(token.unwrap_or_default())
+        };
+        self.by_token
+            .insert_unique(self.hasher.hash_one(token.as_str()), i, rehash);
+    }
+
+    fn unindex_token(&mut self, i: usize) {
+        let Some(token) = self.slots.get(i).and_then(Option::as_ref).map(|s| s.token) else {
+            return;
+        };
+        if let Ok(entry) = self
+            .by_token
+            .find_entry(self.hasher.hash_one(token.as_str()), |&j| j == i)
+        {
+            entry.remove();
+        }
+    }
+
+    /// Adds a channel; `false` if its id belongs before the last reset.
+    fn insert(&mut self, id: ChannelId, slot: Slot) -> bool {
+        let Some(i) = self.index(id) else {
+            return false;
+        };
+        if self.slots.len() <= i {
+            self.slots.resize_with(i + 1, || None);
+        }
+        self.slots[i] = Some(slot);
+        self.index_token(i);
+        true
+    }
+
+    /// Gives a channel a new token, returning the old one.
+    fn retoken(&mut self, id: ChannelId, token: Token) -> Option<Token> {
+        let i = self.index(id)?;
+        self.unindex_token(i);
+        let slot = self.slots.get_mut(i)?.as_mut()?;
+        let old = std::mem::replace(&mut slot.token, token);
+        self.index_token(i);
+        Some(old)
+    }
+
+    fn channels(&self) -> impl Iterator<Item = (ChannelId, &Slot)> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((ChannelId(self.base + i as u64), s.as_ref()?)))
+    }
+}
 
 /// A resolved channel URI.
 #[derive(Clone)]
@@ -440,11 +697,14 @@ pub(crate) struct Core {
     pub shutdown: tokio_util::sync::CancellationToken,
     base_uri: OnceLock<String>,
     tls_base_uri: OnceLock<String>,
-    tokens: RwLock<HashMap<Arc<str>, ChannelRef>>,
-    channels: RwLock<BTreeMap<ChannelId, ChannelRef>>,
+    /// Lock order: `devices`, then `registry`, then a device.
+    registry: RwLock<Registry>,
+    /// Named devices only; a channel's default device lives in its slot.
     devices: RwLock<HashMap<DeviceId, Arc<Device>>>,
     /// Requests to channel URIs that name no known channel.
-    unrouted: Mutex<VecDeque<Arc<NotificationRecord>>>,
+    unrouted: Mutex<VecDeque<Arc<Kept>>>,
+    /// The version a channel gets when none is given.
+    default_os_version: Arc<str>,
     next_channel: AtomicU64,
     next_seq: AtomicU64,
     rng: Mutex<StdRng>,
@@ -472,10 +732,10 @@ impl Core {
             shutdown: tokio_util::sync::CancellationToken::new(),
             base_uri: OnceLock::new(),
             tls_base_uri: OnceLock::new(),
-            tokens: RwLock::default(),
-            channels: RwLock::default(),
+            registry: RwLock::new(Registry::new(1)),
             devices: RwLock::default(),
             unrouted: Mutex::default(),
+            default_os_version: Arc::from("8.0"),
             next_channel: AtomicU64::new(0),
             next_seq: AtomicU64::new(0),
             rng: Mutex::new(rng),
@@ -505,17 +765,17 @@ impl Core {
         format!("{base}/{kind}/01.00/{token}")
     }
 
-    fn new_token(&self) -> Arc<str> {
+    fn new_token(&self) -> Token {
         const ALPHABET: &[u8; 64] =
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
         // "AAE"/"AAF" prefixes as seen on real channel URIs, then 61 random base64url characters.
-        let mut s = String::with_capacity(64);
-        s.push_str("AAF");
-        for _ in 0..61 {
-            s.push(ALPHABET[rng.random_range(0..64usize)] as char);
+        let mut t = [0; TOKEN_LEN];
+        t[..3].copy_from_slice(b"AAF");
+        for c in &mut t[3..] {
+            *c = ALPHABET[rng.random_range(0..64usize)];
         }
-        s.into()
+        Token(t)
     }
 
     /// Wakes the wait helpers, if any wait (`notify_waiters` takes a lock; skip it otherwise).
@@ -525,41 +785,57 @@ impl Core {
         }
     }
 
-    fn device(&self, id: &DeviceId) -> Arc<Device> {
-        if let Some(d) = self
-            .devices
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-        {
-            return d.clone();
+    fn registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        self.registry.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn registry_mut(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.registry.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The device named `id`: a named one, or a channel's default device.
+    fn find_device(
+        &self,
+        id: &DeviceId,
+        named: &HashMap<DeviceId, Arc<Device>>,
+    ) -> Option<Arc<Device>> {
+        if let Some(d) = named.get(id) {
+            return Some(d.clone());
         }
-        let mut devices = self.devices.write().unwrap_or_else(|e| e.into_inner());
-        devices
-            .entry(id.clone())
-            .or_insert_with(|| {
-                Arc::new(Device {
-                    id: id.clone(),
-                    state: Mutex::new(DeviceState {
-                        connection: Connection::Connected,
-                        power: Power::Normal,
-                        queue_capacity: self.config.queue_capacity,
-                        queue: VecDeque::new(),
-                        channels: BTreeMap::new(),
-                    }),
-                    sink: OnceLock::new(),
-                })
-            })
-            .clone()
+        let channel = default_device_channel(id)?;
+        let registry = self.registry();
+        let device = &registry.slot(channel)?.device;
+        matches!(device.name, DeviceName::Default(c) if c == channel).then(|| device.clone())
+    }
+
+    /// The device named `id`, created if new.
+    fn device(&self, id: &DeviceId) -> Arc<Device> {
+        {
+            let named = self.devices.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(d) = self.find_device(id, &named) {
+                return d;
+            }
+        }
+        let mut named = self.devices.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = self.find_device(id, &named) {
+            return d;
+        }
+        let d = Arc::new(Device::new(
+            DeviceName::Named(id.clone()),
+            self.config.queue_capacity,
+        ));
+        named.insert(id.clone(), d.clone());
+        d
     }
 
     fn channel_ref(&self, id: ChannelId) -> Result<ChannelRef, FakeError> {
-        self.channels
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&id)
-            .cloned()
-            .ok_or(FakeError::NoSuchChannel(id))
+        let registry = self.registry();
+        let slot = registry.slot(id).ok_or(FakeError::NoSuchChannel(id))?;
+        Ok(ChannelRef {
+            id,
+            authenticated: slot.authenticated,
+            device: slot.device.clone(),
+        })
     }
 
     /// The channel with this id, as the request path would resolve it.
@@ -570,11 +846,13 @@ impl Core {
 
     /// Resolves a channel URI's token; `authenticated` is the URI's kind.
     pub(crate) fn resolve(&self, token: &str, authenticated: bool) -> Option<ChannelRef> {
-        let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
-        tokens
-            .get(token)
-            .filter(|c| c.authenticated == authenticated)
-            .cloned()
+        let registry = self.registry();
+        let (id, slot) = registry.find(token)?;
+        (slot.authenticated == authenticated).then(|| ChannelRef {
+            id,
+            authenticated,
+            device: slot.device.clone(),
+        })
     }
 
     pub(crate) fn create_channel(&self, opts: ChannelOptions) -> Result<ChannelInfo, FakeError> {
@@ -587,62 +865,75 @@ impl Core {
             check_capacity(cap)?;
         }
         let id = ChannelId(self.next_channel.fetch_add(1, Ordering::Relaxed) + 1);
-        let device_id = opts
-            .device
-            .clone()
-            .unwrap_or_else(|| DeviceId(format!("device-{id}")));
-        let app = opts.app.clone().unwrap_or_else(|| format!("app-{id}"));
-        let device = self.device(&device_id);
+        let app: Box<str> = match &opts.app {
+            Some(app) => app.as_str().into(),
+            None => format!("app-{id}").into(),
+        };
+        // For a default device, the map of named devices stays read-locked until the channel
+        // is in the registry, so that nobody names `device-<id>` in between and gets another.
+        let (device, named) = match &opts.device {
+            Some(name) => (self.device(name), None),
+            None => {
+                let named = self.devices.read().unwrap_or_else(|e| e.into_inner());
+                let device = match named.get(&default_device_name(id)) {
+                    Some(d) => d.clone(),
+                    None => Arc::new(Device::new(
+                        DeviceName::Default(id),
+                        self.config.queue_capacity,
+                    )),
+                };
+                (device, Some(named))
+            }
+        };
         let token = self.new_token();
         {
             let mut d = device.lock();
-            if let Some((existing, _)) = d.channels.iter().find(|(_, c)| c.app == app) {
+            if let Some(existing) = d.channels.iter().find(|c| c.app == app) {
                 return Err(FakeError::AppHasChannel {
-                    device: device_id,
-                    app,
-                    existing: *existing,
+                    device: device.id(),
+                    app: app.into(),
+                    existing: existing.id,
                 });
             }
-            d.channels.insert(
+            let os_version = match opts.os_version.as_deref() {
+                None => self.default_os_version.clone(),
+                Some(v) if *v == *self.default_os_version => self.default_os_version.clone(),
+                Some(v) => Arc::from(v),
+            };
+            d.add_channel(ChannelState {
                 id,
-                Box::new(ChannelState {
-                    app: app.clone(),
-                    token: token.clone(),
-                    authenticated: opts.authenticated,
-                    service_name: opts.service_name.clone(),
-                    os_version: opts.os_version.clone().unwrap_or_else(|| "8.0".into()),
-                    subscription: Subscription::Active,
-                    bound_tile: true,
-                    bound_toast: true,
-                    app_running: true,
-                    primary_pinned: true,
-                    secondary: BTreeSet::new(),
-                    day_start: self.clock.now(),
-                    sent_today: 0,
-                    callback: None,
-                    log: VecDeque::new(),
-                }),
-            );
+                app: app.clone(),
+                authenticated: opts.authenticated,
+                service_name: opts.service_name.as_deref().map(Box::from),
+                os_version,
+                subscription: Subscription::Active,
+                bound_tile: true,
+                bound_toast: true,
+                app_running: true,
+                primary_pinned: true,
+                secondary: BTreeSet::new(),
+                day_start: self.clock.now(),
+                sent_today: 0,
+                callback: None,
+                log: VecDeque::new(),
+            });
         }
-        let r = ChannelRef {
-            id,
+        let slot = Slot {
+            token,
             authenticated: opts.authenticated,
             device: device.clone(),
         };
-        self.channels
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, r.clone());
-        self.tokens
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(token.clone(), r);
-        let uri = self.uri_of(opts.authenticated, &token);
+        if !self.registry_mut().insert(id, slot) {
+            return Err(FakeError::Invalid(format!(
+                "channel {id} was being created when the fake was reset; create it again"
+            )));
+        }
+        drop(named);
         self.events.emit(|| Event::ChannelCreated {
             channel: id,
-            uri: uri.clone(),
-            device: device_id.clone(),
-            app: app.clone(),
+            uri: self.uri_of(opts.authenticated, token.as_str()),
+            device: device.id(),
+            app: app.into(),
         });
         if let Some(update) = &opts.device_state {
             self.update_device(id, update)?;
@@ -652,17 +943,26 @@ impl Core {
     }
 
     pub(crate) fn channel_info(&self, id: ChannelId) -> Result<ChannelInfo, FakeError> {
-        let r = self.channel_ref(id)?;
+        let (r, token) = {
+            let registry = self.registry();
+            let slot = registry.slot(id).ok_or(FakeError::NoSuchChannel(id))?;
+            let r = ChannelRef {
+                id,
+                authenticated: slot.authenticated,
+                device: slot.device.clone(),
+            };
+            (r, slot.token)
+        };
         let d = r.device.lock();
-        let c = d.channels.get(&id).ok_or(FakeError::NoSuchChannel(id))?;
+        let c = d.channel(id).ok_or(FakeError::NoSuchChannel(id))?;
         Ok(ChannelInfo {
             id,
-            uri: self.uri_of(c.authenticated, &c.token),
-            device: r.device.id.clone(),
-            app: c.app.clone(),
+            uri: self.uri_of(c.authenticated, token.as_str()),
+            device: r.device.id(),
+            app: c.app.clone().into(),
             authenticated: c.authenticated,
-            service_name: c.service_name.clone(),
-            os_version: c.os_version.clone(),
+            service_name: c.service_name.clone().map(Into::into),
+            os_version: c.os_version.as_ref().into(),
             sent_today: c.sent_today,
             callback: c.callback.as_ref().map(|cb| CallbackInfo {
                 uri: cb.uri.clone(),
@@ -672,18 +972,22 @@ impl Core {
     }
 
     pub(crate) fn channel_ids(&self) -> Vec<ChannelId> {
-        self.channels
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .copied()
+        self.registry().channels().map(|(id, _)| id).collect()
+    }
+
+    /// Every channel with its device, copied out so that no registry lock is held while the
+    /// devices are read.
+    fn channel_list(&self) -> Vec<(ChannelId, Arc<Device>)> {
+        self.registry()
+            .channels()
+            .map(|(id, s)| (id, s.device.clone()))
             .collect()
     }
 
     pub(crate) fn device_view(&self, id: ChannelId) -> Result<DeviceView, FakeError> {
         let r = self.channel_ref(id)?;
         let d = r.device.lock();
-        view(&r.device.id, &d, id)
+        view(&r.device, &d, id)
     }
 
     pub(crate) fn update_device(
@@ -738,7 +1042,7 @@ impl Core {
         let result = {
             let mut d = dev.lock();
             if let Some(id) = channel {
-                if !d.channels.contains_key(&id) {
+                if d.channel(id).is_none() {
                     return Err(FakeError::NoSuchChannel(id));
                 }
             }
@@ -752,7 +1056,7 @@ impl Core {
             if let Some(x) = u.queue_capacity {
                 d.queue_capacity = x;
             }
-            if let Some(c) = channel.and_then(|id| d.channels.get_mut(&id)) {
+            if let Some(c) = channel.and_then(|id| d.channel_mut(id)) {
                 if let Some(x) = u.subscription {
                     c.subscription = x;
                 }
@@ -773,9 +1077,9 @@ impl Core {
                 }
             }
             if d.connection == Connection::Inactive && was != Connection::Inactive {
-                for (cid, c) in d.channels.iter_mut() {
+                for c in d.channels.iter_mut() {
                     if let Some(cb) = c.callback.take() {
-                        fire.push((*cid, cb));
+                        fire.push((c.id, cb));
                     }
                 }
             }
@@ -783,16 +1087,16 @@ impl Core {
                 self.pump(dev, &mut d, now);
             }
             match channel {
-                Some(id) => Some(view(&dev.id, &d, id)?),
+                Some(id) => Some(view(dev, &d, id)?),
                 None => None,
             }
         };
         for (cid, cb) in fire {
-            self.post_callback(cid, cb);
+            self.post_callback(cid, *cb);
         }
         self.events.emit(|| Event::DeviceChanged {
             channel,
-            device: dev.id.clone(),
+            device: dev.id(),
             state: result.clone(),
         });
         self.touch();
@@ -803,23 +1107,12 @@ impl Core {
     pub(crate) fn rotate(&self, id: ChannelId) -> Result<ChannelInfo, FakeError> {
         let r = self.channel_ref(id)?;
         let new = self.new_token();
-        let old = {
-            let mut d = r.device.lock();
-            let c = d
-                .channels
-                .get_mut(&id)
-                .ok_or(FakeError::NoSuchChannel(id))?;
-            std::mem::replace(&mut c.token, new.clone())
-        };
-        {
-            let mut tokens = self.tokens.write().unwrap_or_else(|e| e.into_inner());
-            tokens.remove(&old);
-            tokens.insert(new.clone(), r.clone());
-        }
-        let uri = self.uri_of(r.authenticated, &new);
+        self.registry_mut()
+            .retoken(id, new)
+            .ok_or(FakeError::NoSuchChannel(id))?;
         self.events.emit(|| Event::ChannelRotated {
             channel: id,
-            uri: uri.clone(),
+            uri: self.uri_of(r.authenticated, new.as_str()),
         });
         self.touch();
         self.channel_info(id)
@@ -833,7 +1126,7 @@ impl Core {
         self.next_seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    fn push_log(&self, log: &mut VecDeque<Arc<NotificationRecord>>, rec: Arc<NotificationRecord>) {
+    fn push_log(&self, log: &mut VecDeque<Arc<Kept>>, rec: Arc<Kept>) {
         if log.len() >= self.config.log_limit.max(1) {
             log.pop_front();
         }
@@ -851,7 +1144,7 @@ impl Core {
         fate: Option<Fate>,
         diagnostics: Vec<String>,
     ) {
-        let rec = Arc::new(NotificationRecord {
+        let rec = NotificationRecord {
             seq: self.next_seq(),
             channel: channel.map(|c| c.id),
             received_at_ms: ms(self.clock.now()),
@@ -867,13 +1160,14 @@ impl Core {
             fate,
             diagnostics,
             delivery: DeliveryState::NotQueued,
-        });
+        };
         self.events.emit(|| Event::Notification {
-            record: rec.clone(),
+            record: Arc::new(rec.clone()),
         });
+        let rec = Arc::new(Kept::new(rec));
         let stored = channel.is_some_and(|c| {
             let mut d = c.device.lock();
-            match d.channels.get_mut(&c.id) {
+            match d.channel_mut(c.id) {
                 Some(ch) => {
                     self.push_log(&mut ch.log, rec.clone());
                     true
@@ -910,7 +1204,7 @@ impl Core {
             let mut d = cref.device.lock();
             let (connection, power, queue_len, capacity) =
                 (d.connection, d.power, d.queue.len(), d.queue_capacity);
-            let Some(c) = d.channels.get_mut(&cref.id) else {
+            let Some(c) = d.channel_mut(cref.id) else {
                 drop(d);
                 let (answer, fate) = decide(&Facts { channel: None });
                 let diags = inspected.diagnostics.clone();
@@ -968,7 +1262,7 @@ impl Core {
             } else {
                 DeliveryState::NotQueued
             };
-            let rec = Arc::new(NotificationRecord {
+            let rec = NotificationRecord {
                 seq,
                 channel: Some(cref.id),
                 received_at_ms: ms(now),
@@ -984,10 +1278,13 @@ impl Core {
                 fate: Some(fate),
                 diagnostics,
                 delivery: delivery.clone(),
-            });
-            self.push_log(&mut c.log, rec.clone());
-            if let DeliveryState::Queued { .. } = delivery {
-                let due = rec_due(&rec);
+            };
+            // The event shows the record as it is now (queued); the log's copy moves on to
+            // delivered below.
+            let for_event = self.events.listened().then(|| Arc::new(rec.clone()));
+            self.push_log(&mut c.log, Arc::new(Kept::new(rec)));
+            if let DeliveryState::Queued { due_at_ms } = delivery {
+                let due = Duration::from_millis(due_at_ms);
                 d.queue.push_back(Queued {
                     seq,
                     channel: cref.id,
@@ -1004,7 +1301,7 @@ impl Core {
                     schedule = Some(due);
                 }
             }
-            (answer, rec)
+            (answer, for_event)
         };
         if let Some(due) = schedule {
             let weak = Arc::downgrade(&cref.device);
@@ -1021,7 +1318,9 @@ impl Core {
                 }
             });
         }
-        self.events.emit(|| Event::Notification { record: rec });
+        if let Some(record) = rec {
+            self.events.emit(|| Event::Notification { record });
+        }
         self.touch();
         answer
     }
@@ -1045,18 +1344,14 @@ impl Core {
         if !d.queue.iter().any(|q| q.due <= now) {
             return;
         }
-        let mut keep = VecDeque::with_capacity(d.queue.len());
-        let mut due = Vec::new();
-        for q in d.queue.drain(..) {
-            if q.due <= now {
-                due.push(q);
-            } else {
-                keep.push_back(q);
-            }
+        let mut due = std::mem::take(&mut d.queue);
+        if due.iter().any(|q| q.due > now) {
+            let (now_due, later) = due.into_iter().partition(|q| q.due <= now);
+            d.queue = later;
+            due = now_due;
         }
-        d.queue = keep;
-        for q in due {
-            let Some(c) = d.channels.get_mut(&q.channel) else {
+        while let Some(q) = due.pop_front() {
+            let Some(c) = d.channel_mut(q.channel) else {
                 continue;
             };
             let outcome = if c.subscription == Subscription::Expired {
@@ -1083,7 +1378,7 @@ impl Core {
                     if let Some(sink) = dev.sink.get() {
                         let _ = sink.send(Delivered {
                             channel: q.channel,
-                            app: c.app.clone(),
+                            app: c.app.clone().into(),
                             seq: q.seq,
                             content: q.content,
                             message_id: q.message_id,
@@ -1105,6 +1400,10 @@ impl Core {
                 }),
             }
         }
+        if d.queue.is_empty() {
+            // Keeps the queue's allocation for the next notification.
+            d.queue = due;
+        }
     }
 
     /// Stores a `/callback` registration. Returns the answer (200 with subscription and device
@@ -1122,7 +1421,7 @@ impl Core {
         let answer = {
             let mut d = cref.device.lock();
             let connection = d.connection;
-            let Some(c) = d.channels.get_mut(&cref.id) else {
+            let Some(c) = d.channel_mut(cref.id) else {
                 return decide(&Facts { channel: None }).0;
             };
             if c.subscription == Subscription::Expired {
@@ -1139,10 +1438,10 @@ impl Core {
             if !c.authenticated || !self.certified(c, client_cn) {
                 return Answer::bare(401);
             }
-            c.callback = Some(Callback {
+            c.callback = Some(Box::new(Callback {
                 uri: uri.clone(),
                 blob,
-            });
+            }));
             Answer {
                 status: 200,
                 notification: None,
@@ -1196,35 +1495,23 @@ impl Core {
         if let Some(id) = channel {
             let r = self.channel_ref(id)?;
             let d = r.device.lock();
-            let c = d.channels.get(&id).ok_or(FakeError::NoSuchChannel(id))?;
-            return Ok(c.log.iter().cloned().collect());
+            let c = d.channel(id).ok_or(FakeError::NoSuchChannel(id))?;
+            return Ok(c.log.iter().map(|k| k.to_record()).collect());
         }
         let mut all: Vec<_> = self
             .unrouted
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .cloned()
+            .map(|k| k.to_record())
             .collect();
-        let devices = self.device_list();
-        for dev in devices {
-            let d = dev.lock();
-            for c in d.channels.values() {
-                all.extend(c.log.iter().cloned());
+        for (id, dev) in self.channel_list() {
+            if let Some(c) = dev.lock().channel(id) {
+                all.extend(c.log.iter().map(|k| k.to_record()));
             }
         }
         all.sort_by_key(|r| r.seq);
         Ok(all)
-    }
-
-    /// Every device, copied out of the map so that no lock on it is held while each is read.
-    fn device_list(&self) -> Vec<Arc<Device>> {
-        self.devices
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
     }
 
     pub(crate) fn notification_count(&self) -> usize {
@@ -1233,14 +1520,8 @@ impl Core {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .len();
-        let devices = self.device_list();
-        for dev in devices {
-            n += dev
-                .lock()
-                .channels
-                .values()
-                .map(|c| c.log.len())
-                .sum::<usize>();
+        for (id, dev) in self.channel_list() {
+            n += dev.lock().channel(id).map_or(0, |c| c.log.len());
         }
         n
     }
@@ -1249,8 +1530,7 @@ impl Core {
         if let Some(id) = channel {
             let r = self.channel_ref(id)?;
             let mut d = r.device.lock();
-            d.channels
-                .get_mut(&id)
+            d.channel_mut(id)
                 .ok_or(FakeError::NoSuchChannel(id))?
                 .log
                 .clear();
@@ -1259,9 +1539,8 @@ impl Core {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clear();
-            let devices = self.device_list();
-            for dev in devices {
-                for c in dev.lock().channels.values_mut() {
+            for (id, dev) in self.channel_list() {
+                if let Some(c) = dev.lock().channel_mut(id) {
                     c.log.clear();
                 }
             }
@@ -1273,18 +1552,13 @@ impl Core {
 
     /// Forgets every channel, device, record and fault rule (the clock keeps its time).
     pub(crate) fn reset(&self) {
-        self.tokens
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-        self.channels
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
-        self.devices
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        {
+            let mut named = self.devices.write().unwrap_or_else(|e| e.into_inner());
+            named.clear();
+            // Channels created from now on start the new table.
+            let next = self.next_channel.load(Ordering::Relaxed) + 1;
+            *self.registry_mut() = Registry::new(next);
+        }
         self.unrouted
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -1302,17 +1576,16 @@ impl Core {
     }
 }
 
-fn rec_due(rec: &NotificationRecord) -> Duration {
-    match rec.delivery {
-        DeliveryState::Queued { due_at_ms } => Duration::from_millis(due_at_ms),
-        _ => Duration::ZERO,
-    }
-}
-
-fn set_delivery(log: &mut VecDeque<Arc<NotificationRecord>>, seq: u64, state: DeliveryState) {
-    if let Ok(i) = log.binary_search_by_key(&seq, |r| r.seq) {
-        Arc::make_mut(&mut log[i]).delivery = state;
-    }
+fn set_delivery(log: &mut VecDeque<Arc<Kept>>, seq: u64, state: DeliveryState) {
+    // Most often the newest record: delivered as it arrives.
+    let i = match log.back() {
+        Some(r) if r.seq() == seq => log.len() - 1,
+        _ => match log.binary_search_by_key(&seq, |r| r.seq()) {
+            Ok(i) => i,
+            Err(_) => return,
+        },
+    };
+    Arc::make_mut(&mut log[i]).record.delivery = state;
 }
 
 fn check_capacity(cap: usize) -> Result<(), FakeError> {
@@ -1324,11 +1597,11 @@ fn check_capacity(cap: usize) -> Result<(), FakeError> {
     Ok(())
 }
 
-fn view(device: &DeviceId, d: &DeviceState, id: ChannelId) -> Result<DeviceView, FakeError> {
-    let c = d.channels.get(&id).ok_or(FakeError::NoSuchChannel(id))?;
+fn view(device: &Device, d: &DeviceState, id: ChannelId) -> Result<DeviceView, FakeError> {
+    let c = d.channel(id).ok_or(FakeError::NoSuchChannel(id))?;
     Ok(DeviceView {
-        device: device.clone(),
-        app: c.app.clone(),
+        device: device.id(),
+        app: c.app.clone().into(),
         connection: d.connection,
         subscription: c.subscription,
         power: d.power,
@@ -1340,4 +1613,93 @@ fn view(device: &DeviceId, d: &DeviceState, id: ChannelId) -> Result<DeviceView,
         queue_capacity: d.queue_capacity,
         queued: d.queue.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn core() -> Arc<Core> {
+        Core::new(
+            Config {
+                seed: Some(1),
+                ..Config::default()
+            },
+            Clock::virtual_clock(),
+        )
+    }
+
+    fn connection(core: &Core, id: ChannelId) -> Connection {
+        core.device_view(id).unwrap().connection
+    }
+
+    fn token(info: &ChannelInfo) -> &str {
+        info.uri.rsplit('/').next().unwrap()
+    }
+
+    #[test]
+    fn a_channel_without_a_device_name_gets_device_named_after_its_id() {
+        let core = core();
+        let first = core.create_channel(ChannelOptions::default()).unwrap();
+        assert_eq!(first.device, DeviceId::from("device-1"));
+        let joined = core
+            .create_channel(ChannelOptions {
+                device: Some("device-1".into()),
+                app: Some("other".into()),
+                ..ChannelOptions::default()
+            })
+            .unwrap();
+        let alone = core.create_channel(ChannelOptions::default()).unwrap();
+        assert_eq!(alone.device, DeviceId::from("device-3"));
+
+        let off = DeviceUpdate::connection(Connection::Disconnected);
+        core.update_device_by_id(&"device-1".into(), &off).unwrap();
+        assert_eq!(connection(&core, first.id), Connection::Disconnected);
+        assert_eq!(connection(&core, joined.id), Connection::Disconnected);
+        assert_eq!(connection(&core, alone.id), Connection::Connected);
+    }
+
+    #[test]
+    fn a_device_named_before_its_default_channel_exists_is_the_one_the_channel_gets() {
+        let core = core();
+        let off = DeviceUpdate::connection(Connection::TempDisconnected);
+        core.update_device_by_id(&"device-1".into(), &off).unwrap();
+        // Not channel 1's name: a look-alike with a leading zero is a device of its own.
+        core.update_device_by_id(&"device-02".into(), &off).unwrap();
+        let first = core.create_channel(ChannelOptions::default()).unwrap();
+        let second = core.create_channel(ChannelOptions::default()).unwrap();
+        assert_eq!(connection(&core, first.id), Connection::TempDisconnected);
+        assert_eq!(connection(&core, second.id), Connection::Connected);
+    }
+
+    #[test]
+    fn tokens_resolve_to_their_channel_until_rotated_and_after_a_reset() {
+        let core = core();
+        let a = core.create_channel(ChannelOptions::default()).unwrap();
+        let b = core
+            .create_channel(ChannelOptions {
+                authenticated: true,
+                ..ChannelOptions::default()
+            })
+            .unwrap();
+        assert_eq!(core.resolve(token(&a), false).map(|r| r.id), Some(a.id));
+        assert!(core.resolve(token(&a), true).is_none(), "wrong kind of URI");
+        assert_eq!(core.resolve(token(&b), true).map(|r| r.id), Some(b.id));
+
+        let rotated = core.rotate(a.id).unwrap();
+        assert!(core.resolve(token(&a), false).is_none());
+        assert_eq!(
+            core.resolve(token(&rotated), false).map(|r| r.id),
+            Some(a.id)
+        );
+        assert_eq!(core.resolve(token(&b), true).map(|r| r.id), Some(b.id));
+
+        core.reset();
+        assert!(core.resolve(token(&rotated), false).is_none());
+        assert_eq!(core.channel_info(a.id), Err(FakeError::NoSuchChannel(a.id)));
+        let c = core.create_channel(ChannelOptions::default()).unwrap();
+        assert_eq!(c.id, ChannelId(3), "ids go on counting after a reset");
+        assert_eq!(core.resolve(token(&c), false).map(|r| r.id), Some(c.id));
+        assert_eq!(core.channel_ids(), vec![c.id]);
+    }
 }
