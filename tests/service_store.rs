@@ -220,6 +220,45 @@ fn expired_subscription_is_pruned_after_404() {
 }
 
 #[test]
+fn sends_recorded_together_are_logged_in_order_and_each_prunes_its_own_channel() {
+    let store = Store::in_memory().unwrap();
+    let dead = "http://db3.notify.live.net/dead";
+    store.register(&registration("ann", dead)).unwrap();
+    store.register(&registration("cid", LIVE_CHANNEL)).unwrap();
+    let entry = |channel: &str, outcome: &Outcome| {
+        StatusEntry::from_outcome(
+            PatternKind::OneTime,
+            MessageKind::Toast,
+            channel,
+            outcome,
+            UNIX_EPOCH,
+        )
+    };
+    let ok = Outcome::from_parts(200, [("X-NotificationStatus", "Received")]);
+    let recorded = store
+        .record_sends(&[
+            entry(LIVE_CHANNEL, &ok),
+            entry(dead, &expired()),
+            entry(LIVE_CHANNEL, &ok),
+        ])
+        .unwrap();
+    assert_eq!(recorded.len(), 3);
+    assert!(recorded[0].id < recorded[1].id && recorded[1].id < recorded[2].id);
+    assert!(recorded[0].pruned.is_empty() && recorded[2].pruned.is_empty());
+    assert_eq!(recorded[1].pruned, ["ann"]);
+    let log = store.status_log(0, 10).unwrap();
+    let channels: Vec<_> = log.iter().map(|e| e.channel_uri.as_str()).collect();
+    assert_eq!(channels, [LIVE_CHANNEL, dead, LIVE_CHANNEL]);
+    let left: Vec<_> = store
+        .subscribers()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.user_name)
+        .collect();
+    assert_eq!(left, ["cid"]);
+}
+
+#[test]
 fn a_user_who_re_registered_on_a_new_channel_is_not_pruned_by_the_old_one() {
     let store = Store::in_memory().unwrap();
     let old = "http://db3.notify.live.net/old";

@@ -22,8 +22,8 @@
 //! # Sending
 //!
 //! Every send goes through the `mpns` [`Client`] at the recipe's High priority (immediate
-//! class). Each attempt is logged with [`Store::record_send`](crate::service::Store::record_send),
-//! which prunes the registrations of a channel MPNS calls expired (404). What MPNS asks to retry
+//! class). Each attempt is logged as by [`Store::record_send`](crate::service::Store::record_send)
+//! (rows that arrive together in one transaction), which prunes the registrations of a channel MPNS calls expired (404). What MPNS asks to retry
 //! (QueueFull and 503: back-off in minutes; 406 and 412: hourly) is retried on the service's
 //! [`Clock`](crate::Clock) under the [`RetryPolicy`], each retry logged too, until it is accepted,
 //! refused for good, or the policy's limits are reached. Each subscriber's share of an action

@@ -1,5 +1,6 @@
 //! The one way the patterns send: through the `mpns` [`Client`], with a bounded number of
-//! requests in flight, every attempt logged with [`Store::record_send`], and the retries MPNS
+//! requests in flight, every attempt logged before it returns (rows that arrive together are
+//! committed together, [`Store::record_sends`]), and the retries MPNS
 //! asks for (QueueFull, 503, 406, 412) waited out on the injected [`Clock`] under the
 //! [`RetryPolicy`]'s limits.
 //!
@@ -20,11 +21,11 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use super::JobFuture;
-use crate::service::{PatternKind, StatusEntry, Store};
+use crate::service::{PatternKind, Recorded, StatusEntry, Store};
 use crate::{ChannelUri, Client, Clock, Message, Outcome, Retry, RetryPolicy, TransportError};
 
 /// Counts running jobs and wakes waiters when none are left.
@@ -179,6 +180,7 @@ pub(crate) struct Sender {
     permits: Arc<Semaphore>,
     /// Batch jobs on their first attempt (see [`Sender::start_batch`]).
     starts: Arc<Semaphore>,
+    log: LogWriter,
 }
 
 impl Sender {
@@ -193,9 +195,10 @@ impl Sender {
             client,
             clock,
             policy,
-            store,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             starts: Arc::new(Semaphore::new(concurrency.max(1) * STARTS_PER_SLOT)),
+            log: LogWriter::start(store.clone()),
+            store,
         }
     }
 
@@ -327,7 +330,7 @@ impl Sender {
                 at,
             ),
         };
-        match self.store.run(move |s| s.record_send(&entry)).await {
+        match self.log.record(entry).await {
             Ok(recorded) if !recorded.pruned.is_empty() => {
                 tracing::info!(%channel, users = ?recorded.pruned, "expired channel pruned");
             }
@@ -335,6 +338,56 @@ impl Sender {
             Err(e) => tracing::error!(error = %e, "could not record a pattern send"),
         }
         result
+    }
+}
+
+/// Writes the attempts' log rows. Each attempt hands its row over and waits until it is
+/// written; the rows that arrive while a write is going on are written next, together, in one
+/// transaction. One commit per row (and a blocking thread per waiting row) was what held a
+/// fan-out back: the wire answers faster than SQLite commits.
+#[derive(Clone)]
+struct LogWriter {
+    rows: mpsc::UnboundedSender<LogRow>,
+}
+
+/// A row to write, and where to say what was recorded.
+type LogRow = (StatusEntry, oneshot::Sender<Result<Recorded, String>>);
+
+/// The most rows written in one transaction.
+const ROWS_PER_WRITE: usize = 256;
+
+impl LogWriter {
+    /// Starts the writer task (inside a tokio runtime); it ends when the last clone is dropped.
+    fn start(store: Store) -> LogWriter {
+        let (rows, mut incoming) = mpsc::unbounded_channel::<LogRow>();
+        tokio::spawn(async move {
+            let mut waiting = Vec::with_capacity(ROWS_PER_WRITE);
+            while incoming.recv_many(&mut waiting, ROWS_PER_WRITE).await > 0 {
+                let (entries, acks): (Vec<StatusEntry>, Vec<_>) = waiting.drain(..).unzip();
+                match store.run(move |s| s.record_sends(&entries)).await {
+                    Ok(recorded) => {
+                        for (ack, recorded) in acks.into_iter().zip(recorded) {
+                            let _ = ack.send(Ok(recorded));
+                        }
+                    }
+                    Err(e) => {
+                        let error = e.to_string();
+                        for ack in acks {
+                            let _ = ack.send(Err(error.clone()));
+                        }
+                    }
+                }
+            }
+        });
+        LogWriter { rows }
+    }
+
+    /// Writes `entry` (with the rows waiting beside it) and returns what was recorded.
+    async fn record(&self, entry: StatusEntry) -> Result<Recorded, String> {
+        let stopped = || "the status log writer has stopped".to_owned();
+        let (ack, written) = oneshot::channel();
+        self.rows.send((entry, ack)).map_err(|_| stopped())?;
+        written.await.map_err(|_| stopped())?
     }
 }
 

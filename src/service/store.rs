@@ -620,41 +620,55 @@ impl Store {
     /// # Errors
     /// [`StoreError::Sqlite`] if the write fails.
     pub fn record_send(&self, entry: &StatusEntry) -> Result<Recorded, StoreError> {
+        let mut recorded = self.record_sends(std::slice::from_ref(entry))?;
+        Ok(recorded.pop().unwrap_or_default())
+    }
+
+    /// [`Store::record_send`] for several sends, in order, in one transaction (one commit for
+    /// all: what a fan-out's log writer uses).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if the write fails; then none of them is recorded.
+    pub fn record_sends(&self, entries: &[StatusEntry]) -> Result<Vec<Recorded>, StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        // Cached statements: this runs once per send, and compiling the SQL each time cost
-        // more than running it.
-        tx.prepare_cached(
-            "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
-                                     subscription, message_id, channel_uri, at, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?
-        .execute(params![
-            entry.pattern,
-            entry.message_type,
-            entry.http_status,
-            entry.notification_status,
-            entry.device_connection_status,
-            entry.subscription_status,
-            entry.message_id,
-            entry.channel_uri,
-            to_millis(entry.at),
-            entry.error,
-        ])?;
-        let id = tx.last_insert_rowid();
-        tx.prepare_cached("UPDATE registrations SET last_outcome = ?1 WHERE channel_uri = ?2")?
-            .execute(params![entry.summary(), entry.channel_uri])?;
-        let mut pruned = Vec::new();
-        if entry.is_expired() {
-            let mut stmt =
-                tx.prepare("DELETE FROM registrations WHERE channel_uri = ?1 RETURNING user_name")?;
-            let rows = stmt.query_map([&entry.channel_uri], |r| r.get::<_, String>(0))?;
-            pruned = rows.collect::<Result<Vec<_>, _>>()?;
-            pruned.sort();
-            drop(stmt);
+        let mut recorded = Vec::with_capacity(entries.len());
+        for entry in entries {
+            // Cached statements: this runs once per send, and compiling the SQL each time
+            // cost more than running it.
+            tx.prepare_cached(
+                "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
+                                         subscription, message_id, channel_uri, at, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                entry.pattern,
+                entry.message_type,
+                entry.http_status,
+                entry.notification_status,
+                entry.device_connection_status,
+                entry.subscription_status,
+                entry.message_id,
+                entry.channel_uri,
+                to_millis(entry.at),
+                entry.error,
+            ])?;
+            let id = tx.last_insert_rowid();
+            tx.prepare_cached("UPDATE registrations SET last_outcome = ?1 WHERE channel_uri = ?2")?
+                .execute(params![entry.summary(), entry.channel_uri])?;
+            let mut pruned = Vec::new();
+            if entry.is_expired() {
+                let mut stmt = tx.prepare_cached(
+                    "DELETE FROM registrations WHERE channel_uri = ?1 RETURNING user_name",
+                )?;
+                let rows = stmt.query_map([&entry.channel_uri], |r| r.get::<_, String>(0))?;
+                pruned = rows.collect::<Result<Vec<_>, _>>()?;
+                pruned.sort();
+            }
+            recorded.push(Recorded { id, pruned });
         }
         tx.commit()?;
-        Ok(Recorded { id, pruned })
+        Ok(recorded)
     }
 
     /// Status log rows with an id greater than `after`, oldest first, at most `limit`.
