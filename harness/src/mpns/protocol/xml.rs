@@ -1,11 +1,14 @@
-//! The toast and tile XML, read with quick-xml's borrowing namespace reader and checked
-//! against Microsoft's templates (reference §5). quick-xml tokenizes; the character-level rules
-//! it leaves out (allowed characters, references, attribute normalization) live in `text`.
+//! The toast and tile XML, read with quick-xml's borrowing reader and namespace resolver and
+//! checked against Microsoft's templates (reference §5). quick-xml tokenizes; the
+//! character-level rules it leaves out (allowed characters, references, attribute
+//! normalization) live in `text`.
+
+use std::cell::RefCell;
 
 use quick_xml::errors::{Error, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
+use quick_xml::name::{NamespaceResolver, ResolveResult};
+use quick_xml::Reader;
 
 use super::headers::target_words;
 use super::text::{self, is_blank, shorten, show_char, AttrProblem, Reference};
@@ -123,6 +126,13 @@ impl From<ResolveResult<'_>> for Ns {
     }
 }
 
+thread_local! {
+    /// The namespace scopes, one resolver per thread, emptied before each body. quick-xml's
+    /// `NsReader` builds a new resolver (buffers grown as declarations come) for every
+    /// document; the fake reads one document per request, and that setup showed in profiles.
+    static SCOPES: RefCell<NamespaceResolver> = RefCell::new(NamespaceResolver::default());
+}
+
 /// The property element being read.
 struct Leaf {
     name: &'static str,
@@ -200,7 +210,13 @@ pub(super) fn read(body: &[u8], target: Target, f: &mut Findings) -> Option<Cont
         leaf: None,
         room: 0,
     };
-    r.run(body).ok()?;
+    SCOPES
+        .with_borrow_mut(|scopes| {
+            // Only the reserved `xml` and `xmlns` prefixes stay bound.
+            scopes.set_level(0);
+            r.run(body, scopes)
+        })
+        .ok()?;
     Some(match r.kind? {
         Target::Toast => Content::Toast(r.toast),
         _ => Content::Tile(TileContent {
@@ -213,21 +229,38 @@ pub(super) fn read(body: &[u8], target: Target, f: &mut Findings) -> Option<Cont
 }
 
 impl Reading<'_> {
-    fn run(&mut self, body: &[u8]) -> Result<(), Stop> {
-        let mut reader = NsReader::from_reader(body);
+    fn run(&mut self, body: &[u8], scopes: &mut NamespaceResolver) -> Result<(), Stop> {
+        let mut reader = Reader::from_reader(body);
         let config = reader.config_mut();
         config.check_comments = true;
         config.check_end_names = true;
         let mut level = Level::Prolog;
         let mut first = true;
+        // As in quick-xml's `NsReader`: an element's scope closes when the event after its end
+        // tag (or its empty tag) is read.
+        let mut pending_pop = false;
         loop {
-            let (ns, event) = match reader.read_resolved_event() {
-                Ok((ns, event)) => (Ns::from(ns), event),
+            if std::mem::take(&mut pending_pop) {
+                scopes.pop();
+            }
+            let event = match reader.read_event() {
+                Ok(event) => event,
                 Err(e) => {
                     let at = reader.error_position();
                     return Err(self.syntax(&e, at, level));
                 }
             };
+            let ns = match &event {
+                Event::Start(e) | Event::Empty(e) => {
+                    if let Err(e) = scopes.push(e) {
+                        let at = reader.error_position();
+                        return Err(self.syntax(&Error::from(e), at, level));
+                    }
+                    Ns::from(scopes.resolve_element(e.name()).0)
+                }
+                _ => Ns::Unbound,
+            };
+            pending_pop = matches!(event, Event::Empty(_) | Event::End(_));
             let was_first = std::mem::replace(&mut first, false);
             match event {
                 Event::Decl(decl) => {
