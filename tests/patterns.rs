@@ -5,7 +5,7 @@
 mod patterns_support;
 
 use axum::http::StatusCode;
-use mpns_harness::{DeviceUpdate, NotificationStatus};
+use mpns_harness::{ChannelInfo, DeviceUpdate, NotificationRecord, NotificationStatus};
 use patterns_support::{raw_text, snapshot, summarize, tile_props, World};
 use serde_json::json;
 
@@ -185,6 +185,21 @@ async fn counter_counts_up_on_the_tile_while_the_app_is_not_seen_running() {
     assert_eq!(info["counter"], 3);
 }
 
+/// Forgets what the fake recorded, registers `user` again on `phone` (8.0) and returns the one
+/// notification that registration got.
+async fn sent_on_registering_again(
+    world: &World,
+    user: &str,
+    phone: &ChannelInfo,
+) -> Vec<NotificationRecord> {
+    world.fake.clear_notifications(None).unwrap();
+    world.register(user, phone, "8.0").await;
+    world.patterns.wait_idle().await;
+    let records = world.records();
+    assert_eq!(records.len(), 1, "one notification for the registration");
+    records
+}
+
 #[tokio::test]
 async fn registering_while_counter_is_active_resets_the_counter_and_clears_the_badge() {
     let world = World::new().await;
@@ -203,12 +218,8 @@ async fn registering_while_counter_is_active_resets_the_counter_and_clears_the_b
         .request("GET", "/api/server-info?user=ann", None)
         .await;
     assert_eq!(info["counter"], 1);
-    world.fake.clear_notifications(None).unwrap();
 
-    world.register("ann", &phone, "8.0").await;
-    world.patterns.wait_idle().await;
-    let records = world.records();
-    assert_eq!(records.len(), 1);
+    let records = sent_on_registering_again(&world, "ann", &phone).await;
     assert_eq!(
         tile_props(&records[0]),
         vec![
@@ -248,11 +259,7 @@ async fn a_restarted_service_answers_registrations_with_the_settings_of_the_last
     world.patterns.wait_idle().await;
 
     world.restart_patterns();
-    world.fake.clear_notifications(None).unwrap();
-    world.register("ann", &phone, "8.0").await;
-    world.patterns.wait_idle().await;
-    let records = world.records();
-    assert_eq!(records.len(), 1);
+    let records = sent_on_registering_again(&world, "ann", &phone).await;
     assert_eq!(
         tile_props(&records[0]),
         vec![

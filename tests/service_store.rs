@@ -54,6 +54,16 @@ fn expired() -> Outcome {
     )
 }
 
+/// The registered users' names, in the store's order.
+fn user_names(store: &Store) -> Vec<String> {
+    store
+        .subscribers()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.user_name)
+        .collect()
+}
+
 #[test]
 fn a_fresh_database_file_is_at_the_latest_schema() {
     let db = TempDb::new();
@@ -157,12 +167,7 @@ async fn a_restart_on_the_same_file_loses_nothing() {
 
     let store = Store::open(db.path()).unwrap();
     let app = App::with_store(store.clone());
-    let users: Vec<_> = store
-        .subscribers()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.user_name)
-        .collect();
+    let users = user_names(&store);
     assert_eq!(users, ["ann", "bob"]);
     assert_eq!(
         store
@@ -203,12 +208,7 @@ fn expired_subscription_is_pruned_after_404() {
         ))
         .unwrap();
     assert_eq!(recorded.pruned, ["ann", "bob"]);
-    let left: Vec<_> = store
-        .subscribers()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.user_name)
-        .collect();
+    let left = user_names(&store);
     assert_eq!(left, ["cid"]);
     let log = store.status_log(0, 10).unwrap();
     assert_eq!(
@@ -249,12 +249,7 @@ fn sends_recorded_together_are_logged_in_order_and_each_prunes_its_own_channel()
     let log = store.status_log(0, 10).unwrap();
     let channels: Vec<_> = log.iter().map(|e| e.channel_uri.as_str()).collect();
     assert_eq!(channels, [LIVE_CHANNEL, dead, LIVE_CHANNEL]);
-    let left: Vec<_> = store
-        .subscribers()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.user_name)
-        .collect();
+    let left = user_names(&store);
     assert_eq!(left, ["cid"]);
 }
 
