@@ -442,6 +442,13 @@ impl Patterns {
             SendRequest::AskToPin(r) => Box::new(ask_to_pin::Plan::new(r.check()?)),
             SendRequest::CustomTile(r) => Box::new(custom_tile::Plan::new(r.check(self.state())?)),
         };
+        // The settings a registration will be answered with, stored with the send.
+        let saved = match &request {
+            SendRequest::Counter(settings) => serde_json::to_value(settings).ok(),
+            SendRequest::AskToPin(settings) => serde_json::to_value(settings).ok(),
+            SendRequest::OneTime(_) | SendRequest::CustomTile(_) => None,
+        };
+        let at = self.state().clock().now();
         let read = self
             .state()
             .store()
@@ -450,25 +457,14 @@ impl Patterns {
                 if active != pattern {
                     return Ok(Err(active));
                 }
+                if let Some(saved) = &saved {
+                    s.set_pattern_settings(pattern, saved, at)?;
+                }
                 let n = s.for_each_subscriber(|reg| plan.add(reg))?;
                 Ok(Ok((n, plan)))
             })
             .await?;
         let (subscribers, plan) = read.map_err(|active| not_active(pattern, active))?;
-        let saved = match &request {
-            SendRequest::Counter(settings) => serde_json::to_value(settings).ok(),
-            SendRequest::AskToPin(settings) => serde_json::to_value(settings).ok(),
-            SendRequest::OneTime(_) | SendRequest::CustomTile(_) => None,
-        };
-        if let Some(saved) = saved {
-            let at = self.inner.ctx.state.clock().now();
-            self.inner
-                .ctx
-                .state
-                .store()
-                .run(move |s| s.set_pattern_settings(pattern, &saved, at))
-                .await?;
-        }
         match request {
             SendRequest::Counter(settings) => self.current().counter = settings,
             SendRequest::AskToPin(settings) => self.current().ask_to_pin = settings,

@@ -543,15 +543,23 @@ impl Store {
         pattern: PatternKind,
         user_name: &str,
     ) -> Result<Option<serde_json::Value>, StoreError> {
+        self.json_column(
+            "SELECT tile_json FROM last_tiles WHERE pattern = ?1 AND user_name = ?2",
+            [pattern.id(), user_name],
+        )
+    }
+
+    /// The JSON text column the query's one row holds, if there is a row.
+    fn json_column(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
         let text: Option<String> = self
             .lock()
-            .query_row(
-                "SELECT tile_json FROM last_tiles WHERE pattern = ?1 AND user_name = ?2",
-                [pattern.id(), user_name],
-                |r| r.get(0),
-            )
+            .query_row(sql, params, |r| r.get(0))
             .optional()?;
-        // Only this program writes the column, always from a `Value`.
+        // Only this program writes these columns, always from a `Value`.
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
     }
 
@@ -583,15 +591,10 @@ impl Store {
         &self,
         pattern: PatternKind,
     ) -> Result<Option<serde_json::Value>, StoreError> {
-        let text: Option<String> = self
-            .lock()
-            .query_row(
-                "SELECT settings_json FROM pattern_settings WHERE pattern = ?1",
-                [pattern.id()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+        self.json_column(
+            "SELECT settings_json FROM pattern_settings WHERE pattern = ?1",
+            [pattern.id()],
+        )
     }
 
     /// Remembers the settings of a pattern's last send (replacing the previous ones).
