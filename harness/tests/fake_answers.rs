@@ -180,6 +180,63 @@ async fn oversize_chunked_body_is_refused_with_400_after_reading_at_most_the_lim
 }
 
 #[tokio::test]
+async fn a_toast_sent_in_chunks_is_read_whole_and_recorded_as_sent() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fake = FakeMpns::start().await;
+    let ch = fake.create_channel(ChannelOptions::default()).unwrap();
+    let path = ch.uri.trim_start_matches(fake.uri());
+    let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><wp:Notification xmlns:wp=\"WPNotification\"><wp:Toast><wp:Text1>Tom &amp; Jerry</wp:Text1><wp:Text2>In three chunks</wp:Text2></wp:Toast></wp:Notification>";
+    let id = "5f0c2e2a-9a53-4bb7-9a3c-2f5d6b0f4a11";
+    let mut tcp = tokio::net::TcpStream::connect(fake.addr()).await.unwrap();
+    let head = format!(
+        "POST {path}?q=1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml; charset=utf-8\r\nX-WindowsPhone-Target: toast\r\nX-NotificationClass: 2\r\nX-MessageID: {id}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    // Three chunks, each flushed on its own, so the fake sees several body frames.
+    for part in [&body[..50], &body[50..120], &body[120..]] {
+        let chunk = format!("{:x}\r\n{part}\r\n", part.len());
+        tcp.write_all(chunk.as_bytes()).await.unwrap();
+        tcp.flush().await.unwrap();
+    }
+    tcp.write_all(b"0\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 512];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert!(n > 0, "connection closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let records = fake.notifications(Some(ch.id)).unwrap();
+    let r = &records[0];
+    assert_eq!(r.body, body.as_bytes(), "the chunks were joined in order");
+    assert_eq!(r.uri, format!("{path}?q=1").as_str(), "the path and query");
+    assert_eq!(r.message_id, id);
+    let names: Vec<&str> = r.headers.keys().map(|n| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "host",
+            "content-type",
+            "x-windowsphone-target",
+            "x-notificationclass",
+            "x-messageid",
+            "transfer-encoding"
+        ],
+        "every header, in order"
+    );
+    assert_eq!(r.headers["x-notificationclass"], "2");
+    match r.content.as_deref() {
+        Some(mpns_harness::mpns::protocol::Content::Toast(t)) => {
+            assert_eq!(t.text1.as_deref(), Some("Tom & Jerry"));
+            assert_eq!(t.text2.as_deref(), Some("In three chunks"));
+        }
+        other => panic!("not a toast: {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_path_that_is_no_channel_uri_gets_400_and_an_unknown_token_404() {
     let fake = FakeMpns::start().await;
     let c = client();

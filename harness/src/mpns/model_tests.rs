@@ -277,7 +277,8 @@ fn info() -> RequestInfo {
     RequestInfo {
         method: axum::http::Method::POST,
         uri: axum::http::Uri::from_static("/"),
-        headers: axum::http::HeaderMap::new(),
+        path: bytes::Bytes::new(),
+        headers: bytes::Bytes::new(),
         body: bytes::Bytes::new(),
         message_id: axum::http::HeaderValue::from_static("00000000-0000-0000-0000-000000000000"),
     }

@@ -52,7 +52,7 @@ use super::expect::{Expect, Expectations};
 use super::faults::{Fault, FaultRule, FaultStatus};
 use super::protocol::{self, Inspected, Mode, MAX_BODY_BYTES};
 use super::state::{
-    ChannelId, ChannelInfo, ChannelOptions, ChannelRef, Config, Core, Delivered, DeviceId,
+    self, ChannelId, ChannelInfo, ChannelOptions, ChannelRef, Config, Core, Delivered, DeviceId,
     DeviceUpdate, DeviceView, FakeError, NotificationRecord, RequestInfo,
 };
 use super::tls::{Acceptor, TlsConfig};
@@ -73,12 +73,18 @@ const X_DEVICE_STATUS: HeaderName = HeaderName::from_static("x-deviceconnections
 const X_SUBSCRIPTION_STATUS: HeaderName = HeaderName::from_static("x-subscriptionstatus");
 const X_MESSAGE_ID: HeaderName = HeaderName::from_static("x-messageid");
 
-/// Per-connection controls the handlers reach through request extensions.
-#[derive(Clone)]
+/// Per-connection controls, which the handlers reach through [`CONN`].
 pub(crate) struct ConnCtl {
     kill: CancellationToken,
     /// Subject CN of the verified client certificate (TLS connections only).
     client_cn: Option<Arc<str>>,
+}
+
+tokio::task_local! {
+    /// The connection a request came on, set around every poll of its handler. A request
+    /// extension would cost a map and two allocations per request; cloning the `Arc` costs none
+    /// (cloning a cancellation token takes a lock).
+    static CONN: Arc<ConnCtl>;
 }
 
 /// A running fake MPNS server.
@@ -303,13 +309,12 @@ async fn serve_connection<I>(
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let kill = CancellationToken::new();
-    let ctl = ConnCtl {
+    let ctl = Arc::new(ConnCtl {
         kill: kill.clone(),
         client_cn,
-    };
-    let svc = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-        req.extensions_mut().insert(ctl.clone());
-        router.clone().oneshot(req)
+    });
+    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+        CONN.scope(ctl.clone(), router.clone().oneshot(req))
     });
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     let conn = builder.serve_connection(TokioIo::new(io), svc);
@@ -357,11 +362,21 @@ fn parse_channel_path(path: &str) -> Option<(bool, &str, Endpoint)> {
     };
     let ok = !token.is_empty()
         && token.len() <= 2048
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'=' | b'.' | b'~'));
+        && token.bytes().all(|b| TOKEN_BYTES[usize::from(b)]);
     ok.then_some((authenticated, token, endpoint))
 }
+
+/// The bytes a channel token may hold, by value (a table: every request checks its token).
+const TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'=' | b'.' | b'~');
+        b += 1;
+    }
+    table
+};
 
 fn mpns_response(answer: &Answer, message_id: HeaderValue) -> Response {
     let mut r = Response::new(Body::empty());
@@ -383,8 +398,8 @@ fn mpns_response(answer: &Answer, message_id: HeaderValue) -> Response {
     r
 }
 
-/// What the record keeps of a request: its parts are moved in, the URI, body and message ID
-/// copied into one small buffer of their own (the record packs the headers).
+/// What the record keeps of a request: its method and URI, and one small buffer of its own
+/// holding the body, the message ID, the path and the headers (packed).
 ///
 /// hyper's header values, URI and body point into the connection's read buffer (8 KB or more):
 /// a record that kept them would keep that whole buffer alive, and the connection would have to
@@ -401,27 +416,26 @@ fn request_info(parts: Parts, body: Bytes, id: &HeaderValue) -> RequestInfo {
         (None, None) => uri.path_and_query().map_or("", |p| p.as_str()),
         _ => "",
     };
-    let mut buf = BytesMut::with_capacity(body.len() + id.len() + path.len());
+    let packed = state::packed_len(&headers);
+    let mut buf = BytesMut::with_capacity(body.len() + id.len() + path.len() + packed);
     buf.extend_from_slice(&body);
     buf.extend_from_slice(id.as_bytes());
     buf.extend_from_slice(path.as_bytes());
+    state::pack_headers(&headers, &mut buf);
     // Cut back out in the order written.
-    let buf = buf.freeze();
-    let mut at = 0;
-    let mut take = |n: usize| {
-        at += n;
-        buf.slice(at - n..at)
-    };
-    let body = take(body.len());
-    let message_id = HeaderValue::from_maybe_shared(take(id.len())).unwrap_or_else(|_| id.clone());
-    let uri = match path.len() {
-        0 => uri,
-        n => Uri::from_maybe_shared(take(n)).unwrap_or(uri),
+    let mut buf = buf.freeze();
+    let body = buf.split_to(body.len());
+    let message_id =
+        HeaderValue::from_maybe_shared(buf.split_to(id.len())).unwrap_or_else(|_| id.clone());
+    let (uri, path) = match path.len() {
+        0 => (uri, Bytes::new()),
+        n => (Uri::default(), buf.split_to(n)),
     };
     RequestInfo {
         method,
         uri,
-        headers,
+        path,
+        headers: buf,
         body,
         message_id,
     }
@@ -440,14 +454,14 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
             ));
         }
     }
-    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
+    let mut collect = std::pin::pin!(collect(Limited::new(body, limit)));
     // A small body has usually arrived with the head: then no timer is set up for it.
     let read = match futures_util::poll!(collect.as_mut()) {
         Poll::Ready(r) => Ok(r),
         Poll::Pending => tokio::time::timeout(BODY_READ_LIMIT, collect).await,
     };
     match read {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(format!(
             "The body is over the limit of {limit} bytes; reading stopped there."
         )),
@@ -459,11 +473,36 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     }
 }
 
+/// The body's data frames as one buffer. A body that comes in one frame (as a small one
+/// does) is taken as it is, without a copy or a list of frames.
+async fn collect(mut body: Limited<Body>) -> Result<Bytes, axum::BoxError> {
+    let mut first = Bytes::new();
+    let mut more = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        if first.is_empty() && more.is_empty() {
+            first = data;
+        } else {
+            if more.is_empty() {
+                more.extend_from_slice(&std::mem::take(&mut first));
+            }
+            more.extend_from_slice(&data);
+        }
+    }
+    Ok(if more.is_empty() {
+        first
+    } else {
+        more.freeze()
+    })
+}
+
 /// Every request outside `/_fake/`.
 async fn channel_request(State(core): State<Arc<Core>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let message_id = parts.headers.get(&X_MESSAGE_ID).cloned().unwrap_or(ZERO_ID);
-    let conn = parts.extensions.get::<ConnCtl>().cloned();
+    let conn = CONN.try_with(Arc::clone).ok();
     let client_cn = conn.as_ref().and_then(|c| c.client_cn.clone());
     let Some((authenticated, token, endpoint)) = parse_channel_path(parts.uri.path()) else {
         let diagnostic = format!(
@@ -508,7 +547,7 @@ async fn channel_request(State(core): State<Arc<Core>>, req: Request) -> Respons
         }
     };
     if let Some((answer, record)) =
-        apply_fault(&core, channel.as_ref(), conn.as_ref(), &inspected).await
+        apply_fault(&core, channel.as_ref(), conn.as_deref(), &inspected).await
     {
         if record {
             let diagnostics = inspected.diagnostics.clone();

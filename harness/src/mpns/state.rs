@@ -261,27 +261,40 @@ pub struct NotificationRecord {
 /// What the request path knows about a request besides its inspection.
 pub(crate) struct RequestInfo {
     pub method: Method,
+    /// The request target as hyper read it when it is not a plain path, else `/`.
     pub uri: Uri,
-    pub headers: HeaderMap,
+    /// The path and query, copied; empty when `uri` holds the target. The URI is built from
+    /// it only when the record is read.
+    pub path: Bytes,
+    /// The headers in order, packed by [`pack_headers`].
+    pub headers: Bytes,
     pub body: Bytes,
     pub message_id: HeaderValue,
 }
 
-/// A record as the log keeps it: the headers packed into one buffer instead of a header map.
+/// A record as the log keeps it: the headers packed into one buffer instead of a header map,
+/// and the path as bytes instead of a URI.
 ///
 /// Most records are never read, and a header map costs several allocations to build and to
-/// free (among them each header name hyper allocated); the map is rebuilt when one is read.
+/// free (among them each header name hyper allocated); the map and the URI are rebuilt when
+/// one is read.
 #[derive(Clone)]
 struct Kept {
     /// The record with an empty header map (which allocates nothing).
     record: NotificationRecord,
+    /// When not empty, the record's URI.
+    path: Bytes,
     headers: Bytes,
 }
 
 impl Kept {
-    fn new(mut record: NotificationRecord) -> Self {
-        let headers = pack_headers(&std::mem::take(&mut record.headers));
-        Kept { record, headers }
+    /// `record`'s own header map is left as it is (empty, on the request path).
+    fn new(record: NotificationRecord, path: Bytes, headers: Bytes) -> Self {
+        Kept {
+            record,
+            path,
+            headers,
+        }
     }
 
     fn seq(&self) -> u64 {
@@ -291,25 +304,33 @@ impl Kept {
     fn to_record(&self) -> Arc<NotificationRecord> {
         let mut record = self.record.clone();
         record.headers = unpack_headers(&self.headers);
+        if !self.path.is_empty() {
+            // It was a valid URI when the request arrived.
+            if let Ok(uri) = Uri::from_maybe_shared(self.path.clone()) {
+                record.uri = uri;
+            }
+        }
         Arc::new(record)
     }
 }
 
-/// Each header as its name and its value, each written as a 4-byte length and the bytes.
-fn pack_headers(headers: &HeaderMap) -> Bytes {
-    let size = headers
+/// The bytes [`pack_headers`] writes for `headers`.
+pub(crate) fn packed_len(headers: &HeaderMap) -> usize {
+    headers
         .iter()
         .map(|(name, value)| 8 + name.as_str().len() + value.len())
-        .sum();
-    let mut buf = Vec::with_capacity(size);
+        .sum()
+}
+
+/// Writes each header as its name and its value, each as a 4-byte length and the bytes.
+pub(crate) fn pack_headers(headers: &HeaderMap, buf: &mut impl bytes::BufMut) {
     for (name, value) in headers {
         for part in [name.as_str().as_bytes(), value.as_bytes()] {
             let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
-            buf.extend_from_slice(&len.to_le_bytes());
-            buf.extend_from_slice(part);
+            buf.put_slice(&len.to_le_bytes());
+            buf.put_slice(part);
         }
     }
-    Bytes::from(buf)
 }
 
 fn unpack_headers(packed: &Bytes) -> HeaderMap {
@@ -1126,11 +1147,17 @@ impl Core {
         self.next_seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    fn push_log(&self, log: &mut VecDeque<Arc<Kept>>, rec: Arc<Kept>) {
-        if log.len() >= self.config.log_limit.max(1) {
-            log.pop_front();
-        }
+    /// Appends `rec`; returns the oldest record when the log was full, for the caller to drop
+    /// once it has let go of the lock (freeing a record is most of what this costs).
+    #[must_use = "the oldest record is dropped by the caller, outside the lock"]
+    fn push_log(&self, log: &mut VecDeque<Arc<Kept>>, rec: Arc<Kept>) -> Option<Arc<Kept>> {
+        let evicted = if log.len() >= self.config.log_limit.max(1) {
+            log.pop_front()
+        } else {
+            None
+        };
         log.push_back(rec);
+        evicted
     }
 
     /// Records a request that named no known channel or was refused before reaching one,
@@ -1150,7 +1177,7 @@ impl Core {
             received_at_ms: ms(self.clock.now()),
             method: info.method,
             uri: info.uri,
-            headers: info.headers,
+            headers: HeaderMap::new(),
             body: info.body,
             content: inspected.map(|i| Arc::new(i.content.clone())),
             target: inspected.map(|i| i.target),
@@ -1161,15 +1188,16 @@ impl Core {
             diagnostics,
             delivery: DeliveryState::NotQueued,
         };
+        let rec = Arc::new(Kept::new(rec, info.path, info.headers));
         self.events.emit(|| Event::Notification {
-            record: Arc::new(rec.clone()),
+            record: rec.to_record(),
         });
-        let rec = Arc::new(Kept::new(rec));
+        let mut evicted = None;
         let stored = channel.is_some_and(|c| {
             let mut d = c.device.lock();
             match d.channel_mut(c.id) {
                 Some(ch) => {
-                    self.push_log(&mut ch.log, rec.clone());
+                    evicted = self.push_log(&mut ch.log, rec.clone());
                     true
                 }
                 None => false,
@@ -1177,8 +1205,9 @@ impl Core {
         });
         if !stored {
             let mut u = self.unrouted.lock().unwrap_or_else(|e| e.into_inner());
-            self.push_log(&mut u, rec);
+            evicted = self.push_log(&mut u, rec);
         }
+        drop(evicted);
         self.touch();
     }
 
@@ -1200,6 +1229,8 @@ impl Core {
         let now = self.clock.now();
         let seq = self.next_seq();
         let mut schedule = None;
+        // Dropped after the device's lock is released.
+        let evicted;
         let (answer, rec) = {
             let mut d = cref.device.lock();
             let (connection, power, queue_len, capacity) =
@@ -1268,7 +1299,7 @@ impl Core {
                 received_at_ms: ms(now),
                 method: info.method,
                 uri: info.uri,
-                headers: info.headers,
+                headers: HeaderMap::new(),
                 body: info.body,
                 content: Some(content.clone()),
                 target: Some(target),
@@ -1281,8 +1312,9 @@ impl Core {
             };
             // The event shows the record as it is now (queued); the log's copy moves on to
             // delivered below.
-            let for_event = self.events.listened().then(|| Arc::new(rec.clone()));
-            self.push_log(&mut c.log, Arc::new(Kept::new(rec)));
+            let kept = Arc::new(Kept::new(rec, info.path, info.headers));
+            let for_event = self.events.listened().then(|| kept.to_record());
+            evicted = self.push_log(&mut c.log, kept);
             if let DeliveryState::Queued { due_at_ms } = delivery {
                 let due = Duration::from_millis(due_at_ms);
                 d.queue.push_back(Queued {
@@ -1303,6 +1335,7 @@ impl Core {
             }
             (answer, for_event)
         };
+        drop(evicted);
         if let Some(due) = schedule {
             let weak = Arc::downgrade(&cref.device);
             let core = self.self_ref.clone();

@@ -8,9 +8,9 @@ use super::{Batching, Findings, Target};
 /// in the map (name + value + 4 bytes), the request line excluded.
 pub const MAX_HEADER_BYTES: usize = 1024;
 
-const TARGET: &str = "x-windowsphone-target";
-const CLASS: &str = "x-notificationclass";
-const MESSAGE_ID: &str = "x-messageid";
+const TARGET: HeaderName = HeaderName::from_static("x-windowsphone-target");
+const CLASS: HeaderName = HeaderName::from_static("x-notificationclass");
+const MESSAGE_ID: HeaderName = HeaderName::from_static("x-messageid");
 
 /// What the headers say, as far as they could be read.
 pub(super) struct Head {
@@ -21,30 +21,72 @@ pub(super) struct Head {
 }
 
 /// The size of the header block, as [`MAX_HEADER_BYTES`] counts it.
-pub(super) fn header_bytes(headers: &HeaderMap) -> usize {
-    headers
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len() + 4)
-        .sum()
+fn header_size(name: &HeaderName, value: &HeaderValue) -> usize {
+    name.as_str().len() + value.len() + 4
+}
+
+/// A header this module reads: its first value and how many times it was sent.
+#[derive(Default, Clone, Copy)]
+struct Found<'h> {
+    first: Option<&'h HeaderValue>,
+    count: usize,
+}
+
+/// The headers this module reads, gathered in one pass over the map: a request carries five
+/// or six headers, and a lookup by name would hash the name each time.
+#[derive(Default)]
+struct Seen<'h> {
+    size: usize,
+    target: Found<'h>,
+    class: Found<'h>,
+    message_id: Found<'h>,
+    content_type: Found<'h>,
+    content_length: Found<'h>,
+}
+
+impl<'h> Seen<'h> {
+    fn of(headers: &'h HeaderMap) -> Self {
+        let mut seen = Seen::default();
+        for (name, value) in headers {
+            seen.size += header_size(name, value);
+            let found = if name == TARGET {
+                &mut seen.target
+            } else if name == CLASS {
+                &mut seen.class
+            } else if name == MESSAGE_ID {
+                &mut seen.message_id
+            } else if name == header::CONTENT_TYPE {
+                &mut seen.content_type
+            } else if name == header::CONTENT_LENGTH {
+                &mut seen.content_length
+            } else {
+                continue;
+            };
+            found.first.get_or_insert(value);
+            found.count += 1;
+        }
+        seen
+    }
 }
 
 pub(super) fn read(headers: &HeaderMap, body_len: usize, f: &mut Findings) -> Head {
-    let size = header_bytes(headers);
-    if size > MAX_HEADER_BYTES {
+    let seen = Seen::of(headers);
+    if seen.size > MAX_HEADER_BYTES {
         f.error(format!(
-            "The request headers take {size} bytes, over MPNS's limit of {MAX_HEADER_BYTES} bytes (1 KB)."
+            "The request headers take {} bytes, over MPNS's limit of {MAX_HEADER_BYTES} bytes (1 KB).",
+            seen.size
         ));
     }
-    let target = target(headers, f);
+    let target = target(seen.target, f);
     let batching = match target {
-        Some(target) => class(headers, target, f),
+        Some(target) => class(seen.class, target, f),
         None => Batching::Immediate,
     };
-    let message_id = message_id(headers, f);
+    let message_id = message_id(seen.message_id, f);
     if let Some(target) = target {
-        content_type(headers, target, f);
+        content_type(seen.content_type, target, f);
     }
-    content_length(headers, body_len, f);
+    content_length(seen.content_length, body_len, f);
     Head {
         target,
         batching,
@@ -54,19 +96,15 @@ pub(super) fn read(headers: &HeaderMap, body_len: usize, f: &mut Findings) -> He
 
 /// The single value of a header, as text; `None` when absent. Records an error (and returns
 /// `Err`) when it is sent more than once or is not plain text.
-fn single<'h>(
-    headers: &'h HeaderMap,
-    name: &'static str,
-    shown: &str,
-    f: &mut Findings,
-) -> Result<Option<&'h str>, ()> {
-    let mut values = headers.get_all(HeaderName::from_static(name)).iter();
-    let Some(first) = values.next() else {
+fn single<'h>(found: Found<'h>, shown: &str, f: &mut Findings) -> Result<Option<&'h str>, ()> {
+    let Some(first) = found.first else {
         return Ok(None);
     };
-    let count = 1 + values.count();
-    if count > 1 {
-        f.error(format!("{shown} is sent {count} times; send it once."));
+    if found.count > 1 {
+        f.error(format!(
+            "{shown} is sent {} times; send it once.",
+            found.count
+        ));
         return Err(());
     }
     text(first, shown, f).map(Some)
@@ -84,8 +122,8 @@ fn text<'h>(value: &'h HeaderValue, shown: &str, f: &mut Findings) -> Result<&'h
     }
 }
 
-fn target(headers: &HeaderMap, f: &mut Findings) -> Option<Target> {
-    let value = single(headers, TARGET, "X-WindowsPhone-Target", f).ok()?;
+fn target(found: Found<'_>, f: &mut Findings) -> Option<Target> {
+    let value = single(found, "X-WindowsPhone-Target", f).ok()?;
     let Some(value) = value else {
         return Some(Target::Raw);
     };
@@ -146,9 +184,9 @@ pub(super) fn kind_words(target: Target) -> &'static str {
     }
 }
 
-fn class(headers: &HeaderMap, target: Target, f: &mut Findings) -> Batching {
+fn class(found: Found<'_>, target: Target, f: &mut Findings) -> Batching {
     let [now, mid, late] = classes(target);
-    let Ok(value) = single(headers, CLASS, "X-NotificationClass", f) else {
+    let Ok(value) = single(found, "X-NotificationClass", f) else {
         return Batching::Immediate;
     };
     let Some(value) = value else {
@@ -200,8 +238,8 @@ pub(super) fn is_guid(s: &str) -> bool {
         })
 }
 
-fn message_id(headers: &HeaderMap, f: &mut Findings) -> Option<String> {
-    let value = single(headers, MESSAGE_ID, "X-MessageID", f).ok()??;
+fn message_id(found: Found<'_>, f: &mut Findings) -> Option<String> {
+    let value = single(found, "X-MessageID", f).ok()??;
     if !is_guid(value) {
         f.deviation(format!(
             "X-MessageID '{}' is not a GUID in the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.",
@@ -211,8 +249,8 @@ fn message_id(headers: &HeaderMap, f: &mut Findings) -> Option<String> {
     Some(value.to_owned())
 }
 
-fn content_type(headers: &HeaderMap, target: Target, f: &mut Findings) {
-    let Ok(value) = single(headers, header::CONTENT_TYPE.as_str(), "Content-Type", f) else {
+fn content_type(found: Found<'_>, target: Target, f: &mut Findings) {
+    let Ok(value) = single(found, "Content-Type", f) else {
         return;
     };
     let raw = target == Target::Raw;
@@ -268,13 +306,8 @@ fn content_type(headers: &HeaderMap, target: Target, f: &mut Findings) {
     }
 }
 
-fn content_length(headers: &HeaderMap, body_len: usize, f: &mut Findings) {
-    let Ok(Some(value)) = single(
-        headers,
-        header::CONTENT_LENGTH.as_str(),
-        "Content-Length",
-        f,
-    ) else {
+fn content_length(found: Found<'_>, body_len: usize, f: &mut Findings) {
+    let Ok(Some(value)) = single(found, "Content-Length", f) else {
         return;
     };
     match value.parse::<usize>() {

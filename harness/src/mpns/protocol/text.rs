@@ -87,8 +87,14 @@ fn char_ref(digits: &[u8], radix: u32) -> Reference {
 /// `pending_cr` carries a CR at the end of one chunk over to the next, so that a CR LF split
 /// across two chunks still collapses to one LF.
 pub(super) fn push_text(out: &mut String, s: &str, pending_cr: &mut bool) -> Result<(), char> {
-    if let Some(bad) = s.chars().find(|&c| !is_xml_char(c)) {
-        return Err(bad);
+    // Printable ASCII, tab and line ends are XML characters: most text is only these.
+    let plain = s
+        .bytes()
+        .all(|b| (0x20..0x80).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'));
+    if !plain {
+        if let Some(bad) = s.chars().find(|&c| !is_xml_char(c)) {
+            return Err(bad);
+        }
     }
     let mut rest = s;
     if *pending_cr {
