@@ -639,3 +639,81 @@ async fn a_device_changed_by_name_affects_all_its_channels() {
         "{err}"
     );
 }
+
+/// The log keeps a request's bytes and parses its content again when a record is read; the
+/// event sent at arrival carries the content parsed then. They must agree on every path a
+/// request can take: delivered, queued, refused by a fault after parsing, to an unknown
+/// channel, refused by the protocol, and to a path that is no channel URI.
+#[tokio::test]
+async fn records_read_back_match_what_the_fake_saw_on_arrival() {
+    use mpns_harness::mpns::{Event, FaultRule};
+    let fake = FakeMpns::start().await;
+    let mut events = fake.events();
+    let ch = fake.create_channel(ChannelOptions::default()).unwrap();
+    let c = client();
+    let flip = r#"<?xml version="1.0" encoding="utf-8"?><wp:Notification xmlns:wp="WPNotification" Version="2.0"><wp:Tile Id="/City.xaml?id=1" Template="FlipTile"><wp:Title>Oslo &amp; Bergen</wp:Title><wp:Count Action="Clear"></wp:Count></wp:Tile></wp:Notification>"#;
+    let sends = [
+        send(toast_text(&c, &ch.uri, 2, "Tom &amp; Jerry ✓"))
+            .await
+            .status,
+        send(tile(&c, &ch.uri, 11, None)).await.status,
+        send(
+            c.post(&ch.uri)
+                .header("Content-Type", "text/xml; charset=utf-8")
+                .header("X-WindowsPhone-Target", "token")
+                .header("X-NotificationClass", "1")
+                .body(flip),
+        )
+        .await
+        .status,
+        send(raw(&c, &ch.uri, 3, "<any>raw</any>")).await.status,
+        {
+            fake.add_fault(FaultRule::next_503(1)).unwrap();
+            send(toast(&c, &ch.uri, 2)).await.status
+        },
+        send(toast(
+            &c,
+            &format!("{}/throttledthirdparty/01.00/AAFnope", fake.uri()),
+            2,
+        ))
+        .await
+        .status,
+        send(toast(&c, &ch.uri, 7)).await.status,
+        send(toast(&c, &format!("{}/not/a/channel", fake.uri()), 2))
+            .await
+            .status,
+    ];
+    assert_eq!(sends, [200, 200, 200, 200, 503, 404, 400, 400]);
+    let mut seen_on_arrival = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let Event::Notification { record } = event {
+            seen_on_arrival.push(record);
+        }
+    }
+    let read_back = fake.notifications(None).unwrap();
+    assert_eq!(read_back.len(), 8);
+    assert_eq!(seen_on_arrival.len(), 8);
+    for (then, now) in seen_on_arrival.iter().zip(&read_back) {
+        assert_eq!(then.seq, now.seq);
+        assert_eq!(then.content, now.content, "record {}", now.seq);
+        assert_eq!(then.uri, now.uri);
+        assert_eq!(then.headers, now.headers);
+        assert_eq!(then.body, now.body);
+        assert_eq!(then.message_id, now.message_id);
+        assert_eq!(then.diagnostics, now.diagnostics);
+    }
+    let parsed: Vec<bool> = read_back.iter().map(|r| r.content.is_some()).collect();
+    assert_eq!(
+        parsed,
+        [true, true, true, true, true, true, false, false],
+        "parsed: the four accepted, the one a fault refused and the one to an unknown channel"
+    );
+    match read_back[2].content.as_deref() {
+        Some(mpns_harness::mpns::protocol::Content::Tile(t)) => {
+            assert_eq!(t.id.as_deref(), Some("/City.xaml?id=1"));
+            assert!(t.version2);
+            assert_eq!(t.properties.len(), 2);
+        }
+        other => panic!("not a tile: {other:?}"),
+    }
+}

@@ -276,11 +276,9 @@ fn inspected(kind: Kind, batching: Batching) -> Inspected {
 fn info() -> RequestInfo {
     RequestInfo {
         method: axum::http::Method::POST,
-        uri: axum::http::Uri::from_static("/"),
-        path: bytes::Bytes::new(),
-        headers: bytes::Bytes::new(),
-        body: bytes::Bytes::new(),
-        message_id: axum::http::HeaderValue::from_static("00000000-0000-0000-0000-000000000000"),
+        other_uri: None,
+        data: bytes::Bytes::new(),
+        lens: [0; 3],
     }
 }
 

@@ -32,7 +32,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
 use bytes::{Bytes, BytesMut};
@@ -398,13 +398,13 @@ fn mpns_response(answer: &Answer, message_id: HeaderValue) -> Response {
     r
 }
 
-/// What the record keeps of a request: its method and URI, and one small buffer of its own
-/// holding the body, the message ID, the path and the headers (packed).
+/// What the record keeps of a request: its method, and one small buffer of its own holding
+/// the body, the message ID, the path and the headers (packed).
 ///
 /// hyper's header values, URI and body point into the connection's read buffer (8 KB or more):
 /// a record that kept them would keep that whole buffer alive, and the connection would have to
 /// allocate a fresh one for every request.
-fn request_info(parts: Parts, body: Bytes, id: &HeaderValue) -> RequestInfo {
+fn request_info(parts: Parts, body: &[u8], id: &HeaderValue) -> RequestInfo {
     let Parts {
         method,
         uri,
@@ -412,32 +412,21 @@ fn request_info(parts: Parts, body: Bytes, id: &HeaderValue) -> RequestInfo {
         ..
     } = parts;
     // Only a path (and query) is copied; other forms of request target are kept as they are.
-    let path = match (uri.scheme(), uri.authority()) {
-        (None, None) => uri.path_and_query().map_or("", |p| p.as_str()),
-        _ => "",
+    let (path, other_uri) = match (uri.scheme(), uri.authority()) {
+        (None, None) => (uri.path_and_query().map_or("", |p| p.as_str()), None),
+        _ => ("", Some(uri.clone())),
     };
-    let packed = state::packed_len(&headers);
-    let mut buf = BytesMut::with_capacity(body.len() + id.len() + path.len() + packed);
-    buf.extend_from_slice(&body);
-    buf.extend_from_slice(id.as_bytes());
-    buf.extend_from_slice(path.as_bytes());
-    state::pack_headers(&headers, &mut buf);
-    // Cut back out in the order written.
-    let mut buf = buf.freeze();
-    let body = buf.split_to(body.len());
-    let message_id =
-        HeaderValue::from_maybe_shared(buf.split_to(id.len())).unwrap_or_else(|_| id.clone());
-    let (uri, path) = match path.len() {
-        0 => (uri, Bytes::new()),
-        n => (Uri::default(), buf.split_to(n)),
-    };
+    let mut data =
+        Vec::with_capacity(body.len() + id.len() + path.len() + state::packed_len(&headers));
+    data.extend_from_slice(body);
+    data.extend_from_slice(id.as_bytes());
+    data.extend_from_slice(path.as_bytes());
+    state::pack_headers(&headers, &mut data);
     RequestInfo {
         method,
-        uri,
-        path,
-        headers: buf,
-        body,
-        message_id,
+        other_uri,
+        data: Bytes::from(data),
+        lens: [body.len(), id.len(), path.len()],
     }
 }
 
@@ -510,7 +499,7 @@ async fn channel_request(State(core): State<Arc<Core>>, req: Request) -> Respons
             protocol_text_short(parts.uri.path())
         );
         let answer = Answer::bare(400);
-        let info = request_info(parts, Bytes::new(), &message_id);
+        let info = request_info(parts, &[], &message_id);
         core.record_refused(None, info, None, answer, None, vec![diagnostic]);
         return mpns_response(&answer, message_id);
     };
@@ -524,13 +513,13 @@ async fn channel_request(State(core): State<Arc<Core>>, req: Request) -> Respons
         Ok(b) => b,
         Err(diagnostic) => {
             let answer = Answer::bare(400);
-            let info = request_info(parts, Bytes::new(), &message_id);
+            let info = request_info(parts, &[], &message_id);
             core.record_refused(channel.as_ref(), info, None, answer, None, vec![diagnostic]);
             return mpns_response(&answer, message_id);
         }
     };
     let inspected = protocol::inspect(&parts.method, &parts.headers, &bytes, core.config.mode);
-    let info = request_info(parts, bytes, &message_id);
+    let info = request_info(parts, &bytes, &message_id);
     let inspected = match inspected {
         Ok(i) => i,
         Err(rejection) => {
@@ -780,6 +769,13 @@ impl FakeMpns {
             .iter()
             .map(|r| (**r).clone())
             .collect())
+    }
+
+    /// The request recorded on `channel` as number `seq`, if the log still holds it.
+    pub(crate) fn notification(&self, channel: ChannelId, seq: u64) -> Option<NotificationRecord> {
+        self.core
+            .notification(channel, seq)
+            .map(|r| NotificationRecord::clone(&r))
     }
 
     /// Forgets recorded requests (of one channel, or all).

@@ -258,59 +258,133 @@ pub struct NotificationRecord {
     pub delivery: DeliveryState,
 }
 
-/// What the request path knows about a request besides its inspection.
+/// What the request path knows about a request besides its inspection: its method, and one
+/// buffer of its own holding the body, the message ID, the path and the headers (packed).
 pub(crate) struct RequestInfo {
     pub method: Method,
-    /// The request target as hyper read it when it is not a plain path, else `/`.
-    pub uri: Uri,
-    /// The path and query, copied; empty when `uri` holds the target. The URI is built from
-    /// it only when the record is read.
-    pub path: Bytes,
-    /// The headers in order, packed by [`pack_headers`].
-    pub headers: Bytes,
-    pub body: Bytes,
-    pub message_id: HeaderValue,
+    /// The request target as hyper read it when it is not a plain path (the path is in
+    /// `data` otherwise).
+    pub other_uri: Option<Uri>,
+    /// The body, the `X-MessageID` answered, the path and query, and the headers packed by
+    /// [`pack_headers`], one after the other.
+    pub data: Bytes,
+    /// The lengths of the body, the message ID and the path in `data`.
+    pub lens: [usize; 3],
 }
 
-/// A record as the log keeps it: the headers packed into one buffer instead of a header map,
-/// and the path as bytes instead of a URI.
+/// `data` cut into the body, the message ID, the path and the packed headers.
+fn split_data(data: &Bytes, lens: [u32; 3]) -> [Bytes; 4] {
+    let mut rest = data.clone();
+    let mut take = |n: u32| rest.split_to(usize::try_from(n).unwrap_or(usize::MAX).min(rest.len()));
+    let [body, id, path] = lens.map(&mut take);
+    [body, id, path, rest]
+}
+
+/// A record as the log keeps it, smaller than a [`NotificationRecord`]: the request in one
+/// buffer (headers packed, the path as bytes), and the content parsed again when the record is
+/// read. Inspection depends only on the method, the headers, the body and the mode, all kept,
+/// so the content read back is the content the request had on arrival.
 ///
-/// Most records are never read, and a header map costs several allocations to build and to
-/// free (among them each header name hyper allocated); the map and the URI are rebuilt when
-/// one is read.
+/// Most records are never read, and the oldest one is dropped for every new one once a
+/// channel's log is full; by then it is long out of the CPU's caches. A header map, a URI and
+/// the parsed content cost allocations to build, and cache misses to free.
 #[derive(Clone)]
 struct Kept {
-    /// The record with an empty header map (which allocates nothing).
-    record: NotificationRecord,
-    /// When not empty, the record's URI.
-    path: Bytes,
-    headers: Bytes,
+    seq: u64,
+    received_at_ms: u64,
+    channel: Option<ChannelId>,
+    method: Method,
+    other_uri: Option<Box<Uri>>,
+    data: Bytes,
+    lens: [u32; 3],
+    /// The mode the request was inspected in, when it was inspected successfully.
+    inspected: Option<Mode>,
+    target: Option<Target>,
+    batching: Option<Batching>,
+    response: Answer,
+    fate: Option<Fate>,
+    diagnostics: Vec<String>,
+    delivery: DeliveryState,
+}
+
+/// What a record says besides its request.
+struct Outcome {
+    seq: u64,
+    received_at_ms: u64,
+    channel: Option<ChannelId>,
+    inspected: Option<Mode>,
+    target: Option<Target>,
+    batching: Option<Batching>,
+    response: Answer,
+    fate: Option<Fate>,
+    diagnostics: Vec<String>,
+    delivery: DeliveryState,
 }
 
 impl Kept {
-    /// `record`'s own header map is left as it is (empty, on the request path).
-    fn new(record: NotificationRecord, path: Bytes, headers: Bytes) -> Self {
+    fn new(info: RequestInfo, o: Outcome) -> Self {
+        let lens = info.lens.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
         Kept {
-            record,
-            path,
-            headers,
+            seq: o.seq,
+            received_at_ms: o.received_at_ms,
+            channel: o.channel,
+            method: info.method,
+            other_uri: info.other_uri.map(Box::new),
+            data: info.data,
+            lens,
+            inspected: o.inspected,
+            target: o.target,
+            batching: o.batching,
+            response: o.response,
+            fate: o.fate,
+            diagnostics: o.diagnostics,
+            delivery: o.delivery,
         }
     }
 
     fn seq(&self) -> u64 {
-        self.record.seq
+        self.seq
     }
 
+    /// The record, with its content parsed again from the request.
     fn to_record(&self) -> Arc<NotificationRecord> {
-        let mut record = self.record.clone();
-        record.headers = unpack_headers(&self.headers);
-        if !self.path.is_empty() {
+        self.record_with(|method, headers, body| {
+            let mode = self.inspected?;
+            let inspected = super::protocol::inspect(method, headers, body, mode).ok()?;
+            Some(Arc::new(inspected.content))
+        })
+    }
+
+    /// The record, its content given by `content` (from the method, headers and body).
+    fn record_with(
+        &self,
+        content: impl FnOnce(&Method, &HeaderMap, &Bytes) -> Option<Arc<Content>>,
+    ) -> Arc<NotificationRecord> {
+        let [body, id, path, packed] = split_data(&self.data, self.lens);
+        let headers = unpack_headers(&packed);
+        let uri = match &self.other_uri {
+            Some(uri) => Uri::clone(uri),
             // It was a valid URI when the request arrived.
-            if let Ok(uri) = Uri::from_maybe_shared(self.path.clone()) {
-                record.uri = uri;
-            }
-        }
-        Arc::new(record)
+            None => Uri::from_maybe_shared(path).unwrap_or_default(),
+        };
+        let content = content(&self.method, &headers, &body);
+        Arc::new(NotificationRecord {
+            seq: self.seq,
+            channel: self.channel,
+            received_at_ms: self.received_at_ms,
+            method: self.method.clone(),
+            uri,
+            headers,
+            body,
+            content,
+            target: self.target,
+            batching: self.batching,
+            message_id: HeaderValue::from_maybe_shared(id).unwrap_or(HeaderValue::from_static("")),
+            response: self.response,
+            fate: self.fate,
+            diagnostics: self.diagnostics.clone(),
+            delivery: self.delivery.clone(),
+        })
     }
 }
 
@@ -1171,26 +1245,21 @@ impl Core {
         fate: Option<Fate>,
         diagnostics: Vec<String>,
     ) {
-        let rec = NotificationRecord {
+        let outcome = Outcome {
             seq: self.next_seq(),
-            channel: channel.map(|c| c.id),
             received_at_ms: ms(self.clock.now()),
-            method: info.method,
-            uri: info.uri,
-            headers: HeaderMap::new(),
-            body: info.body,
-            content: inspected.map(|i| Arc::new(i.content.clone())),
+            channel: channel.map(|c| c.id),
+            inspected: inspected.map(|_| self.config.mode),
             target: inspected.map(|i| i.target),
             batching: inspected.map(|i| i.batching),
-            message_id: info.message_id,
             response: answer,
             fate,
             diagnostics,
             delivery: DeliveryState::NotQueued,
         };
-        let rec = Arc::new(Kept::new(rec, info.path, info.headers));
+        let rec = Arc::new(Kept::new(info, outcome));
         self.events.emit(|| Event::Notification {
-            record: rec.to_record(),
+            record: rec.record_with(|_, _, _| inspected.map(|i| Arc::new(i.content.clone()))),
         });
         let mut evicted = None;
         let stored = channel.is_some_and(|c| {
@@ -1293,27 +1362,25 @@ impl Core {
             } else {
                 DeliveryState::NotQueued
             };
-            let rec = NotificationRecord {
+            let outcome = Outcome {
                 seq,
-                channel: Some(cref.id),
                 received_at_ms: ms(now),
-                method: info.method,
-                uri: info.uri,
-                headers: HeaderMap::new(),
-                body: info.body,
-                content: Some(content.clone()),
+                channel: Some(cref.id),
+                inspected: Some(self.config.mode),
                 target: Some(target),
                 batching: Some(batching),
-                message_id: info.message_id,
                 response: answer,
                 fate: Some(fate),
                 diagnostics,
                 delivery: delivery.clone(),
             };
+            let kept = Arc::new(Kept::new(info, outcome));
             // The event shows the record as it is now (queued); the log's copy moves on to
             // delivered below.
-            let kept = Arc::new(Kept::new(rec, info.path, info.headers));
-            let for_event = self.events.listened().then(|| kept.to_record());
+            let for_event = self
+                .events
+                .listened()
+                .then(|| kept.record_with(|_, _, _| Some(content.clone())));
             evicted = self.push_log(&mut c.log, kept);
             if let DeliveryState::Queued { due_at_ms } = delivery {
                 let due = Duration::from_millis(due_at_ms);
@@ -1520,6 +1587,19 @@ impl Core {
         });
     }
 
+    /// The record numbered `seq` on `channel`, if its log still holds it.
+    pub(crate) fn notification(
+        &self,
+        channel: ChannelId,
+        seq: u64,
+    ) -> Option<Arc<NotificationRecord>> {
+        let r = self.channel_ref(channel).ok()?;
+        let d = r.device.lock();
+        let log = &d.channel(channel)?.log;
+        let i = find_seq(log, seq)?;
+        Some(log[i].to_record())
+    }
+
     /// Records in order; `channel` None lists every channel and the unrouted requests.
     pub(crate) fn notifications(
         &self,
@@ -1610,15 +1690,23 @@ impl Core {
 }
 
 fn set_delivery(log: &mut VecDeque<Arc<Kept>>, seq: u64, state: DeliveryState) {
-    // Most often the newest record: delivered as it arrives.
-    let i = match log.back() {
-        Some(r) if r.seq() == seq => log.len() - 1,
-        _ => match log.binary_search_by_key(&seq, |r| r.seq()) {
-            Ok(i) => i,
-            Err(_) => return,
-        },
+    let Some(i) = find_seq(log, seq) else {
+        return;
     };
-    Arc::make_mut(&mut log[i]).record.delivery = state;
+    Arc::make_mut(&mut log[i]).delivery = state;
+}
+
+/// Where record `seq` is in a log.
+fn find_seq(log: &VecDeque<Arc<Kept>>, seq: u64) -> Option<usize> {
+    // Most often the newest record: delivered as it arrives.
+    if log.back().is_some_and(|r| r.seq() == seq) {
+        return Some(log.len() - 1);
+    }
+    // Sequence numbers are taken before the device's lock, so two requests racing on one
+    // channel may be logged out of order: a search by halves that misses looks at each.
+    log.binary_search_by_key(&seq, |r| r.seq())
+        .ok()
+        .or_else(|| log.iter().rposition(|r| r.seq() == seq))
 }
 
 fn check_capacity(cap: usize) -> Result<(), FakeError> {

@@ -1076,12 +1076,9 @@ fn payload_format_error(p: &Phone, name: &str, app: &mut AppData, message: Strin
 
 /// The headers of the request that carried a raw delivery, as the fake recorded them.
 fn raw_headers(p: &Phone, d: &Delivered) -> Vec<(String, String)> {
-    let Ok(records) = p.inner.fake.notifications(Some(d.channel)) else {
-        return Vec::new();
-    };
-    records
-        .iter()
-        .find(|r| r.seq == d.seq)
+    p.inner
+        .fake
+        .notification(d.channel, d.seq)
         .map(|r| {
             r.headers
                 .iter()
