@@ -148,9 +148,22 @@ async fn oversize_body_is_refused_with_400_and_not_read() {
     );
 }
 
+/// Reads an answer from a raw connection up to the end of its head.
+async fn read_head(tcp: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 512];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert!(n > 0, "connection closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
 #[tokio::test]
 async fn oversize_chunked_body_is_refused_with_400_after_reading_at_most_the_limit() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let fake = FakeMpns::start().await;
     let ch = fake.create_channel(ChannelOptions::default()).unwrap();
     let path = ch.uri.trim_start_matches(fake.uri());
@@ -166,14 +179,7 @@ async fn oversize_chunked_body_is_refused_with_400_after_reading_at_most_the_lim
         tcp.write_all(b"\r\n").await.unwrap();
     }
     // The last chunk is never sent: the fake must answer without waiting for it.
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 512];
-    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = tcp.read(&mut buf).await.unwrap();
-        assert!(n > 0, "connection closed without an answer");
-        answer.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&answer);
+    let text = read_head(&mut tcp).await;
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
     let records = fake.notifications(Some(ch.id)).unwrap();
     assert_eq!(records[0].response.status, 400);
@@ -181,7 +187,7 @@ async fn oversize_chunked_body_is_refused_with_400_after_reading_at_most_the_lim
 
 #[tokio::test]
 async fn a_toast_sent_in_chunks_is_read_whole_and_recorded_as_sent() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let fake = FakeMpns::start().await;
     let ch = fake.create_channel(ChannelOptions::default()).unwrap();
     let path = ch.uri.trim_start_matches(fake.uri());
@@ -199,14 +205,7 @@ async fn a_toast_sent_in_chunks_is_read_whole_and_recorded_as_sent() {
         tcp.flush().await.unwrap();
     }
     tcp.write_all(b"0\r\n\r\n").await.unwrap();
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 512];
-    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = tcp.read(&mut buf).await.unwrap();
-        assert!(n > 0, "connection closed without an answer");
-        answer.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&answer);
+    let text = read_head(&mut tcp).await;
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     let records = fake.notifications(Some(ch.id)).unwrap();
     let r = &records[0];

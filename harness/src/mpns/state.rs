@@ -290,13 +290,19 @@ fn split_data(data: &Bytes, lens: [u32; 3]) -> [Bytes; 4] {
 /// the parsed content cost allocations to build, and cache misses to free.
 #[derive(Clone)]
 struct Kept {
-    seq: u64,
-    received_at_ms: u64,
-    channel: Option<ChannelId>,
     method: Method,
     other_uri: Option<Box<Uri>>,
     data: Bytes,
     lens: [u32; 3],
+    outcome: Outcome,
+}
+
+/// What a record says besides its request.
+#[derive(Clone)]
+struct Outcome {
+    seq: u64,
+    received_at_ms: u64,
+    channel: Option<ChannelId>,
     /// The mode the request was inspected in, when it was inspected successfully.
     inspected: Option<Mode>,
     target: Option<Target>,
@@ -307,49 +313,25 @@ struct Kept {
     delivery: DeliveryState,
 }
 
-/// What a record says besides its request.
-struct Outcome {
-    seq: u64,
-    received_at_ms: u64,
-    channel: Option<ChannelId>,
-    inspected: Option<Mode>,
-    target: Option<Target>,
-    batching: Option<Batching>,
-    response: Answer,
-    fate: Option<Fate>,
-    diagnostics: Vec<String>,
-    delivery: DeliveryState,
-}
-
 impl Kept {
-    fn new(info: RequestInfo, o: Outcome) -> Self {
-        let lens = info.lens.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    fn new(info: RequestInfo, outcome: Outcome) -> Self {
         Kept {
-            seq: o.seq,
-            received_at_ms: o.received_at_ms,
-            channel: o.channel,
             method: info.method,
             other_uri: info.other_uri.map(Box::new),
             data: info.data,
-            lens,
-            inspected: o.inspected,
-            target: o.target,
-            batching: o.batching,
-            response: o.response,
-            fate: o.fate,
-            diagnostics: o.diagnostics,
-            delivery: o.delivery,
+            lens: info.lens.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            outcome,
         }
     }
 
     fn seq(&self) -> u64 {
-        self.seq
+        self.outcome.seq
     }
 
     /// The record, with its content parsed again from the request.
     fn to_record(&self) -> Arc<NotificationRecord> {
         self.record_with(|method, headers, body| {
-            let mode = self.inspected?;
+            let mode = self.outcome.inspected?;
             let inspected = super::protocol::inspect(method, headers, body, mode).ok()?;
             Some(Arc::new(inspected.content))
         })
@@ -368,22 +350,23 @@ impl Kept {
             None => Uri::from_maybe_shared(path).unwrap_or_default(),
         };
         let content = content(&self.method, &headers, &body);
+        let o = &self.outcome;
         Arc::new(NotificationRecord {
-            seq: self.seq,
-            channel: self.channel,
-            received_at_ms: self.received_at_ms,
+            seq: o.seq,
+            channel: o.channel,
+            received_at_ms: o.received_at_ms,
             method: self.method.clone(),
             uri,
             headers,
             body,
             content,
-            target: self.target,
-            batching: self.batching,
+            target: o.target,
+            batching: o.batching,
             message_id: HeaderValue::from_maybe_shared(id).unwrap_or(HeaderValue::from_static("")),
-            response: self.response,
-            fate: self.fate,
-            diagnostics: self.diagnostics.clone(),
-            delivery: self.delivery.clone(),
+            response: o.response,
+            fate: o.fate,
+            diagnostics: o.diagnostics.clone(),
+            delivery: o.delivery.clone(),
         })
     }
 }
@@ -1693,7 +1676,7 @@ fn set_delivery(log: &mut VecDeque<Arc<Kept>>, seq: u64, state: DeliveryState) {
     let Some(i) = find_seq(log, seq) else {
         return;
     };
-    Arc::make_mut(&mut log[i]).delivery = state;
+    Arc::make_mut(&mut log[i]).outcome.delivery = state;
 }
 
 /// Where record `seq` is in a log.
