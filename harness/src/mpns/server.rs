@@ -766,8 +766,9 @@ impl FakeMpns {
         Ok(self
             .core
             .notifications(channel)?
-            .iter()
-            .map(|r| (**r).clone())
+            .into_iter()
+            // Each record is built afresh when read: taken out of its `Arc`, not copied.
+            .map(Arc::unwrap_or_clone)
             .collect())
     }
 
@@ -775,7 +776,7 @@ impl FakeMpns {
     pub(crate) fn notification(&self, channel: ChannelId, seq: u64) -> Option<NotificationRecord> {
         self.core
             .notification(channel, seq)
-            .map(|r| NotificationRecord::clone(&r))
+            .map(Arc::unwrap_or_clone)
     }
 
     /// Forgets recorded requests (of one channel, or all).

@@ -649,6 +649,22 @@ struct Slot {
     device: Arc<Device>,
 }
 
+impl Slot {
+    /// The channel `id` held in this slot, as handlers use it.
+    fn to_ref(&self, id: ChannelId) -> ChannelRef {
+        ChannelRef {
+            id,
+            authenticated: self.authenticated,
+            device: self.device.clone(),
+        }
+    }
+}
+
+/// The token of the slot at `i` in a registry's table, if a channel is there.
+fn token_at(slots: &[Option<Slot>], i: usize) -> Option<&str> {
+    slots.get(i)?.as_ref().map(|s| s.token.as_str())
+}
+
 /// Every channel by id, and an index from token to channel.
 ///
 /// The index holds positions in `slots` rather than tokens, so each token is stored once.
@@ -681,42 +697,31 @@ impl Registry {
 
     fn find(&self, token: &str) -> Option<(ChannelId, &Slot)> {
         let hash = self.hasher.hash_one(token);
-        let slots = &self.slots;
-        let token_at = |i: usize| {
-            slots
-                .get(i)
-                .and_then(Option::as_ref)
-                .map(|s| s.token.as_str())
-        };
-        let &i = self.by_token.find(hash, |&i| token_at(i) == Some(token))?;
+        let &i = self
+            .by_token
+            .find(hash, |&i| token_at(&self.slots, i) == Some(token))?;
         let slot = self.slots.get(i)?.as_ref()?;
         Some((ChannelId(self.base + i as u64), slot))
     }
 
     /// Indexes the token of the slot at `i`.
     fn index_token(&mut self, i: usize) {
-        let Some(token) = self.slots.get(i).and_then(Option::as_ref).map(|s| s.token) else {
+        let Some(token) = token_at(&self.slots, i) else {
             return;
         };
+        let hash = self.hasher.hash_one(token);
         let (slots, hasher) = (&self.slots, &self.hasher);
-        let rehash = |&j: &usize| {
-            let token = slots
-                .get(j)
-                .and_then(Option::as_ref)
-                .map(|s| s.token.as_str());
-            hasher.hash_one(token.unwrap_or_default())
-        };
-        self.by_token
-            .insert_unique(self.hasher.hash_one(token.as_str()), i, rehash);
+        let rehash = |&j: &usize| hasher.hash_one(token_at(slots, j).unwrap_or_default());
+        self.by_token.insert_unique(hash, i, rehash);
     }
 
     fn unindex_token(&mut self, i: usize) {
-        let Some(token) = self.slots.get(i).and_then(Option::as_ref).map(|s| s.token) else {
+        let Some(token) = token_at(&self.slots, i) else {
             return;
         };
         if let Ok(entry) = self
             .by_token
-            .find_entry(self.hasher.hash_one(token.as_str()), |&j| j == i)
+            .find_entry(self.hasher.hash_one(token), |&j| j == i)
         {
             entry.remove();
         }
@@ -909,11 +914,7 @@ impl Core {
     fn channel_ref(&self, id: ChannelId) -> Result<ChannelRef, FakeError> {
         let registry = self.registry();
         let slot = registry.slot(id).ok_or(FakeError::NoSuchChannel(id))?;
-        Ok(ChannelRef {
-            id,
-            authenticated: slot.authenticated,
-            device: slot.device.clone(),
-        })
+        Ok(slot.to_ref(id))
     }
 
     /// The channel with this id, as the request path would resolve it.
@@ -926,11 +927,7 @@ impl Core {
     pub(crate) fn resolve(&self, token: &str, authenticated: bool) -> Option<ChannelRef> {
         let registry = self.registry();
         let (id, slot) = registry.find(token)?;
-        (slot.authenticated == authenticated).then(|| ChannelRef {
-            id,
-            authenticated,
-            device: slot.device.clone(),
-        })
+        (slot.authenticated == authenticated).then(|| slot.to_ref(id))
     }
 
     pub(crate) fn create_channel(&self, opts: ChannelOptions) -> Result<ChannelInfo, FakeError> {
@@ -1024,12 +1021,7 @@ impl Core {
         let (r, token) = {
             let registry = self.registry();
             let slot = registry.slot(id).ok_or(FakeError::NoSuchChannel(id))?;
-            let r = ChannelRef {
-                id,
-                authenticated: slot.authenticated,
-                device: slot.device.clone(),
-            };
-            (r, slot.token)
+            (slot.to_ref(id), slot.token)
         };
         let d = r.device.lock();
         let c = d.channel(id).ok_or(FakeError::NoSuchChannel(id))?;
