@@ -170,10 +170,7 @@ impl Client {
                 "the URL cannot be carried by HTTP",
             )
         })?;
-        let mut headers = HeaderMap::with_capacity(request.headers.len());
-        for (name, value) in &request.headers {
-            headers.append(header_name(name)?, header_value(value)?);
-        }
+        let headers = header_map(&request.headers)?;
         self.round_trip(post(uri, headers, request.body)).await
     }
 
@@ -260,13 +257,8 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     pub(crate) fn new(message: &Message) -> Result<Prepared, TransportError> {
-        let list = notification_headers(message, Uuid::nil());
-        let mut headers = HeaderMap::with_capacity(list.len());
-        for (name, value) in &list {
-            headers.append(header_name(name)?, header_value(value)?);
-        }
         Ok(Prepared {
-            headers,
+            headers: header_map(&notification_headers(message, Uuid::nil()))?,
             message_id: header_name(MESSAGE_ID)?,
             body: message.body.clone(),
         })
@@ -301,6 +293,15 @@ fn post(uri: hyper::Uri, headers: HeaderMap, body: Bytes) -> Request<Full<Bytes>
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
     request
+}
+
+/// The headers of a list, in its order.
+fn header_map(list: &[(&str, String)]) -> Result<HeaderMap, TransportError> {
+    let mut headers = HeaderMap::with_capacity(list.len());
+    for (name, value) in list {
+        headers.append(header_name(name)?, header_value(value)?);
+    }
+    Ok(headers)
 }
 
 fn header_name(name: &str) -> Result<HeaderName, TransportError> {
