@@ -204,6 +204,13 @@ fn mutual_tls_server_up_to(pki: &Pki, max: SslVersion) -> (String, Arc<Mutex<Vec
     (base, seen)
 }
 
+/// Sends a toast to the test server's channel.
+async fn send_hi(client: &Client, base: &str) -> Result<mpns::Outcome, mpns::TransportError> {
+    client
+        .send(&channel(base), &Toast::new().text1("hi").build().unwrap())
+        .await
+}
+
 fn channel(base: &str) -> ChannelUri {
     format!("{base}/unthrottledthirdparty/01.00/AAE")
         .parse()
@@ -222,10 +229,7 @@ async fn a_pem_client_certificate_is_presented_to_an_authenticated_channel() {
         )
         .build()
         .unwrap();
-    let outcome = client
-        .send(&channel(&base), &Toast::new().text1("hi").build().unwrap())
-        .await
-        .unwrap();
+    let outcome = send_hi(&client, &base).await.unwrap();
     assert_eq!(outcome.action(), Action::Delivered);
     assert_eq!(*seen.lock().unwrap(), vec!["push.example.com".to_owned()]);
 }
@@ -247,10 +251,7 @@ async fn a_pkcs12_client_certificate_is_presented_to_an_authenticated_channel() 
         .client_certificate_pkcs12(&archive, "s3cret")
         .build()
         .unwrap();
-    let outcome = client
-        .send(&channel(&base), &Toast::new().text1("hi").build().unwrap())
-        .await
-        .unwrap();
+    let outcome = send_hi(&client, &base).await.unwrap();
     assert_eq!(outcome.action(), Action::Delivered);
     assert_eq!(*seen.lock().unwrap(), vec!["push.example.com".to_owned()]);
 }
@@ -272,10 +273,7 @@ async fn every_certificate_of_a_root_bundle_is_trusted() {
         )
         .build()
         .unwrap();
-    let outcome = client
-        .send(&channel(&base), &Toast::new().text1("hi").build().unwrap())
-        .await
-        .unwrap();
+    let outcome = send_hi(&client, &base).await.unwrap();
     assert_eq!(outcome.action(), Action::Delivered);
 }
 
@@ -308,10 +306,7 @@ async fn without_a_client_certificate_the_handshake_fails_as_a_tls_error() {
         .add_root_certificate_pem(&pki.ca.to_pem().unwrap())
         .build()
         .unwrap();
-    let err = client
-        .send(&channel(&base), &Toast::new().text1("hi").build().unwrap())
-        .await
-        .unwrap_err();
+    let err = send_hi(&client, &base).await.unwrap_err();
     assert_eq!(err.kind(), TransportErrorKind::Tls, "{err}");
     assert!(seen.lock().unwrap().is_empty());
 }
@@ -326,10 +321,7 @@ async fn a_tls13_alert_refusing_a_missing_client_certificate_is_a_tls_error() {
         .add_root_certificate_pem(&pki.ca.to_pem().unwrap())
         .build()
         .unwrap();
-    let err = client
-        .send(&channel(&base), &Toast::new().text1("hi").build().unwrap())
-        .await
-        .unwrap_err();
+    let err = send_hi(&client, &base).await.unwrap_err();
     assert_eq!(err.kind(), TransportErrorKind::Tls, "{err}");
     assert!(err.to_string().contains("certificate required"), "{err}");
     assert!(seen.lock().unwrap().is_empty());
@@ -346,10 +338,7 @@ async fn a_server_certificate_from_an_untrusted_root_is_a_tls_error() {
         )
         .build()
         .unwrap();
-    let err = client
-        .send(&channel(&base), &Toast::new().text1("hi").build().unwrap())
-        .await
-        .unwrap_err();
+    let err = send_hi(&client, &base).await.unwrap_err();
     assert_eq!(err.kind(), TransportErrorKind::Tls, "{err}");
 }
 
