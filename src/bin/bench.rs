@@ -178,7 +178,12 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         match args.role {
             Role::Parent => parent(args).await,
-            Role::Item => item(args).await,
+            // On a worker of the runtime, as a back end's sends run: `block_on`'s thread is not
+            // one, and every I/O wake-up would cross from a worker to it.
+            Role::Item => tokio::spawn(item(args)).await.unwrap_or_else(|e| {
+                eprintln!("bench: the item panicked: {e}");
+                ExitCode::FAILURE
+            }),
             Role::Fake => fake_child(args).await,
             Role::Bare => bare_child().await,
         }
@@ -350,6 +355,26 @@ fn proc_mb(pid: Option<u32>, field: &str) -> Option<f64> {
         .parse()
         .ok()?;
     Some(kb / 1024.0)
+}
+
+/// CPU time used so far, user and system, in seconds: the process's own (`pid`, or this one),
+/// and that of its children that have ended and been waited for. From `/proc/<pid>/stat`, whose
+/// times are in clock ticks of 1/100 s (`USER_HZ` on Linux).
+fn cpu_secs(pid: Option<u32>) -> Option<(f64, f64)> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/stat"),
+        None => "/proc/self/stat".to_owned(),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    // After the command name (which may hold spaces) in parentheses: fields 3 onwards.
+    let fields: Vec<&str> = text.get(text.rfind(')')? + 2..)?.split(' ').collect();
+    let tick = |i: usize| fields.get(i - 3)?.parse::<f64>().ok().map(|t| t / 100.0);
+    Some((tick(14)? + tick(15)?, tick(16)? + tick(17)?))
+}
+
+/// `CPU time ÷ count` in µs, or `?`.
+fn us_per(cpu: Option<f64>, count: f64) -> String {
+    cpu.map_or("?".into(), |secs| format!("{:.1}", secs * 1e6 / count))
 }
 
 fn mb_text(mb: Option<f64>) -> String {
@@ -640,6 +665,8 @@ async fn start_bare() -> Res<(Child, String)> {
 /// What a wrk run reported.
 struct WrkRun {
     rps: f64,
+    /// Requests completed.
+    requests: f64,
     p50_ms: Option<f64>,
     p99_ms: Option<f64>,
     non_2xx: u64,
@@ -698,8 +725,15 @@ async fn wrk(url: &str, connections: usize, seconds: u64, threads: usize) -> Res
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| format!("wrk printed no Requests/sec:\n{text}"))?;
     let latency = |p: &str| field(p).and_then(|v| parse_wrk_duration(&v));
+    // "  123456 requests in 5.00s, 9.87MB read"
+    let requests = text
+        .lines()
+        .find_map(|l| l.trim_start().split_once(" requests in "))
+        .and_then(|(n, _)| n.trim().parse().ok())
+        .ok_or_else(|| format!("wrk printed no request count:\n{text}"))?;
     Ok(WrkRun {
         rps,
+        requests,
         p50_ms: latency("50%"),
         p99_ms: latency("99%"),
         non_2xx: field("Non-2xx or 3xx responses:")
@@ -764,6 +798,7 @@ async fn sender(args: &Args) -> Res<()> {
 
     // Throughput through the bulk API.
     eprintln!("  sending {n} toasts through send_bulk at concurrency {c} ...");
+    let (sender_cpu0, fake_cpu0) = (cpu_secs(None), cpu_secs(fake.pid()));
     let t0 = Instant::now();
     let mut results = client.send_bulk(&message, std::iter::repeat_n(channel.clone(), n));
     let mut other = 0usize;
@@ -774,6 +809,9 @@ async fn sender(args: &Args) -> Res<()> {
     }
     let bulk_secs = t0.elapsed().as_secs_f64();
     let bulk_rate = n as f64 / bulk_secs;
+    let used = |before: Option<(f64, f64)>, after: Option<(f64, f64)>| Some(after?.0 - before?.0);
+    let bulk_sender_cpu = used(sender_cpu0, cpu_secs(None));
+    let bulk_fake_cpu = used(fake_cpu0, cpu_secs(fake.pid()));
 
     // Latency: the same concurrency, each send timed on its own.
     eprintln!("  sending {n} toasts one by one, {c} in flight, timing each ...");
@@ -804,6 +842,14 @@ async fn sender(args: &Args) -> Res<()> {
     emit(Row::info(
         format!("sender: toasts/s, send_bulk, {n} toasts, concurrency {c}"),
         fmt_num(bulk_rate),
+    ));
+    emit(Row::info(
+        "sender: CPU per toast, send_bulk: sender / fake MPNS",
+        format!(
+            "{} / {} µs",
+            us_per(bulk_sender_cpu, n as f64),
+            us_per(bulk_fake_cpu, n as f64)
+        ),
     ));
     emit(Row::info(
         format!("sender: toasts/s, timed sends, concurrency {c}"),
@@ -839,13 +885,27 @@ async fn sender(args: &Args) -> Res<()> {
         "  wrk: {c} connections, {} s, same request ...",
         args.duration
     );
+    let (wrk_cpu0, fake_cpu0) = (cpu_secs(None), cpu_secs(fake.pid()));
     let run = wrk(&url, c, args.duration, args.wrk_threads).await?;
+    // wrk has ended and been waited for: its time is in this process's children's.
+    let wrk_cpu = cpu_secs(None)
+        .zip(wrk_cpu0)
+        .map(|(after, before)| after.1 - before.1);
+    let wrk_fake_cpu = used(fake_cpu0, cpu_secs(fake.pid()));
     emit(Row::info(
         format!(
             "ceiling: wrk requests/s, {c} connections, {} thread(s)",
             args.wrk_threads
         ),
         fmt_num(run.rps),
+    ));
+    emit(Row::info(
+        "ceiling: CPU per request: wrk / fake MPNS",
+        format!(
+            "{} / {} µs",
+            us_per(wrk_cpu, run.requests),
+            us_per(wrk_fake_cpu, run.requests)
+        ),
     ));
     emit(Row::info(
         "ceiling: wrk latency p50 / p99",
