@@ -24,6 +24,12 @@ impl Client {
     /// The channels are taken from the iterator only as slots free up, so a lazy iterator over
     /// a million rows never holds more than `concurrency` of them.
     ///
+    /// For throughput, read the stream in a task on the runtime (`tokio::spawn`), as a request
+    /// handler does, rather than from `Runtime::block_on`: that thread is not one of the
+    /// runtime's workers, so every answer would have to wake it from another thread. On a
+    /// 2-core machine the difference measured about a quarter more toasts per second (see
+    /// `BENCHMARKS.md`).
+    ///
     /// ```no_run
     /// # async fn demo(store: Vec<mpns::ChannelUri>) -> Result<(), Box<dyn std::error::Error>> {
     /// use futures_util::StreamExt;
