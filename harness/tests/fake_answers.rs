@@ -148,19 +148,6 @@ async fn oversize_body_is_refused_with_400_and_not_read() {
     );
 }
 
-/// Reads an answer from a raw connection up to the end of its head.
-async fn read_head(tcp: &mut tokio::net::TcpStream) -> String {
-    use tokio::io::AsyncReadExt;
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 512];
-    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = tcp.read(&mut buf).await.unwrap();
-        assert!(n > 0, "connection closed without an answer");
-        answer.extend_from_slice(&buf[..n]);
-    }
-    String::from_utf8_lossy(&answer).into_owned()
-}
-
 #[tokio::test]
 async fn oversize_chunked_body_is_refused_with_400_after_reading_at_most_the_limit() {
     use tokio::io::AsyncWriteExt;

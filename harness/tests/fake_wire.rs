@@ -8,20 +8,13 @@ use std::net::SocketAddr;
 use fake_support::*;
 use mpns_harness::{ChannelOptions, DeviceUpdate, FakeMpns, Fate, Mode};
 use proptest::prelude::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 /// Writes `request` on a fresh connection and returns the status and the head of the answer.
 async fn exchange(addr: SocketAddr, request: &[u8]) -> (u16, String) {
     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     tcp.write_all(request).await.unwrap();
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = tcp.read(&mut buf).await.unwrap();
-        assert!(n > 0, "connection closed without an answer");
-        answer.extend_from_slice(&buf[..n]);
-    }
-    let head = String::from_utf8_lossy(&answer).into_owned();
+    let head = read_head(&mut tcp).await;
     let status = head[9..12].parse().unwrap();
     (status, head)
 }

@@ -96,3 +96,16 @@ pub async fn seen(r: Response) -> Seen {
 pub async fn send(req: RequestBuilder) -> Seen {
     seen(req.send().await.expect("an HTTP answer")).await
 }
+
+/// Reads an answer from a raw connection up to the end of its head.
+pub async fn read_head(tcp: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert!(n > 0, "connection closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
