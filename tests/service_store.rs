@@ -190,6 +190,17 @@ async fn a_restart_on_the_same_file_loses_nothing() {
     assert_eq!(info["push_pattern"], "Ask to Pin");
 }
 
+/// The log entry of a One Time toast to `channel` answered with `outcome`.
+fn one_time_toast(channel: &str, outcome: &Outcome) -> StatusEntry {
+    StatusEntry::from_outcome(
+        PatternKind::OneTime,
+        MessageKind::Toast,
+        channel,
+        outcome,
+        UNIX_EPOCH,
+    )
+}
+
 #[test]
 fn expired_subscription_is_pruned_after_404() {
     let store = Store::in_memory().unwrap();
@@ -199,13 +210,7 @@ fn expired_subscription_is_pruned_after_404() {
     store.register(&registration("cid", LIVE_CHANNEL)).unwrap();
 
     let recorded = store
-        .record_send(&StatusEntry::from_outcome(
-            PatternKind::OneTime,
-            MessageKind::Toast,
-            dead,
-            &expired(),
-            UNIX_EPOCH,
-        ))
+        .record_send(&one_time_toast(dead, &expired()))
         .unwrap();
     assert_eq!(recorded.pruned, ["ann", "bob"]);
     let left = user_names(&store);
@@ -225,21 +230,12 @@ fn sends_recorded_together_are_logged_in_order_and_each_prunes_its_own_channel()
     let dead = "http://db3.notify.live.net/dead";
     store.register(&registration("ann", dead)).unwrap();
     store.register(&registration("cid", LIVE_CHANNEL)).unwrap();
-    let entry = |channel: &str, outcome: &Outcome| {
-        StatusEntry::from_outcome(
-            PatternKind::OneTime,
-            MessageKind::Toast,
-            channel,
-            outcome,
-            UNIX_EPOCH,
-        )
-    };
     let ok = Outcome::from_parts(200, [("X-NotificationStatus", "Received")]);
     let recorded = store
         .record_sends(&[
-            entry(LIVE_CHANNEL, &ok),
-            entry(dead, &expired()),
-            entry(LIVE_CHANNEL, &ok),
+            one_time_toast(LIVE_CHANNEL, &ok),
+            one_time_toast(dead, &expired()),
+            one_time_toast(LIVE_CHANNEL, &ok),
         ])
         .unwrap();
     assert_eq!(recorded.len(), 3);
