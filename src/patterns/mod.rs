@@ -23,10 +23,11 @@
 //!
 //! Every send goes through the `mpns` [`Client`] at the recipe's High priority (immediate
 //! class). Each attempt is logged as by [`Store::record_send`](crate::service::Store::record_send)
-//! (rows that arrive together in one transaction), which prunes the registrations of a channel MPNS calls expired (404). What MPNS asks to retry
-//! (QueueFull and 503: back-off in minutes; 406 and 412: hourly) is retried on the service's
-//! [`Clock`](crate::Clock) under the [`RetryPolicy`], each retry logged too, until it is accepted,
-//! refused for good, or the policy's limits are reached. Each subscriber's share of an action
+//! (rows that arrive together in one transaction), which prunes the registrations of a channel
+//! MPNS calls expired (404). What MPNS asks to retry (QueueFull and 503: back-off in minutes;
+//! 406 and 412: hourly) is retried on the service's [`Clock`](crate::Clock) under the
+//! [`RetryPolicy`], each retry logged too, until it is accepted, refused for good, or the
+//! policy's limits are reached. Each subscriber's share of an action
 //! (One Time: each of its messages) is a job in its own task; at most
 //! [`PatternsConfig::concurrency`] requests are in flight, and a job waiting to retry holds no
 //! slot. A batch's jobs start a few at a time, as earlier ones get past their first attempt
