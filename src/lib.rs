@@ -34,10 +34,6 @@
 
 mod client;
 mod message;
-pub mod patterns;
-#[cfg(feature = "sandbox")]
-pub mod sandbox;
-pub mod service;
 mod wire;
 
 pub use client::{

@@ -120,7 +120,21 @@ impl Client {
         self.send_with_id(channel, message, id).await
     }
 
-    pub(crate) async fn send_with_id(
+    /// Like [`send`](Client::send), with the `X-MessageID` given: a sender that retries (or a
+    /// queue that resends after a crash) keeps one id per message and subscriber, so that MPNS
+    /// and the receiving side can recognise a repeat.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = mpns::Client::new();
+    /// let channel: mpns::ChannelUri = "http://db3.notify.live.net/throttledthirdparty/01.00/AAF".parse()?;
+    /// let toast = mpns::Toast::new().text1("Hi").build()?;
+    /// let id = uuid::Uuid::new_v4(); // stored with the job, the same on every attempt
+    /// let outcome = client.send_with_id(&channel, &toast, id).await?;
+    /// println!("{}", outcome.status);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_with_id(
         &self,
         channel: &ChannelUri,
         message: &Message,

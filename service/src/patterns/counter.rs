@@ -1,0 +1,266 @@
+//! Counter ("push counter resets when user logs on"): a raw probe to every subscriber; where the
+//! answer does not show a running app, the user's unread counter goes up by one and a tile
+//! shows it. Registering (the app was launched and logged in) resets the counter and clears the
+//! badge.
+
+use serde::{Deserialize, Serialize};
+
+use super::sender::Jobs;
+use super::tiles::{self, field_error, TileFront};
+use super::{Ctx, JobFuture};
+use crate::registration::{PatternKind, Registration, ServiceError};
+use mpns::{
+    ChannelUri, DeviceConnectionStatus, Message, NotificationStatus, OsVersion, Outcome,
+    SubscriptionStatus,
+};
+
+/// What the operator sends with Counter. The defaults are the recipe's.
+///
+/// The decision is the recipe's, on the probe's first answer: `Received` + `Connected` +
+/// `Active` reads as "the app runs and got the raw", so nothing more; `TempDisconnected` means
+/// nothing more either (the raw is queued for the device); any other answer (412, 406, 503,
+/// QueueFull, Suppressed) sends the tile. An expired channel (404, pruned) and a probe that got
+/// no answer at all send nothing more. The probe is still a message (the running app shows it in
+/// its inbox), so when MPNS asks for a retry it is retried like every other send, while the
+/// tile goes out at once.
+///
+/// MPNS answers a raw to a closed app on a connected phone with `Received` too (it cannot know;
+/// the phone discards it, reference §9.1), so such a user reads as running and gets no tile: the
+/// recipe's rule, kept, and pinned down by a test.
+///
+/// The counter is incremented in one SQL statement that stops at 99, so concurrent sends never
+/// lose an increment and never overflow (the recipe's counter passed 99 and threw).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Counter {
+    /// The tile's BackgroundImage.
+    pub background_image: String,
+    /// The tile's Title.
+    pub title: String,
+    /// The probe's text (shown in the running app's inbox).
+    pub raw_message: String,
+}
+
+impl Default for Counter {
+    fn default() -> Self {
+        Counter {
+            background_image: super::TILE_BACKGROUNDS[1].to_owned(),
+            title: "Updates".into(),
+            raw_message: "Game Update".into(),
+        }
+    }
+}
+
+impl Counter {
+    pub(crate) fn check(&self) -> Result<(), ServiceError> {
+        tiles::check_front_fields(&self.background_image, &self.title)?;
+        tiles::raw(&self.raw_message).map_err(field_error("raw_message"))?;
+        Ok(())
+    }
+
+    fn front(&self, count: u8) -> TileFront {
+        TileFront {
+            background_image: Some(self.background_image.clone()),
+            count: Some(count),
+            title: Some(self.title.clone()),
+        }
+    }
+}
+
+/// What the probe's first answer means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Probe {
+    /// Received, Connected, Active: the app runs and has the message.
+    AppRunning,
+    /// The device is briefly away; the raw waits for it.
+    TempDisconnected,
+    /// The channel expired (its registrations were pruned).
+    Expired,
+    /// Anything else: count it, and show it on the tile.
+    NotRunning,
+}
+
+pub(crate) fn read_probe(outcome: &Outcome) -> Probe {
+    if outcome.status == 404 && outcome.subscription == Some(SubscriptionStatus::Expired) {
+        return Probe::Expired;
+    }
+    if outcome.device == Some(DeviceConnectionStatus::TempDisconnected) {
+        return Probe::TempDisconnected;
+    }
+    if outcome.status == 200
+        && outcome.notification == Some(NotificationStatus::Received)
+        && outcome.device == Some(DeviceConnectionStatus::Connected)
+        && outcome.subscription == Some(SubscriptionStatus::Active)
+    {
+        return Probe::AppRunning;
+    }
+    Probe::NotRunning
+}
+
+/// A Counter send: each subscriber's user name (for its counter), channel and OS level.
+pub(crate) struct Plan {
+    settings: Counter,
+    /// `None` (logged) if it could not be built: then nothing is sent.
+    probe: Option<Message>,
+    targets: Vec<Target>,
+}
+
+struct Target {
+    user_name: String,
+    channel: ChannelUri,
+    os: OsVersion,
+}
+
+impl Plan {
+    pub(crate) fn new(settings: Counter) -> Plan {
+        let probe = tiles::raw(&settings.raw_message)
+            .inspect_err(|e| tracing::error!(error = %e, "Counter probe not built"))
+            .ok();
+        Plan {
+            settings,
+            probe,
+            targets: Vec::new(),
+        }
+    }
+}
+
+impl super::Plan for Plan {
+    fn add(&mut self, reg: Registration) {
+        if self.probe.is_none() {
+            return;
+        }
+        let Some(channel) = super::channel(&reg) else {
+            return;
+        };
+        let os = reg.os();
+        self.targets.push(Target {
+            user_name: reg.user_name,
+            channel,
+            os,
+        });
+    }
+
+    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
+        let Plan {
+            settings,
+            probe,
+            targets,
+        } = *self;
+        let Some(probe) = probe else {
+            return Jobs::new(0, std::iter::empty());
+        };
+        let (ctx, jobs) = (ctx.clone(), targets.len());
+        let each = targets.into_iter().map(move |target| -> JobFuture {
+            Box::pin(job(ctx.clone(), target, probe.clone(), settings.clone()))
+        });
+        Jobs::new(jobs, each)
+    }
+}
+
+/// One subscriber's share: the probe, then the counted tile if the app is not seen running.
+async fn job(ctx: Ctx, target: Target, probe: Message, settings: Counter) {
+    let Target {
+        user_name,
+        channel,
+        os,
+    } = target;
+    let sent = ctx
+        .sender
+        .send_first(PatternKind::Counter, &channel, &probe, &ctx.trackers)
+        .await;
+    let Some(outcome) = sent.outcome() else {
+        // The recipe only logged a failed probe; so does this (it is in the log).
+        return;
+    };
+    if read_probe(outcome) != Probe::NotRunning {
+        return;
+    }
+    let count = match ctx
+        .sender
+        .store()
+        .run(move |s| s.increment_counter(PatternKind::Counter, &user_name))
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "Counter increment failed");
+            return;
+        }
+    };
+    match tiles::tile(os, &settings.front(count)) {
+        Ok(tile) => {
+            ctx.sender
+                .send_settled(PatternKind::Counter, &channel, &tile)
+                .await;
+        }
+        Err(e) => tracing::error!(error = %e, "Counter tile not built"),
+    }
+}
+
+/// A registration while Counter is active: the badge is cleared (a tile with Count 0 and the
+/// pattern's background and title). The store already reset the counter when it registered
+/// the user ([`Store::register`](crate::registration::Store::register)).
+pub(crate) fn on_registered(
+    ctx: &Ctx,
+    settings: &Counter,
+    reg: &Registration,
+) -> Option<JobFuture> {
+    let channel = super::channel(reg)?;
+    let (ctx, reg, settings) = (ctx.clone(), reg.clone(), settings.clone());
+    Some(Box::pin(async move {
+        match tiles::tile(reg.os(), &settings.front(0)) {
+            Ok(tile) => {
+                ctx.sender
+                    .send_settled(PatternKind::Counter, &channel, &tile)
+                    .await;
+            }
+            Err(e) => tracing::error!(error = %e, "Counter reset tile not built"),
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&str, &str)]) -> Probe {
+        read_probe(&Outcome::from_parts(status, headers.iter().copied()))
+    }
+
+    #[test]
+    fn the_probe_rule_follows_the_recipe_row_by_row() {
+        let n = "X-NotificationStatus";
+        let d = "X-DeviceConnectionStatus";
+        let s = "X-SubscriptionStatus";
+        let full = |ns, ds, ss| [(n, ns), (d, ds), (s, ss)];
+        assert_eq!(
+            answer(200, &full("Received", "Connected", "Active")),
+            Probe::AppRunning
+        );
+        assert_eq!(
+            answer(200, &full("Received", "TempDisconnected", "Active")),
+            Probe::TempDisconnected
+        );
+        assert_eq!(
+            answer(200, &full("QueueFull", "TempDisconnected", "Active")),
+            Probe::TempDisconnected,
+            "TempDisconnected wins, as in the recipe"
+        );
+        assert_eq!(
+            answer(404, &full("Dropped", "Connected", "Expired")),
+            Probe::Expired
+        );
+        for not_running in [
+            answer(200, &full("Suppressed", "Connected", "Active")),
+            answer(200, &full("QueueFull", "Connected", "Active")),
+            answer(412, &[(n, "Dropped"), (d, "Inactive")]),
+            answer(406, &full("Dropped", "Connected", "Active")),
+            answer(503, &[]),
+            // Values in other casing parse the same; a 200 that says Expired is not the
+            // documented expiry (a 404), but not an app seen running either.
+            answer(200, &full("received", "connected", "expired")),
+        ] {
+            assert_eq!(not_running, Probe::NotRunning);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! One Time: the simplest pattern, any mix of a tile, a toast and a raw message to every
+//! subscriber, once. No state, no reaction to registrations.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::sender::Jobs;
+use super::tiles::{self, check_count, field_error, TileFront};
+use super::{Ctx, JobFuture};
+use crate::registration::{PatternKind, Registration, ServiceError};
+use mpns::{ChannelUri, Message, OsVersion, Toast};
+
+/// What the operator sends with One Time. The defaults are the recipe's.
+///
+/// ```
+/// let one = mpns_service::patterns::OneTime::default();
+/// assert_eq!(one.title, "Game Update");
+/// assert!(one.tile && one.toast && one.raw);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OneTime {
+    /// Send the tile.
+    pub tile: bool,
+    /// Send the toast.
+    pub toast: bool,
+    /// Send the raw message.
+    pub raw: bool,
+    /// The tile's BackgroundImage (a path in the phone app's package, or a URL of an allowed
+    /// domain).
+    pub background_image: String,
+    /// The tile's Count, `0..=99`.
+    pub count: i64,
+    /// The tile's Title.
+    pub title: String,
+    /// The toast's bold text (Text1).
+    pub toast_title: String,
+    /// The toast's second text (Text2).
+    pub toast_subtitle: String,
+    /// The page the toast opens (Param); sent to 7.1 and later only.
+    pub toast_param: Option<String>,
+    /// The raw message's text.
+    pub raw_message: String,
+}
+
+impl Default for OneTime {
+    fn default() -> Self {
+        OneTime {
+            tile: true,
+            toast: true,
+            raw: true,
+            background_image: super::TILE_BACKGROUNDS[0].to_owned(),
+            count: 1,
+            title: "Game Update".into(),
+            toast_title: "Game Update".into(),
+            toast_subtitle: "Game has been released".into(),
+            toast_param: None,
+            raw_message: "Game has been released".into(),
+        }
+    }
+}
+
+/// The checked request: what every subscriber gets, before its OS shapes it.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    request: OneTime,
+    front: TileFront,
+}
+
+impl OneTime {
+    pub(crate) fn check(self) -> Result<Checked, ServiceError> {
+        if !(self.tile || self.toast || self.raw) {
+            return Err(ServiceError::invalid(
+                "tile",
+                "nothing_to_send",
+                "tile, toast and raw are all false; choose at least one to send".into(),
+            ));
+        }
+        let count = check_count("count", self.count)?;
+        if self.tile {
+            tiles::check_front_fields(&self.background_image, &self.title)?;
+        }
+        if self.toast {
+            Toast::new()
+                .text1(self.toast_title.clone())
+                .text2(self.toast_subtitle.clone())
+                .build()
+                .map_err(field_error("toast_title"))?;
+            if let Some(p) = &self.toast_param {
+                Toast::new()
+                    .text1("x")
+                    .param(p.clone())
+                    .build()
+                    .map_err(field_error("toast_param"))?;
+            }
+        }
+        if self.raw {
+            tiles::raw(&self.raw_message).map_err(field_error("raw_message"))?;
+        }
+        let front = TileFront {
+            background_image: Some(self.background_image.clone()),
+            count: Some(count),
+            title: Some(self.title.clone()),
+        };
+        Ok(Checked {
+            request: self,
+            front,
+        })
+    }
+}
+
+impl Checked {
+    /// The messages for one subscriber, in the recipe's order: tile, toast, raw.
+    fn messages(&self, os: OsVersion) -> Result<Vec<Message>, mpns::MessageError> {
+        let r = &self.request;
+        let mut out = Vec::with_capacity(3);
+        if r.tile {
+            out.push(tiles::tile(os, &self.front)?);
+        }
+        if r.toast {
+            out.push(tiles::toast(
+                os,
+                &r.toast_title,
+                &r.toast_subtitle,
+                r.toast_param.as_deref(),
+            )?);
+        }
+        if r.raw {
+            out.push(tiles::raw(&r.raw_message)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A One Time send: each subscriber's channel and OS level. Each message to each subscriber
+/// is a job of its own, so a tile waiting an hour for a disconnected device does not hold back
+/// its toast (which waits its own hour).
+///
+/// The messages are built once per OS level (a few at most) and shared: a `Message` clone
+/// shares its rendered body.
+pub(crate) struct Plan {
+    checked: Checked,
+    built: HashMap<OsVersion, Result<Vec<Message>, mpns::MessageError>>,
+    targets: Vec<(ChannelUri, OsVersion)>,
+    jobs: usize,
+}
+
+impl Plan {
+    pub(crate) fn new(checked: Checked) -> Plan {
+        Plan {
+            checked,
+            built: HashMap::new(),
+            targets: Vec::new(),
+            jobs: 0,
+        }
+    }
+}
+
+impl super::Plan for Plan {
+    fn add(&mut self, reg: Registration) {
+        let Some(channel) = super::channel(&reg) else {
+            return;
+        };
+        let os = reg.os();
+        let checked = &self.checked;
+        match self.built.entry(os).or_insert_with(|| checked.messages(os)) {
+            Ok(messages) => {
+                self.jobs += messages.len();
+                self.targets.push((channel, os));
+            }
+            Err(e) => {
+                tracing::error!(user = %reg.user_name, error = %e, "One Time message not built");
+            }
+        }
+    }
+
+    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
+        let Plan {
+            built,
+            targets,
+            jobs,
+            ..
+        } = *self;
+        let ctx = ctx.clone();
+        let each = targets.into_iter().flat_map(move |(channel, os)| {
+            let messages = match built.get(&os) {
+                Some(Ok(m)) => m.clone(),
+                _ => Vec::new(),
+            };
+            let ctx = ctx.clone();
+            messages.into_iter().map(move |message| -> JobFuture {
+                let (ctx, channel) = (ctx.clone(), channel.clone());
+                Box::pin(async move {
+                    ctx.sender
+                        .send_settled(PatternKind::OneTime, &channel, &message)
+                        .await;
+                })
+            })
+        });
+        Jobs::new(jobs, each)
+    }
+}

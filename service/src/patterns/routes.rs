@@ -1,0 +1,144 @@
+//! The operator's routes: which pattern is active, and "Send" per pattern (see
+//! [`router`](super::router) for the table). Bodies are JSON; a send with an empty body uses the
+//! recipe's defaults for that pattern.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Patterns, SendRequest};
+use crate::registration::{json_body, PatternKind, ServiceError};
+
+/// The operator's pattern routes, to be put beside the service's with
+/// [`router_with`](crate::registration::router_with):
+///
+/// | Method and path | Body | Answer |
+/// |---|---|---|
+/// | `GET /api/patterns` | | `{"active", "patterns": [{"id", "name", "active"}…]}` |
+/// | `POST /api/patterns/active` | `{"pattern": "counter"}` | 202 `{"active", "push_pattern", "subscribers"}`; sends `Update Info` to every subscriber |
+/// | `POST /api/patterns/{pattern}/send` | that pattern's settings (all optional: the recipe's defaults) | 202 `{"pattern", "subscribers"}`; 409 if the pattern is not the active one; 422 for `tile-schedule`, which has no send |
+pub fn router(patterns: Patterns) -> Router {
+    Router::new()
+        .route("/api/patterns", get(list))
+        .route("/api/patterns/active", post(activate))
+        .route("/api/patterns/{pattern}/send", post(send))
+        .with_state(patterns)
+}
+
+type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+async fn list(State(patterns): State<Patterns>) -> Result<Json<serde_json::Value>> {
+    let active = patterns.state().store().run(|s| s.active_pattern()).await?;
+    let list: Vec<_> = PatternKind::ALL
+        .iter()
+        .map(|p| json!({ "id": p.id(), "name": p.display_name(), "active": *p == active }))
+        .collect();
+    Ok(Json(json!({ "active": active.id(), "patterns": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActivateBody {
+    pattern: String,
+}
+
+fn pattern_ids() -> String {
+    PatternKind::ALL.map(|p| p.id()).join(", ")
+}
+
+async fn activate(
+    State(patterns): State<Patterns>,
+    body: Result<Json<ActivateBody>, JsonRejection>,
+) -> Result<Response> {
+    let body = json_body(patterns.state(), body)?;
+    let pattern = PatternKind::from_id(&body.pattern).ok_or_else(|| {
+        let shown: String = body.pattern.chars().take(40).collect();
+        ServiceError::invalid(
+            "pattern",
+            "unknown",
+            format!("pattern {shown:?} is not one of: {}", pattern_ids()),
+        )
+    })?;
+    let batch = patterns.activate(pattern).await?;
+    let body = json!({
+        "active": pattern.id(),
+        "push_pattern": pattern.display_name(),
+        "subscribers": batch.subscribers(),
+    });
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+async fn send(
+    State(patterns): State<Patterns>,
+    pattern: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response> {
+    let Path(pattern) = pattern.map_err(|e| ServiceError::BadRequest {
+        status: StatusCode::BAD_REQUEST,
+        code: "bad_path",
+        message: e.body_text(),
+    })?;
+    let kind = PatternKind::from_id(&pattern).ok_or_else(|| {
+        let shown: String = pattern.chars().take(40).collect();
+        ServiceError::NotFound(format!(
+            "no pattern {shown:?}; the patterns are: {}",
+            pattern_ids()
+        ))
+    })?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ServiceError::BadRequest {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "body_too_large",
+                message: "the request body is larger than the limit".into(),
+            }
+        } else {
+            ServiceError::BadRequest {
+                status: StatusCode::BAD_REQUEST,
+                code: "unreadable_body",
+                message: e.body_text(),
+            }
+        }
+    })?;
+    let request = match kind {
+        PatternKind::OneTime => SendRequest::OneTime(settings(&body)?),
+        PatternKind::Counter => SendRequest::Counter(settings(&body)?),
+        PatternKind::AskToPin => SendRequest::AskToPin(settings(&body)?),
+        PatternKind::CustomTile => SendRequest::CustomTile(settings(&body)?),
+        PatternKind::TileSchedule => {
+            return Err(ServiceError::invalid(
+                "pattern",
+                "no_send",
+                "Tile Schedule has no send: phones schedule their tile images, and \"Test Now\" is POST /api/tile-update".into(),
+            ))
+        }
+    };
+    let batch = patterns.send(request).await?;
+    let body = json!({ "pattern": kind.id(), "subscribers": batch.subscribers() });
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// A pattern's settings from a JSON body; an empty body means the defaults.
+fn settings<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let code = match e.classify() {
+            serde_json::error::Category::Data => "wrong_fields",
+            _ => "malformed_json",
+        };
+        ServiceError::BadRequest {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            message: e.to_string(),
+        }
+    })
+}

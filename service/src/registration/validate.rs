@@ -1,0 +1,499 @@
+//! Rules for what phones may send the service. The channel URI matters most: the service later
+//! POSTs to it, so an unchecked one would turn the service into a request forwarder to any
+//! host, including the operator's private network.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::error::ServiceError;
+use mpns::{ChannelUri, OsVersion};
+
+/// The longest user name, in characters.
+pub const MAX_USER_NAME_CHARS: usize = 64;
+/// The longest channel URI accepted, in bytes. Real ones are about 150; the limit only keeps
+/// a hostile one from filling the database (the column itself is unbounded text).
+pub const MAX_CHANNEL_URI_BYTES: usize = 2048;
+const MAX_OS_VERSION_BYTES: usize = 32;
+const LIVE_SUFFIX: &str = ".notify.live.net";
+
+/// Which hosts channel URIs may point at: any subdomain of `notify.live.net` (on the scheme's
+/// default port), plus the exact `host` or `host:port` entries the operator adds.
+///
+/// ```
+/// use mpns_service::registration::AllowedHosts;
+///
+/// let hosts = AllowedHosts::default().with_host("127.0.0.1:4040").unwrap();
+/// assert!(hosts.check("http://db3.notify.live.net/throttledthirdparty/01.00/AAF").is_ok());
+/// assert!(hosts.check("http://127.0.0.1:4040/channel/1").is_ok());
+/// let refused = hosts.check("http://x.notify.live.net@evil.example/").unwrap_err();
+/// assert!(refused.to_string().contains("user information"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedHosts {
+    live: bool,
+    exact: Vec<(String, Option<u16>)>,
+}
+
+impl Default for AllowedHosts {
+    /// `*.notify.live.net` only.
+    fn default() -> Self {
+        AllowedHosts {
+            live: true,
+            exact: Vec::new(),
+        }
+    }
+}
+
+impl AllowedHosts {
+    /// No host at all; add the ones to allow with [`AllowedHosts::with_host`].
+    pub fn none() -> AllowedHosts {
+        AllowedHosts {
+            live: false,
+            exact: Vec::new(),
+        }
+    }
+
+    /// Also allows exactly `host` (on the scheme's default port) or `host:port`. IP literals
+    /// are allowed here, and only here: `127.0.0.1:4040`, `[::1]:4040`, `fake-mpns.test`.
+    ///
+    /// # Errors
+    /// A message naming the problem when `entry` is not a host name or IP with optional port.
+    pub fn with_host(mut self, entry: &str) -> Result<AllowedHosts, String> {
+        let (host, port) = split_host_port(entry)
+            .map_err(|why| format!("allowed host {entry:?} is not host[:port]: {why}"))?;
+        if !is_ip_literal(&host) && !is_dns_name(&host) {
+            return Err(format!(
+                "allowed host {entry:?} is not host[:port]: {host:?} is neither a DNS name nor an IP address"
+            ));
+        }
+        self.exact.push((host, port));
+        Ok(self)
+    }
+
+    /// Checks an untrusted channel URI; `Ok` gives it parsed.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] on field `channel_uri`, saying which rule it broke.
+    pub fn check(&self, uri: &str) -> Result<ChannelUri, ServiceError> {
+        let invalid = |code: &'static str, message: String| {
+            ServiceError::invalid("channel_uri", code, message)
+        };
+        if uri.len() > MAX_CHANNEL_URI_BYTES {
+            return Err(invalid(
+                "too_long",
+                format!(
+                    "channel_uri is {} bytes long; the limit is {MAX_CHANNEL_URI_BYTES}",
+                    uri.len()
+                ),
+            ));
+        }
+        let channel: ChannelUri = uri.parse().map_err(|e: mpns::ChannelUriError| {
+            let code = match e {
+                mpns::ChannelUriError::Scheme(_) => "scheme_not_allowed",
+                mpns::ChannelUriError::NoHost(_) => "no_host",
+                mpns::ChannelUriError::BadCharacter(_) => "bad_character",
+            };
+            invalid(code, e.to_string())
+        })?;
+        // The scheme is matched case-insensitively, as `ChannelUri` does.
+        let https = uri
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+        let rest = &uri[if https { 8 } else { 7 }..];
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..authority_end];
+        if authority.contains('@') {
+            return Err(invalid(
+                "userinfo_not_allowed",
+                format!("channel URI {uri:?} contains user information (an '@' before the host); channel URIs never do"),
+            ));
+        }
+        if authority.contains('\\') || authority.contains('%') {
+            return Err(invalid(
+                "bad_character",
+                format!("channel URI {uri:?} has a backslash or percent-escape in its host"),
+            ));
+        }
+        let (host, port) = split_host_port(authority)
+            .map_err(|why| invalid("bad_host", format!("channel URI {uri:?}: {why}")))?;
+        let default_port = if https { 443 } else { 80 };
+        let effective = port.unwrap_or(default_port);
+
+        for (allowed, allowed_port) in &self.exact {
+            if *allowed == host && allowed_port.unwrap_or(default_port) == effective {
+                return Ok(channel);
+            }
+        }
+        if is_ip_literal(&host) {
+            let ip = match host.strip_prefix('[') {
+                Some(v6) => v6.trim_end_matches(']').parse::<IpAddr>().ok(),
+                None => loose_ipv4(&host).map(IpAddr::V4),
+            };
+            let what = match ip {
+                Some(ip) if is_private(ip) => "a private, loopback or link-local address",
+                _ => "an IP address",
+            };
+            return Err(invalid(
+                "host_not_allowed",
+                format!(
+                    "channel URI host {host} is {what}; only *.notify.live.net and the configured push hosts are allowed"
+                ),
+            ));
+        }
+        if self.live && is_live_host(&host) {
+            if effective != default_port {
+                return Err(invalid(
+                    "port_not_allowed",
+                    format!(
+                        "channel URI port {effective} is not allowed for {host}; MPNS hosts use the default port {default_port}"
+                    ),
+                ));
+            }
+            return Ok(channel);
+        }
+        Err(invalid(
+            "host_not_allowed",
+            format!(
+                "channel URI host {} is not an allowed push host; allowed: {}",
+                display_host(&host, port),
+                self.describe()
+            ),
+        ))
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.live {
+            parts.push("*.notify.live.net".to_owned());
+        }
+        for (host, port) in &self.exact {
+            parts.push(display_host(host, *port));
+        }
+        if parts.is_empty() {
+            "none".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+fn display_host(host: &str, port: Option<u16>) -> String {
+    match port {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_owned(),
+    }
+}
+
+/// Splits `host[:port]` (with `[v6]` brackets kept in the host), lowercasing the host.
+fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
+    let (host, port) = if let Some(after) = authority.strip_prefix('[') {
+        let close = after
+            .find(']')
+            .ok_or_else(|| "an IPv6 address is missing its ']'".to_owned())?;
+        let host = &authority[..close + 2];
+        match &authority[close + 2..] {
+            "" => (host, None),
+            p => (
+                host,
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| format!("unexpected {p:?} after the IPv6 address"))?,
+                ),
+            ),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("the host is empty".to_owned());
+    }
+    let port = match port {
+        None => None,
+        Some(p) => {
+            if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("port {p:?} is not a number in 1..=65535"));
+            }
+            match p.parse::<u16>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => return Err(format!("port {p} is out of range 1..=65535")),
+            }
+        }
+    };
+    Ok((host.to_ascii_lowercase(), port))
+}
+
+/// `*.notify.live.net`: at least one label before the suffix, each label a DNS label.
+fn is_live_host(host: &str) -> bool {
+    match host.strip_suffix(LIVE_SUFFIX) {
+        Some(prefix) if !prefix.is_empty() => is_dns_name(prefix),
+        _ => false,
+    }
+}
+
+/// Letters, digits and inner hyphens in non-empty labels of at most 63 bytes; no trailing dot.
+fn is_dns_name(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        // An all-numeric last label is an IPv4 form (`127.1`, `2130706433`), not a name.
+        && !name
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| last.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Anything a resolver or HTTP stack might read as an IP address: bracketed IPv6, dotted
+/// IPv4, and the short, decimal, octal and hex IPv4 forms (`127.1`, `2130706433`, `0x7f.1`).
+fn is_ip_literal(host: &str) -> bool {
+    if host.starts_with('[') {
+        return true;
+    }
+    host.split('.').all(|part| {
+        let digits = part
+            .strip_prefix("0x")
+            .map(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        digits.unwrap_or(!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// Reads IPv4 the way `inet_aton` does: one to four parts, each decimal, octal (leading `0`)
+/// or hex (`0x`), the last part filling the remaining bytes (`127.1` is 127.0.0.1).
+fn loose_ipv4(host: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(parts.len());
+    for part in &parts {
+        let value = if let Some(hex) = part.strip_prefix("0x") {
+            u32::from_str_radix(hex, 16).ok()?
+        } else if part.len() > 1 && part.starts_with('0') {
+            u32::from_str_radix(&part[1..], 8).ok()?
+        } else {
+            part.parse::<u32>().ok()?
+        };
+        values.push(value);
+    }
+    let (last, head) = values.split_last()?;
+    if head.iter().any(|&v| v > 255) {
+        return None;
+    }
+    let tail_bits = 8 * (4 - head.len() as u32);
+    if tail_bits < 32 && *last >> tail_bits != 0 {
+        return None;
+    }
+    let mut addr = *last;
+    for (i, &v) in head.iter().enumerate() {
+        addr |= v << (24 - 8 * i as u32);
+    }
+    Some(Ipv4Addr::from(addr))
+}
+
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_private_v4(v4),
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
+                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link-local
+                || v6.to_ipv4_mapped().is_some_and(is_private_v4)
+                || v6 == Ipv6Addr::LOCALHOST
+        }
+    }
+}
+
+fn is_private_v4(v4: Ipv4Addr) -> bool {
+    v4.is_private()
+        || v4.is_loopback()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_broadcast()
+        || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // carrier-grade NAT
+}
+
+/// A user name: 1..=64 characters, no control or invisible formatting characters, no
+/// leading or trailing whitespace. Anything else (letters of any script, digits, spaces inside,
+/// punctuation) is fine; names are compared exactly.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] on field `user_name`, naming the rule.
+pub(crate) fn check_user_name(field: &'static str, name: &str) -> Result<(), ServiceError> {
+    let chars = name.chars().count();
+    if chars == 0 {
+        return Err(ServiceError::invalid(
+            field,
+            "empty",
+            format!("{field} is empty; it must be 1..={MAX_USER_NAME_CHARS} characters"),
+        ));
+    }
+    if chars > MAX_USER_NAME_CHARS {
+        return Err(ServiceError::invalid(
+            field,
+            "too_long",
+            format!("{field} is {chars} characters long; the limit is {MAX_USER_NAME_CHARS}"),
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|&c| c.is_control() || is_invisible_format(c))
+    {
+        return Err(ServiceError::invalid(
+            field,
+            "bad_character",
+            format!(
+                "{field} contains the control or invisible character U+{:04X}",
+                bad as u32
+            ),
+        ));
+    }
+    if name.trim() != name {
+        return Err(ServiceError::invalid(
+            field,
+            "surrounding_whitespace",
+            format!("{field} {name:?} starts or ends with whitespace"),
+        ));
+    }
+    Ok(())
+}
+
+/// Zero-width and bidirectional formatting characters, which make two names look alike.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x061C | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064
+        | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB)
+}
+
+/// Reads the OS version a phone reports: short forms (`7.0`, `7.1`, `7.5`, `7.8`, `8.0`,
+/// `8.1`) or `Environment.OSVersion` as the phone prints it (`7.10.7720.68`, `8.0.10492.0`).
+/// Later versions (8.1, 10) map to the newest level the crate knows.
+pub(crate) fn parse_os_version(s: &str) -> Option<OsVersion> {
+    let mut parts = s.split('.');
+    let number = |p: Option<&str>| -> Option<Option<u32>> {
+        match p {
+            None => Some(None),
+            Some(p) if !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse().ok().map(Some)
+            }
+            Some(_) => None,
+        }
+    };
+    let major = number(parts.next())??;
+    let minor = number(parts.next())??;
+    let build = number(parts.next())?;
+    let _revision = number(parts.next())?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(match (major, minor) {
+        (7, 0) => OsVersion::V7_0,
+        // 7.10 is how 7.5 ("Mango") reports itself; builds from 8858 on are 7.8.
+        (7, 1 | 5 | 10) if build.unwrap_or(0) >= 8858 => OsVersion::V7_8,
+        (7, 1 | 5 | 10) => OsVersion::V7_1,
+        (7, 8) => OsVersion::V7_8,
+        (8, 0) if build.unwrap_or(0) >= 10492 => OsVersion::V8_0Gdr3,
+        (8, 0) => OsVersion::V8_0,
+        (8, _) | (9..=99, _) => OsVersion::V8_0Gdr3,
+        _ => return None,
+    })
+}
+
+pub(crate) fn check_os_version(s: &str) -> Result<OsVersion, ServiceError> {
+    if s.len() > MAX_OS_VERSION_BYTES {
+        return Err(ServiceError::invalid(
+            "os_version",
+            "too_long",
+            format!(
+                "os_version is {} bytes long; the limit is {MAX_OS_VERSION_BYTES}",
+                s.len()
+            ),
+        ));
+    }
+    parse_os_version(s).ok_or_else(|| {
+        ServiceError::invalid(
+            "os_version",
+            "unknown",
+            format!(
+                "os_version {s:?} is not a Windows Phone version; expected 7.0, 7.1, 7.5, 7.8, 8.0, 8.1 or a full version such as 8.0.10492.0"
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_literal_forms_are_recognised() {
+        for host in [
+            "127.0.0.1",
+            "127.1",
+            "2130706433",
+            "0x7f.1",
+            "[::1]",
+            "0177.0.0.1",
+        ] {
+            assert!(is_ip_literal(host), "{host}");
+        }
+        for host in ["db3.notify.live.net", "localhost", "a1.b2"] {
+            assert!(!is_ip_literal(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn loose_ipv4_forms_read_like_inet_aton() {
+        assert_eq!(loose_ipv4("127.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(loose_ipv4("2130706433"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(loose_ipv4("0x7f.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(loose_ipv4("0177.0.0.1"), Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(loose_ipv4("10.65535"), Some(Ipv4Addr::new(10, 0, 255, 255)));
+        assert_eq!(loose_ipv4("8.8.8.8"), Some(Ipv4Addr::new(8, 8, 8, 8)));
+        for bad in [
+            "256.1.1.1",
+            "1.2.3.256",
+            "1.2.3.4.5",
+            "4294967296",
+            "09",
+            "0x",
+            "",
+        ] {
+            assert_eq!(loose_ipv4(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn live_hosts_need_a_label_before_the_suffix() {
+        assert!(is_live_host("db3.notify.live.net"));
+        assert!(is_live_host("a.b.notify.live.net"));
+        assert!(!is_live_host("notify.live.net"));
+        assert!(!is_live_host(".notify.live.net"));
+        assert!(!is_live_host("evilnotify.live.net"));
+        assert!(!is_live_host("db3.notify.live.net.evil.com"));
+        assert!(!is_live_host("db3.notify.live.net."));
+        assert!(!is_live_host("a..notify.live.net"));
+    }
+
+    #[test]
+    fn os_versions_map_to_levels() {
+        assert_eq!(parse_os_version("7.0.7004"), Some(OsVersion::V7_0));
+        assert_eq!(parse_os_version("7.10.7720.68"), Some(OsVersion::V7_1));
+        assert_eq!(parse_os_version("7.5"), Some(OsVersion::V7_1));
+        assert_eq!(parse_os_version("7.10.8858.136"), Some(OsVersion::V7_8));
+        assert_eq!(parse_os_version("8.0"), Some(OsVersion::V8_0));
+        assert_eq!(parse_os_version("8.0.10492.0"), Some(OsVersion::V8_0Gdr3));
+        assert_eq!(parse_os_version("8.1"), Some(OsVersion::V8_0Gdr3));
+        for bad in ["", "7", "6.5", "seven", "7.x", "7.0.1.2.3", "-7.0", "7..0"] {
+            assert_eq!(parse_os_version(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! The sandbox: the whole world in one process, for trying the push patterns by hand.
+//!
+//! [`Sandbox::start`] boots, on loopback:
+//!
+//! - the fake MPNS ([`mpns_harness::FakeMpns`]) on an ephemeral port;
+//! - the registration service with the patterns ([`crate::registration::router_with`] and
+//!   [`crate::patterns::router`]) and
+//!   its SQLite file under [`SandboxConfig::data_dir`], so a second start finds the data of the
+//!   first;
+//! - three emulated phones running the Push Patterns app, each in another situation
+//!   ([`Situation`]), registered with the service under fixed user names (`ann`, `bob`, `cat`);
+//! - the web console, on the same port as the service: `/` is the console, `/api/...` the
+//!   service, `/console/api/...` the console's own JSON and its server-sent events.
+//!
+//! # The clock
+//!
+//! Everything runs on one clock: the harness's virtual clock, which a ticker moves forward
+//! every 100 ms by the real time that passed, so the sandbox follows real time; "advance the
+//! clock" in the console jumps it ahead (a retry MPNS asked for in an hour happens at once),
+//! and from then on the sandbox runs that much ahead of real time. Log times are the wall-clock
+//! time at start plus the clock's time. The clock restarts at the wall-clock time with each
+//! start.
+//!
+//! # Routes of the console
+//!
+//! | Method and path | Body | Answer |
+//! |---|---|---|
+//! | `GET /` | | the console (HTML; its CSS and JS under `/console/`) |
+//! | `GET /console/api/state` | | `{"now", "advanced_seconds", "fake", "service", "phones": [...], "faults": [...], "tile_requests": [...]}` |
+//! | `GET /console/api/events` | | server-sent events: `phones`, `log`, `subscribers`, `clock` (what changed) |
+//! | `POST /console/api/phones/{phone}/connection` | `{"connection": "Connected"\|"TempDisconnected"\|"Disconnected"\|"Inactive"}` | 200 the phone |
+//! | `POST /console/api/phones/{phone}/power` | `{"level": "Normal"\|"Low"\|"CriticalLow"}` | 200 the phone |
+//! | `POST /console/api/phones/{phone}/app` | `{"state": "foreground"\|"background"\|"closed"}` | 200 the phone |
+//! | `POST /console/api/phones/{phone}/pin` / `.../unpin` | | 200 the phone |
+//! | `POST /console/api/phones/{phone}/expire` | | 200: the fake answers 404 Expired for its channel from now on |
+//! | `POST /console/api/phones/{phone}/register` | | 200: the app opens a channel if it has none and registers again |
+//! | `POST /console/api/phones/{phone}/dismiss-prompt` | `{"show_again": bool}` | 200 the phone: OK pressed on the app's AskToPin popup; 422 when none is shown |
+//! | `POST /console/api/phones/{phone}/test-now` | `{"number": N}` | 200: the app's "Test Now" (Tile Schedule): the service sends a tile with number image N |
+//! | `POST /console/api/faults` | `{"count": N}` (1..=1000) | 200: the next N sends get 503 |
+//! | `DELETE /console/api/faults` | | 204 |
+//! | `POST /console/api/clock/advance` | `{"seconds": N}` (1..=86400×7) | 200 `{"now", "advanced_seconds"}` |
+//!
+//! Nothing is authenticated: the sandbox listens on 127.0.0.1 only.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mpns_service::sandbox::SandboxError> {
+//! use mpns_service::sandbox::{Sandbox, SandboxConfig};
+//!
+//! let sandbox = Sandbox::start(SandboxConfig { data_dir: "data".into(), port: 0 }).await?;
+//! println!("open {}", sandbox.console_url());
+//! // ... later:
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod clock;
+mod console;
+mod push_app;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use mpns_harness::apps::PushPatterns;
+use mpns_harness::phone::{App, Phone};
+use mpns_harness::World;
+use tokio::sync::{broadcast, watch};
+
+use crate::patterns::{Patterns, PatternsConfig};
+use crate::registration::{
+    router_with, serve_with, AllowedHosts, RunningService, ServiceConfig, Store,
+};
+use clock::SandboxClock;
+use mpns::Client;
+
+/// The SQLite file's name inside the data folder.
+pub const DB_FILE: &str = "mpns-sandbox.sqlite3";
+
+/// Where a phone's app is when the sandbox starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Situation {
+    /// The primary tile is pinned and the app runs in the background: tiles and toasts show.
+    PinnedInBackground,
+    /// Nothing pinned and the app closed: tiles are Suppressed, toasts show.
+    NotPinned,
+    /// The tile is pinned and the app is on screen: raw messages reach its inbox.
+    Foreground,
+}
+
+impl Situation {
+    /// A short description for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Situation::PinnedInBackground => "pinned, app in background",
+            Situation::NotPinned => "not pinned, app closed",
+            Situation::Foreground => "pinned, app in foreground",
+        }
+    }
+}
+
+/// The three phones: (phone name, user name, OS, situation).
+pub const PHONES: [(&str, &str, &str, Situation); 3] = [
+    ("ann-lumia-920", "ann", "8.0", Situation::PinnedInBackground),
+    ("bob-lumia-800", "bob", "7.1", Situation::NotPinned),
+    ("cat-lumia-610", "cat", "7.8", Situation::Foreground),
+];
+
+/// How to start the sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The folder of the SQLite file (created if missing).
+    pub data_dir: PathBuf,
+    /// The console's (and service's) port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            data_dir: PathBuf::from("data"),
+            port: 8000,
+        }
+    }
+}
+
+/// Why the sandbox did not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SandboxError {
+    /// The data folder or the database could not be opened.
+    #[error("data folder {path}: {message}")]
+    Data {
+        /// The folder or file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// The port could not be bound.
+    #[error(
+        "cannot listen on 127.0.0.1:{port}: {source} (pick another --port, or 0 for any free port)"
+    )]
+    Listen {
+        /// The port asked for.
+        port: u16,
+        /// The bind error.
+        source: std::io::Error,
+    },
+    /// A phone could not start or register.
+    #[error("phone {phone}: {message}")]
+    Phone {
+        /// The phone's name.
+        phone: String,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// One phone of the sandbox and its app.
+#[derive(Clone)]
+pub(crate) struct Slot {
+    pub(crate) phone: Phone,
+    pub(crate) app: App,
+    /// The Push Patterns app running on `app`.
+    pub(crate) push_app: PushPatterns,
+    pub(crate) user: String,
+    pub(crate) situation: Situation,
+}
+
+/// What the console's handlers share.
+pub(crate) struct Shared {
+    pub(crate) world: World,
+    pub(crate) clock: SandboxClock,
+    pub(crate) patterns: OnceLock<Patterns>,
+    pub(crate) slots: OnceLock<Vec<Slot>>,
+    pub(crate) service_url: OnceLock<String>,
+    /// What changed: `phones`, `log`, `subscribers`, `clock`.
+    pub(crate) changes: broadcast::Sender<&'static str>,
+    pub(crate) stop: watch::Receiver<bool>,
+}
+
+impl Shared {
+    pub(crate) fn changed(&self, what: &'static str) {
+        let _ = self.changes.send(what);
+    }
+
+    pub(crate) fn slots(&self) -> &[Slot] {
+        self.slots.get().map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub(crate) fn service_url(&self) -> &str {
+        self.service_url.get().map(String::as_str).unwrap_or("")
+    }
+}
+
+/// A running sandbox. [`Sandbox::shutdown`] stops it; dropping it stops the servers without
+/// waiting.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    service: RunningService,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("console", &self.console_url())
+            .field("fake_mpns", &self.fake_mpns_url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Starts everything (see the module doc) and returns once the console is listening and
+    /// the three phones are registered.
+    ///
+    /// # Errors
+    /// The data folder cannot be created or opened, the port is taken, or a phone failed to
+    /// register.
+    pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| SandboxError::Data {
+            path: config.data_dir.clone(),
+            message: e.to_string(),
+        })?;
+        let db = config.data_dir.join(DB_FILE);
+        let store = Store::open(&db).map_err(|e| SandboxError::Data {
+            path: db.clone(),
+            message: e.to_string(),
+        })?;
+        tracing::info!(path = %db.display(), "database opened");
+
+        let world = World::start_with(
+            mpns_harness::FakeMpns::builder().clock(mpns_harness::Clock::virtual_clock()),
+        )
+        .await;
+        tracing::info!(uri = %world.fake().uri(), "fake MPNS listening");
+        let clock = SandboxClock::new(world.clock().clone());
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (changes, _) = broadcast::channel(256);
+        let shared = Arc::new(Shared {
+            world,
+            clock: clock.clone(),
+            patterns: OnceLock::new(),
+            slots: OnceLock::new(),
+            service_url: OnceLock::new(),
+            changes,
+            stop: stop_rx.clone(),
+        });
+
+        let fake_host = shared.world.fake().addr().to_string();
+        let service_config = ServiceConfig {
+            allowed_hosts: AllowedHosts::default()
+                .with_host(&fake_host)
+                .map_err(|message| SandboxError::Phone {
+                    phone: "fake MPNS".into(),
+                    message,
+                })?,
+            public_base_url: None,
+            clock: Arc::new(clock.clone()),
+            ..ServiceConfig::default()
+        };
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+        let for_app = shared.clone();
+        let service = serve_with(addr, store, service_config, move |state| {
+            let patterns = Patterns::start(state.clone(), Client::new(), PatternsConfig::default());
+            let _ = for_app.patterns.set(patterns.clone());
+            router_with(state, crate::patterns::router(patterns)).merge(console::routes(for_app))
+        })
+        .await
+        .map_err(|source| SandboxError::Listen {
+            port: config.port,
+            source,
+        })?;
+        let service_url = service.base_url();
+        let _ = shared.service_url.set(service_url.clone());
+
+        let mut tasks = vec![clock.spawn_ticker(stop_rx.clone())];
+        let mut slots = Vec::new();
+        for (name, user, os, situation) in PHONES {
+            let phone = shared
+                .world
+                .add_phone(name, os)
+                .map_err(|e| SandboxError::Phone {
+                    phone: name.into(),
+                    message: e.to_string(),
+                })?;
+            let push_app = push_app::start(&phone, &service_url, user, situation)
+                .await
+                .map_err(|message| SandboxError::Phone {
+                    phone: name.into(),
+                    message,
+                })?;
+            let app = push_app.app().clone();
+            tracing::info!(
+                phone = name,
+                user,
+                os,
+                situation = situation.describe(),
+                "phone started"
+            );
+            slots.push(Slot {
+                phone,
+                app,
+                push_app,
+                user: user.into(),
+                situation,
+            });
+        }
+        let _ = shared.slots.set(slots);
+        tasks.extend(console::spawn_watchers(&shared));
+        Ok(Sandbox {
+            shared,
+            service,
+            stop: stop_tx,
+            tasks,
+        })
+    }
+
+    /// The console's URL (`http://127.0.0.1:PORT/`).
+    pub fn console_url(&self) -> String {
+        format!("{}/", self.service.base_url())
+    }
+
+    /// The registration service's base URL (same port as the console).
+    pub fn service_url(&self) -> String {
+        self.service.base_url()
+    }
+
+    /// The fake MPNS's base URL (its control API is under `/_fake/`).
+    pub fn fake_mpns_url(&self) -> String {
+        self.shared.world.fake().uri().to_owned()
+    }
+
+    /// The phones, in the order of [`PHONES`].
+    pub fn phones(&self) -> Vec<Phone> {
+        self.shared
+            .slots()
+            .iter()
+            .map(|s| s.phone.clone())
+            .collect()
+    }
+
+    /// Stops the ticker, the console's event streams and the servers, and returns when done.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        if let Err(e) = self.service.shutdown().await {
+            tracing::warn!(error = %e, "service stopped with an error");
+        }
+        tracing::info!("sandbox stopped");
+    }
+}

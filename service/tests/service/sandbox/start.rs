@@ -1,0 +1,309 @@
+//! The sandbox over plain HTTP (no browser): it starts on port 0 with a data folder, its phones
+//! register, a second start finds the data of the first, and the console's controls refuse bad
+//! input with errors that name the field and the limit.
+
+use std::time::Duration;
+
+use mpns_service::sandbox::{Sandbox, SandboxConfig};
+use serde_json::{json, Value};
+
+async fn start(data: &std::path::Path) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        data_dir: data.to_owned(),
+        port: 0,
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+async fn get(url: &str) -> Value {
+    let r = reqwest::get(url).await.unwrap();
+    assert!(r.status().is_success(), "GET {url}: {}", r.status());
+    serde_json::from_str(&r.text().await.unwrap()).unwrap()
+}
+
+async fn post(url: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Waits until `done` holds for the JSON at `path`, re-reading it each time the console
+/// announces a change (server-sent events; keep-alives at the latest every 15 s), at most 10 s.
+async fn wait_until(base: &str, path: &str, mut done: impl FnMut(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut events = reqwest::get(format!("{base}/console/api/events"))
+        .await
+        .unwrap();
+    loop {
+        let value = get(&format!("{base}{path}")).await;
+        if done(&value) {
+            return value;
+        }
+        match tokio::time::timeout_at(deadline, events.chunk()).await {
+            Ok(Ok(Some(_))) => {}
+            _ => panic!("waited 10 s for a condition on {path}; last seen: {value}"),
+        }
+    }
+}
+
+fn users(subscribers: &Value) -> Vec<String> {
+    subscribers["subscribers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["user_name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_start_finds_the_registrations_and_log_of_the_first() {
+    let data = tempfile::tempdir().unwrap();
+    let first = start(data.path()).await;
+    let base = first.service_url();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert_eq!(
+        users(&get(&format!("{base}/api/subscribers")).await),
+        ["ann", "bob", "cat"]
+    );
+    let (status, body) = post(
+        &format!("{base}/api/patterns/active"),
+        json!({"pattern": "one-time"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = post(
+        &format!("{base}/api/patterns/one-time/send"),
+        json!({"toast": false, "raw": false}),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let first_channels: Vec<String> = get(&format!("{base}/api/subscribers")).await["subscribers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["channel_uri"].as_str().unwrap().to_owned())
+        .collect();
+    // Three Update Info raws and three tiles.
+    wait_until(&base, "/api/status-log", |log| {
+        log["entries"].as_array().unwrap().len() >= 6
+    })
+    .await;
+    first.shutdown().await;
+    assert!(data.path().join(mpns_service::sandbox::DB_FILE).is_file());
+
+    let second = start(data.path()).await;
+    let base = second.service_url();
+    let subscribers = get(&format!("{base}/api/subscribers")).await;
+    assert_eq!(
+        users(&subscribers),
+        ["ann", "bob", "cat"],
+        "same users, registered again"
+    );
+    let second_channels: Vec<&str> = subscribers["subscribers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["channel_uri"].as_str().unwrap())
+        .collect();
+    assert!(
+        second_channels
+            .iter()
+            .all(|c| !first_channels.iter().any(|f| f == c)),
+        "a new fake MPNS gives new channel URIs: {first_channels:?} then {second_channels:?}"
+    );
+    let log = get(&format!("{base}/api/status-log")).await;
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message_type"] == "Raw" && e["pattern"] == "One Time"),
+        "the first run's Update Info sends are still in the log: {log}"
+    );
+    second.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_controls_refuse_bad_input_naming_the_field_and_the_limit() {
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = start(data.path()).await;
+    let base = sandbox.service_url();
+
+    let (status, body) = post(&format!("{base}/console/api/faults"), json!({"count": 0})).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["field"], "count");
+    assert_eq!(body["error"]["message"], "count 0 is out of range 1..=1000");
+
+    let (status, body) = post(
+        &format!("{base}/console/api/clock/advance"),
+        json!({"seconds": 700000}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["error"]["message"],
+        "seconds 700000 is out of range 1..=604800"
+    );
+
+    let (status, body) = post(
+        &format!("{base}/console/api/phones/ann-lumia-920/connection"),
+        json!({"connection": "Sleeping"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Connected, TempDisconnected, Disconnected, Inactive"),
+        "{body}"
+    );
+
+    let (status, body) = post(&format!("{base}/console/api/phones/nobody/pin"), json!({})).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["field"], "phone");
+
+    let (status, _) = post(
+        &format!("{base}/console/api/phones/bob-lumia-800/unpin"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 422, "bob has nothing pinned");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiring_a_subscription_gets_the_next_send_a_404_and_registering_again_brings_the_user_back(
+) {
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = start(data.path()).await;
+    let base = sandbox.service_url();
+    let (status, _) = post(
+        &format!("{base}/console/api/phones/ann-lumia-920/expire"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    post(
+        &format!("{base}/api/patterns/active"),
+        json!({"pattern": "one-time"}),
+    )
+    .await;
+    // Activation sends Update Info to everyone; ann's answer is 404 and the service prunes her.
+    wait_until(&base, "/api/subscribers", |s| users(s) == ["bob", "cat"]).await;
+    let log = get(&format!("{base}/api/status-log")).await;
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["http_status"] == 404 && e["subscription_status"] == "Expired"),
+        "{log}"
+    );
+    let (status, body) = post(
+        &format!("{base}/console/api/phones/ann-lumia-920/register"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["app_state"], "background",
+        "the app went back where it was"
+    );
+    assert_eq!(
+        users(&get(&format!("{base}/api/subscribers")).await),
+        ["ann", "bob", "cat"]
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_now_on_a_phone_under_tile_schedule_puts_the_number_image_on_its_tile() {
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = start(data.path()).await;
+    let base = sandbox.service_url();
+    let (status, body) = post(
+        &format!("{base}/api/patterns/active"),
+        json!({"pattern": "tile-schedule"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = post(
+        &format!("{base}/console/api/phones/ann-lumia-920/test-now"),
+        json!({"number": 3}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let state = wait_until(&base, "/console/api/state", |s| {
+        s["phones"][0]["tile"]["background_image"]
+            .as_str()
+            .is_some_and(|b| b.ends_with("/images/numbers/3.png"))
+    })
+    .await;
+    assert_eq!(
+        state["tile_requests"][0]["number"], 3,
+        "{}",
+        state["tile_requests"]
+    );
+    assert_eq!(state["tile_requests"][0]["user_name"], "ann");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn ask_to_pin_shows_the_apps_popup_in_the_console_until_ok_is_pressed() {
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = start(data.path()).await;
+    let base = sandbox.service_url();
+    let cat = format!("{base}/console/api/phones/cat-lumia-610");
+    // cat's app is in the foreground, so the raw AskToPin reaches it once its tile is unpinned.
+    let (status, body) = post(&format!("{cat}/unpin"), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["prompt"], Value::Null);
+    let (status, body) = post(
+        &format!("{base}/api/patterns/active"),
+        json!({"pattern": "ask-to-pin"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = post(&format!("{base}/api/patterns/ask-to-pin/send"), json!({})).await;
+    assert_eq!(status, 202, "{body}");
+    let state = wait_until(&base, "/console/api/state", |s| {
+        !s["phones"][2]["prompt"].is_null()
+    })
+    .await;
+    let prompt = &state["phones"][2]["prompt"];
+    assert_eq!(prompt["title"], "Important");
+    assert!(prompt["text"].as_str().unwrap().contains("pin"), "{prompt}");
+    assert_eq!(prompt["show_again"], true);
+    assert_eq!(state["phones"][0]["prompt"], Value::Null, "ann is pinned");
+
+    let (status, body) = post(&format!("{cat}/dismiss-prompt"), json!({})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "show_again");
+    let (status, body) = post(
+        &format!("{cat}/dismiss-prompt"),
+        json!({"show_again": false}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["prompt"], Value::Null);
+    let (status, body) = post(
+        &format!("{cat}/dismiss-prompt"),
+        json!({"show_again": false}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "prompt");
+    sandbox.shutdown().await;
+}

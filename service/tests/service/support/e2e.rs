@@ -1,0 +1,268 @@
+//! The whole World for end-to-end pattern tests: one harness `World` (fake MPNS and emulated
+//! phones), the registration service with its patterns served on 127.0.0.1:0 (the fake's
+//! host:port allowed as a push host), one virtual clock shared by all of them (the adapter of
+//! `patterns_support`), and the Push Patterns app on each phone, talking to the service over
+//! HTTP. The operator's actions go through the service's HTTP routes too.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mpns_harness::apps::{PushPatterns, Settings};
+use mpns_harness::{NotificationRecord, World};
+use mpns_service::patterns::{Patterns, PatternsConfig};
+use mpns_service::registration::{
+    serve_with, AllowedHosts, RunningService, ServiceConfig, ServiceEvent, Store,
+};
+use serde_json::{json, Value};
+use tokio::sync::broadcast;
+
+use crate::support::patterns::{summarize, SharedClock};
+
+pub const HOUR: Duration = Duration::from_secs(3600);
+
+/// Everything of one test.
+pub struct Scene {
+    pub world: World,
+    pub clock: SharedClock,
+    pub patterns: Patterns,
+    pub service: RunningService,
+    http: reqwest::Client,
+    events: Mutex<broadcast::Receiver<ServiceEvent>>,
+    seen: AtomicU64,
+    apps: Mutex<Vec<PushPatterns>>,
+}
+
+impl Scene {
+    /// Sends one request at a time, so that what a phone receives from one operator action
+    /// arrives in a stable order (the renderings list deliveries in arrival order).
+    pub async fn start() -> Scene {
+        Scene::with(PatternsConfig {
+            concurrency: 1,
+            ..PatternsConfig::default()
+        })
+        .await
+    }
+
+    pub async fn with(config: PatternsConfig) -> Scene {
+        let world = World::start().await;
+        let clock = SharedClock::new(world.clock().clone());
+        let host = world.fake().uri().trim_start_matches("http://").to_owned();
+        let service_config = ServiceConfig {
+            allowed_hosts: AllowedHosts::default().with_host(&host).unwrap(),
+            public_base_url: None,
+            clock: Arc::new(clock.clone()),
+            ..ServiceConfig::default()
+        };
+        let mut slot = None;
+        let service = serve_with(
+            "127.0.0.1:0".parse().unwrap(),
+            Store::in_memory().unwrap(),
+            service_config,
+            |state| {
+                let patterns = Patterns::start(state, mpns::Client::new(), config);
+                slot = Some(patterns.clone());
+                crate::support::app(patterns)
+            },
+        )
+        .await
+        .unwrap();
+        let patterns = slot.expect("serve_with built the routes");
+        let events = Mutex::new(service.state().subscribe());
+        Scene {
+            world,
+            clock,
+            patterns,
+            service,
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            events,
+            seen: AtomicU64::new(0),
+            apps: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.service.base_url()
+    }
+
+    /// A phone with the Push Patterns app installed (not launched, tile not pinned).
+    pub fn phone(&self, name: &str, os: &str) -> PushPatterns {
+        let phone = self.world.add_phone(name, os).unwrap();
+        let app = PushPatterns::install(&phone, &self.base_url()).unwrap();
+        self.apps.lock().unwrap().push(app.clone());
+        app
+    }
+
+    /// A phone whose app is pinned, launched, set to everything on and logged in as `user`.
+    pub async fn logged_in(&self, name: &str, os: &str, user: &str) -> PushPatterns {
+        let app = self.phone(name, os);
+        app.pin().unwrap();
+        app.launch().await.unwrap();
+        app.set_settings(Settings::all_on()).await.unwrap();
+        app.login(user).await.unwrap();
+        self.quiesce().await;
+        app
+    }
+
+    /// An operator call over HTTP; the JSON answer.
+    pub async fn operator(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.base_url());
+        let mut request = self
+            .http
+            .request(method.parse().unwrap(), url)
+            .timeout(Duration::from_secs(10));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.unwrap();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
+    /// Activates a pattern (202 expected) and lets everything settle: the `Update Info` raw
+    /// reached the running apps, which re-read the server info.
+    pub async fn activate(&self, pattern: &str) {
+        let (status, body) = self
+            .operator(
+                "POST",
+                "/api/patterns/active",
+                Some(json!({ "pattern": pattern })),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        self.quiesce().await;
+    }
+
+    /// Sends a pattern through the operator route (202 expected); does not wait.
+    pub async fn send(&self, pattern: &str, body: Value) {
+        let (status, reply) = self
+            .operator("POST", &format!("/api/patterns/{pattern}/send"), Some(body))
+            .await;
+        assert_eq!(status, 202, "{reply}");
+    }
+
+    /// Waits until nothing moves without the clock: the phones applied what the fake delivered,
+    /// the apps handled their events (and made their HTTP calls), the patterns reacted to every
+    /// registration or "Test Now" and finished every send. Not for a retry parked on the clock
+    /// (it panics after 10 s): advance the clock first.
+    pub async fn quiesce(&self) {
+        for _ in 0..50 {
+            let before = (
+                self.world.fake().notifications(None).unwrap().len(),
+                self.seen(),
+            );
+            self.world.settle().await;
+            self.settle_apps().await;
+            let n = self.seen();
+            if tokio::time::timeout(Duration::from_secs(10), async {
+                self.patterns.wait_for_events(n).await;
+                self.patterns.wait_idle().await;
+            })
+            .await
+            .is_err()
+            {
+                panic!(
+                    "the patterns did not finish within 10 s ({} job(s) running, {} parked on the clock): advance the clock past the retry first",
+                    self.patterns.in_flight(),
+                    self.clock.waiting()
+                );
+            }
+            self.world.settle().await;
+            self.settle_apps().await;
+            let after = (
+                self.world.fake().notifications(None).unwrap().len(),
+                self.seen(),
+            );
+            if before == after {
+                return;
+            }
+        }
+        panic!("the scene kept moving after 50 rounds");
+    }
+
+    async fn settle_apps(&self) {
+        let apps = self.apps.lock().unwrap().clone();
+        for app in apps {
+            app.settle().await;
+        }
+    }
+
+    /// Service events (registrations, "Test Now") seen so far.
+    fn seen(&self) -> u64 {
+        let mut rx = self.events.lock().unwrap();
+        loop {
+            match rx.try_recv() {
+                Ok(_) => {
+                    self.seen.fetch_add(1, Ordering::SeqCst);
+                }
+                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                    self.seen.fetch_add(n, Ordering::SeqCst);
+                }
+                Err(_) => break,
+            }
+        }
+        self.seen.load(Ordering::SeqCst)
+    }
+
+    /// Advances the one clock and lets everything settle.
+    pub async fn advance(&self, by: Duration) {
+        self.world.advance(by).await;
+        self.quiesce().await;
+    }
+
+    pub fn records(&self) -> Vec<NotificationRecord> {
+        self.world.fake().notifications(None).unwrap()
+    }
+
+    /// What the fake recorded, without volatile ids (the service's address is `<service>`).
+    pub fn payloads(&self) -> String {
+        self.normalize(&serde_json::to_string_pretty(&summarize(&self.records())).unwrap())
+    }
+
+    /// Forget what the fake recorded so far.
+    pub fn clear_records(&self) {
+        self.world.fake().clear_notifications(None).unwrap();
+    }
+
+    /// The phone (shell, channel, deliveries, events) and the app's own screen, as text.
+    pub fn render(&self, app: &PushPatterns) -> String {
+        let text = format!("{}\n{}", app.app().phone().render_text(), app.render_text());
+        self.normalize(&text)
+    }
+
+    pub fn normalize(&self, text: &str) -> String {
+        text.replace(&self.base_url(), "<service>")
+    }
+
+    /// The subscribers' user names.
+    pub fn subscribers(&self) -> Vec<String> {
+        self.service
+            .state()
+            .store()
+            .subscribers()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.user_name)
+            .collect()
+    }
+
+    /// `GET /api/server-info?user=` as the operator sees it.
+    pub async fn counter(&self, user: &str) -> i64 {
+        let (_, info) = self
+            .operator("GET", &format!("/api/server-info?user={user}"), None)
+            .await;
+        info["counter"].as_i64().unwrap()
+    }
+}
+
+/// A named text snapshot under the top-level `snapshots/`.
+pub fn snapshot(name: &str, text: &str) {
+    crate::support::snapshots().bind(|| {
+        insta::assert_snapshot!(name, text);
+    });
+}
