@@ -12,6 +12,7 @@ mod e2e {
     mod props;
     mod security;
 }
+mod layers;
 mod patterns {
     mod basics;
     mod delivery;
