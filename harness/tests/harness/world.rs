@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::support::phone::*;
+use crate::support::xml::flip_xml;
 use axum::routing::get;
 use mpns_harness::mpns::protocol::Template;
 use mpns_harness::phone::{Outcome, TileKey};

@@ -638,7 +638,7 @@ async fn records_read_back_match_what_the_fake_saw_on_arrival() {
     let c = client();
     let flip = r#"<?xml version="1.0" encoding="utf-8"?><wp:Notification xmlns:wp="WPNotification" Version="2.0"><wp:Tile Id="/City.xaml?id=1" Template="FlipTile"><wp:Title>Oslo &amp; Bergen</wp:Title><wp:Count Action="Clear"></wp:Count></wp:Tile></wp:Notification>"#;
     let sends = [
-        send(toast_text(&c, &ch.uri, 2, "Tom &amp; Jerry ✓"))
+        send(toast_text(&c, &ch.uri, 2, "Tom & Jerry ✓"))
             .await
             .status,
         send(tile(&c, &ch.uri, 11, None)).await.status,

@@ -2,6 +2,7 @@
 //! open, find, bind, close, reopen, rotation, quota, and what the fake learns from each.
 
 use crate::support::phone::*;
+use crate::support::xml::flip_xml;
 use mpns_harness::phone::{AppState, ChannelError, OsVersion, PhoneError, PhoneEvent, TileBinding};
 use mpns_harness::{Connection, FakeMpns, World};
 

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::support::phone::*;
+use crate::support::xml::{flip_xml, toast_xml};
 use mpns_harness::phone::{ChannelConnectionStatus, PhoneEvent};
 use mpns_harness::Connection;
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::support::phone::*;
+use crate::support::xml::{flip_xml, tile_xml, toast_xml};
 use mpns_harness::mpns::protocol::Template;
 use mpns_harness::phone::{ChannelError, Outcome, PhoneEvent, PowerLevel, RateLimit, TileKey};
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::support::phone::*;
+use crate::support::xml::toast_xml;
 use mpns_harness::phone::{ChannelError, PhoneEvent, PowerLevel, RateLimit};
 use mpns_harness::{Connection, FakeMpns, World};
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::support::phone::*;
 use crate::support::snapshots::snapshot_settings;
+use crate::support::xml::{flip_xml, tile_xml, toast_xml};
 use mpns_harness::mpns::protocol::Template;
 use mpns_harness::phone::{Phone, PowerLevel};
 use mpns_harness::{Connection, World};

@@ -4,6 +4,8 @@
 
 use crate::support::client::client;
 use crate::support::phone::*;
+use crate::support::requests::answer;
+use crate::support::xml::{flip_xml, tile_xml};
 use mpns_harness::mpns::protocol::Template;
 use mpns_harness::phone::{App, AppState, Phone, PhoneEvent, PowerLevel, TileKey};
 use mpns_harness::World;

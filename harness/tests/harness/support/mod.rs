@@ -6,3 +6,4 @@ pub mod images;
 pub mod phone;
 pub mod requests;
 pub mod snapshots;
+pub mod xml;
