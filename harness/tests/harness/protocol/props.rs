@@ -275,7 +275,7 @@ fn text_after(prefix: &'static str) -> impl Strategy<Value = String> {
 }
 
 /// A toast the phone would show as sent: some text, a page or query Param, a named sound.
-/// (Values of other shapes are read back just as exactly, but get a note: see protocol_lint.rs.)
+/// (Values of other shapes are read back just as exactly, but get a note: see `protocol::lint`.)
 fn toast() -> impl Strategy<Value = ToastContent> {
     let sound = prop_oneof![
         Just(None),
