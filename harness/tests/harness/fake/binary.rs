@@ -1,0 +1,141 @@
+//! The standalone `fake-mpns` binary: its first line, that it serves, `--help`, and a clean
+//! exit on SIGTERM and SIGINT.
+
+use std::process::Stdio;
+
+use crate::support::client::client;
+use crate::support::requests::*;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_fake-mpns");
+
+/// Starts the binary and returns it with the base URI read from its first line.
+async fn start(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the fake-mpns binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).await.unwrap();
+    let uri = line
+        .strip_prefix("fake-mpns listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .trim_end_matches('\n')
+        .to_owned();
+    assert!(line.ends_with('\n'));
+    let port: u16 = uri
+        .strip_prefix("http://127.0.0.1:")
+        .expect("http://127.0.0.1:PORT")
+        .parse()
+        .expect("a port number");
+    assert_ne!(port, 0, "port 0 is replaced by the bound port");
+    (child, uri)
+}
+
+async fn signal(child: &Child, sig: &str) {
+    let pid = child.id().expect("still running").to_string();
+    let status = Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn the_binary_prints_its_address_serves_and_exits_cleanly_on_sigterm() {
+    let (mut child, uri) = start(&["--listen", "127.0.0.1:0", "--daily-limit", "1"]).await;
+    let c = client();
+    let created: serde_json::Value = c
+        .post(format!("{uri}/_fake/channels"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let channel = created["uri"].as_str().unwrap();
+    assert_eq!(send(toast(&c, channel, 2)).await.status, 200);
+    assert_eq!(
+        send(toast(&c, channel, 2)).await.status,
+        406,
+        "--daily-limit 1"
+    );
+    signal(&child, "-TERM").await;
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn the_binary_exits_cleanly_on_sigint() {
+    let (mut child, _uri) = start(&["--strict", "--seed", "3", "--queue-capacity", "1"]).await;
+    signal(&child, "-INT").await;
+    assert_eq!(child.wait().await.unwrap().code(), Some(0));
+}
+
+#[tokio::test]
+async fn help_documents_every_flag_with_an_example() {
+    let out = Command::new(BIN).arg("--help").output().await.unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--listen",
+        "--strict",
+        "--seed",
+        "--queue-capacity",
+        "--daily-limit",
+        "--virtual-clock",
+        "--allow-authenticated-over-http",
+        "--tls-cert",
+        "--tls-key",
+        "--tls-client-ca",
+        "--tls-listen",
+    ] {
+        let at = help
+            .find(&format!("{flag} "))
+            .or_else(|| help.find(&format!("{flag}\n")))
+            .unwrap_or_else(|| panic!("{flag} missing from --help:\n{help}"));
+        let rest = &help[at..];
+        let section = rest[2..].find("\n  -").map_or(rest, |end| &rest[..end + 2]);
+        assert!(
+            section.contains(&format!("Example: {flag}")),
+            "{flag} has no example:\n{section}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_busy_address_is_a_clear_error_and_exit_code_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = Command::new(BIN)
+        .args(["--listen", &addr])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot start on"), "{err}");
+    assert!(err.contains(&addr), "{err}");
+}
+
+#[tokio::test]
+async fn a_missing_tls_file_is_a_clear_error_and_exit_code_2() {
+    let out = Command::new(BIN)
+        .args([
+            "--tls-cert",
+            "/nonexistent/cert.pem",
+            "--tls-key",
+            "/nonexistent/key.pem",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/cert.pem"), "{err}");
+}

@@ -1,0 +1,9 @@
+//! The fake MPNS server over real HTTP: its answers, its control API, its wire handling, TLS, the
+//! Rust-test conveniences, and the standalone `fake-mpns` binary.
+
+mod answers;
+mod binary;
+mod control;
+mod expect;
+mod tls;
+mod wire;

@@ -1,0 +1,11 @@
+//! The harness's integration tests, one program with a module per area (see `tests/README.md`):
+//! the fake MPNS over HTTP, the emulated phone, the fake's protocol reader, the World, and the
+//! apps that run on the phone. Run one area with
+//! `cargo test -p mpns-harness --test harness phone::`.
+
+mod app;
+mod fake;
+mod phone;
+mod protocol;
+mod support;
+mod world;

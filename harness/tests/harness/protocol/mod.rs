@@ -1,0 +1,9 @@
+//! The fake MPNS's protocol reader (`mpns_harness::mpns::protocol::inspect`) without sockets:
+//! request by request, against the golden wire files, its lint, its properties and its
+//! allocations.
+
+mod alloc;
+mod fixtures;
+mod inspect;
+mod lint;
+mod props;

@@ -1,0 +1,59 @@
+//! A counting global allocator for the allocation tests (`protocol::alloc`).
+//!
+//! A `#[global_allocator]` applies to the whole test program, so it is written to change nothing
+//! for the other tests: it counts only on a thread that asked for it, and only while
+//! [`allocations_in`] runs the measured section there. Tests run in parallel, each on its own
+//! thread, so another test's allocations never land in a measurement.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    /// Allocations made on this thread since counting started, or `None` when not counting.
+    static ALLOCATIONS: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+fn count() {
+    // `try_with`: the slot may be gone while the thread is being torn down.
+    let _ = ALLOCATIONS.try_with(|n| {
+        if let Some(k) = n.get() {
+            n.set(Some(k + 1));
+        }
+    });
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `section` and returns its result with the allocations (and reallocations) it made on
+/// this thread. Dropping the result afterwards is not counted.
+pub fn allocations_in<T>(section: impl FnOnce() -> T) -> (T, usize) {
+    ALLOCATIONS.with(|n| {
+        assert!(n.get().is_none(), "allocations_in does not nest");
+        n.set(Some(0));
+    });
+    let result = section();
+    let counted = ALLOCATIONS.with(|n| n.take()).unwrap_or(0);
+    (result, counted)
+}
