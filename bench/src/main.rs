@@ -45,7 +45,8 @@ use clap::{Parser, ValueEnum};
 
 /// Measures the MPNS sender, the fake MPNS and the harness, and prints a table of figures.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "bench")]
+// `bin_name`: the usage line and clap's error messages name the command as it is run.
+#[command(name = "bench", bin_name = "cargo run --release -p mpns-bench --")]
 pub(crate) struct Args {
     /// What to measure; `all` (the default) is every item but `suite`.
     #[arg(value_enum)]
