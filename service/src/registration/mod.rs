@@ -71,6 +71,7 @@
 
 mod api;
 mod error;
+mod field;
 mod images;
 mod store;
 mod validate;
@@ -85,7 +86,9 @@ use tokio::sync::{broadcast, oneshot};
 use mpns::{Clock, TokioClock};
 
 pub(crate) use api::json_body;
+pub(crate) use error::error_response;
 pub use error::ServiceError;
+pub use field::FieldError;
 pub(crate) use images::CustomImage;
 pub use images::{MAX_NUMBER, TILE_SIZE};
 pub use store::{

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::error::ServiceError;
+use super::field::FieldError;
 use mpns::{ChannelUri, OsVersion};
 
 /// The longest user name, in characters.
@@ -72,11 +72,10 @@ impl AllowedHosts {
     /// Checks an untrusted channel URI; `Ok` gives it parsed.
     ///
     /// # Errors
-    /// [`ServiceError::Invalid`] on field `channel_uri`, saying which rule it broke.
-    pub fn check(&self, uri: &str) -> Result<ChannelUri, ServiceError> {
-        let invalid = |code: &'static str, message: String| {
-            ServiceError::invalid("channel_uri", code, message)
-        };
+    /// A [`FieldError`] on field `channel_uri`, saying which rule it broke.
+    pub fn check(&self, uri: &str) -> Result<ChannelUri, FieldError> {
+        let invalid =
+            |code: &'static str, message: String| FieldError::new("channel_uri", code, message);
         if uri.len() > MAX_CHANNEL_URI_BYTES {
             return Err(invalid(
                 "too_long",
@@ -326,18 +325,18 @@ fn is_private_v4(v4: Ipv4Addr) -> bool {
 /// punctuation) is fine; names are compared exactly.
 ///
 /// # Errors
-/// [`ServiceError::Invalid`] on field `user_name`, naming the rule.
-pub(crate) fn check_user_name(field: &'static str, name: &str) -> Result<(), ServiceError> {
+/// A [`FieldError`] on field `user_name`, naming the rule.
+pub(crate) fn check_user_name(field: &'static str, name: &str) -> Result<(), FieldError> {
     let chars = name.chars().count();
     if chars == 0 {
-        return Err(ServiceError::invalid(
+        return Err(FieldError::new(
             field,
             "empty",
             format!("{field} is empty; it must be 1..={MAX_USER_NAME_CHARS} characters"),
         ));
     }
     if chars > MAX_USER_NAME_CHARS {
-        return Err(ServiceError::invalid(
+        return Err(FieldError::new(
             field,
             "too_long",
             format!("{field} is {chars} characters long; the limit is {MAX_USER_NAME_CHARS}"),
@@ -347,7 +346,7 @@ pub(crate) fn check_user_name(field: &'static str, name: &str) -> Result<(), Ser
         .chars()
         .find(|&c| c.is_control() || is_invisible_format(c))
     {
-        return Err(ServiceError::invalid(
+        return Err(FieldError::new(
             field,
             "bad_character",
             format!(
@@ -357,7 +356,7 @@ pub(crate) fn check_user_name(field: &'static str, name: &str) -> Result<(), Ser
         ));
     }
     if name.trim() != name {
-        return Err(ServiceError::invalid(
+        return Err(FieldError::new(
             field,
             "surrounding_whitespace",
             format!("{field} {name:?} starts or ends with whitespace"),
@@ -407,9 +406,9 @@ pub(crate) fn parse_os_version(s: &str) -> Option<OsVersion> {
     })
 }
 
-pub(crate) fn check_os_version(s: &str) -> Result<OsVersion, ServiceError> {
+pub(crate) fn check_os_version(s: &str) -> Result<OsVersion, FieldError> {
     if s.len() > MAX_OS_VERSION_BYTES {
-        return Err(ServiceError::invalid(
+        return Err(FieldError::new(
             "os_version",
             "too_long",
             format!(
@@ -419,7 +418,7 @@ pub(crate) fn check_os_version(s: &str) -> Result<OsVersion, ServiceError> {
         ));
     }
     parse_os_version(s).ok_or_else(|| {
-        ServiceError::invalid(
+        FieldError::new(
             "os_version",
             "unknown",
             format!(
