@@ -93,13 +93,10 @@ impl AllowedHosts {
             };
             invalid(code, e.to_string())
         })?;
-        // The scheme is matched case-insensitively, as `ChannelUri` does.
-        let https = uri
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-        let rest = &uri[if https { 8 } else { 7 }..];
-        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let authority = &rest[..authority_end];
+        // The checks read the URI as the sender parsed it: the authority as written, and the
+        // host the HTTP client will connect to.
+        let https = channel.is_https();
+        let authority = channel.authority();
         if authority.contains('@') {
             return Err(invalid(
                 "userinfo_not_allowed",
@@ -112,8 +109,26 @@ impl AllowedHosts {
                 format!("channel URI {uri:?} has a backslash or percent-escape in its host"),
             ));
         }
-        let (host, port) = split_host_port(authority)
-            .map_err(|why| invalid("bad_host", format!("channel URI {uri:?}: {why}")))?;
+        let host = channel.host().ok_or_else(|| {
+            invalid(
+                "bad_host",
+                format!(
+                    "channel URI {uri:?}: {authority:?} is not a host and port HTTP can send to"
+                ),
+            )
+        })?;
+        // With no '@' and no escape, the authority is the host, then `:port` or nothing
+        // (anything else after a bracketed IPv6 address is refused).
+        let port = match authority.get(host.len()..).unwrap_or_default() {
+            "" => None,
+            rest => Some(
+                rest.strip_prefix(':')
+                    .ok_or_else(|| format!("unexpected {rest:?} after the host"))
+                    .and_then(parse_port)
+                    .map_err(|why| invalid("bad_host", format!("channel URI {uri:?}: {why}")))?,
+            ),
+        };
+        let host = host.to_ascii_lowercase();
         let default_port = if https { 443 } else { 80 };
         let effective = port.unwrap_or(default_port);
 
@@ -182,7 +197,8 @@ fn display_host(host: &str, port: Option<u16>) -> String {
     }
 }
 
-/// Splits `host[:port]` (with `[v6]` brackets kept in the host), lowercasing the host.
+/// Splits an allowed-host entry `host[:port]` (with `[v6]` brackets kept in the host),
+/// lowercasing the host.
 fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
     let (host, port) = if let Some(after) = authority.strip_prefix('[') {
         let close = after
@@ -208,19 +224,19 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
     if host.is_empty() {
         return Err("the host is empty".to_owned());
     }
-    let port = match port {
-        None => None,
-        Some(p) => {
-            if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("port {p:?} is not a number in 1..=65535"));
-            }
-            match p.parse::<u16>() {
-                Ok(n) if n > 0 => Some(n),
-                _ => return Err(format!("port {p} is out of range 1..=65535")),
-            }
-        }
-    };
+    let port = port.map(parse_port).transpose()?;
     Ok((host.to_ascii_lowercase(), port))
+}
+
+/// A port: 1 to 5 digits (no sign), in `1..=65535`.
+fn parse_port(p: &str) -> Result<u16, String> {
+    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("port {p:?} is not a number in 1..=65535"));
+    }
+    match p.parse::<u16>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("port {p} is out of range 1..=65535")),
+    }
 }
 
 /// `*.notify.live.net`: at least one label before the suffix, each label a DNS label.
@@ -467,6 +483,20 @@ mod tests {
             "",
         ] {
             assert_eq!(loose_ipv4(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn hosts_and_ports_http_cannot_send_to_are_bad_hosts() {
+        let hosts = AllowedHosts::default();
+        for uri in [
+            "http://d\u{f6}.notify.live.net/x",
+            "http://[::1/x",
+            "http://[::1]x/x",
+            "http://db3.notify.live.net:+80/x",
+            "http://db3.notify.live.net:80:80/x",
+        ] {
+            assert_eq!(hosts.check(uri).unwrap_err().code, "bad_host", "{uri}");
         }
     }
 
