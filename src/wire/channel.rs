@@ -15,6 +15,8 @@ use std::str::FromStr;
 #[derive(Clone)]
 pub struct ChannelUri {
     text: String,
+    /// Where the authority (`[userinfo@]host[:port]`) ends in `text`; it starts after `://`.
+    authority_end: usize,
     /// The URI parsed once for the HTTP client, so that a bulk send does not parse it again
     /// for every request; `None` if HTTP cannot carry it (sending it is then an error).
     request_uri: Option<hyper::Uri>,
@@ -45,6 +47,32 @@ impl ChannelUri {
         self.text
             .get(..8)
             .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
+
+    /// The authority as written, `[userinfo@]host[:port]`: everything between `://` and the
+    /// path, query or fragment.
+    ///
+    /// ```
+    /// let uri: mpns::ChannelUri = "http://ann@db3.notify.live.net:80/x?y".parse().unwrap();
+    /// assert_eq!(uri.authority(), "ann@db3.notify.live.net:80");
+    /// ```
+    pub fn authority(&self) -> &str {
+        let start = if self.is_https() { 8 } else { 7 };
+        &self.text[start..self.authority_end]
+    }
+
+    /// The host the sender connects to, as the HTTP client parsed it (an IPv6 address keeps
+    /// its brackets; letters keep their case); `None` if HTTP cannot carry this URI (for
+    /// example a `%` in the host), in which case sending to it fails.
+    ///
+    /// ```
+    /// let uri: mpns::ChannelUri = "http://[::1]:9000/x".parse().unwrap();
+    /// assert_eq!(uri.host(), Some("[::1]"));
+    /// let escaped: mpns::ChannelUri = "http://127.0.0.1%3a4040/x".parse().unwrap();
+    /// assert_eq!(escaped.host(), None);
+    /// ```
+    pub fn host(&self) -> Option<&str> {
+        self.request_uri.as_ref()?.host()
     }
 
     /// The URI as the HTTP client takes it.
@@ -107,12 +135,13 @@ impl FromStr for ChannelUri {
         } else {
             return Err(ChannelUriError::Scheme(s.to_owned()));
         };
-        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if host.is_empty() || host.starts_with(':') {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if authority.is_empty() || authority.starts_with(':') {
             return Err(ChannelUriError::NoHost(s.to_owned()));
         }
         Ok(ChannelUri {
             text: s.to_owned(),
+            authority_end: s.len() - rest.len() + authority.len(),
             request_uri: request_uri(s),
         })
     }

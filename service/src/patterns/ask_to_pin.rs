@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::sender::Jobs;
 use super::tiles::{self, check_count, TileFront};
 use super::{Ctx, JobFuture};
-use crate::registration::{PatternKind, Registration, ServiceError};
+use crate::registration::{FieldError, PatternKind, Registration};
 use mpns::NotificationStatus;
 
 /// The raw text the phone app reacts to with its "please pin" prompt (the recipe's, exactly).
@@ -50,7 +50,7 @@ impl Default for AskToPin {
 }
 
 impl AskToPin {
-    pub(crate) fn check(&self) -> Result<TileFront, ServiceError> {
+    pub(crate) fn check(&self) -> Result<TileFront, FieldError> {
         let count = check_count("count", self.count)?;
         tiles::check_front_fields(&self.background_image, &self.title)?;
         Ok(TileFront {

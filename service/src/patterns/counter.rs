@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::sender::Jobs;
 use super::tiles::{self, field_error, TileFront};
 use super::{Ctx, JobFuture};
-use crate::registration::{PatternKind, Registration, ServiceError};
+use crate::registration::{FieldError, PatternKind, Registration};
 use mpns::{
     ChannelUri, DeviceConnectionStatus, Message, NotificationStatus, OsVersion, Outcome,
     SubscriptionStatus,
@@ -24,9 +24,11 @@ use mpns::{
 /// its inbox), so when MPNS asks for a retry it is retried like every other send, while the
 /// tile goes out at once.
 ///
-/// MPNS answers a raw to a closed app on a connected phone with `Received` too (it cannot know;
-/// the phone discards it, reference §9.1), so such a user reads as running and gets no tile: the
-/// recipe's rule, kept, and pinned down by a test.
+/// A raw to a closed app on a connected phone is discarded by the phone (reference §9.1); the
+/// recipe's rule only works if MPNS then answers something other than `Received`, and the fake
+/// MPNS answers `Suppressed`. That reads as not running, so the user's counter goes up and the
+/// counted tile is sent (pinned down by a test). Should a real MPNS answer `Received` there, the
+/// user would read as running and get no tile.
 ///
 /// The counter is incremented in one SQL statement that stops at 99, so concurrent sends never
 /// lose an increment and never overflow (the recipe's counter passed 99 and threw).
@@ -52,7 +54,7 @@ impl Default for Counter {
 }
 
 impl Counter {
-    pub(crate) fn check(&self) -> Result<(), ServiceError> {
+    pub(crate) fn check(&self) -> Result<(), FieldError> {
         tiles::check_front_fields(&self.background_image, &self.title)?;
         tiles::raw(&self.raw_message).map_err(field_error("raw_message"))?;
         Ok(())

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::sender::Jobs;
 use super::tiles::{self, check_count, field_error, TileFront};
 use super::{Ctx, JobFuture};
-use crate::registration::{CustomImage, PatternKind, Registration, ServiceError, ServiceState};
+use crate::registration::{CustomImage, FieldError, PatternKind, Registration, ServiceState};
 use mpns::{ChannelUri, Message, OsVersion, Tile};
 
 /// What the operator sends with Custom Tile.
@@ -49,22 +49,14 @@ impl Default for CustomTile {
 }
 
 impl CustomTile {
-    pub(crate) fn check(&self, state: &ServiceState) -> Result<TileFront, ServiceError> {
+    pub(crate) fn check(&self, state: &ServiceState) -> Result<TileFront, FieldError> {
         let size = self.size.to_string();
         CustomImage::from_params(
             Some(&self.text),
             Some(&size),
             Some(&self.color),
             Some(&self.background),
-        )
-        .map_err(|e| match e {
-            // The image endpoint answers 404 for a background outside its set; here it is a
-            // field of the request.
-            ServiceError::NotFound(message) => {
-                ServiceError::invalid("background", "unknown", message)
-            }
-            other => other,
-        })?;
+        )?;
         let count = self.count.map(|c| check_count("count", c)).transpose()?;
         if let Some(title) = &self.title {
             Tile::new()

@@ -72,6 +72,7 @@
 mod ask_to_pin;
 mod counter;
 mod custom_tile;
+mod error;
 mod one_time;
 mod routes;
 mod sender;
@@ -88,12 +89,11 @@ use tokio::sync::{broadcast, Notify};
 pub use ask_to_pin::{AskToPin, ASK_TO_PIN};
 pub use counter::Counter;
 pub use custom_tile::CustomTile;
+pub use error::PatternError;
 pub use one_time::OneTime;
 pub use routes::router;
 
-use crate::registration::{
-    PatternKind, Registration, ServiceError, ServiceEvent, ServiceState, Store,
-};
+use crate::registration::{PatternKind, Registration, ServiceEvent, ServiceState, Store};
 use mpns::{ChannelUri, Client, Message, RetryPolicy};
 use sender::{JobGuard, Jobs, Sender, Tracker};
 
@@ -407,13 +407,13 @@ impl Patterns {
     /// Makes `pattern` the active one and sends the raw `Update Info` to every subscriber.
     ///
     /// # Errors
-    /// [`ServiceError::Store`] when the store fails.
-    pub async fn activate(&self, pattern: PatternKind) -> Result<Batch, ServiceError> {
+    /// [`PatternError::Store`] when the store fails.
+    pub async fn activate(&self, pattern: PatternKind) -> Result<Batch, PatternError> {
         let store = self.state().store();
         let mut plan = Box::new(UpdateInfo {
             pattern,
             message: tiles::raw(UPDATE_INFO)
-                .map_err(|e| ServiceError::Internal(format!("Update Info not built: {e}")))?,
+                .map_err(|e| PatternError::Internal(format!("Update Info not built: {e}")))?,
             channels: Vec::new(),
         });
         let (subscribers, plan) = store
@@ -431,12 +431,12 @@ impl Patterns {
     }
 
     /// Sends a pattern to every subscriber. The request is checked first (a field that breaks a
-    /// rule is [`ServiceError::Invalid`] naming it), and its pattern must be the active one.
+    /// rule is [`PatternError::Invalid`] naming it), and its pattern must be the active one.
     ///
     /// # Errors
-    /// [`ServiceError::Invalid`] for a bad field, [`ServiceError::BadRequest`] (409) when the
-    /// pattern is not active, [`ServiceError::Store`] when the store fails.
-    pub async fn send(&self, request: SendRequest) -> Result<Batch, ServiceError> {
+    /// [`PatternError::Invalid`] for a bad field, [`PatternError::NotActive`] when the pattern
+    /// is not active, [`PatternError::Store`] when the store fails.
+    pub async fn send(&self, request: SendRequest) -> Result<Batch, PatternError> {
         let pattern = request.pattern();
         let mut plan: Box<dyn Plan> = match &request {
             SendRequest::OneTime(r) => Box::new(one_time::Plan::new(r.clone().check()?)),
@@ -469,7 +469,8 @@ impl Patterns {
                 Ok(Ok((n, plan)))
             })
             .await?;
-        let (subscribers, plan) = read.map_err(|active| not_active(pattern, active))?;
+        let (subscribers, plan) =
+            read.map_err(|active| PatternError::NotActive { pattern, active })?;
         match request {
             SendRequest::Counter(settings) => self.current().counter = settings,
             SendRequest::AskToPin(settings) => self.current().ask_to_pin = settings,
@@ -495,19 +496,6 @@ impl Patterns {
             .current
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// 409: the operator sent a pattern that is not the active one.
-fn not_active(pattern: PatternKind, active: PatternKind) -> ServiceError {
-    ServiceError::BadRequest {
-        status: axum::http::StatusCode::CONFLICT,
-        code: "pattern_not_active",
-        message: format!(
-            "pattern {} is not active (the active pattern is {}); activate it first with POST /api/patterns/active",
-            pattern.id(),
-            active.id()
-        ),
     }
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::sender::Jobs;
 use super::tiles::{self, check_count, field_error, TileFront};
 use super::{Ctx, JobFuture};
-use crate::registration::{PatternKind, Registration, ServiceError};
+use crate::registration::{FieldError, PatternKind, Registration};
 use mpns::{ChannelUri, Message, OsVersion, Toast};
 
 /// What the operator sends with One Time. The defaults are the recipe's.
@@ -69,9 +69,9 @@ pub(crate) struct Checked {
 }
 
 impl OneTime {
-    pub(crate) fn check(self) -> Result<Checked, ServiceError> {
+    pub(crate) fn check(self) -> Result<Checked, FieldError> {
         if !(self.tile || self.toast || self.raw) {
-            return Err(ServiceError::invalid(
+            return Err(FieldError::new(
                 "tile",
                 "nothing_to_send",
                 "tile, toast and raw are all false; choose at least one to send".into(),

@@ -1,6 +1,10 @@
 //! The operator's routes: which pattern is active, and "Send" per pattern (see
 //! [`router`](super::router) for the table). Bodies are JSON; a send with an empty body uses the
 //! recipe's defaults for that pattern.
+//!
+//! This is the one place where [`PatternError`] meets HTTP: refusals are answered in the
+//! service's shape, `{"error": {"code", "field", "message"}}`, a setting that breaks a rule with
+//! 422 and a pattern that is not the active one with 409.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection};
@@ -13,8 +17,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Patterns, SendRequest};
-use crate::registration::{json_body, PatternKind, ServiceError};
+use super::{PatternError, Patterns, SendRequest};
+use crate::registration::{error_response, json_body, PatternKind, ServiceError, StoreError};
 
 /// The operator's pattern routes, to be put beside the service's with
 /// [`router_with`](crate::registration::router_with):
@@ -32,7 +36,52 @@ pub fn router(patterns: Patterns) -> Router {
         .with_state(patterns)
 }
 
-type Result<T, E = ServiceError> = std::result::Result<T, E>;
+type Result<T, E = RouteError> = std::result::Result<T, E>;
+
+/// What a pattern route refuses with: a request the service's rules refuse (unreadable body,
+/// unknown pattern), or the patterns' own error.
+enum RouteError {
+    Request(ServiceError),
+    Pattern(PatternError),
+}
+
+impl From<ServiceError> for RouteError {
+    fn from(e: ServiceError) -> Self {
+        RouteError::Request(e)
+    }
+}
+
+impl From<PatternError> for RouteError {
+    fn from(e: PatternError) -> Self {
+        RouteError::Pattern(e)
+    }
+}
+
+impl From<StoreError> for RouteError {
+    fn from(e: StoreError) -> Self {
+        RouteError::Request(ServiceError::Store(e))
+    }
+}
+
+impl IntoResponse for RouteError {
+    fn into_response(self) -> Response {
+        let pattern = match self {
+            RouteError::Request(e) => return e.into_response(),
+            RouteError::Pattern(e) => e,
+        };
+        match pattern {
+            PatternError::Invalid(e) => ServiceError::Invalid(e).into_response(),
+            e @ PatternError::NotActive { .. } => error_response(
+                StatusCode::CONFLICT,
+                "pattern_not_active",
+                None,
+                &format!("{e}; activate it first with POST /api/patterns/active"),
+            ),
+            PatternError::Store(e) => ServiceError::Store(e).into_response(),
+            e @ PatternError::Internal(_) => ServiceError::Internal(e.to_string()).into_response(),
+        }
+    }
+}
 
 async fn list(State(patterns): State<Patterns>) -> Result<Json<serde_json::Value>> {
     let active = patterns.state().store().run(|s| s.active_pattern()).await?;
@@ -117,7 +166,8 @@ async fn send(
                 "pattern",
                 "no_send",
                 "Tile Schedule has no send: phones schedule their tile images, and \"Test Now\" is POST /api/tile-update".into(),
-            ))
+            )
+            .into())
         }
     };
     let batch = patterns.send(request).await?;
@@ -135,10 +185,10 @@ fn settings<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T> {
             serde_json::error::Category::Data => "wrong_fields",
             _ => "malformed_json",
         };
-        ServiceError::BadRequest {
+        RouteError::Request(ServiceError::BadRequest {
             status: StatusCode::BAD_REQUEST,
             code,
             message: e.to_string(),
-        }
+        })
     })
 }

@@ -3,7 +3,7 @@
 //! recipe's High priority (the immediate class) and is built with `.os(...)`, so nothing the
 //! device's OS lacks can leave the service.
 
-use crate::registration::ServiceError;
+use crate::registration::FieldError;
 use mpns::{FlipTile, Message, MessageError, OsVersion, Raw, Tile, Toast};
 
 /// The front of a tile, as the patterns set it. `None` leaves a property unchanged.
@@ -46,7 +46,7 @@ pub(crate) fn tile(os: OsVersion, front: &TileFront) -> Result<Message, MessageE
 
 /// Checks a request's tile BackgroundImage and Title as the message builders will, each error
 /// naming its field.
-pub(crate) fn check_front_fields(background_image: &str, title: &str) -> Result<(), ServiceError> {
+pub(crate) fn check_front_fields(background_image: &str, title: &str) -> Result<(), FieldError> {
     Tile::new()
         .background_image(background_image)
         .build()
@@ -78,12 +78,12 @@ pub(crate) fn raw(text: &str) -> Result<Message, MessageError> {
 }
 
 /// Checks a tile count from a request: `0..=99`.
-pub(crate) fn check_count(field: &'static str, count: i64) -> Result<u8, ServiceError> {
+pub(crate) fn check_count(field: &'static str, count: i64) -> Result<u8, FieldError> {
     u8::try_from(count)
         .ok()
         .filter(|&c| c <= crate::registration::MAX_COUNTER)
         .ok_or_else(|| {
-            ServiceError::invalid(
+            FieldError::new(
                 field,
                 "out_of_range",
                 format!("{field} {count} is out of range 0..=99"),
@@ -91,7 +91,7 @@ pub(crate) fn check_count(field: &'static str, count: i64) -> Result<u8, Service
         })
 }
 
-/// Turns a message error found while checking one request field into a 422 naming the field.
-pub(crate) fn field_error(field: &'static str) -> impl Fn(MessageError) -> ServiceError {
-    move |e| ServiceError::invalid(field, "invalid", format!("{field}: {e}"))
+/// Turns a message error found while checking one request field into a field error naming it.
+pub(crate) fn field_error(field: &'static str) -> impl Fn(MessageError) -> FieldError {
+    move |e| FieldError::new(field, "invalid", format!("{field}: {e}"))
 }

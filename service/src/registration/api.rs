@@ -238,10 +238,16 @@ async fn custom_image(q: Result<Query<CustomQuery>, QueryRejection>) -> Result<R
         q.size.as_deref(),
         q.color.as_deref(),
         q.background.as_deref(),
-    )?;
+    )
+    .map_err(|e| match e.field {
+        // A background outside the set is not an image of the set.
+        "background" => ServiceError::NotFound(e.message),
+        _ => e.into(),
+    })?;
     let png = tokio::task::spawn_blocking(move || image.render())
         .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))??;
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(png_failed)?;
     Ok(png_response(png, "public, max-age=3600"))
 }
 
@@ -275,8 +281,14 @@ async fn recipe_image(q: Result<Query<RecipeQuery>, QueryRejection>) -> Result<R
 }
 
 fn number_response(n: u8) -> Result<Response> {
-    let png = images::number_png(n).ok_or_else(|| no_such_image(&n.to_string()))??;
+    let png = images::number_png(n)
+        .ok_or_else(|| no_such_image(&n.to_string()))?
+        .map_err(png_failed)?;
     Ok(png_response(png, "public, max-age=86400"))
+}
+
+fn png_failed(e: image::ImageError) -> ServiceError {
+    ServiceError::Internal(format!("PNG encoding failed: {e}"))
 }
 
 fn no_such_image(name: &str) -> ServiceError {

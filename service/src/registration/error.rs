@@ -8,25 +8,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use super::field::FieldError;
 use super::store::StoreError;
 
 /// Why a request was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// A field broke a rule (422).
-    #[error("{message}")]
-    Invalid {
-        /// The field, as named in the request (`channel_uri`).
-        field: &'static str,
-        /// A stable machine-readable rule name (`host_not_allowed`).
-        code: &'static str,
-        /// What a person reads.
-        message: String,
-    },
-    /// The request body or query could not be read (400, 413 or 415).
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// The request could not be read (400, 413 or 415), or its route does not take the method
+    /// (405).
     #[error("{message}")]
     BadRequest {
-        /// 400, 413 or 415.
+        /// 400, 405, 413 or 415.
         status: StatusCode,
         /// A stable machine-readable name (`malformed_json`).
         code: &'static str,
@@ -50,11 +45,7 @@ impl ServiceError {
         code: &'static str,
         message: String,
     ) -> ServiceError {
-        ServiceError::Invalid {
-            field,
-            code,
-            message,
-        }
+        ServiceError::Invalid(FieldError::new(field, code, message))
     }
 
     /// The HTTP status this error is answered with.
@@ -69,7 +60,8 @@ impl ServiceError {
 
     fn code(&self) -> &'static str {
         match self {
-            ServiceError::Invalid { code, .. } | ServiceError::BadRequest { code, .. } => code,
+            ServiceError::Invalid(e) => e.code,
+            ServiceError::BadRequest { code, .. } => code,
             ServiceError::NotFound(_) => "not_found",
             ServiceError::Store(_) => "storage_failed",
             ServiceError::Internal(_) => "internal",
@@ -121,16 +113,27 @@ impl IntoResponse for ServiceError {
             _ => {}
         }
         let field = match &self {
-            ServiceError::Invalid { field, .. } => Some(*field),
+            ServiceError::Invalid(e) => Some(e.field),
             _ => None,
         };
-        let body = serde_json::json!({
-            "error": {
-                "code": self.code(),
-                "field": field,
-                "message": self.to_string(),
-            }
-        });
-        (self.status(), Json(body)).into_response()
+        error_response(self.status(), self.code(), field, &self.to_string())
     }
+}
+
+/// The body of every refusal, `{"error": {"code", "field", "message"}}`, with its status; for
+/// the routes of the layers above, which answer their own errors in the same shape.
+pub(crate) fn error_response(
+    status: StatusCode,
+    code: &str,
+    field: Option<&str>,
+    message: &str,
+) -> Response {
+    let body = serde_json::json!({
+        "error": {
+            "code": code,
+            "field": field,
+            "message": message,
+        }
+    });
+    (status, Json(body)).into_response()
 }

@@ -6,7 +6,7 @@
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ImageEncoder, Rgb, RgbImage};
 
-use super::error::ServiceError;
+use super::field::FieldError;
 
 /// Tile images are 173×173 pixels (WP7 medium tile).
 pub const TILE_SIZE: u32 = 173;
@@ -41,32 +41,37 @@ pub(crate) struct CustomImage {
 
 impl CustomImage {
     /// Reads the query parameters. A `background` that is neither a colour nor a built-in
-    /// name is not in the image set (404); bad `text`, `size` or `color` are field errors.
+    /// name is the field error `background`/`unknown` (the image route answers it 404: not in
+    /// the image set); bad `text`, `size` or `color` are field errors too.
     pub fn from_params(
         text: Option<&str>,
         size: Option<&str>,
         color: Option<&str>,
         background: Option<&str>,
-    ) -> Result<CustomImage, ServiceError> {
+    ) -> Result<CustomImage, FieldError> {
         let background = match background {
             None => Background::Gradient(Rgb([0x1B, 0xA1, 0xE2]), Rgb([0x00, 0x50, 0xEF])),
             Some(name) => parse_background(name).ok_or_else(|| {
-                ServiceError::NotFound(format!(
-                    "no background {name:?}; use tile1, tile2, tile3, a colour name or #rrggbb"
-                ))
+                FieldError::new(
+                    "background",
+                    "unknown",
+                    format!(
+                        "no background {name:?}; use tile1, tile2, tile3, a colour name or #rrggbb"
+                    ),
+                )
             })?,
         };
         let text = text.unwrap_or("").to_owned();
         let chars = text.chars().count();
         if chars > MAX_TEXT_CHARS {
-            return Err(ServiceError::invalid(
+            return Err(FieldError::new(
                 "text",
                 "too_long",
                 format!("text is {chars} characters long; the limit is {MAX_TEXT_CHARS}"),
             ));
         }
         if let Some(bad) = text.chars().find(|&c| glyph(c).is_none()) {
-            return Err(ServiceError::invalid(
+            return Err(FieldError::new(
                 "text",
                 "bad_character",
                 format!(
@@ -80,7 +85,7 @@ impl CustomImage {
             Some(s) => match s.parse::<u32>() {
                 Ok(n) if TEXT_SIZES.contains(&n) && s.len() <= 2 => n,
                 _ => {
-                    return Err(ServiceError::invalid(
+                    return Err(FieldError::new(
                         "size",
                         "out_of_range",
                         format!(
@@ -95,7 +100,7 @@ impl CustomImage {
         let color = match color {
             None => Rgb([0xFF, 0xFF, 0xFF]),
             Some(c) => parse_color(c).ok_or_else(|| {
-                ServiceError::invalid(
+                FieldError::new(
                     "color",
                     "unknown",
                     format!(
@@ -114,7 +119,7 @@ impl CustomImage {
     }
 
     /// The PNG.
-    pub fn render(&self) -> Result<Vec<u8>, ServiceError> {
+    pub fn render(&self) -> image::ImageResult<Vec<u8>> {
         let mut img = RgbImage::new(TILE_SIZE, TILE_SIZE);
         paint_background(&mut img, self.background);
         let lines = wrap(&self.text, (TILE_SIZE - 2 * MARGIN) / self.size);
@@ -148,7 +153,7 @@ impl CustomImage {
 }
 
 /// The number image for the Tile Schedule pattern; `None` outside `0..=MAX_NUMBER`.
-pub(crate) fn number_png(n: u8) -> Option<Result<Vec<u8>, ServiceError>> {
+pub(crate) fn number_png(n: u8) -> Option<image::ImageResult<Vec<u8>>> {
     if n > MAX_NUMBER {
         return None;
     }
@@ -351,7 +356,7 @@ fn wrap(text: &str, width: u32) -> Vec<String> {
     lines
 }
 
-fn encode(img: &RgbImage) -> Result<Vec<u8>, ServiceError> {
+fn encode(img: &RgbImage) -> image::ImageResult<Vec<u8>> {
     let mut png = Vec::new();
     PngEncoder::new_with_quality(&mut png, CompressionType::Best, FilterType::Adaptive)
         .write_image(
@@ -359,8 +364,7 @@ fn encode(img: &RgbImage) -> Result<Vec<u8>, ServiceError> {
             img.width(),
             img.height(),
             image::ExtendedColorType::Rgb8,
-        )
-        .map_err(|e| ServiceError::Internal(format!("PNG encoding failed: {e}")))?;
+        )?;
     Ok(png)
 }
 

@@ -71,6 +71,7 @@
 
 mod api;
 mod error;
+mod field;
 mod images;
 mod store;
 mod validate;
@@ -85,7 +86,9 @@ use tokio::sync::{broadcast, oneshot};
 use mpns::{Clock, TokioClock};
 
 pub(crate) use api::json_body;
+pub(crate) use error::error_response;
 pub use error::ServiceError;
+pub use field::FieldError;
 pub(crate) use images::CustomImage;
 pub use images::{MAX_NUMBER, TILE_SIZE};
 pub use store::{
@@ -282,17 +285,17 @@ impl ServiceState {
     }
 }
 
-/// Encodes everything but unreserved characters (RFC 3986), for query values.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// Everything but the unreserved characters of RFC 3986 (letters, digits, `-._~`) is escaped
+/// in query values.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Encodes a query value: UTF-8, every byte but the unreserved characters as `%XX`.
+fn percent_encode(s: &str) -> percent_encoding::PercentEncode<'_> {
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE)
 }
 
 /// The service's routes (see the module doc), with the body limit applied.
@@ -417,4 +420,13 @@ pub async fn serve_with(
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_keep_only_unreserved_characters() {
+        let encoded = super::percent_encode("Hi there/ü~-._#&=+%").to_string();
+        assert_eq!(encoded, "Hi%20there%2F%C3%BC~-._%23%26%3D%2B%25");
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::error::ServiceError;
+use super::field::FieldError;
 use mpns::{ChannelUri, OsVersion};
 
 /// The longest user name, in characters.
@@ -72,11 +72,10 @@ impl AllowedHosts {
     /// Checks an untrusted channel URI; `Ok` gives it parsed.
     ///
     /// # Errors
-    /// [`ServiceError::Invalid`] on field `channel_uri`, saying which rule it broke.
-    pub fn check(&self, uri: &str) -> Result<ChannelUri, ServiceError> {
-        let invalid = |code: &'static str, message: String| {
-            ServiceError::invalid("channel_uri", code, message)
-        };
+    /// A [`FieldError`] on field `channel_uri`, saying which rule it broke.
+    pub fn check(&self, uri: &str) -> Result<ChannelUri, FieldError> {
+        let invalid =
+            |code: &'static str, message: String| FieldError::new("channel_uri", code, message);
         if uri.len() > MAX_CHANNEL_URI_BYTES {
             return Err(invalid(
                 "too_long",
@@ -94,13 +93,10 @@ impl AllowedHosts {
             };
             invalid(code, e.to_string())
         })?;
-        // The scheme is matched case-insensitively, as `ChannelUri` does.
-        let https = uri
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-        let rest = &uri[if https { 8 } else { 7 }..];
-        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let authority = &rest[..authority_end];
+        // The checks read the URI as the sender parsed it: the authority as written, and the
+        // host the HTTP client will connect to.
+        let https = channel.is_https();
+        let authority = channel.authority();
         if authority.contains('@') {
             return Err(invalid(
                 "userinfo_not_allowed",
@@ -113,8 +109,26 @@ impl AllowedHosts {
                 format!("channel URI {uri:?} has a backslash or percent-escape in its host"),
             ));
         }
-        let (host, port) = split_host_port(authority)
-            .map_err(|why| invalid("bad_host", format!("channel URI {uri:?}: {why}")))?;
+        let host = channel.host().ok_or_else(|| {
+            invalid(
+                "bad_host",
+                format!(
+                    "channel URI {uri:?}: {authority:?} is not a host and port HTTP can send to"
+                ),
+            )
+        })?;
+        // With no '@' and no escape, the authority is the host, then `:port` or nothing
+        // (anything else after a bracketed IPv6 address is refused).
+        let port = match authority.get(host.len()..).unwrap_or_default() {
+            "" => None,
+            rest => Some(
+                rest.strip_prefix(':')
+                    .ok_or_else(|| format!("unexpected {rest:?} after the host"))
+                    .and_then(parse_port)
+                    .map_err(|why| invalid("bad_host", format!("channel URI {uri:?}: {why}")))?,
+            ),
+        };
+        let host = host.to_ascii_lowercase();
         let default_port = if https { 443 } else { 80 };
         let effective = port.unwrap_or(default_port);
 
@@ -183,7 +197,8 @@ fn display_host(host: &str, port: Option<u16>) -> String {
     }
 }
 
-/// Splits `host[:port]` (with `[v6]` brackets kept in the host), lowercasing the host.
+/// Splits an allowed-host entry `host[:port]` (with `[v6]` brackets kept in the host),
+/// lowercasing the host.
 fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
     let (host, port) = if let Some(after) = authority.strip_prefix('[') {
         let close = after
@@ -209,19 +224,19 @@ fn split_host_port(authority: &str) -> Result<(String, Option<u16>), String> {
     if host.is_empty() {
         return Err("the host is empty".to_owned());
     }
-    let port = match port {
-        None => None,
-        Some(p) => {
-            if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("port {p:?} is not a number in 1..=65535"));
-            }
-            match p.parse::<u16>() {
-                Ok(n) if n > 0 => Some(n),
-                _ => return Err(format!("port {p} is out of range 1..=65535")),
-            }
-        }
-    };
+    let port = port.map(parse_port).transpose()?;
     Ok((host.to_ascii_lowercase(), port))
+}
+
+/// A port: 1 to 5 digits (no sign), in `1..=65535`.
+fn parse_port(p: &str) -> Result<u16, String> {
+    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("port {p:?} is not a number in 1..=65535"));
+    }
+    match p.parse::<u16>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("port {p} is out of range 1..=65535")),
+    }
 }
 
 /// `*.notify.live.net`: at least one label before the suffix, each label a DNS label.
@@ -326,18 +341,18 @@ fn is_private_v4(v4: Ipv4Addr) -> bool {
 /// punctuation) is fine; names are compared exactly.
 ///
 /// # Errors
-/// [`ServiceError::Invalid`] on field `user_name`, naming the rule.
-pub(crate) fn check_user_name(field: &'static str, name: &str) -> Result<(), ServiceError> {
+/// A [`FieldError`] on field `user_name`, naming the rule.
+pub(crate) fn check_user_name(field: &'static str, name: &str) -> Result<(), FieldError> {
     let chars = name.chars().count();
     if chars == 0 {
-        return Err(ServiceError::invalid(
+        return Err(FieldError::new(
             field,
             "empty",
             format!("{field} is empty; it must be 1..={MAX_USER_NAME_CHARS} characters"),
         ));
     }
     if chars > MAX_USER_NAME_CHARS {
-        return Err(ServiceError::invalid(
+        return Err(FieldError::new(
             field,
             "too_long",
             format!("{field} is {chars} characters long; the limit is {MAX_USER_NAME_CHARS}"),
@@ -347,7 +362,7 @@ pub(crate) fn check_user_name(field: &'static str, name: &str) -> Result<(), Ser
         .chars()
         .find(|&c| c.is_control() || is_invisible_format(c))
     {
-        return Err(ServiceError::invalid(
+        return Err(FieldError::new(
             field,
             "bad_character",
             format!(
@@ -357,7 +372,7 @@ pub(crate) fn check_user_name(field: &'static str, name: &str) -> Result<(), Ser
         ));
     }
     if name.trim() != name {
-        return Err(ServiceError::invalid(
+        return Err(FieldError::new(
             field,
             "surrounding_whitespace",
             format!("{field} {name:?} starts or ends with whitespace"),
@@ -407,9 +422,9 @@ pub(crate) fn parse_os_version(s: &str) -> Option<OsVersion> {
     })
 }
 
-pub(crate) fn check_os_version(s: &str) -> Result<OsVersion, ServiceError> {
+pub(crate) fn check_os_version(s: &str) -> Result<OsVersion, FieldError> {
     if s.len() > MAX_OS_VERSION_BYTES {
-        return Err(ServiceError::invalid(
+        return Err(FieldError::new(
             "os_version",
             "too_long",
             format!(
@@ -419,7 +434,7 @@ pub(crate) fn check_os_version(s: &str) -> Result<OsVersion, ServiceError> {
         ));
     }
     parse_os_version(s).ok_or_else(|| {
-        ServiceError::invalid(
+        FieldError::new(
             "os_version",
             "unknown",
             format!(
@@ -468,6 +483,20 @@ mod tests {
             "",
         ] {
             assert_eq!(loose_ipv4(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn hosts_and_ports_http_cannot_send_to_are_bad_hosts() {
+        let hosts = AllowedHosts::default();
+        for uri in [
+            "http://d\u{f6}.notify.live.net/x",
+            "http://[::1/x",
+            "http://[::1]x/x",
+            "http://db3.notify.live.net:+80/x",
+            "http://db3.notify.live.net:80:80/x",
+        ] {
+            assert_eq!(hosts.check(uri).unwrap_err().code, "bad_host", "{uri}");
         }
     }
 

@@ -1,0 +1,135 @@
+//! The schema as a list of steps, and the code that applies the missing ones. A database file
+//! records how many steps it has (`PRAGMA user_version`), so an old file is brought forward and
+//! a fresh one is built by the same path.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// The schema, one step per entry; step `i` takes `user_version` from `i` to `i + 1`.
+/// Append only: never edit a step that has shipped.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: registrations and the status log.
+    "CREATE TABLE registrations (
+        user_name     TEXT PRIMARY KEY NOT NULL,
+        channel_uri   TEXT NOT NULL,
+        os_version    TEXT NOT NULL,
+        registered_at INTEGER NOT NULL
+    );
+    CREATE INDEX registrations_by_channel ON registrations (channel_uri);
+    CREATE TABLE status_log (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        pattern      TEXT NOT NULL,
+        message_type TEXT NOT NULL,
+        http_status  INTEGER,
+        notification TEXT,
+        device       TEXT,
+        subscription TEXT,
+        message_id   TEXT,
+        channel_uri  TEXT NOT NULL,
+        at           INTEGER NOT NULL,
+        error        TEXT
+    );",
+    // 2: the outcome of the last send to each registration.
+    "ALTER TABLE registrations ADD COLUMN last_outcome TEXT;",
+    // 3: per-pattern state and the recorded \"Test Now\" requests.
+    "CREATE TABLE active_pattern (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        pattern TEXT NOT NULL
+    );
+    CREATE TABLE counters (
+        pattern   TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        count     INTEGER NOT NULL CHECK (count BETWEEN 0 AND 99),
+        PRIMARY KEY (pattern, user_name)
+    );
+    CREATE TABLE last_tiles (
+        pattern    TEXT NOT NULL,
+        user_name  TEXT NOT NULL,
+        tile_json  TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (pattern, user_name)
+    );
+    CREATE TABLE tile_requests (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_name   TEXT NOT NULL,
+        channel_uri TEXT NOT NULL,
+        number      INTEGER NOT NULL,
+        image_uri   TEXT NOT NULL,
+        at          INTEGER NOT NULL
+    );",
+    // 4: the settings of each pattern's last send (a registration is answered with them).
+    "CREATE TABLE pattern_settings (
+        pattern       TEXT PRIMARY KEY NOT NULL,
+        settings_json TEXT NOT NULL,
+        updated_at    INTEGER NOT NULL
+    );",
+];
+
+/// The schema version a database has once opened by this build.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings `conn` from its `user_version` to `steps.len()`, one transaction per step.
+pub(crate) fn migrate(conn: &mut Connection, steps: &[&str]) -> Result<(), StoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > steps.len() as i64 {
+        return Err(StoreError::TooNew {
+            found: current,
+            known: steps.len(),
+        });
+    }
+    for (index, sql) in steps.iter().enumerate().skip(current.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+        tx.commit()?;
+        tracing::debug!(version = index + 1, "database migrated");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT type || ' ' || name || ': ' || sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn migrating_from_every_older_version_gives_the_fresh_schema() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        migrate(&mut fresh, MIGRATIONS).unwrap();
+        let expected = schema(&fresh);
+        assert!(expected.iter().any(|t| t.contains("last_outcome")));
+        for old in 0..MIGRATIONS.len() {
+            let mut conn = Connection::open_in_memory().unwrap();
+            migrate(&mut conn, &MIGRATIONS[..old]).unwrap();
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, old as i64);
+            migrate(&mut conn, MIGRATIONS).unwrap();
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, SCHEMA_VERSION, "from version {old}");
+            assert_eq!(schema(&conn), expected, "from version {old}");
+        }
+    }
+
+    #[test]
+    fn a_failing_migration_step_leaves_the_version_where_it_was() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let steps = [MIGRATIONS[0], "CREATE TABLE broken (;"];
+        assert!(migrate(&mut conn, &steps).is_err());
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 1);
+    }
+}
