@@ -1,10 +1,14 @@
 //! The house's layering, checked on the source: within each crate of the workspace, no two
-//! modules (files) import each other, directly or around a loop; and the layers of ARCHITECTURE.md
-//! import downwards only (message -> wire -> client in the sender; registration -> patterns ->
-//! sandbox -> cli in the service).
+//! sibling modules import each other, directly or around a loop; and the layers of
+//! ARCHITECTURE.md import downwards only (message -> wire -> client in the sender; registration
+//! -> patterns -> sandbox -> cli in the service).
 //!
-//! A module depends on another when its code names it through `crate::`, `super::` or `self::`
-//! (in a `use` or inline). A parent's `mod child;` and its re-exports of a child's items
+//! A module depends on another when its code names it through `crate::`, `super::`, `self::` or
+//! a child module's name (in a `use` or inline). A module with children is one unit with them:
+//! a child may use what its parent defines and the parent may call its children, as Rust's
+//! `mod.rs` idiom has it. What may not loop is the dependencies between siblings, each taken
+//! with everything inside it: if anything in `a` uses anything in `b`, nothing in `b` may use
+//! anything in `a`. A parent's `mod child;` and its re-exports of a child's items
 //! (`pub use child::X`) are how a module is put together, not a dependency of the parent's code,
 //! so they are not edges; a name reached through such a re-export is followed to the child that
 //! defines it. `#[cfg(test)]` modules at the end of a file are left out.
@@ -322,9 +326,27 @@ fn graph_of(src: &Path) -> Graph {
             }
             code = code.replace(item.trim_end(), "");
         }
-        // Inline paths: `crate::a::b`, `super::x`, `self::y`.
-        for start in ["crate::", "super::", "self::"] {
-            for (i, _) in code.match_indices(start) {
+        // Inline paths: `crate::a::b`, `super::x`, `self::y`, and `child::z` for a child
+        // module `child` of this one.
+        let prefix = if module.path.is_empty() {
+            String::new()
+        } else {
+            format!("{}::", module.path)
+        };
+        let children: Vec<String> = modules
+            .keys()
+            .filter_map(|k| {
+                k.strip_prefix(&prefix)
+                    .filter(|rest| !rest.is_empty() && !rest.contains("::"))
+            })
+            .map(|child| format!("{child}::"))
+            .collect();
+        let starts = ["crate::", "super::", "self::"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(children);
+        for start in starts {
+            for (i, _) in code.match_indices(&start) {
                 if i > 0
                     && code[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':')
                 {
@@ -334,7 +356,16 @@ fn graph_of(src: &Path) -> Graph {
                     .chars()
                     .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
                     .collect();
-                let Some(segs) = absolute(&module.path, path.trim_end_matches(':')) else {
+                let path = path.trim_end_matches(':');
+                let relative = ["crate::", "super::", "self::"]
+                    .iter()
+                    .any(|p| path.starts_with(p));
+                let path = if relative {
+                    path.to_owned()
+                } else {
+                    format!("self::{path}")
+                };
+                let Some(segs) = absolute(&module.path, &path) else {
                     continue;
                 };
                 if let Some(to) = resolve(&modules, &segs) {
@@ -388,29 +419,49 @@ fn cycles(graph: &Graph) -> Vec<Vec<String>> {
     found
 }
 
-fn show(module: &str) -> &str {
-    if module.is_empty() {
-        "(crate root)"
-    } else {
-        module
+/// The dependencies between sibling modules: an edge from `x::a::..` to `x::b::..` is an edge
+/// from `x::a` to `x::b`; an edge between a module and its own ancestor or descendant is not one.
+/// Each sibling edge keeps the module-level edges that make it, for the report.
+fn sibling_edges(graph: &Graph) -> BTreeMap<(String, String), Vec<(String, String)>> {
+    fn segs(m: &str) -> Vec<&str> {
+        if m.is_empty() {
+            Vec::new()
+        } else {
+            m.split("::").collect()
+        }
     }
+    let mut out: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
+    for (from, tos) in graph {
+        for to in tos {
+            let (a, b) = (segs(from), segs(to));
+            let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+            if common == a.len() || common == b.len() {
+                continue;
+            }
+            let key = (a[..=common].join("::"), b[..=common].join("::"));
+            out.entry(key).or_default().push((from.clone(), to.clone()));
+        }
+    }
+    out
 }
 
 #[test]
-fn no_two_modules_of_any_crate_import_each_other() {
+fn no_two_sibling_modules_of_any_crate_import_each_other() {
     let mut report = String::new();
     for krate in ["src", "service/src", "harness/src", "bench/src"] {
-        let graph = graph_of(&workspace().join(krate));
-        for cycle in cycles(&graph) {
-            let members: Vec<&str> = cycle.iter().map(|m| show(m)).collect();
-            report.push_str(&format!("{krate}: {}\n", members.join(" <-> ")));
-            for m in &cycle {
-                let inside: Vec<&str> = graph[m]
-                    .iter()
-                    .filter(|t| cycle.contains(t))
-                    .map(|t| show(t))
-                    .collect();
-                report.push_str(&format!("    {} uses {}\n", show(m), inside.join(", ")));
+        let edges = sibling_edges(&graph_of(&workspace().join(krate)));
+        let mut siblings = Graph::new();
+        for (from, to) in edges.keys() {
+            siblings.entry(from.clone()).or_default().insert(to.clone());
+        }
+        for cycle in cycles(&siblings) {
+            report.push_str(&format!("{krate}: {}\n", cycle.join(" <-> ")));
+            for ((from, to), why) in &edges {
+                if cycle.contains(from) && cycle.contains(to) {
+                    let shown: Vec<String> =
+                        why.iter().map(|(a, b)| format!("{a} uses {b}")).collect();
+                    report.push_str(&format!("    {from} -> {to}: {}\n", shown.join("; ")));
+                }
             }
         }
     }
@@ -458,7 +509,7 @@ fn layers_import_downwards_only() {
 }
 
 #[test]
-fn the_checker_finds_a_cycle_and_follows_reexports() {
+fn the_checker_finds_a_cycle_between_siblings_and_follows_reexports() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let src = dir.path();
     std::fs::create_dir_all(src.join("a")).unwrap();
@@ -486,7 +537,15 @@ fn the_checker_finds_a_cycle_and_follows_reexports() {
         BTreeSet::from(["a::inner".to_owned()]),
         "followed to the definer"
     );
-    assert!(cycles(&graph).is_empty(), "{graph:?}");
+    let sibling_cycles = |graph: &Graph| {
+        let mut siblings = Graph::new();
+        for (from, to) in sibling_edges(graph).into_keys() {
+            siblings.entry(from).or_default().insert(to);
+        }
+        cycles(&siblings)
+    };
+    assert!(sibling_cycles(&graph).is_empty(), "{graph:?}");
+    // c -> b -> a (through a's child) -> c: a loop between the three siblings.
     std::fs::write(
         src.join("c.rs"),
         "pub struct C;\npub fn g() { crate::b::f(todo!()) }\n",
@@ -494,7 +553,43 @@ fn the_checker_finds_a_cycle_and_follows_reexports() {
     .unwrap();
     let graph = graph_of(src);
     assert_eq!(
-        cycles(&graph),
-        vec![vec!["a::inner".to_owned(), "b".to_owned(), "c".to_owned()]]
+        sibling_cycles(&graph),
+        vec![vec!["a".to_owned(), "b".to_owned(), "c".to_owned()]]
+    );
+    // A parent that calls its child while the child uses the parent is one unit, not a loop;
+    // two children that use each other are.
+    std::fs::write(src.join("c.rs"), "pub struct C;\n").unwrap();
+    std::fs::write(
+        src.join("a/mod.rs"),
+        "mod inner;\nmod other;\npub struct P;\npub fn go() { inner::run() }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("a/inner.rs"),
+        "use super::P;\npub fn run() { let _ = P; }\n",
+    )
+    .unwrap();
+    std::fs::write(src.join("a/other.rs"), "pub fn o() {}\n").unwrap();
+    let graph = graph_of(src);
+    assert_eq!(
+        graph["a"],
+        BTreeSet::from(["a::inner".to_owned()]),
+        "a child's name is a path"
+    );
+    assert!(sibling_cycles(&graph).is_empty(), "{graph:?}");
+    std::fs::write(
+        src.join("a/inner.rs"),
+        "pub fn run() { super::other::o() }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("a/other.rs"),
+        "pub fn o() { super::inner::run() }\n",
+    )
+    .unwrap();
+    let graph = graph_of(src);
+    assert_eq!(
+        sibling_cycles(&graph),
+        vec![vec!["a::inner".to_owned(), "a::other".to_owned()]]
     );
 }
