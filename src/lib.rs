@@ -5,6 +5,11 @@
 //! [`Raw`]) that render to exact wire payloads once, pure functions that turn a message into HTTP
 //! request bytes and an HTTP answer into an [`Outcome`], and an async [`Client`] that sends them.
 //!
+//! Comments that mention "the recipe" mean Microsoft's .NET *Push Notification Server Side
+//! Helper Library* sample this project started from: `docs/push-recipe.md` in the repository says
+//! what it was and what we changed; `docs/mpns-protocol.md` is the protocol as this crate
+//! understands it, with links to Microsoft's pages.
+//!
 //! MPNS answers are data, not errors: every answer, even a 404, is an [`Outcome`] with a
 //! recommended [`Action`]. [`TransportError`] is kept for the cases where no answer came back.
 //!

@@ -1,7 +1,7 @@
 //! When to send again, as a pure function of the last result and the attempt number, plus a
 //! small driver that waits on an injected [`Clock`].
 //!
-//! The schedule follows the protocol reference (§3.2, §4): exponential back-off in minutes for a
+//! The schedule follows docs/mpns-protocol.md (§3.2, §4): exponential back-off in minutes for a
 //! full queue, 5xx answers and transport failures; at most once an hour for 406 (daily limit,
 //! for up to a day) and 412 (device away; MPNS may block senders that retry faster); never for
 //! an expired channel, a malformed request, a credentials problem, a suppressed notification or

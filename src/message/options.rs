@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{Message, MessageError, MessageKind, NotificationClass, OsVersion};
 
-/// The largest body MPNS accepts for any notification (reference §2, "Payload ≤ 3 KB").
+/// The largest body MPNS accepts for any notification (docs/mpns-protocol.md §2: a body of at most 3 KB).
 pub(crate) const MAX_BODY: usize = 3072;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-/// A Windows Phone OS level that changed what MPNS payloads may contain (reference §5.9).
+/// A Windows Phone OS level that changed what MPNS payloads may contain (docs/mpns-protocol.md §5.9).
 ///
 /// Levels are ordered: a feature available on one level is available on every later one.
 /// Give a level to a builder with `.os(...)` and the build fails when the message uses

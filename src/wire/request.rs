@@ -7,10 +7,10 @@ use uuid::Uuid;
 use super::ChannelUri;
 use crate::message::Message;
 
-/// The most header bytes MPNS accepts (reference §2: "HTTP headers ≤ 1 KB").
+/// The most header bytes MPNS accepts (docs/mpns-protocol.md §2: headers at most 1 KB).
 pub const MAX_HEADER_BYTES: usize = 1024;
 
-/// The largest callback blob MPNS stores (reference §1.3).
+/// The largest callback blob MPNS stores (docs/mpns-protocol.md §1.3).
 pub const MAX_CALLBACK_BLOB: usize = 1024;
 
 /// Why a request could not be built.

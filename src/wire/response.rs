@@ -3,7 +3,7 @@
 //! MPNS says what happened in three custom headers next to the status code. This module reads
 //! them without judging (unknown values are kept, absent headers stay absent) and then derives
 //! one recommended [`Action`] from the whole answer, so callers never re-implement the status
-//! table of the protocol reference (§3.2) and never lose the real status code, as the .NET
+//! table of docs/mpns-protocol.md (§3.2) and never lose the real status code, as the .NET
 //! recipe did.
 
 use std::fmt;

@@ -1,5 +1,5 @@
 //! Ask to Pin: only the user can pin a tile, so the service sends the tile and, when MPNS answers
-//! that it was suppressed (the tile is not pinned, reference §6.4), sends the raw `AskToPin`,
+//! that it was suppressed (the tile is not pinned, docs/mpns-protocol.md §6.4), sends the raw `AskToPin`,
 //! which makes the running app ask the user to pin it.
 //!
 //! The last tile sent to each user is stored (in the service's database, so a restart keeps

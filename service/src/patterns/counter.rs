@@ -24,7 +24,7 @@ use mpns::{
 /// its inbox), so when MPNS asks for a retry it is retried like every other send, while the
 /// tile goes out at once.
 ///
-/// A raw to a closed app on a connected phone is discarded by the phone (reference §9.1); the
+/// A raw to a closed app on a connected phone is discarded by the phone (docs/mpns-protocol.md §9.1); the
 /// recipe's rule only works if MPNS then answers something other than `Received`, and the fake
 /// MPNS answers `Suppressed`. That reads as not running, so the user's counter goes up and the
 /// counted tile is sent (pinned down by a test). Should a real MPNS answer `Received` there, the

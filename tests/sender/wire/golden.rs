@@ -18,7 +18,7 @@ fn channel(token: &str) -> ChannelUri {
 }
 
 fn id(n: u128) -> Uuid {
-    // 5f0c2e2a-9a53-4bb7-9a3c-2f5d6b0f4a1N: the id of the reference's example, last digit varied.
+    // 5f0c2e2a-9a53-4bb7-9a3c-2f5d6b0f4a1N: the id of the example in docs/mpns-protocol.md §2, last digit varied.
     Uuid::from_u128(0x5f0c2e2a_9a53_4bb7_9a3c_2f5d6b0f4a10 + n)
 }
 

@@ -88,7 +88,10 @@ async fn every_documented_row_of_the_status_table_is_reproduced_over_http() {
         assert_eq!(got.row(), row, "row {line}");
         checked += 1;
     }
-    assert_eq!(checked, 17, "the documented rows of reference §3.2");
+    assert_eq!(
+        checked, 17,
+        "the documented rows of docs/mpns-protocol.md §3.2"
+    );
 }
 
 #[tokio::test]

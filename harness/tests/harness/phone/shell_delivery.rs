@@ -1,4 +1,4 @@
-//! The whole app-state × notification-type × power table of reference §6.3/§6.4.
+//! The whole app-state × notification-type × power table of docs/mpns-protocol.md §6.3/§6.4.
 
 use mpns_harness::phone::{decide, AppState, Bindings, Fate, Incoming, PowerLevel, Why};
 
@@ -36,7 +36,7 @@ fn bindings() -> [Bindings; 4] {
 }
 
 /// At normal power: (kind, toast bound, tile bound) → fate for [not running, background,
-/// foreground], written out row by row from the reference table.
+/// foreground], written out row by row from the table of docs/mpns-protocol.md §6.4.
 fn normal_power_rows() -> Vec<(Incoming, bool, bool, [Fate; 3])> {
     use Fate::*;
     let toast_shown = [ShownInTray, ShownInTray, ToastEvent];

@@ -1,4 +1,4 @@
-//! The whole app-state × notification-type × power table (reference §6.3, §6.4), end to end:
+//! The whole app-state × notification-type × power table (docs/mpns-protocol.md §6.3, §6.4), end to end:
 //! each notification is sent over real HTTP to a channel URI on the fake MPNS, and both the
 //! fake's answer and what the phone then shows are checked.
 

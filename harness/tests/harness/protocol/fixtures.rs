@@ -94,7 +94,7 @@ fn every_wire_fixture_is_accepted_in_strict_mode_without_diagnostics() {
             }
         };
         if wire.path.ends_with("/callback") {
-            // A callback registration (reference §1.3), not a notification.
+            // A callback registration (docs/mpns-protocol.md §1.3), not a notification.
             let uri = wire
                 .headers
                 .get("x-callbackuri")

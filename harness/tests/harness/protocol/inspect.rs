@@ -790,7 +790,7 @@ fn version_other_than_2_0_is_refused() {
 #[test]
 fn body_that_is_not_utf8_is_refused() {
     let mut body = doc("<wp:Toast><wp:Text1>caf\u{e9}</wp:Text1></wp:Toast>").into_bytes();
-    // Windows-1252 é, as Encoding.Default wrote it (reference §9.10).
+    // Windows-1252 é, as Encoding.Default wrote it (docs/mpns-protocol.md §9.10).
     let at = body.iter().position(|&b| b == 0xC3).unwrap();
     body.splice(at..at + 2, [0xE9]);
     for mode in [Mode::Lenient, Mode::Strict] {
