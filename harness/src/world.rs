@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
+use crate::lock::MutexExt;
 use crate::mpns::{FakeMpns, FakeMpnsBuilder};
 use crate::phone::device::Http;
 use crate::phone::{Phone, PhoneError};
@@ -77,7 +78,7 @@ impl World {
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Phone>> {
-        self.phones.lock().unwrap_or_else(|e| e.into_inner())
+        self.phones.locked()
     }
 
     /// How long (wall-clock) starting the World took.

@@ -35,6 +35,7 @@
 //!   bound to the selection).
 //! - **Errors** the recipe showed in message boxes are kept in [`PushPatterns::errors`].
 
+use crate::lock::MutexExt;
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
@@ -138,36 +139,44 @@ pub struct Prompt {
 }
 
 /// What went wrong in the app. The app is unchanged unless said otherwise.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AppError {
     /// The phone refused a channel or shell call.
+    #[error(transparent)]
     Phone(PhoneError),
     /// The app must be running for that.
+    #[error("cannot {action}: Push Patterns is not running; launch it first")]
     NotRunning {
         /// What was attempted.
         action: &'static str,
     },
     /// No user name saved yet.
+    #[error("cannot {action}: no user is logged in; log in first")]
     NotLoggedIn {
         /// What was attempted.
         action: &'static str,
     },
     /// The user name is empty (the recipe's "Invalid user name").
+    #[error("Invalid user name: it must not be empty")]
     BadUserName,
     /// The phone could not open the channel (not connected to MPNS).
+    #[error("the push channel could not be opened (the phone is not connected to MPNS); launch again later")]
     ChannelOpenFailed,
     /// Push is off: no channel.
+    #[error("cannot {action}: push notifications are off; turn them on in the settings")]
     PushOff {
         /// What was attempted.
         action: &'static str,
     },
     /// A number image outside the panel's list.
+    #[error("number {number} is out of range 0..={}", NUMBER_IMAGES - 1)]
     NumberOutOfRange {
         /// The number asked for.
         number: u8,
     },
     /// The service could not be reached or answered something unreadable.
+    #[error("{call}: {message}")]
     Http {
         /// The call.
         call: &'static str,
@@ -175,6 +184,7 @@ pub enum AppError {
         message: String,
     },
     /// The service refused.
+    #[error("{call}: the service answered {status}: {message}")]
     Service {
         /// The call.
         call: &'static str,
@@ -184,43 +194,9 @@ pub enum AppError {
         message: String,
     },
     /// The tile schedule could not start.
+    #[error("tile schedule: {0}")]
     Schedule(String),
 }
-
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppError::Phone(e) => write!(f, "{e}"),
-            AppError::NotRunning { action } => {
-                write!(f, "cannot {action}: Push Patterns is not running; launch it first")
-            }
-            AppError::NotLoggedIn { action } => {
-                write!(f, "cannot {action}: no user is logged in; log in first")
-            }
-            AppError::BadUserName => f.write_str("Invalid user name: it must not be empty"),
-            AppError::ChannelOpenFailed => f.write_str(
-                "the push channel could not be opened (the phone is not connected to MPNS); launch again later",
-            ),
-            AppError::PushOff { action } => {
-                write!(f, "cannot {action}: push notifications are off; turn them on in the settings")
-            }
-            AppError::NumberOutOfRange { number } => write!(
-                f,
-                "number {number} is out of range 0..={}",
-                NUMBER_IMAGES - 1
-            ),
-            AppError::Http { call, message } => write!(f, "{call}: {message}"),
-            AppError::Service {
-                call,
-                status,
-                message,
-            } => write!(f, "{call}: the service answered {status}: {message}"),
-            AppError::Schedule(m) => write!(f, "tile schedule: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for AppError {}
 
 impl From<PhoneError> for AppError {
     fn from(e: PhoneError) -> Self {
@@ -271,7 +247,7 @@ impl Drop for Inner {
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.locked()
 }
 
 /// The Push Patterns app on one phone: a handle (cloning shares it).

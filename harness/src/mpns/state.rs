@@ -29,6 +29,7 @@ use super::events::{Event, Events};
 use super::faults::Faults;
 use super::protocol::{Batching, Content, Inspected, Mode, Target};
 use crate::clock::Clock;
+use crate::lock::{MutexExt, RwLockExt};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -444,12 +445,14 @@ mod ser {
 }
 
 /// Errors of the Rust and control APIs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FakeError {
     /// No channel with this id.
+    #[error("no channel with id {0}; GET /_fake/channels lists them")]
     NoSuchChannel(ChannelId),
     /// The device already has a channel for that app.
+    #[error("device {device} already has channel {existing} for app {app}; a device holds one channel per app (rotate or expire it instead)")]
     AppHasChannel {
         /// The device.
         device: DeviceId,
@@ -459,23 +462,9 @@ pub enum FakeError {
         existing: ChannelId,
     },
     /// A field is invalid.
+    #[error("{0}")]
     Invalid(String),
 }
-
-impl fmt::Display for FakeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NoSuchChannel(id) => write!(f, "no channel with id {id}; GET /_fake/channels lists them"),
-            Self::AppHasChannel { device, app, existing } => write!(
-                f,
-                "device {device} already has channel {existing} for app {app}; a device holds one channel per app (rotate or expire it instead)"
-            ),
-            Self::Invalid(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for FakeError {}
 
 pub(crate) struct Config {
     pub mode: Mode,
@@ -602,7 +591,7 @@ impl Device {
     }
 
     fn lock(&self) -> MutexGuard<'_, DeviceState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.locked()
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Delivered> {
@@ -851,7 +840,7 @@ impl Core {
     fn new_token(&self) -> Token {
         const ALPHABET: &[u8; 64] =
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        let mut rng = self.rng.locked();
         // "AAE"/"AAF" prefixes as seen on real channel URIs, then 61 random base64url characters.
         let mut t = [0; TOKEN_LEN];
         t[..3].copy_from_slice(b"AAF");
@@ -869,11 +858,11 @@ impl Core {
     }
 
     fn registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
-        self.registry.read().unwrap_or_else(|e| e.into_inner())
+        self.registry.read_locked()
     }
 
     fn registry_mut(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
-        self.registry.write().unwrap_or_else(|e| e.into_inner())
+        self.registry.write_locked()
     }
 
     /// The device named `id`: a named one, or a channel's default device.
@@ -894,12 +883,12 @@ impl Core {
     /// The device named `id`, created if new.
     fn device(&self, id: &DeviceId) -> Arc<Device> {
         {
-            let named = self.devices.read().unwrap_or_else(|e| e.into_inner());
+            let named = self.devices.read_locked();
             if let Some(d) = self.find_device(id, &named) {
                 return d;
             }
         }
-        let mut named = self.devices.write().unwrap_or_else(|e| e.into_inner());
+        let mut named = self.devices.write_locked();
         if let Some(d) = self.find_device(id, &named) {
             return d;
         }
@@ -949,7 +938,7 @@ impl Core {
         let (device, named) = match &opts.device {
             Some(name) => (self.device(name), None),
             None => {
-                let named = self.devices.read().unwrap_or_else(|e| e.into_inner());
+                let named = self.devices.read_locked();
                 let device = match named.get(&default_device_name(id)) {
                     Some(d) => d.clone(),
                     None => Arc::new(Device::new(
@@ -1248,7 +1237,7 @@ impl Core {
             }
         });
         if !stored {
-            let mut u = self.unrouted.lock().unwrap_or_else(|e| e.into_inner());
+            let mut u = self.unrouted.locked();
             evicted = self.push_log(&mut u, rec);
         }
         drop(evicted);
@@ -1588,8 +1577,7 @@ impl Core {
         }
         let mut all: Vec<_> = self
             .unrouted
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .locked()
             .iter()
             .map(|k| k.to_record())
             .collect();
@@ -1603,11 +1591,7 @@ impl Core {
     }
 
     pub(crate) fn notification_count(&self) -> usize {
-        let mut n = self
-            .unrouted
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len();
+        let mut n = self.unrouted.locked().len();
         for (id, dev) in self.channel_list() {
             n += dev.lock().channel(id).map_or(0, |c| c.log.len());
         }
@@ -1623,10 +1607,7 @@ impl Core {
                 .log
                 .clear();
         } else {
-            self.unrouted
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
+            self.unrouted.locked().clear();
             for (id, dev) in self.channel_list() {
                 if let Some(c) = dev.lock().channel_mut(id) {
                     c.log.clear();
@@ -1641,16 +1622,13 @@ impl Core {
     /// Forgets every channel, device, record and fault rule (the clock keeps its time).
     pub(crate) fn reset(&self) {
         {
-            let mut named = self.devices.write().unwrap_or_else(|e| e.into_inner());
+            let mut named = self.devices.write_locked();
             named.clear();
             // Channels created from now on start the new table.
             let next = self.next_channel.load(Ordering::Relaxed) + 1;
             *self.registry_mut() = Registry::new(next);
         }
-        self.unrouted
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.unrouted.locked().clear();
         self.faults.clear();
         self.events.emit(|| Event::Reset);
         self.touch();

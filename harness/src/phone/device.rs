@@ -1,6 +1,7 @@
 //! An emulated phone: a device on a fake MPNS with apps, their channels and shells, a connection
 //! and a battery, and a task that applies what MPNS delivers.
 
+use crate::lock::MutexExt;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -60,27 +61,32 @@ pub(crate) fn http_client(timeout: Option<std::time::Duration>) -> reqwest::Clie
 }
 
 /// What went wrong with a call on a phone or one of its apps. The phone is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PhoneError {
     /// The OS version is not one the phone knows.
+    #[error("{0}")]
     BadOsVersion(String),
     /// The World already has a phone of that name.
+    #[error("the World already has a phone named '{name}'; pick another name")]
     PhoneAlreadyExists {
         /// The name.
         name: String,
     },
     /// No app of that name is installed.
+    #[error("no app '{app}' is installed; install it first")]
     UnknownApp {
         /// The name asked for.
         app: String,
     },
     /// An app of that name is already installed.
+    #[error("app '{app}' is already installed")]
     AppAlreadyInstalled {
         /// The name.
         app: String,
     },
     /// The call is app code, and the app is not running.
+    #[error("cannot {action}: app '{app}' is not running (app code runs only when the app does); launch it first")]
     AppNotRunning {
         /// The app.
         app: String,
@@ -88,6 +94,7 @@ pub enum PhoneError {
         action: &'static str,
     },
     /// The app already has a channel (one per app; `InvalidOperationException`).
+    #[error("app '{app}' already has channel '{channel}' (one channel per app); use find_channel, or close it first")]
     ChannelAlreadyOpen {
         /// The app.
         app: String,
@@ -96,11 +103,13 @@ pub enum PhoneError {
     },
     /// As many apps as the OS allows already hold channels (`InvalidOperationException`,
     /// "Channel quota exceeded").
+    #[error("Channel quota exceeded: {limit} apps already hold a channel on this phone (limit {limit}); close one first")]
     ChannelQuotaExceeded {
         /// The quota.
         limit: usize,
     },
     /// The app has no open channel.
+    #[error("cannot {action}: app '{app}' has no open channel; open one first")]
     NoChannel {
         /// The app.
         app: String,
@@ -108,6 +117,7 @@ pub enum PhoneError {
         action: &'static str,
     },
     /// The channel is already bound to that (`InvalidOperationException`).
+    #[error("the channel of app '{app}' is already bound to the shell {what}; unbind it first")]
     AlreadyBound {
         /// The app.
         app: String,
@@ -115,8 +125,10 @@ pub enum PhoneError {
         what: &'static str,
     },
     /// The list of allowed remote image URIs is invalid.
+    #[error("{0}")]
     AllowedUris(String),
     /// The template does not exist on this OS version.
+    #[error("the {} template does not exist on Windows Phone {os} (7.8 and later)", super::tile::template_name(*.template))]
     TemplateNotSupported {
         /// The template.
         template: Template,
@@ -124,9 +136,11 @@ pub enum PhoneError {
         os: OsVersion,
     },
     /// The shell refused (pinning, tapping).
+    #[error(transparent)]
     Shell(ShellError),
     /// A tile schedule was asked for a secondary tile that is not pinned (a secondary tile's
     /// schedule belongs to the tile, which exists only while pinned).
+    #[error("cannot start a tile schedule for the {tile} of app '{app}': it is not pinned; pin it first")]
     TileNotPinned {
         /// The app.
         app: String,
@@ -134,57 +148,12 @@ pub enum PhoneError {
         tile: TileKey,
     },
     /// The tile schedule cannot start.
+    #[error(transparent)]
     Schedule(ScheduleError),
     /// The fake MPNS refused a change.
-    Fake(FakeError),
+    #[error("fake MPNS: {0}")]
+    Fake(#[source] FakeError),
 }
-
-impl fmt::Display for PhoneError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::BadOsVersion(m) => f.write_str(m),
-            Self::PhoneAlreadyExists { name } => {
-                write!(f, "the World already has a phone named '{name}'; pick another name")
-            }
-            Self::UnknownApp { app } => write!(f, "no app '{app}' is installed; install it first"),
-            Self::AppAlreadyInstalled { app } => write!(f, "app '{app}' is already installed"),
-            Self::AppNotRunning { app, action } => write!(
-                f,
-                "cannot {action}: app '{app}' is not running (app code runs only when the app does); launch it first"
-            ),
-            Self::ChannelAlreadyOpen { app, channel } => write!(
-                f,
-                "app '{app}' already has channel '{channel}' (one channel per app); use find_channel, or close it first"
-            ),
-            Self::ChannelQuotaExceeded { limit } => write!(
-                f,
-                "Channel quota exceeded: {limit} apps already hold a channel on this phone (limit {limit}); close one first"
-            ),
-            Self::NoChannel { app, action } => {
-                write!(f, "cannot {action}: app '{app}' has no open channel; open one first")
-            }
-            Self::AlreadyBound { app, what } => write!(
-                f,
-                "the channel of app '{app}' is already bound to the shell {what}; unbind it first"
-            ),
-            Self::AllowedUris(m) => f.write_str(m),
-            Self::TemplateNotSupported { template, os } => write!(
-                f,
-                "the {} template does not exist on Windows Phone {os} (7.8 and later)",
-                super::tile::template_name(*template)
-            ),
-            Self::Shell(e) => write!(f, "{e}"),
-            Self::TileNotPinned { app, tile } => write!(
-                f,
-                "cannot start a tile schedule for the {tile} of app '{app}': it is not pinned; pin it first"
-            ),
-            Self::Schedule(e) => write!(f, "{e}"),
-            Self::Fake(e) => write!(f, "fake MPNS: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for PhoneError {}
 
 impl From<ShellError> for PhoneError {
     fn from(e: ShellError) -> Self {
@@ -572,17 +541,17 @@ impl Phone {
     /// # Panics
     /// After 10 s of wall-clock time without one; the message lists the events skipped.
     pub async fn wait_for(&self, matches: impl FnMut(&PhoneEvent) -> bool) -> PhoneEvent {
-        let from = *self.inner.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        let from = *self.inner.cursor.locked();
         let mut s = EventStream::new(self.inner.events.clone(), from);
         let e = s.wait_for(matches).await;
-        let mut c = self.inner.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        let mut c = self.inner.cursor.locked();
         *c = (*c).max(s.position());
         e
     }
 
     /// Events on the phone's own stream not consumed yet (consumes them).
     pub fn take_events(&self) -> Vec<PhoneEvent> {
-        let mut c = self.inner.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        let mut c = self.inner.cursor.locked();
         let mut s = EventStream::new(self.inner.events.clone(), *c);
         let out = s.drain();
         *c = s.position();
@@ -692,7 +661,7 @@ impl Phone {
 
 impl PhoneInner {
     fn lock(&self) -> MutexGuard<'_, PhoneState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.locked()
     }
 }
 

@@ -42,6 +42,7 @@ use super::fetch::fetch_image;
 use super::image::{AllowedImageUris, TileBinding};
 use super::shell::{Applied, Shell, ShellError};
 use super::tile::TileKey;
+use crate::lock::MutexExt;
 use crate::mpns::protocol::{Content, TileContent, TileValue};
 use crate::phone::FetchError;
 use crate::Clock;
@@ -140,9 +141,12 @@ impl ShellTileSchedule {
 }
 
 /// Why a schedule cannot start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
     /// `RemoteImageUri` is not an absolute `http(s)` URI.
+    #[error(
+        "RemoteImageUri '{uri}' cannot be scheduled: {reason}; it must be an absolute http(s) URI."
+    )]
     BadRemoteImageUri {
         /// The URI as set.
         uri: String,
@@ -150,24 +154,9 @@ pub enum ScheduleError {
         reason: String,
     },
     /// `start()` was called outside a tokio runtime, where nothing could run the schedule.
+    #[error("TileSchedule::start was called outside a tokio runtime; call it from async code or inside Runtime::enter.")]
     NoRuntime,
 }
-
-impl fmt::Display for ScheduleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ScheduleError::BadRemoteImageUri { uri, reason } => write!(
-                f,
-                "RemoteImageUri '{uri}' cannot be scheduled: {reason}; it must be an absolute http(s) URI."
-            ),
-            ScheduleError::NoRuntime => f.write_str(
-                "TileSchedule::start was called outside a tokio runtime; call it from async code or inside Runtime::enter.",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ScheduleError {}
 
 /// One successful run: the image to show on the tile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -495,7 +484,7 @@ impl Drop for TileSchedule {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Plan> {
-        self.plan.lock().unwrap_or_else(|e| e.into_inner())
+        self.plan.locked()
     }
 
     /// Marks the run due at `due` as fetching, if this generation is still current.
@@ -545,7 +534,7 @@ async fn run(shared: Arc<Shared>, generation: u64) {
         match record(&shared, generation, due, result) {
             Recorded::Apply(update) => {
                 let applied = {
-                    let mut apply = shared.apply.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut apply = shared.apply.locked();
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (apply)(update)))
                 };
                 let mut plan = shared.lock();
