@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 
 use super::app::{App, AppData, DeliveryRecord, Outcome, RawNotification};
 use super::channel::{OsVersion, RateLimit};
-use super::delivery::{decide, AppState, Bindings, Fate, Incoming, PowerLevel};
+use super::delivery::{decide, AppState, Bindings, DeliveryFate, Incoming, PowerLevel};
 use super::events::{ChannelConnectionStatus, ChannelError, EventLog, EventStream, PhoneEvent};
 use super::schedule::{ScheduleError, TileSchedule};
 use super::shell::{FetchId, FetchProgress, ShellError};
@@ -931,7 +931,7 @@ fn apply_delivery(p: &Phone, st: &mut PhoneState, d: &Delivered) -> Vec<FetchJob
     };
     let fate = decide(incoming, app.state, power, bindings);
     match (fate, &*d.content) {
-        (Fate::ToastEvent, Content::Toast(t)) => match Toast::from_content(t) {
+        (DeliveryFate::ToastEvent, Content::Toast(t)) => match Toast::from_content(t) {
             Ok(toast) => {
                 p.push_event(PhoneEvent::ShellToastNotificationReceived {
                     app: name,
@@ -951,7 +951,7 @@ fn apply_delivery(p: &Phone, st: &mut PhoneState, d: &Delivered) -> Vec<FetchJob
                 );
             }
         },
-        (Fate::RawDelivered, Content::Raw { body }) => {
+        (DeliveryFate::RawDelivered, Content::Raw { body }) => {
             let headers = raw_headers(p, d);
             app.raw_inbox.push(RawNotification {
                 seq: d.seq,
@@ -967,65 +967,67 @@ fn apply_delivery(p: &Phone, st: &mut PhoneState, d: &Delivered) -> Vec<FetchJob
             });
             record(app, Outcome::RawDelivered);
         }
-        (Fate::ShownInTray | Fate::TileUpdated, _) => match app.shell.apply(&d.content, &binding) {
-            Ok(super::shell::Applied::ToastShown { index }) => {
-                record(app, Outcome::ShownInTray { index });
-            }
-            Ok(super::shell::Applied::TileUpdated { tile, fetches }) => {
-                if fetches.is_empty() {
-                    record(app, Outcome::TileUpdated { tile });
-                } else {
-                    record(
-                        app,
-                        Outcome::TileWaiting {
-                            tile,
-                            images: fetches.len(),
-                        },
-                    );
-                    return fetches
-                        .into_iter()
-                        .map(|f| FetchJob {
+        (DeliveryFate::ShownInTray | DeliveryFate::TileUpdated, _) => {
+            match app.shell.apply(&d.content, &binding) {
+                Ok(super::shell::Applied::ToastShown { index }) => {
+                    record(app, Outcome::ShownInTray { index });
+                }
+                Ok(super::shell::Applied::TileUpdated { tile, fetches }) => {
+                    if fetches.is_empty() {
+                        record(app, Outcome::TileUpdated { tile });
+                    } else {
+                        record(
+                            app,
+                            Outcome::TileWaiting {
+                                tile,
+                                images: fetches.len(),
+                            },
+                        );
+                        return fetches
+                            .into_iter()
+                            .map(|f| FetchJob {
+                                app: name.clone(),
+                                seq: d.seq,
+                                id: f.id,
+                                url: f.url,
+                            })
+                            .collect();
+                    }
+                }
+                Ok(super::shell::Applied::TileNotPinned { tile }) => {
+                    record(app, Outcome::TileNotPinned { tile });
+                }
+                Ok(super::shell::Applied::NotForShell) => {}
+                Err(e) => {
+                    let message = e.to_string();
+                    let error = e.channel_error().map(|k| match k {
+                        super::shell::ChannelErrorKind::PayloadFormatError => {
+                            ChannelError::PayloadFormatError
+                        }
+                        super::shell::ChannelErrorKind::MessageBadContent => {
+                            ChannelError::MessageBadContent
+                        }
+                    });
+                    match error {
+                        Some(ChannelError::PayloadFormatError) => {
+                            payload_format_error(p, &name, app, message.clone());
+                        }
+                        Some(error) => p.push_event(PhoneEvent::ErrorOccurred {
                             app: name.clone(),
-                            seq: d.seq,
-                            id: f.id,
-                            url: f.url,
-                        })
-                        .collect();
+                            channel: channel_name,
+                            error,
+                            message: message.clone(),
+                        }),
+                        None => {}
+                    }
+                    record(app, Outcome::Refused { error, message });
                 }
             }
-            Ok(super::shell::Applied::TileNotPinned { tile }) => {
-                record(app, Outcome::TileNotPinned { tile });
-            }
-            Ok(super::shell::Applied::NotForShell) => {}
-            Err(e) => {
-                let message = e.to_string();
-                let error = e.channel_error().map(|k| match k {
-                    super::shell::ChannelErrorKind::PayloadFormatError => {
-                        ChannelError::PayloadFormatError
-                    }
-                    super::shell::ChannelErrorKind::MessageBadContent => {
-                        ChannelError::MessageBadContent
-                    }
-                });
-                match error {
-                    Some(ChannelError::PayloadFormatError) => {
-                        payload_format_error(p, &name, app, message.clone());
-                    }
-                    Some(error) => p.push_event(PhoneEvent::ErrorOccurred {
-                        app: name.clone(),
-                        channel: channel_name,
-                        error,
-                        message: message.clone(),
-                    }),
-                    None => {}
-                }
-                record(app, Outcome::Refused { error, message });
-            }
-        },
-        (Fate::Suppressed(why), _) => record(app, Outcome::Suppressed(why)),
-        (Fate::Discarded(why), _) => record(app, Outcome::Discarded(why)),
+        }
+        (DeliveryFate::Suppressed(why), _) => record(app, Outcome::Suppressed(why)),
+        (DeliveryFate::Discarded(why), _) => record(app, Outcome::Discarded(why)),
         // decide() only gives ToastEvent for toasts and RawDelivered for raw.
-        (Fate::ToastEvent | Fate::RawDelivered, _) => {}
+        (DeliveryFate::ToastEvent | DeliveryFate::RawDelivered, _) => {}
     }
     Vec::new()
 }

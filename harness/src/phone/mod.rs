@@ -56,7 +56,7 @@ mod toast;
 
 pub use app::{App, DeliveryRecord, Outcome, RawNotification};
 pub use channel::{ChannelView, OsVersion, RateLimit};
-pub use delivery::{decide, AppState, Bindings, Fate, Incoming, PowerLevel, Why};
+pub use delivery::{decide, AppState, Bindings, DeliveryFate, Incoming, PowerLevel, Why};
 pub use device::{Phone, PhoneError};
 pub use events::{ChannelConnectionStatus, ChannelError, EventStream, PhoneEvent};
 pub use fetch::{
