@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 
 use super::answer::NotificationStatus;
+use super::engine::Core;
+use super::model::ChannelId;
 use super::protocol::{Content, Target};
-use super::state::{ChannelId, Core};
 use crate::lock::MutexExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,8 +14,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use super::model::ChannelId;
 use super::protocol::{Batching, Target};
-use super::state::ChannelId;
 use crate::lock::{MutexExt, RwLockExt};
 
 /// What a matching rule does to the request.

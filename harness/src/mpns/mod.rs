@@ -25,23 +25,29 @@
 
 mod answer;
 mod control;
+mod device;
+mod engine;
+mod error;
 mod events;
 mod expect;
 mod faults;
+mod model;
 #[cfg(test)]
 mod model_tests;
 pub mod protocol;
+mod record;
+mod registry;
 mod server;
-mod state;
 mod tls;
 
 pub use answer::{Answer, Connection, Fate, NotificationStatus, Power, Subscription};
+pub use error::FakeError;
 pub use events::Event;
 pub use expect::Expect;
 pub use faults::{FaultAction, FaultRule, FaultStatus, TargetFilter};
-pub use server::{FakeMpns, FakeMpnsBuilder, MAX_CALLBACK_BYTES};
-pub use state::{
+pub use model::{
     CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeliveryState, DeviceId,
-    DeviceUpdate, DeviceView, FakeError, NotificationRecord,
+    DeviceUpdate, DeviceView, NotificationRecord,
 };
+pub use server::{FakeMpns, FakeMpnsBuilder, MAX_CALLBACK_BYTES};
 pub use tls::TlsConfig;

@@ -47,14 +47,18 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use super::answer::Answer;
+use super::engine::{Config, Core};
+use super::error::FakeError;
 use super::events::Event;
 use super::expect::{Expect, Expectations};
 use super::faults::{Fault, FaultRule, FaultStatus};
-use super::protocol::{self, Inspected, Mode, MAX_BODY_BYTES};
-use super::state::{
-    self, ChannelId, ChannelInfo, ChannelOptions, ChannelRef, Config, Core, Delivered, DeviceId,
-    DeviceUpdate, DeviceView, FakeError, NotificationRecord, RequestInfo,
+use super::model::{
+    ChannelId, ChannelInfo, ChannelOptions, Delivered, DeviceId, DeviceUpdate, DeviceView,
+    NotificationRecord,
 };
+use super::protocol::{self, Inspected, Mode, MAX_BODY_BYTES};
+use super::record::{self, RequestInfo};
+use super::registry::ChannelRef;
 use super::tls::{Acceptor, TlsConfig};
 use crate::clock::Clock;
 
@@ -417,11 +421,11 @@ fn request_info(parts: Parts, body: &[u8], id: &HeaderValue) -> RequestInfo {
         _ => ("", Some(uri.clone())),
     };
     let mut data =
-        Vec::with_capacity(body.len() + id.len() + path.len() + state::packed_len(&headers));
+        Vec::with_capacity(body.len() + id.len() + path.len() + record::packed_len(&headers));
     data.extend_from_slice(body);
     data.extend_from_slice(id.as_bytes());
     data.extend_from_slice(path.as_bytes());
-    state::pack_headers(&headers, &mut data);
+    record::pack_headers(&headers, &mut data);
     RequestInfo {
         method,
         other_uri,
