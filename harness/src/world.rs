@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use crate::clock::Clock;
 use crate::lock::MutexExt;
 use crate::mpns::{FakeMpns, FakeMpnsBuilder};
-use crate::phone::device::Http;
+use crate::phone::http::Http;
 use crate::phone::{Phone, PhoneError};
 
 /// A fake MPNS and its phones, sharing one clock.

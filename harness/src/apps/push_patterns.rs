@@ -313,7 +313,7 @@ impl PushPatterns {
             }
         }
         let app = phone.install(APP_NAME)?;
-        let http = crate::phone::device::http_client(Some(WAIT_LIMIT));
+        let http = crate::phone::http::http_client(Some(WAIT_LIMIT));
         let events = phone.events();
         let (processed, _) = watch::channel(events.position());
         let inner = Arc::new(Inner {
