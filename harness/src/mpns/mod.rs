@@ -24,6 +24,8 @@
 //! `{"error": "..."}` with a 4xx status.
 
 mod answer;
+mod channel_uri;
+mod conn;
 mod control;
 mod device;
 mod engine;
@@ -41,6 +43,7 @@ mod server;
 mod tls;
 
 pub use answer::{Answer, Connection, Fate, NotificationStatus, Power, Subscription};
+pub use channel_uri::MAX_CALLBACK_BYTES;
 pub use error::FakeError;
 pub use events::Event;
 pub use expect::Expect;
@@ -49,5 +52,5 @@ pub use model::{
     CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeliveryState, DeviceId,
     DeviceUpdate, DeviceView, NotificationRecord,
 };
-pub use server::{FakeMpns, FakeMpnsBuilder, MAX_CALLBACK_BYTES};
+pub use server::{FakeMpns, FakeMpnsBuilder};
 pub use tls::TlsConfig;
