@@ -2,7 +2,7 @@
 //! a test author reads it in a failed `unwrap`.
 
 use super::channel::OsVersion;
-use super::schedule::ScheduleError;
+use super::schedule_settings::ScheduleError;
 use super::shell::ShellError;
 use super::tile::TileKey;
 use crate::mpns::protocol::Template;

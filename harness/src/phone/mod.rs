@@ -55,6 +55,7 @@ mod render_phone;
 mod render_svg;
 mod render_text;
 mod schedule;
+mod schedule_settings;
 mod shell;
 mod state;
 mod task;
@@ -77,9 +78,9 @@ pub use outcome::{DeliveryRecord, Outcome, RawNotification};
 pub use render_svg::render_svg;
 pub use render_text::{render_text, render_tile_text};
 pub use schedule::{
-    ScheduleError, ScheduleState, ScheduleStatus, ShellTileSchedule, TileImageUpdate, TileSchedule,
-    UpdateInterval, UpdateRecurrence, MAX_FAILURES_IN_A_ROW,
+    ScheduleState, ScheduleStatus, TileImageUpdate, TileSchedule, MAX_FAILURES_IN_A_ROW,
 };
+pub use schedule_settings::{ScheduleError, ShellTileSchedule, UpdateInterval, UpdateRecurrence};
 pub use shell::{
     Applied, ChannelErrorKind, FetchId, FetchProgress, ImageFetch, Shell, ShellError,
     TEMPLATE_MISMATCH,

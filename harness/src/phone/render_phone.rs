@@ -13,7 +13,8 @@ use super::events::preview;
 use super::image::TileBinding;
 use super::render_svg::render_svg;
 use super::render_text::render_text;
-use super::schedule::{ScheduleState, UpdateInterval, UpdateRecurrence, MAX_FAILURES_IN_A_ROW};
+use super::schedule::{ScheduleState, MAX_FAILURES_IN_A_ROW};
+use super::schedule_settings::{UpdateInterval, UpdateRecurrence};
 use super::state::AppData;
 use super::state::PhoneInner;
 
