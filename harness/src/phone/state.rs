@@ -1,6 +1,7 @@
 //! The phone's state behind its one lock: connection, power, rate limit and each app's data
 //! (shell, channel, inbox, records, schedules). The handles, the task and the renderer all
-//! read and change it through `PhoneInner`, so none of them needs another.
+//! read and change it through `PhoneInner`, so the task, the delivery code and the renderer
+//! need no handle, and the `App` handle needs nothing of the `Phone` handle's API.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::AtomicUsize;
