@@ -61,6 +61,11 @@ use super::state::PhoneInner;
 ///   downloads over its own HTTP client on the World's clock). [`settle`](Self::settle) waits
 ///   for their due runs too. Details on [`App::start_tile_schedule`].
 ///
+/// [`PhoneError::ChannelQuotaExceeded`]: super::PhoneError::ChannelQuotaExceeded
+/// [`PhoneError::ChannelAlreadyOpen`]: super::PhoneError::ChannelAlreadyOpen
+/// [`PhoneError::AlreadyBound`]: super::PhoneError::AlreadyBound
+/// [`RateLimit`]: super::RateLimit
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {

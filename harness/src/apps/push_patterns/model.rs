@@ -62,7 +62,7 @@ pub struct ServerInfo {
 pub struct Prompt {
     /// "Important".
     pub title: &'static str,
-    /// [`ASK_TO_PIN_TEXT`].
+    /// [`ASK_TO_PIN_TEXT`](super::ASK_TO_PIN_TEXT).
     pub text: &'static str,
     /// The "Show this message again" check-box, as shown.
     pub show_again: bool,
