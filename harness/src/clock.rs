@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::lock::MutexExt;
+
 type Task = Box<dyn FnOnce() + Send>;
 
 /// A clock shared by everything in one simulated world. Cloning shares it.
@@ -104,7 +106,7 @@ impl Clock {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.state.locked()
     }
 
     /// Time since the clock started.

@@ -10,6 +10,7 @@
 pub mod apps;
 pub mod cli;
 mod clock;
+mod lock;
 pub mod mpns;
 pub mod phone;
 mod world;

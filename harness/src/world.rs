@@ -22,8 +22,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
+use crate::lock::MutexExt;
 use crate::mpns::{FakeMpns, FakeMpnsBuilder};
-use crate::phone::device::Http;
+use crate::phone::http::Http;
 use crate::phone::{Phone, PhoneError};
 
 /// A fake MPNS and its phones, sharing one clock.
@@ -77,7 +78,7 @@ impl World {
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Phone>> {
-        self.phones.lock().unwrap_or_else(|e| e.into_inner())
+        self.phones.locked()
     }
 
     /// How long (wall-clock) starting the World took.

@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
+use super::engine::Core;
+use super::error::FakeError;
 use super::faults::FaultRule;
-use super::state::{
-    ChannelId, ChannelInfo, ChannelOptions, Core, DeviceUpdate, DeviceView, FakeError,
-};
+use super::model::{ChannelId, ChannelInfo, ChannelOptions, DeviceUpdate, DeviceView};
 
 /// An error answer.
 pub(crate) struct ApiError(StatusCode, String);

@@ -9,8 +9,8 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::answer::{Answer, Fate};
+use super::model::{ChannelId, DeviceId, DeviceView, NotificationRecord};
 use super::protocol::Target;
-use super::state::{ChannelId, DeviceId, DeviceView, NotificationRecord};
 
 /// One thing that happened. Serialized with a `type` field in snake_case.
 #[derive(Debug, Clone, Serialize)]

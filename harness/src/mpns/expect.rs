@@ -6,8 +6,10 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 
 use super::answer::NotificationStatus;
+use super::engine::Core;
+use super::model::ChannelId;
 use super::protocol::{Content, Target};
-use super::state::{ChannelId, Core};
+use crate::lock::MutexExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Expectation {
@@ -38,15 +40,11 @@ impl<'a> Expect<'a> {
     }
 
     fn add(self, target: Option<Target>, count: usize) -> Self {
-        self.list
-            .list
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Expectation {
-                channel: self.channel,
-                target,
-                count,
-            });
+        self.list.list.locked().push(Expectation {
+            channel: self.channel,
+            target,
+            count,
+        });
         self
     }
 
@@ -96,7 +94,7 @@ fn method(t: Option<Target>) -> &'static str {
 
 impl Expectations {
     pub(crate) fn verify(&self, core: &Core) -> Result<(), String> {
-        let list = self.list.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let list = self.list.locked().clone();
         let mut failures = String::new();
         let mut channels = Vec::new();
         for e in &list {

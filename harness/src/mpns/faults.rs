@@ -14,8 +14,9 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use super::model::ChannelId;
 use super::protocol::{Batching, Target};
-use super::state::ChannelId;
+use crate::lock::{MutexExt, RwLockExt};
 
 /// What a matching rule does to the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,14 +191,14 @@ impl Faults {
             rng: rule.seed.map(|s| Mutex::new(StdRng::seed_from_u64(s))),
             rule,
         };
-        let mut rules = self.rules.write().unwrap_or_else(|e| e.into_inner());
+        let mut rules = self.rules.write_locked();
         rules.push(Arc::new(installed));
         self.any.store(true, Ordering::Release);
         Ok(id)
     }
 
     pub(crate) fn list(&self) -> Vec<FaultStatus> {
-        let rules = self.rules.read().unwrap_or_else(|e| e.into_inner());
+        let rules = self.rules.read_locked();
         rules
             .iter()
             .map(|r| FaultStatus {
@@ -210,7 +211,7 @@ impl Faults {
     }
 
     pub(crate) fn remove(&self, id: u64) -> bool {
-        let mut rules = self.rules.write().unwrap_or_else(|e| e.into_inner());
+        let mut rules = self.rules.write_locked();
         let before = rules.len();
         rules.retain(|r| r.id != id);
         self.any.store(!rules.is_empty(), Ordering::Release);
@@ -218,7 +219,7 @@ impl Faults {
     }
 
     pub(crate) fn clear(&self) {
-        let mut rules = self.rules.write().unwrap_or_else(|e| e.into_inner());
+        let mut rules = self.rules.write_locked();
         rules.clear();
         self.any.store(false, Ordering::Release);
     }
@@ -234,7 +235,7 @@ impl Faults {
             return None;
         }
         let class = class_of(target, batching);
-        let rules = self.rules.read().unwrap_or_else(|e| e.into_inner());
+        let rules = self.rules.read_locked();
         for r in rules.iter() {
             let f = &r.rule;
             if f.channel.is_some() && f.channel != channel {
@@ -255,7 +256,7 @@ impl Faults {
                 continue;
             }
             if let (Some(p), Some(rng)) = (f.probability, &r.rng) {
-                let hit = rng.lock().unwrap_or_else(|e| e.into_inner()).random_bool(p);
+                let hit = rng.locked().random_bool(p);
                 if !hit {
                     continue;
                 }

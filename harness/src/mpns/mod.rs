@@ -24,24 +24,33 @@
 //! `{"error": "..."}` with a 4xx status.
 
 mod answer;
+mod channel_uri;
+mod conn;
 mod control;
+mod device;
+mod engine;
+mod error;
 mod events;
 mod expect;
 mod faults;
+mod model;
 #[cfg(test)]
 mod model_tests;
 pub mod protocol;
+mod record;
+mod registry;
 mod server;
-mod state;
 mod tls;
 
 pub use answer::{Answer, Connection, Fate, NotificationStatus, Power, Subscription};
+pub use channel_uri::MAX_CALLBACK_BYTES;
+pub use error::FakeError;
 pub use events::Event;
 pub use expect::Expect;
 pub use faults::{FaultAction, FaultRule, FaultStatus, TargetFilter};
-pub use server::{FakeMpns, FakeMpnsBuilder, MAX_CALLBACK_BYTES};
-pub use state::{
+pub use model::{
     CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeliveryState, DeviceId,
-    DeviceUpdate, DeviceView, FakeError, NotificationRecord,
+    DeviceUpdate, DeviceView, NotificationRecord,
 };
+pub use server::{FakeMpns, FakeMpnsBuilder};
 pub use tls::TlsConfig;

@@ -8,8 +8,10 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::answer::{Answer, Connection, NotificationStatus as N, Power, Subscription};
+use super::engine::{Config, Core};
+use super::model::{ChannelId, ChannelOptions, DeviceId, DeviceUpdate};
 use super::protocol::{Batching, Content, Inspected, Target, Template, TileContent, ToastContent};
-use super::state::{ChannelId, ChannelOptions, Config, Core, DeviceId, DeviceUpdate, RequestInfo};
+use super::record::RequestInfo;
 use crate::clock::Clock;
 
 const LIMIT: u32 = 3;

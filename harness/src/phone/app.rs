@@ -1,260 +1,28 @@
-//! An app on an emulated phone: its state (not running, background, foreground), its shell
-//! (tiles and toast tray), its one push channel, the raw notifications it received and what
-//! became of each notification delivered to it.
+//! The `App` handle's API: what a test does as the app's code (launch, channel calls) and as
+//! its user (pinning, tapping). Every change is written through to the fake's device model while
+//! the phone's lock is held, so the fake never answers for a state the phone has left.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
-
-use bytes::Bytes;
 
 use super::channel::{Channel, ChannelView};
-use super::delivery::{AppState, Why};
-use super::device::{running, Phone, PhoneError, PhoneInner};
+use super::delivery::AppState;
+use super::error::PhoneError;
 use super::events::{ChannelError, PhoneEvent};
+use super::handle::{App, Phone};
 use super::image::{AllowedImageUris, TileBinding};
-use super::schedule::{ScheduleStatus, ShellTileSchedule, TileImageUpdate, TileSchedule};
+use super::outcome::{DeliveryRecord, RawNotification};
+use super::schedule::{ScheduleStatus, TileImageUpdate, TileSchedule};
+use super::schedule_settings::ShellTileSchedule;
 use super::shell::Shell;
+use super::state::{running, AppData, PhoneInner, ScheduleEntry};
 use super::tile::{Tile, TileKey};
 use super::toast::{LaunchTarget, Toast};
 use crate::mpns::protocol::Template;
-use crate::mpns::{ChannelId, ChannelOptions, DeviceUpdate, Subscription};
-
-/// Most delivery records an app keeps (older ones are forgotten).
-const RECORD_LIMIT: usize = 1000;
-
-/// A raw notification the app received (`HttpNotificationReceived`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawNotification {
-    /// The fake's sequence number of the request.
-    pub seq: u64,
-    /// Clock time of delivery.
-    pub at: Duration,
-    /// The body.
-    pub body: Bytes,
-    /// The request's headers, in order.
-    pub headers: Vec<(String, String)>,
-}
-
-/// What became of one notification delivered to an app.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The toast went to the tray at this index.
-    ShownInTray {
-        /// Index in the tray.
-        index: usize,
-    },
-    /// The app was in the foreground: `ShellToastNotificationReceived`.
-    ToastEvent,
-    /// `HttpNotificationReceived`.
-    RawDelivered,
-    /// The tile was updated.
-    TileUpdated {
-        /// The tile.
-        tile: TileKey,
-    },
-    /// The tile update waits for remote images.
-    TileWaiting {
-        /// The tile.
-        tile: TileKey,
-        /// How many.
-        images: usize,
-    },
-    /// The images an update waited for arrived: it applied.
-    ImagesApplied {
-        /// The tile.
-        tile: TileKey,
-    },
-    /// An image failed: the update was dropped.
-    ImageFailed {
-        /// The tile.
-        tile: TileKey,
-        /// Why.
-        reason: String,
-    },
-    /// The targeted tile is not pinned.
-    TileNotPinned {
-        /// The tile.
-        tile: TileKey,
-    },
-    /// Not shown: not bound, not pinned, or battery.
-    Suppressed(Why),
-    /// Raw thrown away: the app was not in the foreground.
-    Discarded(Why),
-    /// The phone refused it, raising `error` if any (a template mismatch raises none).
-    Refused {
-        /// The channel error raised.
-        error: Option<ChannelError>,
-        /// Why.
-        message: String,
-    },
-    /// Over the channel's rate limit: dropped.
-    RateTooHigh,
-    /// It arrived for a channel the app had closed meanwhile: dropped.
-    ChannelClosed,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ShownInTray { index } => write!(f, "shown in the toast tray (#{index})"),
-            Self::ToastEvent => f.write_str("ShellToastNotificationReceived (app in foreground)"),
-            Self::RawDelivered => f.write_str("HttpNotificationReceived"),
-            Self::TileUpdated { tile } => write!(f, "{tile} updated"),
-            Self::TileWaiting { tile, images } => {
-                write!(f, "{tile} update waits for {images} remote image(s)")
-            }
-            Self::ImagesApplied { tile } => write!(f, "{tile} updated once its images arrived"),
-            Self::ImageFailed { tile, reason } => {
-                write!(f, "{tile} update dropped: {reason}")
-            }
-            Self::TileNotPinned { tile } => write!(f, "{tile} is not pinned: nothing changed"),
-            Self::Suppressed(why) => write!(f, "suppressed ({why:?})"),
-            Self::Discarded(why) => write!(f, "discarded ({why:?})"),
-            Self::Refused {
-                error: Some(e),
-                message,
-            } => write!(f, "refused with {e}: {message}"),
-            Self::Refused {
-                error: None,
-                message,
-            } => write!(f, "ignored: {message}"),
-            Self::RateTooHigh => f.write_str("dropped: NotificationRateTooHigh"),
-            Self::ChannelClosed => f.write_str("dropped: the channel was closed"),
-        }
-    }
-}
-
-/// One notification delivered to an app, and what became of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryRecord {
-    /// The fake's sequence number of the request.
-    pub seq: u64,
-    /// Clock time.
-    pub at: Duration,
-    /// `toast`, `tile` or `raw`.
-    pub kind: &'static str,
-    /// What became of it.
-    pub outcome: Outcome,
-}
+use crate::mpns::ChannelOptions;
 
 /// Tells one schedule of an app from the one that replaced it.
 static NEXT_SCHEDULE: AtomicU64 = AtomicU64::new(1);
-
-/// One tile schedule of an app, and what its runs did to the shell.
-pub(crate) struct ScheduleEntry {
-    pub schedule: Arc<TileSchedule>,
-    /// Which schedule this is (a run of a replaced one counts nowhere).
-    pub id: u64,
-    /// Downloaded images the shell showed.
-    pub shown: u32,
-    /// Downloaded images the shell did not show (tile not pinned, template refused).
-    pub not_shown: u32,
-    /// Why the last one was not shown.
-    pub last_not_shown: Option<String>,
-}
-
-/// An app inside the phone.
-pub(crate) struct AppData {
-    pub shell: Shell,
-    pub state: AppState,
-    pub channel: Option<Channel>,
-    /// Every fake channel the app ever had (a delivery for a closed one is dropped).
-    pub channel_ids: Vec<ChannelId>,
-    pub launched_at: Option<LaunchTarget>,
-    pub raw_inbox: Vec<RawNotification>,
-    pub records: VecDeque<DeliveryRecord>,
-    /// Tile schedules, one per tile.
-    pub schedules: BTreeMap<TileKey, ScheduleEntry>,
-}
-
-impl AppData {
-    pub(crate) fn new(name: &str, start_page: &str) -> Self {
-        Self {
-            shell: Shell::new(name, start_page),
-            state: AppState::NotRunning,
-            channel: None,
-            channel_ids: Vec::new(),
-            launched_at: None,
-            raw_inbox: Vec::new(),
-            records: VecDeque::new(),
-            schedules: BTreeMap::new(),
-        }
-    }
-
-    pub(crate) fn record(&mut self, r: DeliveryRecord) {
-        if self.records.len() >= RECORD_LIMIT {
-            self.records.pop_front();
-        }
-        self.records.push_back(r);
-    }
-
-    /// What the fake must know about this app's channel.
-    pub(crate) fn device_update(&self) -> DeviceUpdate {
-        let (toast, tile) = self
-            .channel
-            .as_ref()
-            .map_or((false, false), |c| (c.toast, c.tile.is_some()));
-        DeviceUpdate {
-            subscription: Some(Subscription::Active),
-            bound_tile: Some(tile),
-            bound_toast: Some(toast),
-            app_running: Some(running(self.state)),
-            primary_tile_pinned: Some(self.shell.is_pinned(&TileKey::Primary)),
-            secondary_tiles: Some(
-                self.shell
-                    .tiles()
-                    .filter_map(|(k, _)| match k {
-                        TileKey::Secondary(id) => Some(id.clone()),
-                        TileKey::Primary => None,
-                    })
-                    .collect(),
-            ),
-            ..Default::default()
-        }
-    }
-}
-
-/// An app on a [`Phone`]: a handle (cloning shares the app).
-///
-/// Channel calls (`open_channel`, `bind_*`, `unbind_*`, `close_channel`) are app code: they
-/// need the app running. Everything else can be called any time.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// use mpns_harness::mpns::protocol::Template;
-/// use mpns_harness::phone::AppState;
-/// use mpns_harness::World;
-///
-/// let world = World::start().await;
-/// let phone = world.add_phone("lumia", "8.0").unwrap();
-/// let weather = phone.install("weather").unwrap();
-/// weather.pin_primary(Template::FlipTile, &[("Title", "Weather")]).unwrap();
-/// weather.launch();
-/// weather.open_channel("push").unwrap();
-/// weather.bind_toast().unwrap();
-/// weather.bind_tile().unwrap();
-/// assert_eq!(weather.state(), AppState::Foreground);
-/// assert!(weather.channel_uri().unwrap().starts_with(world.fake().uri()));
-/// # }
-/// ```
-#[derive(Clone)]
-pub struct App {
-    phone: Phone,
-    name: String,
-}
-
-impl fmt::Debug for App {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("App")
-            .field("phone", &self.phone.name())
-            .field("name", &self.name)
-            .finish()
-    }
-}
 
 impl App {
     pub(crate) fn new(phone: Phone, name: &str) -> Self {
@@ -276,7 +44,7 @@ impl App {
 
     /// Runs `f` on the app's data with the phone locked.
     fn with<R>(&self, f: impl FnOnce(&mut AppData) -> R) -> R {
-        let mut st = self.phone.lock();
+        let mut st = self.phone.inner.lock();
         let app = st
             .apps
             .get_mut(&self.name)
@@ -314,7 +82,7 @@ impl App {
     }
 
     fn launch_at(&self, target: LaunchTarget) {
-        let mut st = self.phone.lock();
+        let mut st = self.phone.inner.lock();
         let names: Vec<String> = st.apps.keys().cloned().collect();
         for name in names {
             let a = st.apps.get_mut(&name).expect("listed");
@@ -326,7 +94,7 @@ impl App {
                 a.state = AppState::Background;
             }
             if running(was) != running(a.state) {
-                let _ = self.phone.sync_fake(a);
+                let _ = self.phone.inner.sync_fake(a);
             }
         }
     }
@@ -344,7 +112,7 @@ impl App {
     /// Stops the app. Its channel stays open if bound to toast or tile; a channel bound to
     /// neither (raw only) is closed, and its URI answers 404 from then on.
     pub fn close(&self) {
-        let mut st = self.phone.lock();
+        let mut st = self.phone.inner.lock();
         let a = st.apps.get_mut(&self.name).expect("installed");
         a.state = AppState::NotRunning;
         let raw_only = a
@@ -353,10 +121,10 @@ impl App {
             .is_some_and(|c| !c.toast && c.tile.is_none());
         if raw_only {
             if let Some(c) = a.channel.take() {
-                self.phone.expire(c.id);
+                self.phone.inner.expire(c.id);
             }
         } else {
-            let _ = self.phone.sync_fake(a);
+            let _ = self.phone.inner.sync_fake(a);
         }
     }
 
@@ -388,9 +156,9 @@ impl App {
 
     fn open(&self, name: &str, service: Option<&str>) -> Result<(), PhoneError> {
         self.running("open a channel")?;
-        let p = &self.phone;
+        let p = &self.phone.inner;
         let mut st = p.lock();
-        let quota = p.os().channel_quota();
+        let quota = p.os.channel_quota();
         let held = st.apps.values().filter(|a| a.channel.is_some()).count();
         let connected = st.connection == crate::mpns::Connection::Connected;
         let a = st.apps.get_mut(&self.name).expect("installed");
@@ -419,10 +187,10 @@ impl App {
         let mut state = a.device_update();
         state.bound_tile = Some(false);
         state.bound_toast = Some(false);
-        let info = p.fake().create_channel(ChannelOptions {
-            device: Some(p.device_id().clone()),
+        let info = p.fake.create_channel(ChannelOptions {
+            device: Some(p.device.clone()),
             app: Some(label),
-            os_version: Some(p.os().as_str().to_owned()),
+            os_version: Some(p.os.as_str().to_owned()),
             authenticated: service.is_some(),
             service_name: service.map(str::to_owned),
             device_state: Some(state),
@@ -436,7 +204,7 @@ impl App {
             toast: false,
             tile: None,
             uri_updates: 1,
-            window: (p.inner.clock.now(), 0, false),
+            window: (p.clock.now(), 0, false),
         });
         p.push_event(PhoneEvent::ChannelUriUpdated {
             app: self.name.clone(),
@@ -472,7 +240,7 @@ impl App {
         f: impl FnOnce(&mut Channel) -> Result<(), PhoneError>,
     ) -> Result<(), PhoneError> {
         self.running(action)?;
-        let mut st = self.phone.lock();
+        let mut st = self.phone.inner.lock();
         let a = st.apps.get_mut(&self.name).expect("installed");
         let Some(c) = a.channel.as_mut() else {
             return Err(PhoneError::NoChannel {
@@ -481,7 +249,7 @@ impl App {
             });
         };
         f(c)?;
-        self.phone.sync_fake(a)
+        self.phone.inner.sync_fake(a)
     }
 
     /// `BindToShellToast()`.
@@ -561,7 +329,7 @@ impl App {
     /// [`PhoneError::AppNotRunning`], [`PhoneError::NoChannel`].
     pub fn close_channel(&self) -> Result<(), PhoneError> {
         self.running("close the channel")?;
-        let mut st = self.phone.lock();
+        let mut st = self.phone.inner.lock();
         let a = st.apps.get_mut(&self.name).expect("installed");
         let Some(c) = a.channel.take() else {
             return Err(PhoneError::NoChannel {
@@ -569,7 +337,7 @@ impl App {
                 action: "close the channel",
             });
         };
-        self.phone.expire(c.id);
+        self.phone.inner.expire(c.id);
         Ok(())
     }
 
@@ -607,21 +375,21 @@ impl App {
         template: Template,
         initial: &[(&str, &str)],
     ) -> Result<(), PhoneError> {
-        let os = self.phone.os();
+        let os = self.phone.inner.os;
         if !os.supports_template(template) {
             return Err(PhoneError::TemplateNotSupported { template, os });
         }
-        let mut st = self.phone.lock();
+        let mut st = self.phone.inner.lock();
         let a = st.apps.get_mut(&self.name).expect("installed");
         a.shell.pin(key, template, initial)?;
-        self.phone.sync_fake(a)
+        self.phone.inner.sync_fake(a)
     }
 
     /// Unpins a tile; returns whether it was pinned. A secondary tile's schedule stops and is
     /// forgotten with it; the primary tile's schedule goes on (see
     /// [`start_tile_schedule`](Self::start_tile_schedule)).
     pub fn unpin(&self, tile: &TileKey) -> bool {
-        let mut st = self.phone.lock();
+        let mut st = self.phone.inner.lock();
         let a = st.apps.get_mut(&self.name).expect("installed");
         let was = a.shell.unpin(tile);
         if matches!(tile, TileKey::Secondary(_)) {
@@ -629,7 +397,7 @@ impl App {
                 e.schedule.stop();
             }
         }
-        let _ = self.phone.sync_fake(a);
+        let _ = self.phone.inner.sync_fake(a);
         was
     }
 
@@ -715,7 +483,7 @@ impl App {
     /// pinned. The app's schedules are then unchanged.
     pub fn start_tile_schedule(&self, settings: ShellTileSchedule) -> Result<(), PhoneError> {
         let tile = settings.tile.clone();
-        let mut st = self.phone.lock();
+        let mut st = self.phone.inner.lock();
         let a = st.apps.get_mut(&self.name).expect("installed");
         if matches!(tile, TileKey::Secondary(_)) && !a.shell.is_pinned(&tile) {
             return Err(PhoneError::TileNotPinned {
@@ -790,8 +558,7 @@ fn show_scheduled(phone: &Weak<PhoneInner>, app: &str, id: u64, update: &TileIma
     let Some(inner) = phone.upgrade() else {
         return;
     };
-    let phone = Phone { inner };
-    let mut st = phone.lock();
+    let mut st = inner.lock();
     let Some(a) = st.apps.get_mut(app) else {
         return;
     };

@@ -68,7 +68,7 @@ pub enum Why {
 
 /// The fate of one notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Fate {
+pub enum DeliveryFate {
     /// The toast goes to the tray (and pops up at the top of the screen).
     ShownInTray,
     /// The app is in the foreground: no toast is shown; `ShellToastNotificationReceived` is
@@ -98,36 +98,41 @@ pub enum Fate {
 ///    (§6.4 says "not delivered" for background; marked UNV there).
 ///
 /// ```
-/// use mpns_harness::phone::{decide, AppState, Bindings, Fate, Incoming, PowerLevel, Why};
+/// use mpns_harness::phone::{decide, AppState, Bindings, DeliveryFate, Incoming, PowerLevel, Why};
 ///
 /// let bound = Bindings { toast: true, tile: true };
-/// assert_eq!(decide(Incoming::Toast, AppState::NotRunning, PowerLevel::Normal, bound), Fate::ShownInTray);
-/// assert_eq!(decide(Incoming::Toast, AppState::Foreground, PowerLevel::Normal, bound), Fate::ToastEvent);
-/// assert_eq!(decide(Incoming::Raw, AppState::Foreground, PowerLevel::Low, bound), Fate::RawDelivered);
+/// assert_eq!(decide(Incoming::Toast, AppState::NotRunning, PowerLevel::Normal, bound), DeliveryFate::ShownInTray);
+/// assert_eq!(decide(Incoming::Toast, AppState::Foreground, PowerLevel::Normal, bound), DeliveryFate::ToastEvent);
+/// assert_eq!(decide(Incoming::Raw, AppState::Foreground, PowerLevel::Low, bound), DeliveryFate::RawDelivered);
 /// assert_eq!(
 ///     decide(Incoming::Tile { pinned: true }, AppState::Background, PowerLevel::Low, bound),
-///     Fate::Suppressed(Why::LowPower)
+///     DeliveryFate::Suppressed(Why::LowPower)
 /// );
 /// ```
-pub fn decide(incoming: Incoming, app: AppState, power: PowerLevel, bindings: Bindings) -> Fate {
+pub fn decide(
+    incoming: Incoming,
+    app: AppState,
+    power: PowerLevel,
+    bindings: Bindings,
+) -> DeliveryFate {
     match (power, incoming) {
-        (PowerLevel::CriticalLow, _) => return Fate::Suppressed(Why::CriticalLowPower),
+        (PowerLevel::CriticalLow, _) => return DeliveryFate::Suppressed(Why::CriticalLowPower),
         (PowerLevel::Low, Incoming::Toast | Incoming::Tile { .. }) => {
-            return Fate::Suppressed(Why::LowPower)
+            return DeliveryFate::Suppressed(Why::LowPower)
         }
         _ => {}
     }
     match incoming {
-        Incoming::Toast if !bindings.toast => Fate::Suppressed(Why::ToastNotBound),
-        Incoming::Toast if app == AppState::Foreground => Fate::ToastEvent,
-        Incoming::Toast => Fate::ShownInTray,
-        Incoming::Tile { .. } if !bindings.tile => Fate::Suppressed(Why::TileNotBound),
-        Incoming::Tile { pinned: false } => Fate::Suppressed(Why::TileNotPinned),
-        Incoming::Tile { pinned: true } => Fate::TileUpdated,
+        Incoming::Toast if !bindings.toast => DeliveryFate::Suppressed(Why::ToastNotBound),
+        Incoming::Toast if app == AppState::Foreground => DeliveryFate::ToastEvent,
+        Incoming::Toast => DeliveryFate::ShownInTray,
+        Incoming::Tile { .. } if !bindings.tile => DeliveryFate::Suppressed(Why::TileNotBound),
+        Incoming::Tile { pinned: false } => DeliveryFate::Suppressed(Why::TileNotPinned),
+        Incoming::Tile { pinned: true } => DeliveryFate::TileUpdated,
         Incoming::Raw => match app {
-            AppState::Foreground => Fate::RawDelivered,
-            AppState::Background => Fate::Discarded(Why::AppInBackground),
-            AppState::NotRunning => Fate::Discarded(Why::AppNotRunning),
+            AppState::Foreground => DeliveryFate::RawDelivered,
+            AppState::Background => DeliveryFate::Discarded(Why::AppInBackground),
+            AppState::NotRunning => DeliveryFate::Discarded(Why::AppNotRunning),
         },
     }
 }

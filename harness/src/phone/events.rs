@@ -15,6 +15,7 @@ use tokio::sync::Notify;
 
 use super::delivery::PowerLevel;
 use super::toast::Toast;
+use crate::lock::MutexExt;
 
 /// How long a wait helper waits (wall-clock) before it fails the test.
 pub(crate) const WAIT_LIMIT: Duration = Duration::from_secs(10);
@@ -216,7 +217,7 @@ pub(crate) struct EventLog {
 
 impl EventLog {
     fn lock(&self) -> MutexGuard<'_, Log> {
-        self.log.lock().unwrap_or_else(|e| e.into_inner())
+        self.log.locked()
     }
 
     pub(crate) fn push(&self, e: PhoneEvent) {

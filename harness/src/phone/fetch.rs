@@ -23,7 +23,6 @@
 use crate::Clock;
 use bytes::{Bytes, BytesMut};
 use reqwest::Url;
-use std::fmt;
 use std::time::Duration;
 
 /// The largest tile image the phone took (80 KB).
@@ -52,9 +51,10 @@ impl Default for FetchLimits {
 
 /// Why a remote tile image was not used. Each names the image's host (`host:port` when the
 /// URL has a port), the rule and the limit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
     /// The URL is not an absolute `http(s)` URL with a host.
+    #[error("Image URL '{url}' cannot be fetched: {reason}.")]
     BadUrl {
         /// The URL as given.
         url: String,
@@ -62,6 +62,7 @@ pub enum FetchError {
         reason: String,
     },
     /// The connection failed or broke (refused, reset, bad TLS, malformed HTTP).
+    #[error("Image from {host} could not be downloaded: {message}.")]
     Transport {
         /// The image's host.
         host: String,
@@ -69,6 +70,7 @@ pub enum FetchError {
         message: String,
     },
     /// The server answered with a status other than 2xx.
+    #[error("Image from {host} was answered with status {status}; only 2xx carries an image.")]
     Status {
         /// The image's host.
         host: String,
@@ -76,6 +78,7 @@ pub enum FetchError {
         status: u16,
     },
     /// The server said the body is something other than an image.
+    #[error("Image from {host} has Content-Type '{content_type}', which is not an image (accepted: image/*, application/octet-stream).")]
     NotAnImage {
         /// The image's host.
         host: String,
@@ -83,6 +86,7 @@ pub enum FetchError {
         content_type: String,
     },
     /// The body is neither a PNG nor a JPEG (or is empty).
+    #[error("{}", not_png_or_jpeg(.host, .first_bytes))]
     NotPngOrJpeg {
         /// The image's host.
         host: String,
@@ -90,6 +94,7 @@ pub enum FetchError {
         first_bytes: Vec<u8>,
     },
     /// The image is larger than the limit.
+    #[error("{}", too_large(.host, *.bytes, *.declared, *.limit))]
     TooLarge {
         /// The image's host.
         host: String,
@@ -102,6 +107,7 @@ pub enum FetchError {
         limit: u64,
     },
     /// The download did not finish within the time limit (on the injected clock).
+    #[error("Image from {host} did not arrive within the {} limit; download abandoned.", duration_words(*.limit))]
     Timeout {
         /// The image's host.
         host: String,
@@ -144,6 +150,35 @@ fn limit_words(limit: u64) -> String {
     }
 }
 
+/// The message of [`FetchError::NotPngOrJpeg`].
+fn not_png_or_jpeg(host: &str, first_bytes: &[u8]) -> String {
+    if first_bytes.is_empty() {
+        return format!("Image from {host} is empty; a tile image must be a PNG or a JPEG.");
+    }
+    let hex: Vec<String> = first_bytes.iter().map(|b| format!("{b:02X}")).collect();
+    format!(
+        "Image from {host} is neither a PNG nor a JPEG (it starts with {}); a tile image must be one of them.",
+        hex.join(" ")
+    )
+}
+
+/// The message of [`FetchError::TooLarge`].
+fn too_large(host: &str, bytes: u64, declared: bool, limit: u64) -> String {
+    if declared {
+        format!(
+            "Image from {host} is {} by its Content-Length, over the {} limit; not downloaded.",
+            size(bytes),
+            limit_words(limit)
+        )
+    } else {
+        format!(
+            "Image from {host} passed the {} limit while downloading (at least {}); download stopped.",
+            limit_words(limit),
+            size(bytes)
+        )
+    }
+}
+
 fn duration_words(d: Duration) -> String {
     if d.subsec_nanos() == 0 {
         format!("{} s", d.as_secs())
@@ -151,67 +186,6 @@ fn duration_words(d: Duration) -> String {
         format!("{} ms", d.as_millis())
     }
 }
-
-impl fmt::Display for FetchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FetchError::BadUrl { url, reason } => {
-                write!(f, "Image URL '{url}' cannot be fetched: {reason}.")
-            }
-            FetchError::Transport { host, message } => {
-                write!(f, "Image from {host} could not be downloaded: {message}.")
-            }
-            FetchError::Status { host, status } => write!(
-                f,
-                "Image from {host} was answered with status {status}; only 2xx carries an image."
-            ),
-            FetchError::NotAnImage { host, content_type } => write!(
-                f,
-                "Image from {host} has Content-Type '{content_type}', which is not an image (accepted: image/*, application/octet-stream)."
-            ),
-            FetchError::NotPngOrJpeg { host, first_bytes } if first_bytes.is_empty() => {
-                write!(f, "Image from {host} is empty; a tile image must be a PNG or a JPEG.")
-            }
-            FetchError::NotPngOrJpeg { host, first_bytes } => {
-                let hex: Vec<String> = first_bytes.iter().map(|b| format!("{b:02X}")).collect();
-                write!(
-                    f,
-                    "Image from {host} is neither a PNG nor a JPEG (it starts with {}); a tile image must be one of them.",
-                    hex.join(" ")
-                )
-            }
-            FetchError::TooLarge {
-                host,
-                bytes,
-                declared: true,
-                limit,
-            } => write!(
-                f,
-                "Image from {host} is {} by its Content-Length, over the {} limit; not downloaded.",
-                size(*bytes),
-                limit_words(*limit)
-            ),
-            FetchError::TooLarge {
-                host,
-                bytes,
-                declared: false,
-                limit,
-            } => write!(
-                f,
-                "Image from {host} passed the {} limit while downloading (at least {}); download stopped.",
-                limit_words(*limit),
-                size(*bytes)
-            ),
-            FetchError::Timeout { host, limit } => write!(
-                f,
-                "Image from {host} did not arrive within the {} limit; download abandoned.",
-                duration_words(*limit)
-            ),
-        }
-    }
-}
-
-impl std::error::Error for FetchError {}
 
 /// Downloads a tile image with the phone's limits ([`FetchLimits::default`]: 80 KB within 15 s
 /// on `clock`). See [`fetch_image_with`].

@@ -6,7 +6,6 @@
 //! bound its channel to the shell tile.
 
 use reqwest::Url;
-use std::fmt;
 
 /// Longest base URI a channel may list for remote tile images (MS: 256 characters each).
 pub const MAX_ALLOWED_URI_CHARS: usize = 256;
@@ -39,9 +38,10 @@ impl ImageSource {
 }
 
 /// Why an image URI cannot be used. Each is a `MessageBadContent` on the channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImageError {
     /// The URI is in none of the three accepted forms.
+    #[error("Image URI '{uri}' is invalid: {reason}.")]
     Invalid {
         /// The URI as sent.
         uri: String,
@@ -49,43 +49,24 @@ pub enum ImageError {
         reason: String,
     },
     /// A remote image while the channel is bound to the tile without a list of base URIs.
+    #[error("Remote image '{uri}' is not allowed: the channel was bound to the tile without a list of allowed base URIs (MessageBadContent).")]
     RemoteNotBound {
         /// The URL as sent.
         uri: String,
     },
     /// A remote image whose URL starts with none of the channel's base URIs.
+    #[error("Remote image '{uri}' is not allowed: it starts with none of the channel's allowed base URIs (MessageBadContent).")]
     RemoteNotAllowed {
         /// The URL as sent.
         uri: String,
     },
     /// A remote image where the template takes only local ones (Cycle images).
+    #[error("Remote image '{uri}' is not allowed here: cycle images must be local (package or isostore).")]
     RemoteNotSupported {
         /// The URL as sent.
         uri: String,
     },
 }
-
-impl fmt::Display for ImageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ImageError::Invalid { uri, reason } => write!(f, "Image URI '{uri}' is invalid: {reason}."),
-            ImageError::RemoteNotBound { uri } => write!(
-                f,
-                "Remote image '{uri}' is not allowed: the channel was bound to the tile without a list of allowed base URIs (MessageBadContent)."
-            ),
-            ImageError::RemoteNotAllowed { uri } => write!(
-                f,
-                "Remote image '{uri}' is not allowed: it starts with none of the channel's allowed base URIs (MessageBadContent)."
-            ),
-            ImageError::RemoteNotSupported { uri } => write!(
-                f,
-                "Remote image '{uri}' is not allowed here: cycle images must be local (package or isostore)."
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ImageError {}
 
 const ISOSTORE: &str = "isostore:";
 const SHELL_CONTENT: &str = "/shared/shellcontent/";

@@ -40,38 +40,47 @@
 //!   `IconImage` (MS: "medium and large"), Cycle medium and wide show the same images.
 
 mod app;
+mod apply;
 mod channel;
 mod delivery;
-pub(crate) mod device;
+mod device;
+mod error;
 mod events;
 mod fetch;
+mod handle;
+pub(crate) mod http;
 mod image;
+mod outcome;
 mod render_phone;
 mod render_svg;
 mod render_text;
 mod schedule;
+mod schedule_settings;
 mod shell;
+mod state;
+mod task;
 mod tile;
 mod toast;
 
-pub use app::{App, DeliveryRecord, Outcome, RawNotification};
 pub use channel::{ChannelView, OsVersion, RateLimit};
-pub use delivery::{decide, AppState, Bindings, Fate, Incoming, PowerLevel, Why};
-pub use device::{Phone, PhoneError};
+pub use delivery::{decide, AppState, Bindings, DeliveryFate, Incoming, PowerLevel, Why};
+pub use error::PhoneError;
 pub use events::{ChannelConnectionStatus, ChannelError, EventStream, PhoneEvent};
 pub use fetch::{
     fetch_image, fetch_image_with, FetchError, FetchLimits, IMAGE_TIMEOUT, MAX_IMAGE_BYTES,
 };
+pub use handle::{App, Phone};
 pub use image::{
     check_remote_image, classify_image, AllowedImageUris, ImageError, ImageSource, TileBinding,
     MAX_ALLOWED_URI_CHARS,
 };
+pub use outcome::{DeliveryRecord, Outcome, RawNotification};
 pub use render_svg::render_svg;
 pub use render_text::{render_text, render_tile_text};
 pub use schedule::{
-    ScheduleError, ScheduleState, ScheduleStatus, ShellTileSchedule, TileImageUpdate, TileSchedule,
-    UpdateInterval, UpdateRecurrence, MAX_FAILURES_IN_A_ROW,
+    ScheduleState, ScheduleStatus, TileImageUpdate, TileSchedule, MAX_FAILURES_IN_A_ROW,
 };
+pub use schedule_settings::{ScheduleError, ShellTileSchedule, UpdateInterval, UpdateRecurrence};
 pub use shell::{
     Applied, ChannelErrorKind, FetchId, FetchProgress, ImageFetch, Shell, ShellError,
     TEMPLATE_MISMATCH,

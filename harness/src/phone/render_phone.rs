@@ -9,41 +9,38 @@
 
 use std::fmt::Write;
 
-use super::app::AppData;
-use super::device::Phone;
 use super::events::preview;
 use super::image::TileBinding;
 use super::render_svg::render_svg;
 use super::render_text::render_text;
-use super::schedule::{ScheduleState, UpdateInterval, UpdateRecurrence, MAX_FAILURES_IN_A_ROW};
+use super::schedule::{ScheduleState, MAX_FAILURES_IN_A_ROW};
+use super::schedule_settings::{UpdateInterval, UpdateRecurrence};
+use super::state::AppData;
+use super::state::PhoneInner;
 
 /// How many delivery records and events of each app the text shows (the last ones).
 const SHOWN: usize = 20;
 
 /// Renders the whole visible state of the phone as text.
-pub(crate) fn render_phone_text(phone: &Phone) -> String {
+pub(crate) fn render_phone_text(phone: &PhoneInner) -> String {
     let mut out = String::new();
     let st = phone.lock();
-    let now = phone.inner.clock.now();
+    let now = phone.clock.now();
     let _ = writeln!(
         out,
         "phone {:?} · Windows Phone {} · clock {}",
-        phone.name(),
-        phone.os(),
+        phone.name,
+        phone.os,
         secs(now)
     );
     let _ = writeln!(out, "connection: {}", st.connection.as_str());
     let _ = writeln!(out, "power: {:?}", st.power);
     let held = st.apps.values().filter(|a| a.channel.is_some()).count();
-    let _ = writeln!(
-        out,
-        "channels: {held} of {} apps",
-        phone.os().channel_quota()
-    );
+    let _ = writeln!(out, "channels: {held} of {} apps", phone.os.channel_quota());
     if st.lost_deliveries > 0 {
         let _ = writeln!(out, "lost deliveries: {}", st.lost_deliveries);
     }
-    let events = phone.inner.events.all();
+    let events = phone.events.all();
     for (name, a) in &st.apps {
         out.push('\n');
         let launched = a
@@ -191,17 +188,17 @@ fn secs(d: std::time::Duration) -> String {
 
 /// Renders the phone as one SVG: a status bar, then each app's start screen and latest toast
 /// (the shell's picture) under a caption with its state and channel.
-pub(crate) fn render_phone_svg(phone: &Phone) -> String {
+pub(crate) fn render_phone_svg(phone: &PhoneInner) -> String {
     const WIDTH: u32 = 760;
     let st = phone.lock();
     let mut body = String::new();
     let status = format!(
         "{} · Windows Phone {} · {} · power {:?} · clock {}",
-        phone.name(),
-        phone.os(),
+        phone.name,
+        phone.os,
         st.connection.as_str(),
         st.power,
-        secs(phone.inner.clock.now())
+        secs(phone.clock.now())
     );
     let _ = write!(
         body,

@@ -40,8 +40,10 @@
 
 use super::fetch::fetch_image;
 use super::image::{AllowedImageUris, TileBinding};
+use super::schedule_settings::{ScheduleError, ShellTileSchedule, UpdateRecurrence};
 use super::shell::{Applied, Shell, ShellError};
 use super::tile::TileKey;
+use crate::lock::MutexExt;
 use crate::mpns::protocol::{Content, TileContent, TileValue};
 use crate::phone::FetchError;
 use crate::Clock;
@@ -54,120 +56,6 @@ use tokio::task::JoinHandle;
 
 /// Consecutive failed runs after which a schedule stops itself.
 pub const MAX_FAILURES_IN_A_ROW: u32 = 3;
-
-/// `UpdateInterval`: how often a recurring schedule runs. Hourly is the shortest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum UpdateInterval {
-    /// Every hour.
-    #[default]
-    EveryHour,
-    /// Every 24 hours.
-    EveryDay,
-    /// Every 7 days.
-    EveryWeek,
-    /// Every 30 days.
-    EveryMonth,
-}
-
-impl UpdateInterval {
-    /// The time between runs (a month is 30 days).
-    pub fn period(self) -> Duration {
-        const HOUR: u64 = 3600;
-        Duration::from_secs(match self {
-            UpdateInterval::EveryHour => HOUR,
-            UpdateInterval::EveryDay => 24 * HOUR,
-            UpdateInterval::EveryWeek => 7 * 24 * HOUR,
-            UpdateInterval::EveryMonth => 30 * 24 * HOUR,
-        })
-    }
-}
-
-/// `UpdateRecurrence`: run once, or every interval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum UpdateRecurrence {
-    /// Every [`UpdateInterval`].
-    #[default]
-    Interval,
-    /// Once, at the start time.
-    OneTime,
-}
-
-/// The settings of a schedule, as an app set the properties of a `ShellTileSchedule`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShellTileSchedule {
-    /// `Recurrence`.
-    pub recurrence: UpdateRecurrence,
-    /// `Interval` (ignored for [`UpdateRecurrence::OneTime`]).
-    pub interval: UpdateInterval,
-    /// `StartTime` on the clock; `None` (or a past time): when `start()` is called.
-    pub start_time: Option<Duration>,
-    /// `MaxUpdateCount`: runs before the schedule finishes; < 1 is indefinite. Ignored for
-    /// [`UpdateRecurrence::OneTime`].
-    pub max_update_count: i32,
-    /// `RemoteImageUri`: an absolute `http(s)` URI.
-    pub remote_image_uri: String,
-    /// The tile whose `BackgroundImage` it sets (the primary tile unless set otherwise).
-    pub tile: TileKey,
-}
-
-impl ShellTileSchedule {
-    /// Hourly, from `start()`, indefinitely, for the primary tile: what most apps set.
-    pub fn new(remote_image_uri: impl Into<String>) -> ShellTileSchedule {
-        ShellTileSchedule {
-            recurrence: UpdateRecurrence::Interval,
-            interval: UpdateInterval::EveryHour,
-            start_time: None,
-            max_update_count: 0,
-            remote_image_uri: remote_image_uri.into(),
-            tile: TileKey::Primary,
-        }
-    }
-
-    fn check(&self) -> Result<(), ScheduleError> {
-        let bad = |reason: &str| ScheduleError::BadRemoteImageUri {
-            uri: self.remote_image_uri.clone(),
-            reason: reason.to_owned(),
-        };
-        match reqwest::Url::parse(&self.remote_image_uri) {
-            Ok(url) if !matches!(url.scheme(), "http" | "https") => {
-                Err(bad("the scheme is not http or https"))
-            }
-            Ok(url) if url.host_str().is_none_or(str::is_empty) => Err(bad("it has no host")),
-            Ok(_) => Ok(()),
-            Err(e) => Err(bad(&format!("it is not an absolute URI ({e})"))),
-        }
-    }
-}
-
-/// Why a schedule cannot start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScheduleError {
-    /// `RemoteImageUri` is not an absolute `http(s)` URI.
-    BadRemoteImageUri {
-        /// The URI as set.
-        uri: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// `start()` was called outside a tokio runtime, where nothing could run the schedule.
-    NoRuntime,
-}
-
-impl fmt::Display for ScheduleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ScheduleError::BadRemoteImageUri { uri, reason } => write!(
-                f,
-                "RemoteImageUri '{uri}' cannot be scheduled: {reason}; it must be an absolute http(s) URI."
-            ),
-            ScheduleError::NoRuntime => f.write_str(
-                "TileSchedule::start was called outside a tokio runtime; call it from async code or inside Runtime::enter.",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ScheduleError {}
 
 /// One successful run: the image to show on the tile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -495,7 +383,7 @@ impl Drop for TileSchedule {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Plan> {
-        self.plan.lock().unwrap_or_else(|e| e.into_inner())
+        self.plan.locked()
     }
 
     /// Marks the run due at `due` as fetching, if this generation is still current.
@@ -545,7 +433,7 @@ async fn run(shared: Arc<Shared>, generation: u64) {
         match record(&shared, generation, due, result) {
             Recorded::Apply(update) => {
                 let applied = {
-                    let mut apply = shared.apply.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut apply = shared.apply.locked();
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (apply)(update)))
                 };
                 let mut plan = shared.lock();
@@ -616,6 +504,7 @@ fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::phone::schedule_settings::{UpdateInterval, UpdateRecurrence};
 
     fn plan(first: u64) -> Plan {
         Plan {

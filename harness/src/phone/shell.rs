@@ -9,7 +9,6 @@ use super::tile::{parse_count, role_of, template_name, Role, Tile, TileKey};
 use super::toast::{LaunchTarget, Toast};
 use crate::mpns::protocol::{Content, Template, TileContent, TileValue, ToastContent};
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// The error the channel raises for a [`ShellError`], when it raises one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,9 +20,10 @@ pub enum ChannelErrorKind {
 }
 
 /// A notification or a local call the shell refused. The shell state is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShellError {
     /// A push for another template than the tile was pinned with.
+    #[error("{} (the {tile} is {}, the push is {}).", TEMPLATE_MISMATCH, template_name(*.pinned), template_name(*.pushed))]
     TemplateMismatch {
         /// The tile.
         tile: TileKey,
@@ -33,6 +33,7 @@ pub enum ShellError {
         pushed: Template,
     },
     /// A `Count` that is not a whole number 0 or more.
+    #[error("{message} ({tile})")]
     BadCount {
         /// The tile.
         tile: TileKey,
@@ -40,20 +41,24 @@ pub enum ShellError {
         message: String,
     },
     /// An image the shell may not use.
+    #[error("{property} of the {tile}: {error}")]
     BadImage {
         /// The tile.
         tile: TileKey,
         /// The property.
         property: String,
         /// Why.
+        #[source]
         error: ImageError,
     },
     /// A toast whose `Param` is in neither documented form.
+    #[error("{message}")]
     BadParam {
         /// What the rule says about the value.
         message: String,
     },
     /// Local API: a property the template does not have.
+    #[error("'{property}' is not a property of {}; it takes {} ({tile}).", template_name(*.template), .template.elements().join(", "))]
     UnknownProperty {
         /// The tile.
         tile: TileKey,
@@ -63,11 +68,13 @@ pub enum ShellError {
         property: String,
     },
     /// Local API: pinning a tile that is already pinned.
+    #[error("The {tile} is already pinned; unpin it first.")]
     AlreadyPinned {
         /// The tile.
         tile: TileKey,
     },
     /// Local API: tapping a toast that is not in the tray.
+    #[error("Toast {index} is not in the tray, which holds {len} (indices 0..{len}).")]
     NoSuchToast {
         /// The index asked for.
         index: usize,
@@ -93,49 +100,6 @@ impl ShellError {
         }
     }
 }
-
-impl fmt::Display for ShellError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ShellError::TemplateMismatch {
-                tile,
-                pinned,
-                pushed,
-            } => write!(
-                f,
-                "{TEMPLATE_MISMATCH} (the {tile} is {}, the push is {}).",
-                template_name(*pinned),
-                template_name(*pushed)
-            ),
-            ShellError::BadCount { tile, message } => write!(f, "{message} ({tile})"),
-            ShellError::BadImage {
-                tile,
-                property,
-                error,
-            } => write!(f, "{property} of the {tile}: {error}"),
-            ShellError::BadParam { message } => f.write_str(message),
-            ShellError::UnknownProperty {
-                tile,
-                template,
-                property,
-            } => write!(
-                f,
-                "'{property}' is not a property of {}; it takes {} ({tile}).",
-                template_name(*template),
-                template.elements().join(", ")
-            ),
-            ShellError::AlreadyPinned { tile } => {
-                write!(f, "The {tile} is already pinned; unpin it first.")
-            }
-            ShellError::NoSuchToast { index, len } => write!(
-                f,
-                "Toast {index} is not in the tray, which holds {len} (indices 0..{len})."
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ShellError {}
 
 /// Identifies one image download the shell waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

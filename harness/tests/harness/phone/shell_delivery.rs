@@ -1,6 +1,6 @@
 //! The whole app-state × notification-type × power table of docs/mpns-protocol.md §6.3/§6.4.
 
-use mpns_harness::phone::{decide, AppState, Bindings, Fate, Incoming, PowerLevel, Why};
+use mpns_harness::phone::{decide, AppState, Bindings, DeliveryFate, Incoming, PowerLevel, Why};
 
 const APPS: [AppState; 3] = [
     AppState::NotRunning,
@@ -37,8 +37,8 @@ fn bindings() -> [Bindings; 4] {
 
 /// At normal power: (kind, toast bound, tile bound) → fate for [not running, background,
 /// foreground], written out row by row from the table of docs/mpns-protocol.md §6.4.
-fn normal_power_rows() -> Vec<(Incoming, bool, bool, [Fate; 3])> {
-    use Fate::*;
+fn normal_power_rows() -> Vec<(Incoming, bool, bool, [DeliveryFate; 3])> {
+    use DeliveryFate::*;
     let toast_shown = [ShownInTray, ShownInTray, ToastEvent];
     let toast_unbound = [Suppressed(Why::ToastNotBound); 3];
     let tile_updated = [TileUpdated; 3];
@@ -96,7 +96,7 @@ fn at_low_power_only_raw_gets_through_as_at_normal_power() {
             let want = if kind == Incoming::Raw {
                 normal
             } else {
-                Fate::Suppressed(Why::LowPower)
+                DeliveryFate::Suppressed(Why::LowPower)
             };
             assert_eq!(got, want, "{kind:?}, {b:?}, {app:?}");
             checked += 1;
@@ -112,7 +112,7 @@ fn at_critically_low_power_nothing_gets_through() {
             for b in bindings() {
                 assert_eq!(
                     decide(kind, app, PowerLevel::CriticalLow, b),
-                    Fate::Suppressed(Why::CriticalLowPower),
+                    DeliveryFate::Suppressed(Why::CriticalLowPower),
                     "{kind:?}, {b:?}, {app:?}"
                 );
             }
@@ -128,9 +128,9 @@ fn a_foreground_app_never_gets_a_toast_in_the_tray_and_only_it_gets_raw() {
                 let toast = decide(Incoming::Toast, app, power, b);
                 let raw = decide(Incoming::Raw, app, power, b);
                 if app == AppState::Foreground {
-                    assert_ne!(toast, Fate::ShownInTray);
+                    assert_ne!(toast, DeliveryFate::ShownInTray);
                 } else {
-                    assert_ne!(raw, Fate::RawDelivered);
+                    assert_ne!(raw, DeliveryFate::RawDelivered);
                 }
             }
         }

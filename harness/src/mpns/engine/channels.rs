@@ -1,0 +1,293 @@
+//! Creating channels and changing devices: the operator's side of the engine. A change that
+//! reconnects a device pumps its queue; one that makes it inactive fires the callbacks.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+use super::Core;
+use crate::lock::RwLockExt;
+use crate::mpns::answer::{Connection, Subscription};
+use crate::mpns::device::{default_device_name, view, ChannelState, Device, DeviceName};
+use crate::mpns::error::FakeError;
+use crate::mpns::events::Event;
+use crate::mpns::model::{
+    CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeviceId, DeviceUpdate,
+    DeviceView,
+};
+use crate::mpns::registry::Slot;
+
+impl Core {
+    pub(crate) fn create_channel(&self, opts: ChannelOptions) -> Result<ChannelInfo, FakeError> {
+        if !opts.authenticated && opts.service_name.is_some() {
+            return Err(FakeError::Invalid(
+                "service_name is only meaningful with \"authenticated\": true".into(),
+            ));
+        }
+        if let Some(cap) = opts.device_state.as_ref().and_then(|u| u.queue_capacity) {
+            check_capacity(cap)?;
+        }
+        let id = ChannelId(self.next_channel.fetch_add(1, Ordering::Relaxed) + 1);
+        let app: Box<str> = match &opts.app {
+            Some(app) => app.as_str().into(),
+            None => format!("app-{id}").into(),
+        };
+        // For a default device, the map of named devices stays read-locked until the channel
+        // is in the registry, so that nobody names `device-<id>` in between and gets another.
+        let (device, named) = match &opts.device {
+            Some(name) => (self.device(name), None),
+            None => {
+                let named = self.devices.read_locked();
+                let device = match named.get(&default_device_name(id)) {
+                    Some(d) => d.clone(),
+                    None => Arc::new(Device::new(
+                        DeviceName::Default(id),
+                        self.config.queue_capacity,
+                    )),
+                };
+                (device, Some(named))
+            }
+        };
+        let token = self.new_token();
+        {
+            let mut d = device.lock();
+            if let Some(existing) = d.channels.iter().find(|c| c.app == app) {
+                return Err(FakeError::AppHasChannel {
+                    device: device.id(),
+                    app: app.into(),
+                    existing: existing.id,
+                });
+            }
+            let os_version = match opts.os_version.as_deref() {
+                None => self.default_os_version.clone(),
+                Some(v) if *v == *self.default_os_version => self.default_os_version.clone(),
+                Some(v) => Arc::from(v),
+            };
+            d.add_channel(ChannelState {
+                id,
+                app: app.clone(),
+                authenticated: opts.authenticated,
+                service_name: opts.service_name.as_deref().map(Box::from),
+                os_version,
+                subscription: Subscription::Active,
+                bound_tile: true,
+                bound_toast: true,
+                app_running: true,
+                primary_pinned: true,
+                secondary: BTreeSet::new(),
+                day_start: self.clock.now(),
+                sent_today: 0,
+                callback: None,
+                log: VecDeque::new(),
+            });
+        }
+        let slot = Slot {
+            token,
+            authenticated: opts.authenticated,
+            device: device.clone(),
+        };
+        if !self.registry_mut().insert(id, slot) {
+            return Err(FakeError::Invalid(format!(
+                "channel {id} was being created when the fake was reset; create it again"
+            )));
+        }
+        drop(named);
+        self.events.emit(|| Event::ChannelCreated {
+            channel: id,
+            uri: self.uri_of(opts.authenticated, token.as_str()),
+            device: device.id(),
+            app: app.into(),
+        });
+        if let Some(update) = &opts.device_state {
+            self.update_device(id, update)?;
+        }
+        self.touch();
+        self.channel_info(id)
+    }
+
+    pub(crate) fn channel_info(&self, id: ChannelId) -> Result<ChannelInfo, FakeError> {
+        let (r, token) = {
+            let registry = self.registry();
+            let slot = registry.slot(id).ok_or(FakeError::NoSuchChannel(id))?;
+            (slot.to_ref(id), slot.token)
+        };
+        let d = r.device.lock();
+        let c = d.channel(id).ok_or(FakeError::NoSuchChannel(id))?;
+        Ok(ChannelInfo {
+            id,
+            uri: self.uri_of(c.authenticated, token.as_str()),
+            device: r.device.id(),
+            app: c.app.clone().into(),
+            authenticated: c.authenticated,
+            service_name: c.service_name.clone().map(Into::into),
+            os_version: c.os_version.as_ref().into(),
+            sent_today: c.sent_today,
+            callback: c.callback.as_ref().map(|cb| CallbackInfo {
+                uri: cb.uri.clone(),
+                blob: String::from_utf8_lossy(&cb.blob).into_owned(),
+            }),
+        })
+    }
+
+    pub(crate) fn channel_ids(&self) -> Vec<ChannelId> {
+        self.registry().channels().map(|(id, _)| id).collect()
+    }
+
+    /// Every channel with its device, copied out so that no registry lock is held while the
+    /// devices are read.
+    pub(super) fn channel_list(&self) -> Vec<(ChannelId, Arc<Device>)> {
+        self.registry()
+            .channels()
+            .map(|(id, s)| (id, s.device.clone()))
+            .collect()
+    }
+
+    pub(crate) fn device_view(&self, id: ChannelId) -> Result<DeviceView, FakeError> {
+        let r = self.channel_ref(id)?;
+        let d = r.device.lock();
+        view(&r.device, &d, id)
+    }
+
+    pub(crate) fn update_device(
+        &self,
+        id: ChannelId,
+        u: &DeviceUpdate,
+    ) -> Result<DeviceView, FakeError> {
+        let r = self.channel_ref(id)?;
+        self.apply(&r.device, Some(id), u)
+            .map(|v| v.expect("a view for the channel"))
+    }
+
+    /// Changes the device-level state (connection, power, queue capacity) of a device, whether
+    /// or not it has channels yet.
+    pub(crate) fn update_device_by_id(
+        &self,
+        device: &DeviceId,
+        u: &DeviceUpdate,
+    ) -> Result<(), FakeError> {
+        let channel_field = [
+            ("subscription", u.subscription.is_some()),
+            ("bound_tile", u.bound_tile.is_some()),
+            ("bound_toast", u.bound_toast.is_some()),
+            ("app_running", u.app_running.is_some()),
+            ("primary_tile_pinned", u.primary_tile_pinned.is_some()),
+            ("secondary_tiles", u.secondary_tiles.is_some()),
+        ]
+        .into_iter()
+        .find(|(_, set)| *set);
+        if let Some((field, _)) = channel_field {
+            return Err(FakeError::Invalid(format!(
+                "{field} belongs to a channel, not to device {device}; change it through the channel"
+            )));
+        }
+        let dev = self.device(device);
+        self.apply(&dev, None, u).map(|_| ())
+    }
+
+    /// Applies `u` to a device and, when given, one of its channels; pumps the queue of a
+    /// connected device and fires callbacks when it goes Inactive.
+    pub(super) fn apply(
+        &self,
+        dev: &Arc<Device>,
+        channel: Option<ChannelId>,
+        u: &DeviceUpdate,
+    ) -> Result<Option<DeviceView>, FakeError> {
+        if let Some(cap) = u.queue_capacity {
+            check_capacity(cap)?;
+        }
+        let now = self.clock.now();
+        let mut fire = Vec::new();
+        let result = {
+            let mut d = dev.lock();
+            if let Some(id) = channel {
+                if d.channel(id).is_none() {
+                    return Err(FakeError::NoSuchChannel(id));
+                }
+            }
+            let was = d.connection;
+            if let Some(x) = u.connection {
+                d.connection = x;
+            }
+            if let Some(x) = u.power {
+                d.power = x;
+            }
+            if let Some(x) = u.queue_capacity {
+                d.queue_capacity = x;
+            }
+            if let Some(c) = channel.and_then(|id| d.channel_mut(id)) {
+                if let Some(x) = u.subscription {
+                    c.subscription = x;
+                }
+                if let Some(x) = u.bound_tile {
+                    c.bound_tile = x;
+                }
+                if let Some(x) = u.bound_toast {
+                    c.bound_toast = x;
+                }
+                if let Some(x) = u.app_running {
+                    c.app_running = x;
+                }
+                if let Some(x) = u.primary_tile_pinned {
+                    c.primary_pinned = x;
+                }
+                if let Some(x) = &u.secondary_tiles {
+                    c.secondary = x.iter().cloned().collect();
+                }
+            }
+            if d.connection == Connection::Inactive && was != Connection::Inactive {
+                for c in d.channels.iter_mut() {
+                    if let Some(cb) = c.callback.take() {
+                        fire.push((c.id, cb));
+                    }
+                }
+            }
+            if d.connection == Connection::Connected {
+                self.pump(dev, &mut d, now);
+            }
+            match channel {
+                Some(id) => Some(view(dev, &d, id)?),
+                None => None,
+            }
+        };
+        for (cid, cb) in fire {
+            self.post_callback(cid, *cb);
+        }
+        self.events.emit(|| Event::DeviceChanged {
+            channel,
+            device: dev.id(),
+            state: result.clone(),
+        });
+        self.touch();
+        Ok(result)
+    }
+
+    /// Gives the channel a new token; the old URI answers 404 from now on.
+    pub(crate) fn rotate(&self, id: ChannelId) -> Result<ChannelInfo, FakeError> {
+        let r = self.channel_ref(id)?;
+        let new = self.new_token();
+        self.registry_mut()
+            .retoken(id, new)
+            .ok_or(FakeError::NoSuchChannel(id))?;
+        self.events.emit(|| Event::ChannelRotated {
+            channel: id,
+            uri: self.uri_of(r.authenticated, new.as_str()),
+        });
+        self.touch();
+        self.channel_info(id)
+    }
+
+    pub(crate) fn subscribe_device(&self, device: &DeviceId) -> broadcast::Receiver<Delivered> {
+        self.device(device).subscribe()
+    }
+}
+
+fn check_capacity(cap: usize) -> Result<(), FakeError> {
+    if cap > 1_000_000 {
+        return Err(FakeError::Invalid(format!(
+            "queue_capacity {cap} is out of range 0..=1000000"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Reading and clearing the notification logs, per channel and for unrouted requests.
+
+use std::sync::Arc;
+
+use super::Core;
+use crate::lock::MutexExt;
+use crate::mpns::error::FakeError;
+use crate::mpns::events::Event;
+use crate::mpns::model::{ChannelId, NotificationRecord};
+use crate::mpns::record::find_seq;
+
+impl Core {
+    /// The record numbered `seq` on `channel`, if its log still holds it.
+    pub(crate) fn notification(
+        &self,
+        channel: ChannelId,
+        seq: u64,
+    ) -> Option<Arc<NotificationRecord>> {
+        let r = self.channel_ref(channel).ok()?;
+        let d = r.device.lock();
+        let log = &d.channel(channel)?.log;
+        let i = find_seq(log, seq)?;
+        Some(log[i].to_record())
+    }
+
+    /// Records in order; `channel` None lists every channel and the unrouted requests.
+    pub(crate) fn notifications(
+        &self,
+        channel: Option<ChannelId>,
+    ) -> Result<Vec<Arc<NotificationRecord>>, FakeError> {
+        if let Some(id) = channel {
+            let r = self.channel_ref(id)?;
+            let d = r.device.lock();
+            let c = d.channel(id).ok_or(FakeError::NoSuchChannel(id))?;
+            return Ok(c.log.iter().map(|k| k.to_record()).collect());
+        }
+        let mut all: Vec<_> = self
+            .unrouted
+            .locked()
+            .iter()
+            .map(|k| k.to_record())
+            .collect();
+        for (id, dev) in self.channel_list() {
+            if let Some(c) = dev.lock().channel(id) {
+                all.extend(c.log.iter().map(|k| k.to_record()));
+            }
+        }
+        all.sort_by_key(|r| r.seq);
+        Ok(all)
+    }
+
+    pub(crate) fn notification_count(&self) -> usize {
+        let mut n = self.unrouted.locked().len();
+        for (id, dev) in self.channel_list() {
+            n += dev.lock().channel(id).map_or(0, |c| c.log.len());
+        }
+        n
+    }
+
+    pub(crate) fn clear_notifications(&self, channel: Option<ChannelId>) -> Result<(), FakeError> {
+        if let Some(id) = channel {
+            let r = self.channel_ref(id)?;
+            let mut d = r.device.lock();
+            d.channel_mut(id)
+                .ok_or(FakeError::NoSuchChannel(id))?
+                .log
+                .clear();
+        } else {
+            self.unrouted.locked().clear();
+            for (id, dev) in self.channel_list() {
+                if let Some(c) = dev.lock().channel_mut(id) {
+                    c.log.clear();
+                }
+            }
+        }
+        self.events.emit(|| Event::NotificationsCleared { channel });
+        self.touch();
+        Ok(())
+    }
+}

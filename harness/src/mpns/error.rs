@@ -1,0 +1,26 @@
+//! The one error type of the fake's Rust and control APIs: refusals of the operator's own calls.
+//! What MPNS answers a sender is data (an `Answer`), never this.
+
+use crate::mpns::model::{ChannelId, DeviceId};
+
+/// Errors of the Rust and control APIs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FakeError {
+    /// No channel with this id.
+    #[error("no channel with id {0}; GET /_fake/channels lists them")]
+    NoSuchChannel(ChannelId),
+    /// The device already has a channel for that app.
+    #[error("device {device} already has channel {existing} for app {app}; a device holds one channel per app (rotate or expire it instead)")]
+    AppHasChannel {
+        /// The device.
+        device: DeviceId,
+        /// The app.
+        app: String,
+        /// Its existing channel.
+        existing: ChannelId,
+    },
+    /// A field is invalid.
+    #[error("{0}")]
+    Invalid(String),
+}

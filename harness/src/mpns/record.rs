@@ -1,0 +1,187 @@
+//! How the log keeps a request: packed into one buffer and read back into a
+//! `NotificationRecord` only when someone asks. Kept apart from the engine because its layout is
+//! a measured choice (see `Kept`).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use bytes::Bytes;
+
+use crate::mpns::answer::{Answer, Fate};
+use crate::mpns::model::{ChannelId, DeliveryState, NotificationRecord};
+use crate::mpns::protocol::{Batching, Content, Mode, Target};
+
+/// What the request path knows about a request besides its inspection: its method, and one
+/// buffer of its own holding the body, the message ID, the path and the headers (packed).
+pub(crate) struct RequestInfo {
+    pub method: Method,
+    /// The request target as hyper read it when it is not a plain path (the path is in
+    /// `data` otherwise).
+    pub other_uri: Option<Uri>,
+    /// The body, the `X-MessageID` answered, the path and query, and the headers packed by
+    /// [`pack_headers`], one after the other.
+    pub data: Bytes,
+    /// The lengths of the body, the message ID and the path in `data`.
+    pub lens: [usize; 3],
+}
+
+/// `data` cut into the body, the message ID, the path and the packed headers.
+pub(super) fn split_data(data: &Bytes, lens: [u32; 3]) -> [Bytes; 4] {
+    let mut rest = data.clone();
+    let mut take = |n: u32| rest.split_to(usize::try_from(n).unwrap_or(usize::MAX).min(rest.len()));
+    let [body, id, path] = lens.map(&mut take);
+    [body, id, path, rest]
+}
+
+/// A record as the log keeps it, smaller than a [`NotificationRecord`]: the request in one
+/// buffer (headers packed, the path as bytes), and the content parsed again when the record is
+/// read. Inspection depends only on the method, the headers, the body and the mode, all kept,
+/// so the content read back is the content the request had on arrival.
+///
+/// Most records are never read, and the oldest one is dropped for every new one once a
+/// channel's log is full; by then it is long out of the CPU's caches. A header map, a URI and
+/// the parsed content cost allocations to build, and cache misses to free.
+#[derive(Clone)]
+pub(super) struct Kept {
+    pub(super) method: Method,
+    pub(super) other_uri: Option<Box<Uri>>,
+    pub(super) data: Bytes,
+    pub(super) lens: [u32; 3],
+    pub(super) outcome: Outcome,
+}
+
+/// What a record says besides its request.
+#[derive(Clone)]
+pub(super) struct Outcome {
+    pub(super) seq: u64,
+    pub(super) received_at_ms: u64,
+    pub(super) channel: Option<ChannelId>,
+    /// The mode the request was inspected in, when it was inspected successfully.
+    pub(super) inspected: Option<Mode>,
+    pub(super) target: Option<Target>,
+    pub(super) batching: Option<Batching>,
+    pub(super) response: Answer,
+    pub(super) fate: Option<Fate>,
+    pub(super) diagnostics: Vec<String>,
+    pub(super) delivery: DeliveryState,
+}
+
+impl Kept {
+    pub(super) fn new(info: RequestInfo, outcome: Outcome) -> Self {
+        Kept {
+            method: info.method,
+            other_uri: info.other_uri.map(Box::new),
+            data: info.data,
+            lens: info.lens.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            outcome,
+        }
+    }
+
+    pub(super) fn seq(&self) -> u64 {
+        self.outcome.seq
+    }
+
+    /// The record, with its content parsed again from the request.
+    pub(super) fn to_record(&self) -> Arc<NotificationRecord> {
+        self.record_with(|method, headers, body| {
+            let mode = self.outcome.inspected?;
+            let inspected = super::protocol::inspect(method, headers, body, mode).ok()?;
+            Some(Arc::new(inspected.content))
+        })
+    }
+
+    /// The record, its content given by `content` (from the method, headers and body).
+    pub(super) fn record_with(
+        &self,
+        content: impl FnOnce(&Method, &HeaderMap, &Bytes) -> Option<Arc<Content>>,
+    ) -> Arc<NotificationRecord> {
+        let [body, id, path, packed] = split_data(&self.data, self.lens);
+        let headers = unpack_headers(&packed);
+        let uri = match &self.other_uri {
+            Some(uri) => Uri::clone(uri),
+            // It was a valid URI when the request arrived.
+            None => Uri::from_maybe_shared(path).unwrap_or_default(),
+        };
+        let content = content(&self.method, &headers, &body);
+        let o = &self.outcome;
+        Arc::new(NotificationRecord {
+            seq: o.seq,
+            channel: o.channel,
+            received_at_ms: o.received_at_ms,
+            method: self.method.clone(),
+            uri,
+            headers,
+            body,
+            content,
+            target: o.target,
+            batching: o.batching,
+            message_id: HeaderValue::from_maybe_shared(id).unwrap_or(HeaderValue::from_static("")),
+            response: o.response,
+            fate: o.fate,
+            diagnostics: o.diagnostics.clone(),
+            delivery: o.delivery.clone(),
+        })
+    }
+}
+
+/// The bytes [`pack_headers`] writes for `headers`.
+pub(crate) fn packed_len(headers: &HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| 8 + name.as_str().len() + value.len())
+        .sum()
+}
+
+/// Writes each header as its name and its value, each as a 4-byte length and the bytes.
+pub(crate) fn pack_headers(headers: &HeaderMap, buf: &mut impl bytes::BufMut) {
+    for (name, value) in headers {
+        for part in [name.as_str().as_bytes(), value.as_bytes()] {
+            let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
+            buf.put_slice(&len.to_le_bytes());
+            buf.put_slice(part);
+        }
+    }
+}
+
+pub(super) fn unpack_headers(packed: &Bytes) -> HeaderMap {
+    let mut at = 0;
+    let mut next = || {
+        let len = packed.get(at..at + 4)?;
+        let len = usize::try_from(u32::from_le_bytes(len.try_into().ok()?)).ok()?;
+        let start = at + 4;
+        at = start.checked_add(len).filter(|end| *end <= packed.len())?;
+        Some(packed.slice(start..at))
+    };
+    let mut headers = HeaderMap::new();
+    while let (Some(name), Some(value)) = (next(), next()) {
+        // Both were a valid name and value when packed.
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(&name),
+            HeaderValue::from_maybe_shared(value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    headers
+}
+
+pub(super) fn set_delivery(log: &mut VecDeque<Arc<Kept>>, seq: u64, state: DeliveryState) {
+    let Some(i) = find_seq(log, seq) else {
+        return;
+    };
+    Arc::make_mut(&mut log[i]).outcome.delivery = state;
+}
+
+/// Where record `seq` is in a log.
+pub(super) fn find_seq(log: &VecDeque<Arc<Kept>>, seq: u64) -> Option<usize> {
+    // Most often the newest record: delivered as it arrives.
+    if log.back().is_some_and(|r| r.seq() == seq) {
+        return Some(log.len() - 1);
+    }
+    // Sequence numbers are taken before the device's lock, so two requests racing on one
+    // channel may be logged out of order: a search by halves that misses looks at each.
+    log.binary_search_by_key(&seq, |r| r.seq())
+        .ok()
+        .or_else(|| log.iter().rposition(|r| r.seq() == seq))
+}

@@ -1,0 +1,149 @@
+//! The token registry: every channel by id, and the index the request path resolves a channel
+//! URI's token through. Tokens are kept inline and indexed by position, so a million channels
+//! cost a million small slots and no second copy of each token.
+
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+
+use hashbrown::HashTable;
+
+use crate::mpns::device::Device;
+use crate::mpns::model::ChannelId;
+
+/// Characters in a channel token: `AAF` and 61 random base64url characters.
+pub(super) const TOKEN_LEN: usize = 64;
+
+/// A channel URI's token, kept inline (a million channels make a million of them).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct Token(pub(super) [u8; TOKEN_LEN]);
+
+impl Token {
+    pub(super) fn as_str(&self) -> &str {
+        // Only `new_token` makes tokens, from ASCII characters.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+/// A channel as the request path finds it.
+pub(super) struct Slot {
+    pub(super) token: Token,
+    pub(super) authenticated: bool,
+    pub(super) device: Arc<Device>,
+}
+
+impl Slot {
+    /// The channel `id` held in this slot, as handlers use it.
+    pub(super) fn to_ref(&self, id: ChannelId) -> ChannelRef {
+        ChannelRef {
+            id,
+            authenticated: self.authenticated,
+            device: self.device.clone(),
+        }
+    }
+}
+
+/// The token of the slot at `i` in a registry's table, if a channel is there.
+pub(super) fn token_at(slots: &[Option<Slot>], i: usize) -> Option<&str> {
+    slots.get(i)?.as_ref().map(|s| s.token.as_str())
+}
+
+/// Every channel by id, and an index from token to channel.
+///
+/// The index holds positions in `slots` rather than tokens, so each token is stored once.
+pub(super) struct Registry {
+    /// The id of `slots[0]`: a reset starts the table afresh at the next id.
+    pub(super) base: u64,
+    /// By id; `None` for an id whose creation failed.
+    pub(super) slots: Vec<Option<Slot>>,
+    pub(super) by_token: HashTable<usize>,
+    pub(super) hasher: RandomState,
+}
+
+impl Registry {
+    pub(super) fn new(base: u64) -> Self {
+        Registry {
+            base,
+            slots: Vec::new(),
+            by_token: HashTable::new(),
+            hasher: RandomState::new(),
+        }
+    }
+
+    pub(super) fn index(&self, id: ChannelId) -> Option<usize> {
+        usize::try_from(id.0.checked_sub(self.base)?).ok()
+    }
+
+    pub(super) fn slot(&self, id: ChannelId) -> Option<&Slot> {
+        self.slots.get(self.index(id)?)?.as_ref()
+    }
+
+    pub(super) fn find(&self, token: &str) -> Option<(ChannelId, &Slot)> {
+        let hash = self.hasher.hash_one(token);
+        let &i = self
+            .by_token
+            .find(hash, |&i| token_at(&self.slots, i) == Some(token))?;
+        let slot = self.slots.get(i)?.as_ref()?;
+        Some((ChannelId(self.base + i as u64), slot))
+    }
+
+    /// Indexes the token of the slot at `i`.
+    pub(super) fn index_token(&mut self, i: usize) {
+        let Some(token) = token_at(&self.slots, i) else {
+            return;
+        };
+        let hash = self.hasher.hash_one(token);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        let rehash = |&j: &usize| hasher.hash_one(token_at(slots, j).unwrap_or_default());
+        self.by_token.insert_unique(hash, i, rehash);
+    }
+
+    pub(super) fn unindex_token(&mut self, i: usize) {
+        let Some(token) = token_at(&self.slots, i) else {
+            return;
+        };
+        if let Ok(entry) = self
+            .by_token
+            .find_entry(self.hasher.hash_one(token), |&j| j == i)
+        {
+            entry.remove();
+        }
+    }
+
+    /// Adds a channel; `false` if its id belongs before the last reset.
+    pub(super) fn insert(&mut self, id: ChannelId, slot: Slot) -> bool {
+        let Some(i) = self.index(id) else {
+            return false;
+        };
+        if self.slots.len() <= i {
+            self.slots.resize_with(i + 1, || None);
+        }
+        self.slots[i] = Some(slot);
+        self.index_token(i);
+        true
+    }
+
+    /// Gives a channel a new token, returning the old one.
+    pub(super) fn retoken(&mut self, id: ChannelId, token: Token) -> Option<Token> {
+        let i = self.index(id)?;
+        self.unindex_token(i);
+        let slot = self.slots.get_mut(i)?.as_mut()?;
+        let old = std::mem::replace(&mut slot.token, token);
+        self.index_token(i);
+        Some(old)
+    }
+
+    pub(super) fn channels(&self) -> impl Iterator<Item = (ChannelId, &Slot)> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((ChannelId(self.base + i as u64), s.as_ref()?)))
+    }
+}
+
+/// A resolved channel URI.
+#[derive(Clone)]
+pub(crate) struct ChannelRef {
+    pub id: ChannelId,
+    pub(super) authenticated: bool,
+    pub(super) device: Arc<Device>,
+}
