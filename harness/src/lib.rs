@@ -5,7 +5,10 @@
 //! mistake on one side is caught by the other instead of being mirrored.
 //!
 //! [`apps`] holds app code that runs on the emulated phones, such as the recipe's Push Patterns
-//! client, which talks to its back end over HTTP only.
+//! client, which talks to its back end over HTTP only. "The recipe" is Microsoft's .NET *Push
+//! Notification Server Side Helper Library* sample this project started from; the repository's
+//! `docs/push-recipe.md` says what it was, and `docs/mpns-protocol.md` is the protocol as this
+//! harness understands it (comments cite its sections).
 
 pub mod apps;
 pub mod cli;

@@ -1,8 +1,8 @@
 //! What MPNS answers to a well-formed notification, decided from plain facts about the channel
-//! and its device, without IO, so that the whole status table of reference §3.2 is one small
+//! and its device, without IO, so that the whole status table of docs/mpns-protocol.md §3.2 is one small
 //! function that a model-based property test can check.
 //!
-//! Precedence, first match wins (the reference lists causes, not their order; this order is the
+//! Precedence, first match wins (docs/mpns-protocol.md §3.2 lists causes, not their order; this order is the
 //! one that makes every documented row reachable and each answer explainable):
 //!
 //! 1. unknown channel, or subscription `Expired` → 404 Dropped/`<device>`/Expired. An unknown
@@ -18,7 +18,7 @@
 //!    through the queue too, so a capacity of 0 makes everything QueueFull);
 //! 7. otherwise 200 Received.
 //!
-//! Raw for an app that is not running: the reference says the phone discards it (§6.4, §9.1)
+//! Raw for an app that is not running: docs/mpns-protocol.md says the phone discards it (§6.4, §9.1)
 //! but not what MPNS answered. The recipe's Counter pattern (a Microsoft sample) reads
 //! `Received`+`Connected`+`Active` to a raw probe as "the app is running" and otherwise counts
 //! the tile badge up, which only works if MPNS answered otherwise; so the fake answers
@@ -65,7 +65,7 @@ pub enum Subscription {
     Expired,
 }
 
-/// The device's battery policy (reference §6.3).
+/// The device's battery policy (docs/mpns-protocol.md §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub enum Power {
     /// Everything is delivered.

@@ -1,9 +1,9 @@
 //! The request path for channel URIs: it answers as MPNS did, records every request and applies
 //! fault rules.
 //!
-//! Decisions where the reference is silent or split:
+//! Decisions where docs/mpns-protocol.md is silent or split:
 //! - a path that is neither a channel URI nor under `/_fake/` gets 400 ("malformed channel
-//!   URI", reference §3.2); a well-formed channel URI with an unknown token gets 404
+//!   URI", docs/mpns-protocol.md §3.2); a well-formed channel URI with an unknown token gets 404
 //!   Dropped/Disconnected/Expired;
 //! - the order of checks is: URI shape (400), body size (400, read no further than 3 KB),
 //!   method (405), request content (400), fault rules, then the device model (see the `answer`
@@ -41,7 +41,7 @@ use super::protocol::{self, Inspected, MAX_BODY_BYTES};
 use super::record::{self, RequestInfo};
 use super::registry::ChannelRef;
 
-/// Most bytes of a `/callback` blob (reference §1.3).
+/// Most bytes of a `/callback` blob (docs/mpns-protocol.md §1.3).
 pub const MAX_CALLBACK_BYTES: usize = 1024;
 
 /// How long a request body may take to arrive (wall clock) before the request is refused.
@@ -328,7 +328,7 @@ async fn apply_fault(
     }
 }
 
-/// `POST {channel}/callback`: stores `X-CallbackURI` and the blob (reference §1.3).
+/// `POST {channel}/callback`: stores `X-CallbackURI` and the blob (docs/mpns-protocol.md §1.3).
 async fn callback_request(
     core: &Core,
     channel: Option<&ChannelRef>,

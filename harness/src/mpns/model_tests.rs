@@ -1,6 +1,6 @@
 //! Model-based property test: random sequences of device changes, sends and clock moves give
 //! the same answers and the same deliveries from the fake's core as from a small reference
-//! model written straight from reference §3 (status table), §4 (daily limit), §6.3 (power),
+//! model written straight from docs/mpns-protocol.md §3 (status table), §4 (daily limit), §6.3 (power),
 //! §7 (connection states) and §2 (batching).
 
 use std::time::Duration;
@@ -150,7 +150,7 @@ impl Model {
         }
     }
 
-    /// Reference §7: a connected device gets what is due, in arrival order; a raw notification
+    /// docs/mpns-protocol.md §7: a connected device gets what is due, in arrival order; a raw notification
     /// to an app that is not running is discarded (§6.4), as is anything for an expired channel.
     fn pump(&mut self, d: usize) {
         if self.devices[d].connection != Connection::Connected {

@@ -1,4 +1,4 @@
-//! Mutual TLS for authenticated channels (reference §1.2): an https listener that asks every
+//! Mutual TLS for authenticated channels (docs/mpns-protocol.md §1.2): an https listener that asks every
 //! client for a certificate, so the request path can compare the certificate's subject CN with
 //! the channel's service name and answer 401 when it is missing, unverified or for another name.
 //! The handshake never fails for want of a client certificate: MPNS's answer to that was a 401,

@@ -442,7 +442,7 @@ impl App {
     ///
     /// Decisions where the documentation is silent:
     /// - **No channel** is needed, nor any allowed-domain list; schedules do not count toward
-    ///   the channel quota (reference §6.6) and run whatever the app's state, the MPNS
+    ///   the channel quota (docs/mpns-protocol.md §6.6) and run whatever the app's state, the MPNS
     ///   connection and the power level.
     /// - **The primary tile** may be unpinned: its schedule still runs and downloads, and the
     ///   image shows nowhere (counted as not shown); once the tile is pinned again the next run

@@ -1,5 +1,5 @@
-//! An app's push channel (`HttpNotificationChannel`, reference §6.1) and the phone's OS
-//! version, which decides what a notification may contain (§5.9).
+//! An app's push channel (`HttpNotificationChannel`, docs/mpns-protocol.md §6.1) and the phone's OS
+//! version, which decides what a notification may contain (docs/mpns-protocol.md §5.9).
 
 use std::fmt;
 use std::time::Duration;
@@ -52,7 +52,7 @@ impl OsVersion {
         }
     }
 
-    /// How many third-party apps may hold a push channel at once (reference §4): 15 on 7.0,
+    /// How many third-party apps may hold a push channel at once (docs/mpns-protocol.md §4): 15 on 7.0,
     /// 30 from 7.1 on (the WP8 value is undocumented; 30 is kept).
     pub fn channel_quota(self) -> usize {
         match self {
@@ -66,8 +66,8 @@ impl OsVersion {
         t == Template::Standard || self >= Self::Wp78
     }
 
-    /// Why this version cannot take `content` (a `PayloadFormatError` on the phone, reference
-    /// §9.4): 7.1 fields on 7.0, WP8 templates below 7.8.
+    /// Why this version cannot take `content` (a `PayloadFormatError` on the phone,
+    /// docs/mpns-protocol.md §9.4): 7.1 fields on 7.0, WP8 templates below 7.8.
     pub(crate) fn check(self, content: &Content) -> Result<(), String> {
         let v = self.as_str();
         match content {

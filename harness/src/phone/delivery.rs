@@ -1,5 +1,5 @@
 //! What becomes of a notification that reaches the phone, by app state, channel bindings and
-//! battery (reference §6.3, §6.4, §9.2), as one pure function the push client consults.
+//! battery (docs/mpns-protocol.md §6.3, §6.4, §9.2), as one pure function the push client consults.
 
 /// Where the app is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,7 +85,7 @@ pub enum DeliveryFate {
     Discarded(Why),
 }
 
-/// Decides what the phone does with `incoming` (reference §6.3/§6.4):
+/// Decides what the phone does with `incoming` (docs/mpns-protocol.md §6.3/§6.4):
 ///
 /// 1. Battery first: `CriticalLow` suppresses everything, `Low` everything but raw.
 /// 2. Toast: suppressed unless bound to shell toasts; then shown in the tray unless the app is in
@@ -95,7 +95,7 @@ pub enum DeliveryFate {
 ///    updated whatever the app is doing (apps cannot intercept tiles).
 /// 4. Raw: needs no binding; delivered only to an app in the foreground. An app in the
 ///    background is suspended on Windows Phone, so raw is discarded as for a closed app
-///    (§6.4 says "not delivered" for background; marked UNV there).
+///    (docs/mpns-protocol.md §6.4 says "not delivered" for background; marked unconfirmed there).
 ///
 /// ```
 /// use mpns_harness::phone::{decide, AppState, Bindings, DeliveryFate, Incoming, PowerLevel, Why};

@@ -1,5 +1,5 @@
 //! What a phone's channels raise, as a log the test can await: the `HttpNotificationChannel`
-//! events of reference §6.1/§6.2, in the order they happened.
+//! events of docs/mpns-protocol.md §6.1/§6.2, in the order they happened.
 //!
 //! Events are kept (not broadcast), so a test that looks after the fact still sees them: each
 //! [`EventStream`] reads the log from its own position. Waits are bounded by a wall-clock limit
@@ -34,7 +34,7 @@ pub enum ChannelConnectionStatus {
     Disconnected,
 }
 
-/// `ErrorOccurred`'s `ErrorType` (reference §6.2), with `ErrorAdditionalData` where it has one.
+/// `ErrorOccurred`'s `ErrorType` (docs/mpns-protocol.md §6.2), with `ErrorAdditionalData` where it has one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChannelError {
     /// The push client could not reach MPNS to open the channel (the phone was not connected);

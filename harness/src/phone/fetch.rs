@@ -1,7 +1,7 @@
 //! Downloading a remote tile image the way the phone did: over real HTTP, small, and quickly.
 //!
 //! The phone gave up on a tile image larger than 80 KB or slower than 15 s and left the tile as
-//! it was (reference §5.7, §6.6). Both limits are enforced here, the time on the injected
+//! it was (docs/mpns-protocol.md §5.7, §6.6). Both limits are enforced here, the time on the injected
 //! [`Clock`] so that a test can make a download "take" 15 s by advancing a virtual clock while
 //! its server holds the answer.
 //!

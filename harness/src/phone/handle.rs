@@ -26,7 +26,7 @@ use super::state::PhoneInner;
 ///
 /// # Decisions where the documentation is silent
 ///
-/// - **Quota** (reference §4, §9.6): opening a channel when the OS's quota of apps holding one
+/// - **Quota** (docs/mpns-protocol.md §4, §9.6): opening a channel when the OS's quota of apps holding one
 ///   (15 on 7.0, 30 later) is reached fails at once with [`PhoneError::ChannelQuotaExceeded`]
 ///   (the API's `InvalidOperationException`), not with an event.
 /// - **ChannelOpenFailed**: opening while the phone is not `Connected` (TempDisconnected too) raises
@@ -40,8 +40,8 @@ use super::state::PhoneInner;
 ///   the fake: sends to its URI get 404 Dropped/Expired. Reopening makes a new channel with a new
 ///   URI (the fake names the app `app#2`, `app#3`, ... for later channels).
 /// - **An app that stops** (`close`) keeps its channel only if it is bound to toast or tile; a
-///   raw-only channel is closed (reference §6.1, lifecycle 3).
-/// - **OS versions** (§5.9, §9.4): 7.1 fields on 7.0 and WP8 templates below 7.8 are a
+///   raw-only channel is closed (docs/mpns-protocol.md §6.1, lifecycle 3).
+/// - **OS versions** (docs/mpns-protocol.md §5.9, §9.4): 7.1 fields on 7.0 and WP8 templates below 7.8 are a
 ///   `PayloadFormatError`.
 /// - **Rate** ([`RateLimit`], default 100 per minute of clock time per channel): the first
 ///   notification over the limit in a window raises `NotificationRateTooHigh`; every one over

@@ -1,6 +1,6 @@
 //! Where a tile image comes from, and whether the shell may use it.
 //!
-//! The phone took images from three places (reference §5.7): the app package, the app's
+//! The phone took images from three places (docs/mpns-protocol.md §5.7): the app package, the app's
 //! isolated storage (only under `Shared/ShellContent`), and the web. The first two are local and
 //! apply at once; a web image is fetched first, and only from the base URIs the app listed when it
 //! bound its channel to the shell tile.

@@ -1,5 +1,5 @@
 //! `ShellTileSchedule`: the phone itself pulls a tile's background image from a web server on a
-//! timer, with no push channel involved (reference §6.6; it does not count toward the channel
+//! timer, with no push channel involved (docs/mpns-protocol.md §6.6; it does not count toward the channel
 //! quota and needs no `BindToShellTile` list of allowed hosts).
 //!
 //! A [`TileSchedule`] runs on the injected [`Clock`]: on a virtual clock a test advances a

@@ -1,5 +1,5 @@
 //! One tile on the start screen: its template, the values its properties hold, and how those
-//! values sit on the tile's faces (reference tables §5.3–§5.6).
+//! values sit on the tile's faces (the tables of docs/mpns-protocol.md §5.3–§5.6).
 
 use crate::mpns::protocol::Template;
 use std::collections::BTreeMap;

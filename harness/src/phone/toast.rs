@@ -1,4 +1,4 @@
-//! Toasts the shell has shown, and where tapping one takes the user (reference §5.2).
+//! Toasts the shell has shown, and where tapping one takes the user (docs/mpns-protocol.md §5.2).
 
 use crate::mpns::protocol::{Sound, ToastContent};
 

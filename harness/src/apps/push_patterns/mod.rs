@@ -1,4 +1,4 @@
-//! The recipe's "Push Patterns" phone app (reference §4.2-§4.6), on an emulated phone.
+//! The recipe's "Push Patterns" phone app (docs/push-recipe.md §4.2-§4.6), on an emulated phone.
 //!
 //! The app wraps an [`App`] and talks to the registration service over HTTP only (JSON):
 //! `POST /api/registrations`, `DELETE /api/registrations/{user}`, `GET /api/server-info?user=`,

@@ -1,7 +1,7 @@
 //! What the app shows and keeps: its settings, screens, server info and prompt (public values),
 //! and the model behind one lock that the handle and the event task share.
 
-/// The push settings (reference §4.6). Push is off by default, the others on.
+/// The push settings (docs/push-recipe.md §4.6). Push is off by default, the others on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
     /// "Push Notifications": the opt-in for everything else.
@@ -35,7 +35,7 @@ impl Settings {
     }
 }
 
-/// Which view the app shows (reference §4.3).
+/// Which view the app shows (docs/push-recipe.md §4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     /// The app is not running.
@@ -57,7 +57,7 @@ pub struct ServerInfo {
     pub counter: i64,
 }
 
-/// The AskToPin popup (reference §2.3).
+/// The AskToPin popup (docs/push-recipe.md §2.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
     /// "Important".

@@ -2,7 +2,7 @@
 //! carries, or why MPNS would refuse it, and every deviation from the documented protocol in
 //! plain words, so a user can lint their own sender.
 //!
-//! Where the reference leaves MPNS's behaviour open, this reader decides as follows.
+//! Where docs/mpns-protocol.md leaves MPNS's behaviour open, this reader decides as follows.
 //!
 //! | Request | Lenient (default) | Strict |
 //! |---|---|---|

@@ -1,5 +1,5 @@
 //! The toast and tile XML, read with quick-xml's borrowing reader and namespace resolver and
-//! checked against Microsoft's templates (reference §5). quick-xml tokenizes; the
+//! checked against Microsoft's templates (docs/mpns-protocol.md §5). quick-xml tokenizes; the
 //! character-level rules it leaves out (allowed characters, references, attribute
 //! normalization) live in `text`.
 

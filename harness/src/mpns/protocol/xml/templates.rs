@@ -3,9 +3,9 @@
 
 use crate::mpns::protocol::Template;
 
-/// `wp:Toast` children in Microsoft's order (§5.2).
+/// `wp:Toast` children in Microsoft's order (docs/mpns-protocol.md §5.2).
 pub(super) const TOAST: &[&str] = &["Text1", "Text2", "Param", "Sound"];
-/// WP7 standard tile (§5.3).
+/// WP7 standard tile (docs/mpns-protocol.md §5.3).
 const STANDARD: &[&str] = &[
     "BackgroundImage",
     "Count",
@@ -14,7 +14,7 @@ const STANDARD: &[&str] = &[
     "BackTitle",
     "BackContent",
 ];
-/// Flip tile (§5.4).
+/// Flip tile (docs/mpns-protocol.md §5.4).
 const FLIP: &[&str] = &[
     "SmallBackgroundImage",
     "WideBackgroundImage",
@@ -27,7 +27,7 @@ const FLIP: &[&str] = &[
     "BackTitle",
     "BackContent",
 ];
-/// Iconic tile (§5.5).
+/// Iconic tile (docs/mpns-protocol.md §5.5).
 const ICONIC: &[&str] = &[
     "SmallIconImage",
     "IconImage",
@@ -38,7 +38,7 @@ const ICONIC: &[&str] = &[
     "Title",
     "BackgroundColor",
 ];
-/// Cycle tile (§5.6).
+/// Cycle tile (docs/mpns-protocol.md §5.6).
 const CYCLE: &[&str] = &[
     "SmallBackgroundImage",
     "CycleImage1",
