@@ -1,4 +1,4 @@
 //! The `mpns` command's subcommands (binary only; the library does not see this module).
 
-pub mod sandbox;
-pub mod send;
+pub(crate) mod sandbox;
+pub(crate) mod send;

@@ -25,7 +25,7 @@ use mpns_service::sandbox::{Sandbox, SandboxConfig, PHONES};
 ///   mpns sandbox --data /tmp/mpns-demo -v # another data folder, debug logs
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
-pub struct SandboxArgs {
+pub(crate) struct SandboxArgs {
     /// The folder of the sandbox's SQLite file (created if missing). Example: --data ./data
     #[arg(long, value_name = "PATH", default_value = "data")]
     pub data: PathBuf,
@@ -38,7 +38,7 @@ pub struct SandboxArgs {
 
 /// Runs the sandbox until SIGINT or SIGTERM. Exit code 0 on a clean stop, 2 when it cannot
 /// start.
-pub async fn run(args: SandboxArgs) -> ExitCode {
+pub(crate) async fn run(args: SandboxArgs) -> ExitCode {
     let signals = match mpns_harness::cli::Signals::install() {
         Ok(s) => s,
         Err(e) => {

@@ -12,7 +12,7 @@ use mpns::{
 
 /// What to send; the exit codes are listed in `mpns send --help`.
 #[derive(Debug, Args)]
-pub struct SendArgs {
+pub(crate) struct SendArgs {
     #[command(subcommand)]
     kind: Kind,
 }
@@ -187,7 +187,7 @@ fn parse_os(s: &str) -> Result<OsVersion, String> {
 }
 
 /// Runs `mpns send`.
-pub async fn run(args: SendArgs) -> ExitCode {
+pub(crate) async fn run(args: SendArgs) -> ExitCode {
     let (common, message) = match build(args.kind) {
         Ok(built) => built,
         Err(e) => return fail(2, &e),

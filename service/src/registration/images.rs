@@ -13,11 +13,11 @@ pub const TILE_SIZE: u32 = 173;
 /// The number images: `0..=MAX_NUMBER`.
 pub const MAX_NUMBER: u8 = 99;
 /// Text sizes accepted by the custom image, in pixels per character cell.
-pub const TEXT_SIZES: std::ops::RangeInclusive<u32> = 8..=48;
+pub(super) const TEXT_SIZES: std::ops::RangeInclusive<u32> = 8..=48;
 /// The text size when none is given (the recipe's default).
-pub const DEFAULT_TEXT_SIZE: u32 = 20;
+pub(super) const DEFAULT_TEXT_SIZE: u32 = 20;
 /// The longest custom text, in characters.
-pub const MAX_TEXT_CHARS: usize = 60;
+pub(super) const MAX_TEXT_CHARS: usize = 60;
 
 const MARGIN: u32 = 8;
 const NUMBER_BACKGROUND: Rgb<u8> = Rgb([0x1B, 0xA1, 0xE2]);
@@ -43,7 +43,7 @@ impl CustomImage {
     /// Reads the query parameters. A `background` that is neither a colour nor a built-in
     /// name is the field error `background`/`unknown` (the image route answers it 404: not in
     /// the image set); bad `text`, `size` or `color` are field errors too.
-    pub fn from_params(
+    pub(crate) fn from_params(
         text: Option<&str>,
         size: Option<&str>,
         color: Option<&str>,
@@ -119,7 +119,7 @@ impl CustomImage {
     }
 
     /// The PNG.
-    pub fn render(&self) -> image::ImageResult<Vec<u8>> {
+    pub(crate) fn render(&self) -> image::ImageResult<Vec<u8>> {
         let mut img = RgbImage::new(TILE_SIZE, TILE_SIZE);
         paint_background(&mut img, self.background);
         let lines = wrap(&self.text, (TILE_SIZE - 2 * MARGIN) / self.size);

@@ -19,10 +19,10 @@ use tokio::sync::broadcast;
 
 use crate::support::patterns::{summarize, SharedClock};
 
-pub const HOUR: Duration = Duration::from_secs(3600);
+pub(crate) const HOUR: Duration = Duration::from_secs(3600);
 
 /// Everything of one test.
-pub struct Scene {
+pub(crate) struct Scene {
     pub world: World,
     pub clock: SharedClock,
     pub patterns: Patterns,
@@ -36,7 +36,7 @@ pub struct Scene {
 impl Scene {
     /// Sends one request at a time, so that what a phone receives from one operator action
     /// arrives in a stable order (the renderings list deliveries in arrival order).
-    pub async fn start() -> Scene {
+    pub(crate) async fn start() -> Scene {
         Scene::with(PatternsConfig {
             concurrency: 1,
             ..PatternsConfig::default()
@@ -44,7 +44,7 @@ impl Scene {
         .await
     }
 
-    pub async fn with(config: PatternsConfig) -> Scene {
+    pub(crate) async fn with(config: PatternsConfig) -> Scene {
         let world = World::start().await;
         let clock = SharedClock::new(world.clock().clone());
         let host = world.fake().uri().trim_start_matches("http://").to_owned();
@@ -81,12 +81,12 @@ impl Scene {
         }
     }
 
-    pub fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         self.service.base_url()
     }
 
     /// A phone with the Push Patterns app installed (not launched, tile not pinned).
-    pub fn phone(&self, name: &str, os: &str) -> PushPatterns {
+    pub(crate) fn phone(&self, name: &str, os: &str) -> PushPatterns {
         let phone = self.world.add_phone(name, os).unwrap();
         let app = PushPatterns::install(&phone, &self.base_url()).unwrap();
         self.apps.lock().unwrap().push(app.clone());
@@ -94,7 +94,7 @@ impl Scene {
     }
 
     /// A phone whose app is pinned, launched, set to everything on and logged in as `user`.
-    pub async fn logged_in(&self, name: &str, os: &str, user: &str) -> PushPatterns {
+    pub(crate) async fn logged_in(&self, name: &str, os: &str, user: &str) -> PushPatterns {
         let app = self.phone(name, os);
         app.pin().unwrap();
         app.launch().await.unwrap();
@@ -105,7 +105,12 @@ impl Scene {
     }
 
     /// An operator call over HTTP; the JSON answer.
-    pub async fn operator(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn operator(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let url = format!("{}{path}", self.base_url());
         let mut request = self
             .http
@@ -126,7 +131,7 @@ impl Scene {
 
     /// Activates a pattern (202 expected) and lets everything settle: the `Update Info` raw
     /// reached the running apps, which re-read the server info.
-    pub async fn activate(&self, pattern: &str) {
+    pub(crate) async fn activate(&self, pattern: &str) {
         let (status, body) = self
             .operator(
                 "POST",
@@ -139,7 +144,7 @@ impl Scene {
     }
 
     /// Sends a pattern through the operator route (202 expected); does not wait.
-    pub async fn send(&self, pattern: &str, body: Value) {
+    pub(crate) async fn send(&self, pattern: &str, body: Value) {
         let (status, reply) = self
             .operator("POST", &format!("/api/patterns/{pattern}/send"), Some(body))
             .await;
@@ -150,7 +155,7 @@ impl Scene {
     /// the apps handled their events (and made their HTTP calls), the patterns reacted to every
     /// registration or "Test Now" and finished every send. Not for a retry parked on the clock
     /// (it panics after 10 s): advance the clock first.
-    pub async fn quiesce(&self) {
+    pub(crate) async fn quiesce(&self) {
         for _ in 0..50 {
             let before = (
                 self.world.fake().notifications(None).unwrap().len(),
@@ -210,37 +215,37 @@ impl Scene {
     }
 
     /// Advances the one clock and lets everything settle.
-    pub async fn advance(&self, by: Duration) {
+    pub(crate) async fn advance(&self, by: Duration) {
         self.world.advance(by).await;
         self.quiesce().await;
     }
 
-    pub fn records(&self) -> Vec<NotificationRecord> {
+    pub(crate) fn records(&self) -> Vec<NotificationRecord> {
         self.world.fake().notifications(None).unwrap()
     }
 
     /// What the fake recorded, without volatile ids (the service's address is `<service>`).
-    pub fn payloads(&self) -> String {
+    pub(crate) fn payloads(&self) -> String {
         self.normalize(&serde_json::to_string_pretty(&summarize(&self.records())).unwrap())
     }
 
     /// Forget what the fake recorded so far.
-    pub fn clear_records(&self) {
+    pub(crate) fn clear_records(&self) {
         self.world.fake().clear_notifications(None).unwrap();
     }
 
     /// The phone (shell, channel, deliveries, events) and the app's own screen, as text.
-    pub fn render(&self, app: &PushPatterns) -> String {
+    pub(crate) fn render(&self, app: &PushPatterns) -> String {
         let text = format!("{}\n{}", app.app().phone().render_text(), app.render_text());
         self.normalize(&text)
     }
 
-    pub fn normalize(&self, text: &str) -> String {
+    pub(crate) fn normalize(&self, text: &str) -> String {
         text.replace(&self.base_url(), "<service>")
     }
 
     /// The subscribers' user names.
-    pub fn subscribers(&self) -> Vec<String> {
+    pub(crate) fn subscribers(&self) -> Vec<String> {
         self.service
             .state()
             .store()
@@ -252,7 +257,7 @@ impl Scene {
     }
 
     /// `GET /api/server-info?user=` as the operator sees it.
-    pub async fn counter(&self, user: &str) -> i64 {
+    pub(crate) async fn counter(&self, user: &str) -> i64 {
         let (_, info) = self
             .operator("GET", &format!("/api/server-info?user={user}"), None)
             .await;
@@ -261,7 +266,7 @@ impl Scene {
 }
 
 /// A named text snapshot under the top-level `snapshots/`.
-pub fn snapshot(name: &str, text: &str) {
+pub(crate) fn snapshot(name: &str, text: &str) {
     crate::support::snapshots().bind(|| {
         insta::assert_snapshot!(name, text);
     });

@@ -2,16 +2,16 @@
 //! scenes on a virtual clock ([`patterns`]), the service's own fixtures ([`service`]), and the
 //! one way to take a snapshot ([`snapshots`]).
 
-pub mod e2e;
-pub mod patterns;
-pub mod service;
+pub(crate) mod e2e;
+pub(crate) mod patterns;
+pub(crate) mod service;
 
 use mpns_service::patterns::{self as pattern_routes, Patterns};
 use mpns_service::registration::router_with;
 
 /// The settings every snapshot is taken with: the repository's top-level `snapshots/` folder,
 /// named by the test alone (no module prefix), so a test can move between modules.
-pub fn snapshots() -> insta::Settings {
+pub(crate) fn snapshots() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots"));
     settings.set_prepend_module_to_snapshot(false);
@@ -19,6 +19,6 @@ pub fn snapshots() -> insta::Settings {
 }
 
 /// The service's routes with the operator's pattern routes, as the sandbox puts them together.
-pub fn app(patterns: Patterns) -> axum::Router {
+pub(crate) fn app(patterns: Patterns) -> axum::Router {
     router_with(patterns.state().clone(), pattern_routes::router(patterns))
 }

@@ -17,17 +17,17 @@ use tokio::sync::Notify;
 use tower::ServiceExt;
 
 /// 2026-11-26T13:14:26Z: what the virtual clock's zero reads as.
-pub fn start_time() -> SystemTime {
+pub(crate) fn start_time() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_795_698_866)
 }
 
-pub const HOUR: Duration = Duration::from_secs(3600);
+pub(crate) const HOUR: Duration = Duration::from_secs(3600);
 
 /// `mpns::Clock` over the harness's virtual clock, so that one clock moves the fake and the
 /// service together. It also counts pending sleeps, so a test can wait until a retry is parked
 /// on the clock before moving it (instead of sleeping).
 #[derive(Clone)]
-pub struct SharedClock {
+pub(crate) struct SharedClock {
     clock: mpns_harness::Clock,
     base: SystemTime,
     sleeps: Arc<Sleeps>,
@@ -57,7 +57,7 @@ impl Drop for SleepGuard {
 }
 
 impl SharedClock {
-    pub fn new(clock: mpns_harness::Clock) -> SharedClock {
+    pub(crate) fn new(clock: mpns_harness::Clock) -> SharedClock {
         SharedClock {
             clock,
             base: start_time(),
@@ -66,7 +66,7 @@ impl SharedClock {
     }
 
     /// Sleeps whose deadline is still ahead.
-    pub fn waiting(&self) -> usize {
+    pub(crate) fn waiting(&self) -> usize {
         let now = self.clock.now();
         self.sleeps
             .pending
@@ -79,7 +79,7 @@ impl SharedClock {
 
     /// Waits (on events, at most 10 s of wall-clock time) until `n` sleeps are parked with a
     /// deadline ahead.
-    pub async fn wait_for_sleepers(&self, n: usize) {
+    pub(crate) async fn wait_for_sleepers(&self, n: usize) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let added = self.sleeps.added.notified();
@@ -98,7 +98,7 @@ impl SharedClock {
     }
 
     /// Moves the one clock: the fake's timers and the service's sleeps.
-    pub fn advance(&self, by: Duration) {
+    pub(crate) fn advance(&self, by: Duration) {
         self.clock.advance(by);
     }
 }
@@ -130,7 +130,7 @@ impl mpns::Clock for SharedClock {
 }
 
 /// The fake MPNS, the service with its patterns, and the clock they share.
-pub struct World {
+pub(crate) struct World {
     pub fake: FakeMpns,
     pub clock: SharedClock,
     pub patterns: Patterns,
@@ -139,11 +139,14 @@ pub struct World {
 }
 
 impl World {
-    pub async fn new() -> World {
+    pub(crate) async fn new() -> World {
         World::with(FakeMpns::builder(), PatternsConfig::default()).await
     }
 
-    pub async fn with(builder: mpns_harness::FakeMpnsBuilder, config: PatternsConfig) -> World {
+    pub(crate) async fn with(
+        builder: mpns_harness::FakeMpnsBuilder,
+        config: PatternsConfig,
+    ) -> World {
         let harness_clock = mpns_harness::Clock::virtual_clock();
         let fake = builder.clock(harness_clock.clone()).start().await;
         let clock = SharedClock::new(harness_clock);
@@ -166,18 +169,18 @@ impl World {
 
     /// Stops the patterns and starts them again on the same store, as a restarted service
     /// would (the in-memory database stays).
-    pub fn restart_patterns(&mut self) {
+    pub(crate) fn restart_patterns(&mut self) {
         let state = self.state().clone();
         self.patterns = Patterns::start(state, Client::new(), PatternsConfig::default());
         self.events = Default::default();
     }
 
-    pub fn state(&self) -> &ServiceState {
+    pub(crate) fn state(&self) -> &ServiceState {
         self.patterns.state()
     }
 
     /// A channel on a fresh device with this OS and initial state.
-    pub fn channel(&self, os: &str, state: DeviceUpdate) -> ChannelInfo {
+    pub(crate) fn channel(&self, os: &str, state: DeviceUpdate) -> ChannelInfo {
         self.fake
             .create_channel(ChannelOptions {
                 os_version: Some(os.into()),
@@ -187,7 +190,7 @@ impl World {
             .unwrap()
     }
 
-    pub async fn request(
+    pub(crate) async fn request(
         &self,
         method: &str,
         path: &str,
@@ -217,7 +220,7 @@ impl World {
     }
 
     /// Registers through the service's API and checks it was accepted.
-    pub async fn register(&self, user: &str, channel: &ChannelInfo, os: &str) {
+    pub(crate) async fn register(&self, user: &str, channel: &ChannelInfo, os: &str) {
         let (status, body) = self
             .request(
                 "POST",
@@ -230,7 +233,7 @@ impl World {
     }
 
     /// "Test Now" through the service's API (202 expected); waits until the patterns handled it.
-    pub async fn test_now(&self, user: &str, number: u8) {
+    pub(crate) async fn test_now(&self, user: &str, number: u8) {
         let (status, body) = self
             .request(
                 "POST",
@@ -253,7 +256,7 @@ impl World {
 
     /// Activates through the operator route, waits for the `Update Info` sends, and forgets
     /// what the fake recorded so far.
-    pub async fn activate(&self, pattern: &str) {
+    pub(crate) async fn activate(&self, pattern: &str) {
         let (status, body) = self
             .request(
                 "POST",
@@ -267,7 +270,7 @@ impl World {
     }
 
     /// Sends a pattern through the operator route (202 expected).
-    pub async fn send(&self, pattern: &str, body: Value) -> Value {
+    pub(crate) async fn send(&self, pattern: &str, body: Value) -> Value {
         let (status, reply) = self
             .request("POST", &format!("/api/patterns/{pattern}/send"), Some(body))
             .await;
@@ -275,12 +278,12 @@ impl World {
         reply
     }
 
-    pub fn records(&self) -> Vec<NotificationRecord> {
+    pub(crate) fn records(&self) -> Vec<NotificationRecord> {
         self.fake.notifications(None).unwrap()
     }
 
     /// The service's status log, as JSON rows without ids, ids of messages and times.
-    pub fn status_log(&self) -> Vec<Value> {
+    pub(crate) fn status_log(&self) -> Vec<Value> {
         self.state()
             .store()
             .status_log(0, 1000)
@@ -305,7 +308,7 @@ impl World {
             .collect()
     }
 
-    pub fn subscriber_names(&self) -> Vec<String> {
+    pub(crate) fn subscriber_names(&self) -> Vec<String> {
         self.state()
             .store()
             .subscribers()
@@ -319,7 +322,7 @@ impl World {
 /// What a notification record says, without volatile ids: channel, arrival time (virtual, ms),
 /// class, the parsed content and the answer. Sorted by channel, time, then type and body (sends
 /// made at the same moment reach the fake in any order).
-pub fn summarize(records: &[NotificationRecord]) -> Value {
+pub(crate) fn summarize(records: &[NotificationRecord]) -> Value {
     let mut rows: Vec<(u64, u64, String, Value)> = records
         .iter()
         .map(|r| {
@@ -342,14 +345,14 @@ pub fn summarize(records: &[NotificationRecord]) -> Value {
 }
 
 /// A named snapshot under the top-level `snapshots/`.
-pub fn snapshot(name: &str, value: &Value) {
+pub(crate) fn snapshot(name: &str, value: &Value) {
     crate::support::snapshots().bind(|| {
         insta::assert_snapshot!(name, serde_json::to_string_pretty(value).unwrap());
     });
 }
 
 /// The tile properties of a record, as `name=value` (`name clear` for a clear).
-pub fn tile_props(record: &NotificationRecord) -> Vec<String> {
+pub(crate) fn tile_props(record: &NotificationRecord) -> Vec<String> {
     let content = serde_json::to_value(&record.content).unwrap();
     content["properties"]
         .as_array()
@@ -366,7 +369,7 @@ pub fn tile_props(record: &NotificationRecord) -> Vec<String> {
 }
 
 /// The raw text of a record, if it is a raw notification.
-pub fn raw_text(record: &NotificationRecord) -> Option<String> {
+pub(crate) fn raw_text(record: &NotificationRecord) -> Option<String> {
     let content = serde_json::to_value(&record.content).unwrap();
     (content["type"] == "raw")
         .then(|| content["body"].as_str().map(str::to_owned))

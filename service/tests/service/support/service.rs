@@ -13,14 +13,15 @@ use mpns_service::registration::{router, AllowedHosts, ServiceConfig, ServiceSta
 use tower::ServiceExt;
 
 /// 2026-11-26T13:14:26Z, the clock's start in every test.
-pub fn start_time() -> SystemTime {
+pub(crate) fn start_time() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_795_698_866)
 }
 
-pub const FAKE_HOST: &str = "127.0.0.1:4040";
-pub const LIVE_CHANNEL: &str = "http://db3.notify.live.net/throttledthirdparty/01.00/AAFbc87n";
+pub(crate) const FAKE_HOST: &str = "127.0.0.1:4040";
+pub(crate) const LIVE_CHANNEL: &str =
+    "http://db3.notify.live.net/throttledthirdparty/01.00/AAFbc87n";
 
-pub fn config(clock: Arc<ManualClock>) -> ServiceConfig {
+pub(crate) fn config(clock: Arc<ManualClock>) -> ServiceConfig {
     ServiceConfig {
         allowed_hosts: AllowedHosts::default().with_host(FAKE_HOST).unwrap(),
         public_base_url: Some("http://127.0.0.1:8000".into()),
@@ -29,17 +30,17 @@ pub fn config(clock: Arc<ManualClock>) -> ServiceConfig {
     }
 }
 
-pub struct App {
+pub(crate) struct App {
     pub state: ServiceState,
     pub clock: Arc<ManualClock>,
 }
 
 impl App {
-    pub fn new() -> App {
+    pub(crate) fn new() -> App {
         App::with_store(Store::in_memory().unwrap())
     }
 
-    pub fn with_store(store: Store) -> App {
+    pub(crate) fn with_store(store: Store) -> App {
         let clock = Arc::new(ManualClock::new(start_time()));
         App {
             state: ServiceState::new(store, config(clock.clone())),
@@ -47,11 +48,11 @@ impl App {
         }
     }
 
-    pub fn router(&self) -> Router {
+    pub(crate) fn router(&self) -> Router {
         router(self.state.clone())
     }
 
-    pub async fn send(&self, request: Request<Body>) -> Reply {
+    pub(crate) async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -69,7 +70,7 @@ impl App {
         }
     }
 
-    pub async fn post_json(&self, path: &str, body: &str) -> Reply {
+    pub(crate) async fn post_json(&self, path: &str, body: &str) -> Reply {
         self.send(
             Request::post(path)
                 .header("content-type", "application/json")
@@ -79,31 +80,31 @@ impl App {
         .await
     }
 
-    pub async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         self.send(Request::get(path).body(Body::empty()).unwrap())
             .await
     }
 
-    pub async fn delete(&self, path: &str) -> Reply {
+    pub(crate) async fn delete(&self, path: &str) -> Reply {
         self.send(Request::delete(path).body(Body::empty()).unwrap())
             .await
     }
 
-    pub async fn register(&self, user: &str, channel: &str, os: &str) -> Reply {
+    pub(crate) async fn register(&self, user: &str, channel: &str, os: &str) -> Reply {
         let body = serde_json::json!({"user_name": user, "channel_uri": channel, "os_version": os});
         self.post_json("/api/registrations", &body.to_string())
             .await
     }
 }
 
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
 
 impl Reply {
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
                 "body is not JSON ({e}): {:?}",
@@ -112,7 +113,7 @@ impl Reply {
         })
     }
 
-    pub fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .map(|v| v.to_str().unwrap())
