@@ -4,6 +4,7 @@
 
 pub mod e2e;
 pub mod patterns;
+pub mod props;
 pub mod service;
 
 use mpns_service::patterns::{self as pattern_routes, Patterns};
