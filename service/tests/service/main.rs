@@ -10,6 +10,7 @@ mod e2e {
     mod delivery;
     mod patterns;
     mod props;
+    mod props_ask_to_pin;
     mod props_one_time;
     mod security;
 }
