@@ -11,6 +11,7 @@ mod e2e {
     mod patterns;
     mod props;
     mod props_ask_to_pin;
+    mod props_custom_tile;
     mod props_one_time;
     mod security;
 }

@@ -6,6 +6,7 @@ pub mod e2e;
 pub mod patterns;
 pub mod props;
 pub mod service;
+pub mod tile_image;
 
 use mpns_service::patterns::{self as pattern_routes, Patterns};
 use mpns_service::registration::router_with;
