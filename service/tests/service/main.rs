@@ -13,6 +13,7 @@ mod e2e {
     mod props_ask_to_pin;
     mod props_custom_tile;
     mod props_one_time;
+    mod props_tile_schedule;
     mod security;
 }
 mod layers;

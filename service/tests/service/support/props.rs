@@ -145,27 +145,13 @@ impl Population {
         app.app().phone().fake().add_fault(rule).unwrap();
     }
 
-    /// Runs the World to its end: settles; brings every phone back (its queued notifications
-    /// are delivered, a 412 will be retried); while retries are parked, moves the clock an hour
+    /// Runs the World to its end: settles; brings every phone back ([`heal`](Self::heal): its
+    /// queued notifications are delivered, a 412 will be retried); while retries are parked, moves the clock an hour
     /// (the longest delay the retry policy asks for) and settles again. Fails after a day.
     pub async fn drain(&self, scene: &Scene) {
         for _ in 0..24 {
             scene.settle_until_parked().await;
-            for app in &self.apps {
-                let phone = app.app().phone();
-                if phone.connection() != Connection::Connected {
-                    phone.set_connection(Connection::Connected);
-                }
-            }
-            let fake = scene.world.fake();
-            fake.wait_until(|f| {
-                f.notifications(None)
-                    .unwrap()
-                    .iter()
-                    .all(|r| !matches!(r.delivery, DeliveryState::Queued { .. }))
-            })
-            .await;
-            scene.settle_until_parked().await;
+            self.heal(scene).await;
             if scene.patterns.in_flight() == 0 {
                 return;
             }
@@ -175,6 +161,28 @@ impl Population {
             "still {} job(s) running after a day of retries",
             scene.patterns.in_flight()
         );
+    }
+
+    /// Brings every phone back (connected), waits until the fake delivered what it queued
+    /// for them, and settles.
+    pub async fn heal(&self, scene: &Scene) {
+        for app in &self.apps {
+            let phone = app.app().phone();
+            if phone.connection() != Connection::Connected {
+                phone.set_connection(Connection::Connected);
+            }
+        }
+        scene
+            .world
+            .fake()
+            .wait_until(|f| {
+                f.notifications(None)
+                    .unwrap()
+                    .iter()
+                    .all(|r| !matches!(r.delivery, DeliveryState::Queued { .. }))
+            })
+            .await;
+        scene.settle_until_parked().await;
     }
 
     /// The fake's records for phone `i`'s channel(s), in arrival order.
