@@ -140,7 +140,7 @@ impl CustomImage {
                     let x = centred(right - left, left);
                     draw_text(&mut img, line, x, y, self.size, self.color);
                 }
-                y += line_height;
+                y += i64::from(line_height);
             }
         }
         encode(&img)
@@ -256,19 +256,23 @@ fn glyph(c: char) -> Option<[u8; 8]> {
 }
 
 /// Draws `text` on one line from (x, y), each character a `size`×`size` cell; the 8×8 glyph
-/// is scaled by nearest neighbour, so any size works. Pixels outside the image are skipped.
-fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, size: u32, color: Rgb<u8>) {
+/// is scaled by nearest neighbour, so any size works. Pixels outside the image are skipped
+/// (the line may start left of or above the image: a character without ink, such as a soft
+/// hyphen, can lead it).
+fn draw_text(img: &mut RgbImage, text: &str, x: i64, y: i64, size: u32, color: Rgb<u8>) {
     for (i, c) in text.chars().enumerate() {
         let Some(rows) = glyph(c) else { continue };
-        let cell_x = x + i as u32 * size;
+        let cell_x = x + i64::from(i as u32 * size);
         for dy in 0..size {
             let row = rows[(dy * 8 / size) as usize];
             for dx in 0..size {
                 // Bit 0 is the leftmost pixel in font8x8.
                 if row >> (dx * 8 / size) & 1 == 1 {
-                    let (px, py) = (cell_x + dx, y + dy);
-                    if px < img.width() && py < img.height() {
-                        img.put_pixel(px, py, color);
+                    let (px, py) = (cell_x + i64::from(dx), y + i64::from(dy));
+                    if let (Ok(px), Ok(py)) = (u32::try_from(px), u32::try_from(py)) {
+                        if px < img.width() && py < img.height() {
+                            img.put_pixel(px, py, color);
+                        }
                     }
                 }
             }
@@ -278,8 +282,8 @@ fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, size: u32, color: R
 
 /// Where to start drawing so that `ink` pixels of ink, which begin `offset` pixels into what
 /// is drawn, are centred on the tile.
-fn centred(ink: u32, offset: u32) -> u32 {
-    (TILE_SIZE.saturating_sub(ink) / 2).saturating_sub(offset)
+fn centred(ink: u32, offset: u32) -> i64 {
+    i64::from(TILE_SIZE.saturating_sub(ink) / 2) - i64::from(offset)
 }
 
 /// Where a line's glyphs have ink, in 8×8 glyph-bit units (column 8·i + bit for character i).

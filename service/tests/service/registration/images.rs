@@ -169,3 +169,26 @@ async fn every_number_image_is_a_distinct_small_png() {
         }
     }
 }
+
+#[tokio::test]
+async fn text_led_by_a_character_without_ink_is_still_centred() {
+    // A soft hyphen (U+00AD) draws nothing; before the fix the line could not start left of the
+    // tile, so the ink sat 54 px from the left edge and 44 px from the right (found by the
+    // Custom Tile property).
+    let app = App::new();
+    let reply = app
+        .get("/images/custom.png?text=%C2%AD.%C2%A7&size=43&color=%23ff0000&background=white")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let img = decode(&reply.body);
+    let red: Vec<u32> = img
+        .pixels()
+        .filter(|(_, _, Rgba([r, g, _, _]))| *r == 255 && *g == 0)
+        .map(|(x, _, _)| x)
+        .collect();
+    let (left, right) = (red.iter().min().unwrap(), 172 - red.iter().max().unwrap());
+    assert!(
+        left.abs_diff(right) <= 2,
+        "{left} px left, {right} px right"
+    );
+}
