@@ -122,18 +122,25 @@ impl CustomImage {
         let max_lines = ((TILE_SIZE - 2 * MARGIN + self.size / 4) / line_height) as usize;
         let lines = &lines[..lines.len().min(max_lines)];
         // Centre the ink, not the cells: font8x8 glyphs leave their right column and bottom
-        // row blank, which would shift the text up and left.
+        // row blank, which would shift the text up and left. The block's ink runs from the
+        // top of the first line's ink to the bottom of the last line's, each at its own line.
         let rows = lines
             .iter()
-            .filter_map(|l| ink_bounds(l))
-            .fold(None, |acc, b| {
-                let (top, bottom) = acc.unwrap_or((b.top, b.bottom));
-                Some((top.min(b.top), bottom.max(b.bottom)))
+            .enumerate()
+            .filter_map(|(k, l)| {
+                let b = ink_bounds(l)?;
+                let at = k as u32 * line_height;
+                Some((
+                    at + b.top * self.size / 8,
+                    at + (b.bottom + 1) * self.size / 8,
+                ))
+            })
+            .fold(None, |acc, (top, bottom)| {
+                let (t, b) = acc.unwrap_or((top, bottom));
+                Some((t.min(top), b.max(bottom)))
             });
         if let Some((top, bottom)) = rows {
-            let (top, bottom) = (top * self.size / 8, (bottom + 1) * self.size / 8);
-            let ink_height = (lines.len() as u32 - 1) * line_height + bottom - top;
-            let mut y = centred(ink_height, top);
+            let mut y = centred(bottom - top, top);
             for line in lines {
                 if let Some(b) = ink_bounds(line) {
                     let (left, right) = (b.left * self.size / 8, (b.right + 1) * self.size / 8);
