@@ -127,25 +127,32 @@ impl CustomImage {
         let max_lines = ((TILE_SIZE - 2 * MARGIN + self.size / 4) / line_height) as usize;
         let lines = &lines[..lines.len().min(max_lines)];
         // Centre the ink, not the cells: font8x8 glyphs leave their right column and bottom
-        // row blank, which would shift the text up and left.
+        // row blank, which would shift the text up and left. The block's ink runs from the
+        // top of the first line's ink to the bottom of the last line's, each at its own line.
         let rows = lines
             .iter()
-            .filter_map(|l| ink_bounds(l))
-            .fold(None, |acc, b| {
-                let (top, bottom) = acc.unwrap_or((b.top, b.bottom));
-                Some((top.min(b.top), bottom.max(b.bottom)))
+            .enumerate()
+            .filter_map(|(k, l)| {
+                let b = ink_bounds(l)?;
+                let at = k as u32 * line_height;
+                Some((
+                    at + b.top * self.size / 8,
+                    at + (b.bottom + 1) * self.size / 8,
+                ))
+            })
+            .fold(None, |acc, (top, bottom)| {
+                let (t, b) = acc.unwrap_or((top, bottom));
+                Some((t.min(top), b.max(bottom)))
             });
         if let Some((top, bottom)) = rows {
-            let (top, bottom) = (top * self.size / 8, (bottom + 1) * self.size / 8);
-            let ink_height = (lines.len() as u32 - 1) * line_height + bottom - top;
-            let mut y = centred(ink_height, top);
+            let mut y = centred(bottom - top, top);
             for line in lines {
                 if let Some(b) = ink_bounds(line) {
                     let (left, right) = (b.left * self.size / 8, (b.right + 1) * self.size / 8);
                     let x = centred(right - left, left);
                     draw_text(&mut img, line, x, y, self.size, self.color);
                 }
-                y += line_height;
+                y += i64::from(line_height);
             }
         }
         encode(&img)
@@ -261,19 +268,23 @@ fn glyph(c: char) -> Option<[u8; 8]> {
 }
 
 /// Draws `text` on one line from (x, y), each character a `size`×`size` cell; the 8×8 glyph
-/// is scaled by nearest neighbour, so any size works. Pixels outside the image are skipped.
-fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, size: u32, color: Rgb<u8>) {
+/// is scaled by nearest neighbour, so any size works. Pixels outside the image are skipped
+/// (the line may start left of or above the image: a character without ink, such as a soft
+/// hyphen, can lead it).
+fn draw_text(img: &mut RgbImage, text: &str, x: i64, y: i64, size: u32, color: Rgb<u8>) {
     for (i, c) in text.chars().enumerate() {
         let Some(rows) = glyph(c) else { continue };
-        let cell_x = x + i as u32 * size;
+        let cell_x = x + i64::from(i as u32 * size);
         for dy in 0..size {
             let row = rows[(dy * 8 / size) as usize];
             for dx in 0..size {
                 // Bit 0 is the leftmost pixel in font8x8.
                 if row >> (dx * 8 / size) & 1 == 1 {
-                    let (px, py) = (cell_x + dx, y + dy);
-                    if px < img.width() && py < img.height() {
-                        img.put_pixel(px, py, color);
+                    let (px, py) = (cell_x + i64::from(dx), y + i64::from(dy));
+                    if let (Ok(px), Ok(py)) = (u32::try_from(px), u32::try_from(py)) {
+                        if px < img.width() && py < img.height() {
+                            img.put_pixel(px, py, color);
+                        }
                     }
                 }
             }
@@ -283,8 +294,8 @@ fn draw_text(img: &mut RgbImage, text: &str, x: u32, y: u32, size: u32, color: R
 
 /// Where to start drawing so that `ink` pixels of ink, which begin `offset` pixels into what
 /// is drawn, are centred on the tile.
-fn centred(ink: u32, offset: u32) -> u32 {
-    (TILE_SIZE.saturating_sub(ink) / 2).saturating_sub(offset)
+fn centred(ink: u32, offset: u32) -> i64 {
+    i64::from(TILE_SIZE.saturating_sub(ink) / 2) - i64::from(offset)
 }
 
 /// Where a line's glyphs have ink, in 8×8 glyph-bit units (column 8·i + bit for character i).

@@ -10,6 +10,10 @@ mod e2e {
     mod delivery;
     mod patterns;
     mod props;
+    mod props_ask_to_pin;
+    mod props_custom_tile;
+    mod props_one_time;
+    mod props_tile_schedule;
     mod security;
 }
 mod layers;

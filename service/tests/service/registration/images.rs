@@ -169,3 +169,49 @@ async fn every_number_image_is_a_distinct_small_png() {
         }
     }
 }
+
+#[tokio::test]
+async fn text_led_by_a_character_without_ink_is_still_centred() {
+    // A soft hyphen (U+00AD) draws nothing; before the fix the line could not start left of the
+    // tile, so the ink sat 54 px from the left edge and 44 px from the right (found by the
+    // Custom Tile property).
+    let app = App::new();
+    let reply = app
+        .get("/images/custom.png?text=%C2%AD.%C2%A7&size=43&color=%23ff0000&background=white")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let img = decode(&reply.body);
+    let red: Vec<u32> = img
+        .pixels()
+        .filter(|(_, _, Rgba([r, g, _, _]))| *r == 255 && *g == 0)
+        .map(|(x, _, _)| x)
+        .collect();
+    let (left, right) = (red.iter().min().unwrap(), 172 - red.iter().max().unwrap());
+    assert!(
+        left.abs_diff(right) <= 2,
+        "{left} px left, {right} px right"
+    );
+}
+
+#[tokio::test]
+async fn a_block_whose_last_line_is_short_is_centred_on_its_own_ink() {
+    // "!¡a'" at size 40 wraps to "!¡a" and "'": the block ends with the apostrophe's ink, not
+    // where a full line would; before the fix it sat 44 px from the top and 64 px from the
+    // bottom (found by the Custom Tile property).
+    let app = App::new();
+    let reply = app
+        .get("/images/custom.png?text=%21%C2%A1a%27&size=40&color=%23ff0000&background=white")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let img = decode(&reply.body);
+    let red: Vec<u32> = img
+        .pixels()
+        .filter(|(_, _, Rgba([r, g, _, _]))| *r == 255 && *g == 0)
+        .map(|(_, y, _)| y)
+        .collect();
+    let (top, bottom) = (red.iter().min().unwrap(), 172 - red.iter().max().unwrap());
+    assert!(
+        top.abs_diff(bottom) <= 7,
+        "{top} px above, {bottom} px below"
+    );
+}

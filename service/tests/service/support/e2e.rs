@@ -190,6 +190,53 @@ impl Scene {
         panic!("the scene kept moving after 50 rounds");
     }
 
+    /// As [`quiesce`](Self::quiesce), but a job parked on the clock (a retry) is fine: returns
+    /// once nothing moves without the clock and every job still running is asleep on it.
+    /// Panics after 50 rounds, or when the jobs neither end nor park within 10 s.
+    pub(crate) async fn settle_until_parked(&self) {
+        for _ in 0..50 {
+            let before = (self.records().len(), self.seen());
+            self.world.settle().await;
+            self.settle_apps().await;
+            let n = self.seen();
+            if tokio::time::timeout(Duration::from_secs(10), self.patterns.wait_for_events(n))
+                .await
+                .is_err()
+            {
+                panic!("the patterns did not handle {n} service event(s) within 10 s");
+            }
+            self.wait_parked().await;
+            self.world.settle().await;
+            self.settle_apps().await;
+            if before == (self.records().len(), self.seen()) {
+                return;
+            }
+        }
+        panic!("the scene kept moving after 50 rounds");
+    }
+
+    /// Waits until every running job is asleep on the clock (or none runs). Re-checks when a
+    /// retry parks, when the patterns go idle, and every few milliseconds otherwise (a job that
+    /// ends while others sleep signals nothing); fails after 10 s.
+    async fn wait_parked(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let running = self.patterns.in_flight();
+            let parked = self.clock.waiting();
+            if running == 0 || parked >= running {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!("{running} job(s) running, {parked} parked on the clock after 10 s: a send neither ended nor waited for a retry");
+            }
+            tokio::select! {
+                () = self.patterns.wait_idle() => return,
+                () = self.clock.sleeper_added() => {}
+                () = tokio::time::sleep(Duration::from_millis(2)) => {}
+            }
+        }
+    }
+
     async fn settle_apps(&self) {
         let apps = self.apps.lock().unwrap().clone();
         for app in apps {

@@ -4,7 +4,9 @@
 
 pub(crate) mod e2e;
 pub(crate) mod patterns;
+pub(crate) mod props;
 pub(crate) mod service;
+pub(crate) mod tile_image;
 
 use mpns_service::patterns::{self as pattern_routes, Patterns};
 use mpns_service::registration::router_with;

@@ -97,6 +97,11 @@ impl SharedClock {
         }
     }
 
+    /// Completes when a sleep is next parked on the clock.
+    pub(crate) async fn sleeper_added(&self) {
+        self.sleeps.added.notified().await;
+    }
+
     /// Moves the one clock: the fake's timers and the service's sleeps.
     pub(crate) fn advance(&self, by: Duration) {
         self.clock.advance(by);
