@@ -48,7 +48,7 @@ pub use client::{
 
 pub use message::{
     CycleTile, FlipTile, IconicTile, Message, MessageError, MessageKind, NotificationClass,
-    OsVersion, Raw, Tile, Toast,
+    OsVersion, Raw, Tile, Toast, MAX_BODY,
 };
 pub use wire::{
     Action, DeviceConnectionStatus, NotificationStatus, Outcome, RetryReason, SubscriptionStatus,

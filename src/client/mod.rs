@@ -205,7 +205,7 @@ impl Client {
                     .insert(PROXY_AUTHORIZATION, auth.clone());
             }
         }
-        let deadline = tokio::time::Instant::now() + settings.timeouts.total;
+        let deadline = deadline_after(settings.timeouts.total);
         let response = self.http.request(request);
         let timeouts = settings.timeouts;
         async move {
@@ -239,6 +239,14 @@ impl Client {
             Ok(outcome)
         }
     }
+}
+
+/// Now plus `timeout`, saturating: a timeout too long to add to the clock (`Duration::MAX`)
+/// gives a deadline a century away instead of a panic.
+fn deadline_after(timeout: std::time::Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + std::time::Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// Reads and discards an answer's body, up to [`MAX_DRAINED_BODY`].
@@ -284,12 +292,7 @@ impl Prepared {
         channel: &ChannelUri,
         id: Uuid,
     ) -> Result<Request<Full<Bytes>>, TransportError> {
-        let uri = channel.request_uri().cloned().ok_or_else(|| {
-            TransportError::new(
-                TransportErrorKind::InvalidRequest,
-                "the channel URI cannot be carried by HTTP",
-            )
-        })?;
+        let uri = channel.request_uri().clone();
         let mut headers = self.headers.clone();
         let mut text = Uuid::encode_buffer();
         // Replacing the value keeps the header in its place, the last.

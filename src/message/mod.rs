@@ -7,6 +7,8 @@ mod error;
 mod flip;
 mod iconic;
 mod options;
+
+pub use options::MAX_BODY;
 mod os;
 pub(crate) mod props;
 mod raw;

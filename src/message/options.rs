@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{Message, MessageError, MessageKind, NotificationClass, OsVersion};
 
 /// The largest body MPNS accepts for any notification (docs/mpns-protocol.md §2: a body of at most 3 KB).
-pub(crate) const MAX_BODY: usize = 3072;
+pub const MAX_BODY: usize = 3072;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Common {

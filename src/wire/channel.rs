@@ -18,8 +18,8 @@ pub struct ChannelUri {
     /// Where the authority (`[userinfo@]host[:port]`) ends in `text`; it starts after `://`.
     authority_end: usize,
     /// The URI parsed once for the HTTP client, so that a bulk send does not parse it again
-    /// for every request; `None` if HTTP cannot carry it (sending it is then an error).
-    request_uri: Option<hyper::Uri>,
+    /// for every request (a URI HTTP cannot carry is refused when parsed).
+    request_uri: hyper::Uri,
 }
 
 /// Why a string is not a usable channel URI.
@@ -34,6 +34,24 @@ pub enum ChannelUriError {
     /// Whitespace or control characters, which cannot be sent in a request line.
     #[error("channel URI {0:?} contains whitespace or control characters")]
     BadCharacter(String),
+    /// A port that is empty, not a number, 0 or above 65535 (which an HTTP client would
+    /// otherwise quietly replace by the scheme's default port).
+    #[error("channel URI {uri:?}: {why}")]
+    BadPort {
+        /// The URI as given.
+        uri: String,
+        /// What is wrong with the port (`port 99999 is out of range 1..=65535`).
+        why: String,
+    },
+    /// A host and port HTTP cannot send to, even with its path percent-encoded (an unclosed
+    /// `[`, a `%` or `\\` in the host, a character after `]`).
+    #[error("channel URI {uri:?}: {authority:?} is not a host and port HTTP can send to")]
+    Unsendable {
+        /// The URI as given.
+        uri: String,
+        /// Its authority as written, between `://` and the path.
+        authority: String,
+    },
 }
 
 impl ChannelUri {
@@ -62,22 +80,34 @@ impl ChannelUri {
     }
 
     /// The host the sender connects to, as the HTTP client parsed it (an IPv6 address keeps
-    /// its brackets; letters keep their case); `None` if HTTP cannot carry this URI (for
-    /// example a `%` in the host), in which case sending to it fails.
+    /// its brackets; letters keep their case). A URI whose host HTTP cannot carry (for example
+    /// a `%` in the host) is refused when parsed.
     ///
     /// ```
     /// let uri: mpns::ChannelUri = "http://[::1]:9000/x".parse().unwrap();
-    /// assert_eq!(uri.host(), Some("[::1]"));
-    /// let escaped: mpns::ChannelUri = "http://127.0.0.1%3a4040/x".parse().unwrap();
-    /// assert_eq!(escaped.host(), None);
+    /// assert_eq!(uri.host(), "[::1]");
+    /// assert!("http://127.0.0.1%3a4040/x".parse::<mpns::ChannelUri>().is_err());
     /// ```
-    pub fn host(&self) -> Option<&str> {
-        self.request_uri.as_ref()?.host()
+    pub fn host(&self) -> &str {
+        self.request_uri.host().unwrap_or_default()
+    }
+
+    /// The port written in the URI, if any (always in 1..=65535: other ports are refused when
+    /// the URI is parsed).
+    ///
+    /// ```
+    /// let uri: mpns::ChannelUri = "http://127.0.0.1:9000/x".parse().unwrap();
+    /// assert_eq!(uri.port(), Some(9000));
+    /// assert_eq!("http://db3.notify.live.net/x".parse::<mpns::ChannelUri>().unwrap().port(), None);
+    /// assert!("http://db3.notify.live.net:99999/x".parse::<mpns::ChannelUri>().is_err());
+    /// ```
+    pub fn port(&self) -> Option<u16> {
+        self.request_uri.port_u16()
     }
 
     /// The URI as the HTTP client takes it.
-    pub(crate) fn request_uri(&self) -> Option<&hyper::Uri> {
-        self.request_uri.as_ref()
+    pub(crate) fn request_uri(&self) -> &hyper::Uri {
+        &self.request_uri
     }
 }
 
@@ -97,6 +127,17 @@ pub(crate) fn request_uri(text: &str) -> Option<hyper::Uri> {
         }
     }
     hyper::Uri::try_from(encoded).ok()
+}
+
+/// A port as written after the host: one to five digits, 1..=65535.
+fn check_port(p: &str) -> Result<u16, String> {
+    if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("port {p:?} is not a number in 1..=65535"));
+    }
+    match p.parse::<u16>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("port {p} is out of range 1..=65535")),
+    }
 }
 
 // Equality, hashing and `Debug` are those of the text; the parsed URI is derived from it.
@@ -139,10 +180,29 @@ impl FromStr for ChannelUri {
         if authority.is_empty() || authority.starts_with(':') {
             return Err(ChannelUriError::NoHost(s.to_owned()));
         }
+        let unsendable = || ChannelUriError::Unsendable {
+            uri: s.to_owned(),
+            authority: authority.to_owned(),
+        };
+        let host_and_port = authority.rsplit('@').next().unwrap_or(authority);
+        let after_host = match host_and_port.strip_prefix('[') {
+            Some(bracketed) => bracketed.split_once(']').ok_or_else(unsendable)?.1,
+            None => host_and_port
+                .find(':')
+                .map_or("", |at| &host_and_port[at..]),
+        };
+        if !after_host.is_empty() {
+            let port = after_host.strip_prefix(':').ok_or_else(unsendable)?;
+            check_port(port).map_err(|why| ChannelUriError::BadPort {
+                uri: s.to_owned(),
+                why,
+            })?;
+        }
+        let request_uri = request_uri(s).ok_or_else(unsendable)?;
         Ok(ChannelUri {
             text: s.to_owned(),
             authority_end: s.len() - rest.len() + authority.len(),
-            request_uri: request_uri(s),
+            request_uri,
         })
     }
 }
@@ -162,7 +222,7 @@ mod tests {
         let uri: ChannelUri = "http://h:9/throttledthirdparty/01.00/AAF?x=1"
             .parse()
             .unwrap();
-        let parsed = uri.request_uri().unwrap();
+        let parsed = uri.request_uri();
         assert_eq!(parsed.authority().unwrap().as_str(), "h:9");
         assert_eq!(
             parsed.path_and_query().unwrap().as_str(),
@@ -174,6 +234,51 @@ mod tests {
     fn characters_http_does_not_allow_are_percent_encoded_in_the_request_uri() {
         let uri: ChannelUri = "http://h/ch/Ä{1}".parse().unwrap();
         assert_eq!(uri.as_str(), "http://h/ch/Ä{1}");
-        assert_eq!(uri.request_uri().unwrap().path(), "/ch/%C3%84%7B1%7D");
+        assert_eq!(uri.request_uri().path(), "/ch/%C3%84%7B1%7D");
+    }
+
+    #[test]
+    fn ports_outside_1_to_65535_and_unsendable_hosts_are_refused_when_parsed() {
+        for (uri, why) in [
+            ("http://h:99999/x", "port 99999 is out of range 1..=65535"),
+            ("http://h:65616/x", "port 65616 is out of range 1..=65535"),
+            ("http://h:0/x", "port 0 is out of range 1..=65535"),
+            ("http://h:/x", "port \"\" is not a number in 1..=65535"),
+            (
+                "http://h:+80/x",
+                "port \"+80\" is not a number in 1..=65535",
+            ),
+            (
+                "http://h:80:80/x",
+                "port \"80:80\" is not a number in 1..=65535",
+            ),
+            (
+                "http://[::1]:99999/x",
+                "port 99999 is out of range 1..=65535",
+            ),
+        ] {
+            let err = uri.parse::<ChannelUri>().unwrap_err();
+            assert!(
+                matches!(err, ChannelUriError::BadPort { .. }),
+                "{uri}: {err:?}"
+            );
+            assert!(err.to_string().ends_with(why), "{uri}: {err}");
+        }
+        for uri in [
+            "http://[::1/x",
+            "http://[::1]x/x",
+            "http://127.0.0.1%3a4040/x",
+            "http://h\\x/y",
+        ] {
+            let err = uri.parse::<ChannelUri>().unwrap_err();
+            assert!(
+                matches!(err, ChannelUriError::Unsendable { .. }),
+                "{uri}: {err:?}"
+            );
+        }
+        let edge: ChannelUri = "http://h:65535/x".parse().unwrap();
+        assert_eq!((edge.host(), edge.port()), ("h", Some(65535)));
+        let v6: ChannelUri = "https://[::1]:1/x".parse().unwrap();
+        assert_eq!((v6.host(), v6.port()), ("[::1]", Some(1)));
     }
 }

@@ -122,8 +122,9 @@ struct Common {
     /// Send through this HTTP proxy (https channels are tunnelled with CONNECT).
     #[arg(long, value_name = "URL")]
     proxy: Option<String>,
-    /// Give up when the whole request takes longer than this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 15)]
+    /// Give up when the whole request takes longer than this many seconds (1 to 86400).
+    #[arg(long, value_name = "SECONDS", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     timeout: u64,
     /// Print the outcome as one JSON object.
     #[arg(long)]
@@ -232,7 +233,7 @@ fn exit_code(action: Action) -> u8 {
 }
 
 fn client(common: &Common) -> Result<Client, String> {
-    let mut builder = Client::builder().timeout(Duration::from_secs(common.timeout.max(1)));
+    let mut builder = Client::builder().timeout(Duration::from_secs(common.timeout));
     if let Some(cert) = &common.cert {
         let bytes = read(cert, "--cert")?;
         builder = match &common.key {
@@ -260,8 +261,32 @@ fn looks_like_pem(bytes: &[u8]) -> bool {
     bytes.windows(11).any(|w| w == b"-----BEGIN ")
 }
 
+/// The most bytes read from a certificate, key or CA file: far above any real one.
+const MAX_PEM_FILE: usize = 1024 * 1024;
+
+/// Reads a certificate, key or CA file, refusing one over [`MAX_PEM_FILE`].
 fn read(path: &Path, flag: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{flag} {}: {e}", path.display()))
+    read_at_most(path, flag, MAX_PEM_FILE)
+}
+
+/// Reads at most `limit` bytes of `path` (one more, to tell a file over the limit), so that
+/// `/dev/zero` or a huge file is refused without being read whole.
+fn read_at_most(path: &Path, flag: &str, limit: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let fail = |e: std::io::Error| format!("{flag} {}: {e}", path.display());
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(fail)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(fail)?;
+    if bytes.len() > limit {
+        return Err(format!(
+            "{flag} {}: the file is larger than the limit of {limit} bytes",
+            path.display()
+        ));
+    }
+    Ok(bytes)
 }
 
 fn build(kind: Kind) -> Result<(Common, Message), String> {
@@ -343,7 +368,7 @@ fn build(kind: Kind) -> Result<(Common, Message), String> {
         } => {
             let body = match (data, file) {
                 (Some(text), _) => text.into_bytes(),
-                (None, Some(path)) => read(&path, "--file")?,
+                (None, Some(path)) => read_at_most(&path, "--file", mpns::MAX_BODY)?,
                 (None, None) => return Err("give the body with --data or --file".into()),
             };
             let mut r = Raw::new(body);

@@ -86,15 +86,23 @@ impl AllowedHosts {
             ));
         }
         let channel: ChannelUri = uri.parse().map_err(|e: mpns::ChannelUriError| {
-            let code = match e {
+            let code = match &e {
                 mpns::ChannelUriError::Scheme(_) => "scheme_not_allowed",
                 mpns::ChannelUriError::NoHost(_) => "no_host",
                 mpns::ChannelUriError::BadCharacter(_) => "bad_character",
+                mpns::ChannelUriError::Unsendable { authority, .. }
+                    if authority.contains('\\') || authority.contains('%') =>
+                {
+                    return escaped_host(uri);
+                }
+                mpns::ChannelUriError::BadPort { .. }
+                | mpns::ChannelUriError::Unsendable { .. } => "bad_host",
             };
             invalid(code, e.to_string())
         })?;
         // The checks read the URI as the sender parsed it: the authority as written, and the
-        // host the HTTP client will connect to.
+        // host and port the HTTP client will connect to (a port outside 1..=65535 and a host
+        // HTTP cannot carry were refused by the parse).
         let https = channel.is_https();
         let authority = channel.authority();
         if authority.contains('@') {
@@ -104,30 +112,10 @@ impl AllowedHosts {
             ));
         }
         if authority.contains('\\') || authority.contains('%') {
-            return Err(invalid(
-                "bad_character",
-                format!("channel URI {uri:?} has a backslash or percent-escape in its host"),
-            ));
+            return Err(escaped_host(uri));
         }
-        let host = channel.host().ok_or_else(|| {
-            invalid(
-                "bad_host",
-                format!(
-                    "channel URI {uri:?}: {authority:?} is not a host and port HTTP can send to"
-                ),
-            )
-        })?;
-        // With no '@' and no escape, the authority is the host, then `:port` or nothing
-        // (anything else after a bracketed IPv6 address is refused).
-        let port = match authority.get(host.len()..).unwrap_or_default() {
-            "" => None,
-            rest => Some(
-                rest.strip_prefix(':')
-                    .ok_or_else(|| format!("unexpected {rest:?} after the host"))
-                    .and_then(parse_port)
-                    .map_err(|why| invalid("bad_host", format!("channel URI {uri:?}: {why}")))?,
-            ),
-        };
+        let host = channel.host();
+        let port = channel.port();
         let host = host.to_ascii_lowercase();
         let default_port = if https { 443 } else { 80 };
         let effective = port.unwrap_or(default_port);
@@ -237,6 +225,15 @@ fn parse_port(p: &str) -> Result<u16, String> {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("port {p} is out of range 1..=65535")),
     }
+}
+
+/// A backslash or percent-escape in the host: refused whether or not HTTP could carry it.
+fn escaped_host(uri: &str) -> FieldError {
+    FieldError::new(
+        "channel_uri",
+        "bad_character",
+        format!("channel URI {uri:?} has a backslash or percent-escape in its host"),
+    )
 }
 
 /// `*.notify.live.net`: at least one label before the suffix, each label a DNS label.

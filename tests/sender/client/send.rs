@@ -163,6 +163,19 @@ async fn an_answer_slower_than_the_request_timeout_is_a_timeout_error() {
 }
 
 #[tokio::test]
+async fn a_timeout_too_long_for_the_clock_sends_instead_of_panicking() {
+    let server = mpns_mock().await;
+    for timeout in [Duration::MAX, Duration::from_secs(u64::MAX)] {
+        let client = Client::builder().timeout(timeout).build().unwrap();
+        let outcome = client
+            .send(&channel(&server.uri(), "AAF"), &toast().build().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(outcome.status, 200, "{timeout:?}");
+    }
+}
+
+#[tokio::test]
 async fn nothing_listening_is_connection_refused() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

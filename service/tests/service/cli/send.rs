@@ -183,3 +183,108 @@ async fn help_lists_every_message_kind_with_an_example() {
     }
     assert!(help.contains("Exit codes"), "{help}");
 }
+
+#[tokio::test]
+async fn ports_out_of_range_and_uris_http_cannot_carry_exit_2_before_anything_is_sent() {
+    // Each of these once went out to port 80, or failed as a transport error (exit 1).
+    let cases = [
+        (
+            "http://127.0.0.1:99999/throttledthirdparty/01.00/AAF",
+            "port 99999 is out of range 1..=65535",
+        ),
+        (
+            "http://127.0.0.1:65616/throttledthirdparty/01.00/AAF",
+            "port 65616 is out of range 1..=65535",
+        ),
+        (
+            "http://127.0.0.1:0/throttledthirdparty/01.00/AAF",
+            "port 0 is out of range 1..=65535",
+        ),
+        (
+            "http://127.0.0.1:/throttledthirdparty/01.00/AAF",
+            "port \"\" is not a number in 1..=65535",
+        ),
+        (
+            "http://[::1/throttledthirdparty/01.00/AAF",
+            "is not a host and port HTTP can send to",
+        ),
+    ];
+    for (uri, why) in cases {
+        let out = mpns(&["send", "raw", "--channel", uri, "--data", "x"]).await;
+        assert_eq!(out.status.code(), Some(2), "{uri}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{uri}: {}", stderr(&out));
+        assert!(
+            stdout(&out).is_empty(),
+            "{uri}: nothing was sent: {}",
+            stdout(&out)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_timeout_out_of_range_exits_2_naming_the_range() {
+    for timeout in ["18446744073709551615", "0", "86401"] {
+        let out = mpns(&[
+            "send",
+            "raw",
+            "--channel",
+            "http://127.0.0.1:9/throttledthirdparty/01.00/AAF",
+            "--data",
+            "x",
+            "--timeout",
+            timeout,
+        ])
+        .await;
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--timeout {timeout}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("--timeout"),
+            "{timeout}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_body_file_larger_than_mpns_takes_is_refused_without_being_read_whole() {
+    // /dev/zero never ends: reading it whole would never finish.
+    let out = mpns(&[
+        "send",
+        "raw",
+        "--channel",
+        "http://127.0.0.1:9/throttledthirdparty/01.00/AAF",
+        "--file",
+        "/dev/zero",
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--file /dev/zero: the file is larger than the limit of 3072 bytes"),
+        "{}",
+        stderr(&out)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("huge.pem");
+    std::fs::write(&cert, vec![b'A'; 1024 * 1024 + 1]).unwrap();
+    let out = mpns(&[
+        "send",
+        "raw",
+        "--channel",
+        "https://127.0.0.1:9/throttledthirdparty/01.00/AAF",
+        "--data",
+        "x",
+        "--cert",
+        cert.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("larger than the limit of 1048576 bytes"),
+        "{}",
+        stderr(&out)
+    );
+}
