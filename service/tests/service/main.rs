@@ -26,5 +26,6 @@ mod registration {
 }
 mod sandbox {
     mod browser;
+    mod console_controls;
     mod start;
 }
