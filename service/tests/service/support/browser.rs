@@ -216,9 +216,16 @@ pub async fn wait_for(client: &Client, xpath: &str) -> fantoccini::elements::Ele
     }
 }
 
-/// Fails the test with what it waited for, what the console said last and a screenshot.
+/// Fails the test with what it waited for, what the console said last and a screenshot named
+/// after the test (the test harness names the thread that runs it).
 async fn fail(client: &Client, waited_for: &str, error: &str) -> ! {
-    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sandbox-browser-failure.png");
+    let test = std::thread::current()
+        .name()
+        .and_then(|n| n.rsplit("::").next())
+        .unwrap_or("unnamed")
+        .to_owned();
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("sandbox-browser-failure-{test}.png"));
     if let Ok(png) = client.screenshot().await {
         let _ = std::fs::write(&shot, png);
     }
