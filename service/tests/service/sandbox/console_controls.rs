@@ -6,6 +6,7 @@
 //! The three phones start as the sandbox puts them: ann (8.0) pinned with her app in the
 //! background, bob (7.1) not pinned with his app closed, cat (7.8) pinned with her app on screen.
 
+use fantoccini::key::Key;
 use fantoccini::Locator;
 
 use crate::support::browser::{
@@ -116,7 +117,17 @@ async fn the_one_time_editor_sends_the_toast_raw_title_and_background_it_shows()
 async fn counter_send_counts_up_where_the_app_is_closed_and_the_app_on_screen_gets_the_probe() {
     let Some(s) = session().await else { return };
     let c = &s.client;
-    activate(c, "counter", "Counter").await;
+    // The tabs follow the arrow keys: right of One Time is Counter.
+    activate(c, "one-time", "One Time").await;
+    c.find(Locator::Css("#tab-one-time"))
+        .await
+        .unwrap()
+        .send_keys(&char::from(Key::Right).to_string())
+        .await
+        .unwrap();
+    said(c, "Counter is active; Update Info sent to 3 subscriber(s).").await;
+    wait_for(c, "//button[@id='tab-counter' and @aria-selected='true']").await;
+    wait_for(c, "//form[@id='panel-counter' and not(@hidden)]").await;
     type_text(c, "#panel-counter input[name=title]", "Unread").await;
     type_text(c, "#panel-counter input[name=raw_message]", "any news?").await;
     click(c, "#panel-counter label.bg3").await;
@@ -447,11 +458,18 @@ async fn an_expired_phone_drops_out_of_the_subscribers_and_register_again_brings
     phone_button(c, ANN, "expire").await;
     // Activating sends Update Info: ann's answer is 404 Expired and the service prunes her.
     activate(c, "counter", "Counter").await;
-    wait_for(
+    let expired = wait_for(
         c,
         "//tbody[@id='log']/tr[@data-status='404' and td[6]='Expired']",
     )
     .await;
+    // The row, chosen from the keyboard, names the channel: ann's.
+    expired
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+    let uri = first_channel.split(" · ").next().unwrap();
+    wait_for(c, &format!("//dl[@id='log-details']/dd[.='{uri}']")).await;
     wait_for(c, "//span[@id='sub-count' and .='2']").await;
     assert!(
         c.find(Locator::XPath(ann_row)).await.is_err(),
