@@ -30,5 +30,6 @@ mod registration {
 }
 mod sandbox {
     mod browser;
+    mod console_controls;
     mod start;
 }

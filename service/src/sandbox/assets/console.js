@@ -212,6 +212,7 @@ function phoneCard(p) {
     <div class="screen" role="img"></div>
     <dl class="facts">
       <dt>Tile count</dt><dd data-field="count"></dd>
+      <dt>Tile image</dt><dd data-field="image" class="uri"></dd>
       <dt>Connection</dt><dd data-field="connection"></dd>
       <dt>Power</dt><dd data-field="power"></dd>
       <dt>App</dt><dd data-field="app"></dd>
@@ -285,6 +286,8 @@ function renderPhone(p) {
     screen.setAttribute("aria-label", `Start screen of ${p.name}`);
   }
   setField(card, "count", p.tile ? String(p.tile.count) : "not pinned");
+  // The screen cuts a long image URI; the card shows it whole (Custom Tile, Tile Schedule).
+  setField(card, "image", p.tile ? (p.tile.background_image || "none") : "–");
   setField(card, "connection", p.connection);
   setField(card, "power", p.power);
   setField(card, "app", p.app_state);

@@ -1,7 +1,9 @@
-//! What the service's tests share: the World of the end-to-end tests ([`e2e`]), the patterns'
-//! scenes on a virtual clock ([`patterns`]), the service's own fixtures ([`service`]), and the
-//! one way to take a snapshot ([`snapshots`]).
+//! What the service's tests share: the sandbox's console in headless Chromium ([`browser`]),
+//! the World of the end-to-end tests ([`e2e`]), the patterns' scenes on a virtual clock
+//! ([`patterns`]), the service's own fixtures ([`service`]), and the one way to take a
+//! snapshot ([`snapshots`]).
 
+pub(crate) mod browser;
 pub(crate) mod e2e;
 pub(crate) mod patterns;
 pub(crate) mod props;
