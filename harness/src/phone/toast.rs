@@ -1,6 +1,6 @@
 //! Toasts the shell has shown, and where tapping one takes the user (docs/mpns-protocol.md §5.2).
 
-use crate::mpns::protocol::{Sound, ToastContent};
+use crate::protocol::{Sound, ToastContent};
 
 /// How a toast sounds.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,9 +1,8 @@
 //! Helpers for the phone and World tests: notifications sent over real HTTP to a channel URI
 //! with the answer as one line, and a phone with one app ready to receive.
 
-use mpns_harness::mpns::protocol::Template;
-use mpns_harness::phone::{App, Phone};
-use mpns_harness::World;
+use mpns_harness::protocol::Template;
+use mpns_harness::{App, Phone, World};
 
 use super::client::client;
 use super::requests::{answer, notification};
