@@ -33,7 +33,7 @@ impl Toast {
     ///
     /// A message when `Param` starts with neither `/` (a page) nor `?` (a query for the start
     /// page), the two forms Microsoft documents.
-    pub fn from_content(c: &ToastContent) -> Result<Toast, String> {
+    pub(crate) fn from_content(c: &ToastContent) -> Result<Toast, String> {
         if let Some(p) = &c.param {
             if !(p.starts_with('/') || p.starts_with('?')) {
                 return Err(format!(

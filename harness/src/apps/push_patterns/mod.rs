@@ -34,6 +34,13 @@
 //!   selected (the recipe's URL used a query key its service did not read, and a parameter never
 //!   bound to the selection).
 //! - **Errors** the recipe showed in message boxes are kept in [`PushPatterns::errors`].
+//!
+//! [`App`]: crate::App
+//! [`PushPatterns::settle`]: crate::PushPatterns::settle
+//! [`PushPatterns::stop`]: crate::PushPatterns::stop
+//! [`PushPatterns::pin`]: crate::PushPatterns::pin
+//! [`PushPatterns::close`]: crate::PushPatterns::close
+//! [`PushPatterns::errors`]: crate::PushPatterns::errors
 
 pub(crate) mod app;
 mod backend;
