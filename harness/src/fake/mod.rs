@@ -4,6 +4,10 @@
 //! Start it in-process with [`FakeMpns::start`] (or [`FakeMpns::builder`]), or as a process with
 //! `cargo run -p mpns-harness --bin fake-mpns -- --listen 127.0.0.1:8080`.
 //!
+//! [`FakeMpns`], its builder and [`FakeError`] are at the crate root; this module holds what
+//! they take and return: channels, device state, records, answers, faults, events, expectations
+//! and the TLS settings.
+//!
 //! # Control API (JSON under `/_fake/`)
 //!
 //! | Request | Does |

@@ -13,6 +13,9 @@
 //! [`TileSchedule`]), and raising [`PhoneEvent`]s a test awaits. Its own decisions are listed
 //! on [`Phone`] and [`App::start_tile_schedule`]; the `World` boots phones.
 //!
+//! [`Phone`], [`App`] and [`PhoneError`] are at the crate root; this module holds the rest of
+//! the phone's vocabulary.
+//!
 //! # Decisions where the documentation is silent
 //!
 //! - **Template**: a tile keeps the template it was pinned with; a push for another one is
