@@ -8,7 +8,8 @@ use std::io::Write as _;
 use std::process::{ExitCode, Stdio};
 use std::time::Instant;
 
-use mpns_harness::{ChannelOptions, FakeMpns, Fate, FaultRule};
+use mpns_harness::fake::{ChannelOptions, Fate, FaultRule};
+use mpns_harness::FakeMpns;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use mpns::RetryPolicy;
-use mpns_harness::{FaultAction, FaultRule};
+use mpns_harness::fake::{FaultAction, FaultRule};
 use mpns_service::patterns::{OneTime, Patterns, PatternsConfig, SendRequest};
 use mpns_service::registration::{Registration, ServiceConfig, ServiceState, Store};
 

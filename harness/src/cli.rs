@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::mpns::protocol::Mode;
-use crate::{Clock, FakeMpns, TlsConfig};
+use crate::fake::TlsConfig;
+use crate::protocol::Mode;
+use crate::{Clock, FakeMpns};
 
 /// A fake Microsoft Push Notification Service (MPNS) for testing push senders.
 ///
@@ -154,6 +155,7 @@ pub struct Signals {
 
 #[cfg(unix)]
 impl Signals {
+    /// Installs the handlers; call it before announcing that the server listens.
     pub fn install() -> std::io::Result<Self> {
         use tokio::signal::unix::{signal, SignalKind};
         Ok(Self {
@@ -162,6 +164,7 @@ impl Signals {
         })
     }
 
+    /// Waits for the first SIGINT or SIGTERM.
     pub async fn wait(mut self) {
         tokio::select! {
             _ = self.int.recv() => {}
@@ -175,10 +178,12 @@ pub struct Signals;
 
 #[cfg(not(unix))]
 impl Signals {
+    /// Installs the handlers; call it before announcing that the server listens.
     pub fn install() -> std::io::Result<Self> {
         Ok(Self)
     }
 
+    /// Waits for Ctrl-C.
     pub async fn wait(self) {
         let _ = tokio::signal::ctrl_c().await;
     }

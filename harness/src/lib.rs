@@ -4,25 +4,43 @@
 //! code with the `mpns` sender crate on purpose: it reads the wire with its own parser, so a
 //! mistake on one side is caught by the other instead of being mirrored.
 //!
-//! [`apps`] holds app code that runs on the emulated phones, such as the recipe's Push Patterns
+//! [`PushPatterns`] is app code that runs on the emulated phones: the recipe's Push Patterns
 //! client, which talks to its back end over HTTP only. "The recipe" is Microsoft's .NET *Push
 //! Notification Server Side Helper Library* sample this project started from; the repository's
 //! `docs/push-recipe.md` says what it was, and `docs/mpns-protocol.md` is the protocol as this
 //! harness understands it (comments cite its sections).
 
-pub mod apps;
+//!
+//! # The public API
+//!
+//! Every public name has exactly one path. The types a test drives are at the root:
+//! [`World`], [`Clock`], [`FakeMpns`] (with [`FakeMpnsBuilder`] and [`FakeError`]), [`Phone`],
+//! [`App`] (with [`PhoneError`]) and [`PushPatterns`]. What they take and return is grouped in
+//! five modules:
+//!
+//! - [`fake`]: the fake MPNS's vocabulary: channels, device state, records, answers, faults,
+//!   events, expectations, TLS;
+//! - [`protocol`]: reading a request as MPNS would ([`protocol::inspect`]), usable without a
+//!   server to lint a sender's requests;
+//! - [`phone`]: the emulated phone's vocabulary: app state and power, events, the shell's tiles
+//!   and toasts, delivery rules, remote images, tile schedules, renders;
+//! - [`push_patterns`]: the Push Patterns app's settings, screens, prompts and names;
+//! - [`cli`]: the `fake-mpns` command line, shared with `mpns fake-mpns`.
+
+mod apps;
 pub mod cli;
 mod clock;
+pub mod fake;
 mod lock;
-pub mod mpns;
 pub mod phone;
+pub mod protocol;
 mod world;
 
+pub use apps::push_patterns;
+pub use apps::push_patterns::app::PushPatterns;
 pub use clock::Clock;
-pub use mpns::protocol::Mode;
-pub use mpns::{
-    Answer, ChannelId, ChannelInfo, ChannelOptions, Connection, Delivered, DeviceId, DeviceUpdate,
-    DeviceView, Event, FakeError, FakeMpns, FakeMpnsBuilder, Fate, FaultAction, FaultRule,
-    NotificationRecord, NotificationStatus, Power, Subscription, TlsConfig,
-};
+pub use fake::error::FakeError;
+pub use fake::server::{FakeMpns, FakeMpnsBuilder};
+pub use phone::error::PhoneError;
+pub use phone::handle::{App, Phone};
 pub use world::World;

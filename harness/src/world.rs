@@ -22,8 +22,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
+use crate::fake::{FakeMpns, FakeMpnsBuilder};
 use crate::lock::MutexExt;
-use crate::mpns::{FakeMpns, FakeMpnsBuilder};
 use crate::phone::http::Http;
 use crate::phone::{Phone, PhoneError};
 

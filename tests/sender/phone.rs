@@ -8,9 +8,9 @@ use mpns::{
     Action, ChannelUri, Client, CycleTile, FlipTile, IconicTile, NotificationClass,
     NotificationStatus, Raw, SubscriptionStatus, Tile, Toast,
 };
-use mpns_harness::mpns::protocol::Template;
-use mpns_harness::phone::{App, AppState, PhoneEvent, TileKey};
-use mpns_harness::World;
+use mpns_harness::phone::{AppState, PhoneEvent, TileKey};
+use mpns_harness::protocol::Template;
+use mpns_harness::{App, World};
 
 fn snapshot(name: &str, text: &str) {
     crate::support::snapshots().bind(|| {
@@ -209,8 +209,8 @@ async fn an_expired_subscription_answers_404_too() {
         .fake()
         .update_device(
             id,
-            &mpns_harness::DeviceUpdate {
-                subscription: Some(mpns_harness::Subscription::Expired),
+            &mpns_harness::fake::DeviceUpdate {
+                subscription: Some(mpns_harness::fake::Subscription::Expired),
                 ..Default::default()
             },
         )

@@ -18,8 +18,8 @@ use super::shell::Shell;
 use super::state::{running, AppData, PhoneInner, ScheduleEntry};
 use super::tile::{Tile, TileKey};
 use super::toast::{LaunchTarget, Toast};
-use crate::mpns::protocol::Template;
-use crate::mpns::ChannelOptions;
+use crate::fake::ChannelOptions;
+use crate::protocol::Template;
 
 /// Tells one schedule of an app from the one that replaced it.
 static NEXT_SCHEDULE: AtomicU64 = AtomicU64::new(1);
@@ -160,7 +160,7 @@ impl App {
         let mut st = p.lock();
         let quota = p.os.channel_quota();
         let held = st.apps.values().filter(|a| a.channel.is_some()).count();
-        let connected = st.connection == crate::mpns::Connection::Connected;
+        let connected = st.connection == crate::fake::Connection::Connected;
         let a = st.apps.get_mut(&self.name).expect("installed");
         if let Some(c) = &a.channel {
             return Err(PhoneError::ChannelAlreadyOpen {
@@ -458,7 +458,7 @@ impl App {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use mpns_harness::mpns::protocol::Template;
+    /// use mpns_harness::protocol::Template;
     /// use mpns_harness::phone::{ScheduleState, ShellTileSchedule, TileKey};
     /// use mpns_harness::World;
     /// use std::time::Duration;

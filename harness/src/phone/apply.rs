@@ -8,8 +8,8 @@ use super::shell::FetchId;
 use super::state::{AppData, PhoneInner, PhoneState};
 use super::tile::TileKey;
 use super::toast::Toast;
-use crate::mpns::protocol::Content;
-use crate::mpns::Delivered;
+use crate::fake::Delivered;
+use crate::protocol::Content;
 
 /// A download the task runs for a tile update.
 pub(super) struct FetchJob {

@@ -5,8 +5,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::image::TileBinding;
-use crate::mpns::protocol::{Content, Template, TileValue};
-use crate::mpns::ChannelId;
+use crate::fake::ChannelId;
+use crate::protocol::{Content, Template, TileValue};
 
 /// A Windows Phone OS version, as far as push notifications tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

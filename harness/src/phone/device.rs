@@ -19,8 +19,8 @@ use super::schedule::TileSchedule;
 use super::state::{AppData, Cmd, PhoneInner, PhoneState};
 use super::task::Task;
 use super::tile::TileKey;
+use crate::fake::{Connection, DeviceId, DeviceUpdate, FakeMpns, Power};
 use crate::lock::MutexExt;
-use crate::mpns::{Connection, DeviceId, DeviceUpdate, FakeMpns, Power};
 
 impl Phone {
     /// Starts a phone named `name` (its device id on the fake) running OS `os` (`"7.1"`,

@@ -5,8 +5,8 @@ use super::channel::OsVersion;
 use super::schedule_settings::ScheduleError;
 use super::shell::ShellError;
 use super::tile::TileKey;
-use crate::mpns::protocol::Template;
-use crate::mpns::FakeError;
+use crate::fake::FakeError;
+use crate::protocol::Template;
 
 /// What went wrong with a call on a phone or one of its apps. The phone is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -69,7 +69,7 @@ use super::state::PhoneInner;
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use mpns_harness::mpns::protocol::Template;
+/// use mpns_harness::protocol::Template;
 /// use mpns_harness::phone::TileKey;
 /// use mpns_harness::World;
 ///
@@ -119,7 +119,7 @@ impl fmt::Debug for Phone {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use mpns_harness::mpns::protocol::Template;
+/// use mpns_harness::protocol::Template;
 /// use mpns_harness::phone::AppState;
 /// use mpns_harness::World;
 ///

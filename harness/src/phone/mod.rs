@@ -13,6 +13,9 @@
 //! [`TileSchedule`]), and raising [`PhoneEvent`]s a test awaits. Its own decisions are listed
 //! on [`Phone`] and [`App::start_tile_schedule`]; the `World` boots phones.
 //!
+//! [`Phone`], [`App`] and [`PhoneError`] are at the crate root; this module holds the rest of
+//! the phone's vocabulary.
+//!
 //! # Decisions where the documentation is silent
 //!
 //! - **Template**: a tile keeps the template it was pinned with; a push for another one is
@@ -44,10 +47,10 @@ mod apply;
 mod channel;
 mod delivery;
 mod device;
-mod error;
+pub(crate) mod error;
 mod events;
 mod fetch;
-mod handle;
+pub(crate) mod handle;
 pub(crate) mod http;
 mod image;
 mod outcome;
@@ -64,12 +67,12 @@ mod toast;
 
 pub use channel::{ChannelView, OsVersion, RateLimit};
 pub use delivery::{decide, AppState, Bindings, DeliveryFate, Incoming, PowerLevel, Why};
-pub use error::PhoneError;
+pub(crate) use error::PhoneError;
 pub use events::{ChannelConnectionStatus, ChannelError, EventStream, PhoneEvent};
 pub use fetch::{
     fetch_image, fetch_image_with, FetchError, FetchLimits, IMAGE_TIMEOUT, MAX_IMAGE_BYTES,
 };
-pub use handle::{App, Phone};
+pub(crate) use handle::{App, Phone};
 pub use image::{
     check_remote_image, classify_image, AllowedImageUris, ImageError, ImageSource, TileBinding,
     MAX_ALLOWED_URI_CHARS,
@@ -85,8 +88,5 @@ pub use shell::{
     Applied, ChannelErrorKind, FetchId, FetchProgress, ImageFetch, Shell, ShellError,
     TEMPLATE_MISMATCH,
 };
-pub use tile::{
-    badge_for, opaque_color, parse_count, template_name, Face, Role, Side, Size, Slot, Tile,
-    TileKey,
-};
+pub use tile::{Face, Role, Side, Size, Slot, Tile, TileKey};
 pub use toast::{LaunchTarget, Toast, ToastSound};

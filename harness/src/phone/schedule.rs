@@ -44,8 +44,8 @@ use super::schedule_settings::{ScheduleError, ShellTileSchedule, UpdateRecurrenc
 use super::shell::{Applied, Shell, ShellError};
 use super::tile::TileKey;
 use crate::lock::MutexExt;
-use crate::mpns::protocol::{Content, TileContent, TileValue};
 use crate::phone::FetchError;
+use crate::protocol::{Content, TileContent, TileValue};
 use crate::Clock;
 use bytes::Bytes;
 use std::fmt;

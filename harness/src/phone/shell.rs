@@ -7,7 +7,7 @@
 use super::image::{check_remote_image, classify_image, ImageError, ImageSource, TileBinding};
 use super::tile::{parse_count, role_of, template_name, Role, Tile, TileKey};
 use super::toast::{LaunchTarget, Toast};
-use crate::mpns::protocol::{Content, Template, TileContent, TileValue, ToastContent};
+use crate::protocol::{Content, Template, TileContent, TileValue, ToastContent};
 use std::collections::BTreeMap;
 
 /// The error the channel raises for a [`ShellError`], when it raises one.
@@ -180,7 +180,7 @@ struct Pending {
 /// The shell of one app: its pinned tiles and the toast tray.
 ///
 /// ```
-/// use mpns_harness::mpns::protocol::{Content, Template, TileContent, TileValue};
+/// use mpns_harness::protocol::{Content, Template, TileContent, TileValue};
 /// use mpns_harness::phone::{Applied, Shell, TileBinding, TileKey};
 ///
 /// let mut shell = Shell::new("Weather", "/MainPage.xaml");

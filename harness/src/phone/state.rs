@@ -20,8 +20,8 @@ use super::shell::Shell;
 use super::tile::TileKey;
 use super::toast::LaunchTarget;
 use crate::clock::Clock;
+use crate::fake::{ChannelId, Connection, DeviceId, DeviceUpdate, FakeMpns, Subscription};
 use crate::lock::MutexExt;
-use crate::mpns::{ChannelId, Connection, DeviceId, DeviceUpdate, FakeMpns, Subscription};
 
 /// The phone's mutable state.
 pub(crate) struct PhoneState {
@@ -69,7 +69,7 @@ impl PhoneInner {
     }
 
     /// Expires a channel in the fake (closed on the phone).
-    pub(crate) fn expire(&self, id: crate::mpns::ChannelId) {
+    pub(crate) fn expire(&self, id: crate::fake::ChannelId) {
         let _ = self.fake.update_device(
             id,
             &DeviceUpdate {

@@ -14,7 +14,7 @@ use super::http::{fetch_remote, Http};
 use super::outcome::{DeliveryRecord, Outcome};
 use super::shell::FetchProgress;
 use super::state::{Cmd, PhoneInner, PhoneState};
-use crate::mpns::{Delivered, Event};
+use crate::fake::{Delivered, Event};
 
 pub(super) struct FetchDone {
     job: FetchJob,
@@ -185,7 +185,7 @@ pub(super) async fn recv<T: Clone>(
 
 /// The fake gave channel `id` the URI `uri`: if it is an open channel of this phone with
 /// another URI, take it and raise `ChannelUriUpdated`.
-pub(super) fn rotated(p: &PhoneInner, st: &mut PhoneState, id: crate::mpns::ChannelId, uri: &str) {
+pub(super) fn rotated(p: &PhoneInner, st: &mut PhoneState, id: crate::fake::ChannelId, uri: &str) {
     for (name, a) in st.apps.iter_mut() {
         if let Some(c) = a.channel.as_mut().filter(|c| c.id == id && c.uri != uri) {
             c.uri = uri.to_owned();

@@ -1,7 +1,7 @@
 //! One tile on the start screen: its template, the values its properties hold, and how those
 //! values sit on the tile's faces (the tables of docs/mpns-protocol.md §5.3–§5.6).
 
-use crate::mpns::protocol::Template;
+use crate::protocol::Template;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -35,7 +35,7 @@ impl fmt::Display for TileKey {
 }
 
 /// The template's name as written in `Template="..."` (`Standard` for none).
-pub fn template_name(t: Template) -> &'static str {
+pub(crate) fn template_name(t: Template) -> &'static str {
     match t {
         Template::Standard => "Standard",
         Template::FlipTile => "FlipTile",
@@ -338,7 +338,7 @@ impl Tile {
 }
 
 /// The badge for a count: hidden at 0, 1..=99 as is, 99 above.
-pub fn badge_for(count: u64) -> Option<u8> {
+pub(crate) fn badge_for(count: u64) -> Option<u8> {
     match count {
         0 => None,
         // 1..=99 fits in u8.
@@ -352,7 +352,7 @@ pub fn badge_for(count: u64) -> Option<u8> {
 /// # Errors
 ///
 /// A message naming the value and the rule, for a sign, a fraction, or anything not a number.
-pub fn parse_count(value: &str) -> Result<u64, String> {
+pub(crate) fn parse_count(value: &str) -> Result<u64, String> {
     let v = value.trim_matches(|c: char| c.is_ascii_whitespace());
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
@@ -364,7 +364,7 @@ pub fn parse_count(value: &str) -> Result<u64, String> {
 
 /// What an Iconic `BackgroundColor` shows: the colour as `#RRGGBB` when the value is
 /// `#AARRGGBB` with alpha `FF`, else `None` (the phone uses the theme colour).
-pub fn opaque_color(value: &str) -> Option<String> {
+pub(crate) fn opaque_color(value: &str) -> Option<String> {
     let hex = value.strip_prefix('#')?;
     if hex.len() != 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;

@@ -1,6 +1,6 @@
 //! Toasts the shell has shown, and where tapping one takes the user (docs/mpns-protocol.md §5.2).
 
-use crate::mpns::protocol::{Sound, ToastContent};
+use crate::protocol::{Sound, ToastContent};
 
 /// How a toast sounds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +33,7 @@ impl Toast {
     ///
     /// A message when `Param` starts with neither `/` (a page) nor `?` (a query for the start
     /// page), the two forms Microsoft documents.
-    pub fn from_content(c: &ToastContent) -> Result<Toast, String> {
+    pub(crate) fn from_content(c: &ToastContent) -> Result<Toast, String> {
         if let Some(p) = &c.param {
             if !(p.starts_with('/') || p.starts_with('?')) {
                 return Err(format!(

@@ -10,9 +10,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use mpns_harness::apps::{AppError, PushPatterns, Screen, Settings, ASK_TO_PIN, CHANNEL_NAME};
+use mpns_harness::fake::Connection;
 use mpns_harness::phone::{AppState, TileKey};
-use mpns_harness::{Connection, World};
+use mpns_harness::push_patterns::{AppError, Screen, Settings, ASK_TO_PIN, CHANNEL_NAME};
+use mpns_harness::{PushPatterns, World};
 use serde_json::{json, Value};
 
 /// Every request the stand-in saw, as `METHOD path?query body`.

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use crate::support::phone::*;
 use crate::support::xml::flip_xml;
 use axum::routing::get;
-use mpns_harness::mpns::protocol::Template;
 use mpns_harness::phone::{Outcome, TileKey};
+use mpns_harness::protocol::Template;
 use mpns_harness::World;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,7 +78,7 @@ async fn advance_returns_once_every_phone_applied_the_batched_deliveries() {
         );
     }
     world.settle().await;
-    let badges = |apps: &[mpns_harness::phone::App]| -> Vec<Option<u8>> {
+    let badges = |apps: &[mpns_harness::App]| -> Vec<Option<u8>> {
         apps.iter()
             .map(|a| a.tile(&TileKey::Primary).unwrap().badge())
             .collect()

@@ -61,9 +61,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use mpns_harness::apps::PushPatterns;
-use mpns_harness::phone::{App, Phone};
-use mpns_harness::World;
+use mpns_harness::{App, Phone, PushPatterns, World};
 use tokio::sync::{broadcast, watch};
 
 use crate::patterns::{Patterns, PatternsConfig};

@@ -1,10 +1,10 @@
-//! The sandbox's phones run the real Push Patterns app (`mpns_harness::apps::PushPatterns`):
+//! The sandbox's phones run the real Push Patterns app (`mpns_harness::PushPatterns`):
 //! it logs in, registers its channel with the service over HTTP, keeps the raw inbox, shows the
 //! AskToPin prompt and runs the Tile Schedule panel, exactly as in the end-to-end tests. This
 //! module only puts each app in its starting situation.
 
-use mpns_harness::apps::{PushPatterns, Settings};
-use mpns_harness::phone::Phone;
+use mpns_harness::push_patterns::Settings;
+use mpns_harness::{Phone, PushPatterns};
 
 use super::Situation;
 

@@ -39,7 +39,8 @@ impl Drop for Inner {
 ///
 /// ```no_run
 /// # async fn demo(world: &mpns_harness::World, service_url: &str) -> Result<(), Box<dyn std::error::Error>> {
-/// use mpns_harness::apps::{PushPatterns, Settings};
+/// use mpns_harness::push_patterns::Settings;
+/// use mpns_harness::PushPatterns;
 ///
 /// let phone = world.add_phone("lumia", "8.0")?;
 /// let app = PushPatterns::install(&phone, service_url)?;

@@ -12,8 +12,8 @@ use super::events::run;
 use super::model::{Model, Prompt, Screen, ServerInfo, Settings};
 use super::{APP_NAME, NUMBER_IMAGES, TILE_SCHEDULE, WAIT_LIMIT};
 use crate::lock::MutexExt;
-use crate::mpns::protocol::Template;
 use crate::phone::{App, OsVersion, Phone};
+use crate::protocol::Template;
 
 impl PushPatterns {
     /// Installs the app on `phone` (not running, tile not pinned) and starts its event task.

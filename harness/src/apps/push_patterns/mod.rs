@@ -34,8 +34,15 @@
 //!   selected (the recipe's URL used a query key its service did not read, and a parameter never
 //!   bound to the selection).
 //! - **Errors** the recipe showed in message boxes are kept in [`PushPatterns::errors`].
+//!
+//! [`App`]: crate::App
+//! [`PushPatterns::settle`]: crate::PushPatterns::settle
+//! [`PushPatterns::stop`]: crate::PushPatterns::stop
+//! [`PushPatterns::pin`]: crate::PushPatterns::pin
+//! [`PushPatterns::close`]: crate::PushPatterns::close
+//! [`PushPatterns::errors`]: crate::PushPatterns::errors
 
-mod app;
+pub(crate) mod app;
 mod backend;
 mod error;
 mod events;
@@ -46,7 +53,6 @@ mod schedule;
 
 use std::time::Duration;
 
-pub use app::PushPatterns;
 pub use error::AppError;
 pub use model::{Prompt, Screen, ServerInfo, Settings};
 
@@ -64,10 +70,10 @@ pub const ASK_TO_PIN_TEXT: &str =
     "Please pin your application to Start Screen so this application can work properly.";
 
 /// The server's name of the pattern that shows the schedule panel.
-pub const TILE_SCHEDULE: &str = "Tile Schedule";
+pub(crate) const TILE_SCHEDULE: &str = "Tile Schedule";
 
 /// How many number images the schedule panel lists (`number0.png` ... `number9.png`).
-pub const NUMBER_IMAGES: u8 = 10;
+pub(crate) const NUMBER_IMAGES: u8 = 10;
 
 /// How long (wall-clock) an HTTP call to the service may take, and a settle may wait.
 const WAIT_LIMIT: Duration = Duration::from_secs(10);

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use crate::support::client::client;
 use crate::support::requests::*;
-use mpns_harness::mpns::{DeliveryState, FaultRule};
-use mpns_harness::{ChannelOptions, Connection, DeviceUpdate, FakeMpns, Power, Subscription};
+use mpns_harness::fake::{
+    ChannelOptions, Connection, DeliveryState, DeviceUpdate, FaultRule, Power, Subscription,
+};
+use mpns_harness::FakeMpns;
 
 fn state(f: impl FnOnce(&mut DeviceUpdate)) -> DeviceUpdate {
     let mut u = DeviceUpdate::default();
@@ -216,7 +218,7 @@ async fn a_toast_sent_in_chunks_is_read_whole_and_recorded_as_sent() {
     );
     assert_eq!(r.headers["x-notificationclass"], "2");
     match r.content.as_deref() {
-        Some(mpns_harness::mpns::protocol::Content::Toast(t)) => {
+        Some(mpns_harness::protocol::Content::Toast(t)) => {
             assert_eq!(t.text1.as_deref(), Some("Tom & Jerry"));
             assert_eq!(t.text2.as_deref(), Some("In three chunks"));
         }
@@ -379,7 +381,7 @@ async fn the_queue_of_a_temp_disconnected_device_is_delivered_in_order_on_reconn
     for _ in 0..3 {
         let d = deliveries.try_recv().expect("delivered on reconnect");
         match &*d.content {
-            mpns_harness::mpns::protocol::Content::Toast(t) => texts.push(t.text1.clone().unwrap()),
+            mpns_harness::protocol::Content::Toast(t) => texts.push(t.text1.clone().unwrap()),
             other => panic!("not a toast: {other:?}"),
         }
     }
@@ -395,10 +397,8 @@ async fn batched_classes_are_delivered_after_450_and_900_seconds_of_virtual_time
     send(toast_text(&c, &ch.uri, 22, "slow")).await;
     send(toast_text(&c, &ch.uri, 12, "medium")).await;
     send(toast_text(&c, &ch.uri, 2, "now")).await;
-    let text = |d: mpns_harness::Delivered| match &*d.content {
-        mpns_harness::mpns::protocol::Content::Toast(t) => {
-            (t.text1.clone().unwrap(), d.delivered_at)
-        }
+    let text = |d: mpns_harness::fake::Delivered| match &*d.content {
+        mpns_harness::protocol::Content::Toast(t) => (t.text1.clone().unwrap(), d.delivered_at),
         other => panic!("{other:?}"),
     };
     assert_eq!(
@@ -604,7 +604,7 @@ async fn callback_registration_is_refused_on_unauthenticated_channels_and_over_1
 async fn a_device_changed_by_name_affects_all_its_channels() {
     let c = client();
     let fake = FakeMpns::start().await;
-    let phone = mpns_harness::DeviceId::from("phone");
+    let phone = mpns_harness::fake::DeviceId::from("phone");
     let mk = |app: &str| ChannelOptions {
         device: Some(phone.clone()),
         app: Some(app.into()),
@@ -634,7 +634,7 @@ async fn a_device_changed_by_name_affects_all_its_channels() {
 /// channel, refused by the protocol, and to a path that is no channel URI.
 #[tokio::test]
 async fn records_read_back_match_what_the_fake_saw_on_arrival() {
-    use mpns_harness::mpns::{Event, FaultRule};
+    use mpns_harness::fake::{Event, FaultRule};
     let fake = FakeMpns::start().await;
     let mut events = fake.events();
     let ch = fake.create_channel(ChannelOptions::default()).unwrap();
@@ -697,7 +697,7 @@ async fn records_read_back_match_what_the_fake_saw_on_arrival() {
         "parsed: the four accepted, the one a fault refused and the one to an unknown channel"
     );
     match read_back[2].content.as_deref() {
-        Some(mpns_harness::mpns::protocol::Content::Tile(t)) => {
+        Some(mpns_harness::protocol::Content::Tile(t)) => {
             assert_eq!(t.id.as_deref(), Some("/City.xaml?id=1"));
             assert!(t.version2);
             assert_eq!(t.properties.len(), 2);

@@ -254,7 +254,7 @@ async fn strict_mode_refuses_what_lenient_mode_notes() {
     let no_decl = r#"<wp:Notification xmlns:wp="WPNotification"><wp:Toast><wp:Text1>A</wp:Text1></wp:Toast></wp:Notification>"#;
     let lenient = FakeMpns::start().await;
     let strict = FakeMpns::builder()
-        .mode(mpns_harness::Mode::Strict)
+        .mode(mpns_harness::protocol::Mode::Strict)
         .start()
         .await;
     let a = lenient.create_channel(Default::default()).unwrap();
@@ -328,9 +328,9 @@ async fn the_next_two_get_503_then_answers_are_normal() {
 async fn a_class_filter_matches_only_that_class() {
     let fake = FakeMpns::start().await;
     let c = client();
-    fake.add_fault(mpns_harness::FaultRule {
+    fake.add_fault(mpns_harness::fake::FaultRule {
         class: Some(12),
-        ..mpns_harness::FaultRule::new(mpns_harness::FaultAction::Status503)
+        ..mpns_harness::fake::FaultRule::new(mpns_harness::fake::FaultAction::Status503)
     })
     .unwrap();
     let ch = fake.create_channel(Default::default()).unwrap();
@@ -396,8 +396,8 @@ async fn a_never_answering_rule_times_the_sender_out_and_does_not_block_shutdown
     let fake = FakeMpns::start().await;
     let c = client();
     let ch = fake.create_channel(Default::default()).unwrap();
-    fake.add_fault(mpns_harness::FaultRule::new(
-        mpns_harness::FaultAction::NeverAnswer,
+    fake.add_fault(mpns_harness::fake::FaultRule::new(
+        mpns_harness::fake::FaultAction::NeverAnswer,
     ))
     .unwrap();
     let err = toast(&c, &ch.uri, 2)

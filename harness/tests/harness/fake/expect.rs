@@ -7,7 +7,8 @@ use std::time::Duration;
 use crate::support::client::client;
 use crate::support::requests::*;
 use crate::support::snapshots::snapshot_settings;
-use mpns_harness::{ChannelOptions, Connection, DeviceUpdate, FakeMpns};
+use mpns_harness::fake::{ChannelOptions, Connection, DeviceUpdate};
+use mpns_harness::FakeMpns;
 
 #[tokio::test]
 async fn met_expectations_pass_on_drop() {
@@ -54,7 +55,7 @@ async fn a_failed_expectation_reports_what_the_channel_received() {
 #[tokio::test]
 async fn an_expectation_on_an_unknown_channel_fails_naming_it() {
     let fake = FakeMpns::start().await;
-    fake.expect(mpns_harness::ChannelId(42)).toasts(0);
+    fake.expect(mpns_harness::fake::ChannelId(42)).toasts(0);
     let report = fake.verify().unwrap_err();
     assert!(report.contains("no channel with id 42"), "{report}");
     // Dropping it panics with the same report.

@@ -3,7 +3,8 @@
 
 use crate::support::client::client;
 use crate::support::requests::*;
-use mpns_harness::{ChannelOptions, FakeMpns, TlsConfig};
+use mpns_harness::fake::{ChannelOptions, TlsConfig};
+use mpns_harness::FakeMpns;
 use openssl::asn1::Asn1Time;
 use openssl::bn::BigNum;
 use openssl::ec::{EcGroup, EcKey};

@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 
 use crate::support::client::client;
 use crate::support::requests::*;
-use mpns_harness::{ChannelOptions, DeviceUpdate, FakeMpns, Fate, Mode};
+use mpns_harness::fake::{ChannelOptions, DeviceUpdate, Fate};
+use mpns_harness::protocol::Mode;
+use mpns_harness::FakeMpns;
 use proptest::prelude::*;
 use tokio::io::AsyncWriteExt;
 
@@ -72,7 +74,7 @@ async fn every_golden_request_is_taken_with_no_diagnostics() {
         if record.fate == Some(Fate::TileNotPinned) {
             // A secondary tile: pin it, and it is received.
             let id = match record.content.as_deref() {
-                Some(mpns_harness::mpns::protocol::Content::Tile(t)) => t.id.clone().unwrap(),
+                Some(mpns_harness::protocol::Content::Tile(t)) => t.id.clone().unwrap(),
                 other => panic!("{name}: {other:?}"),
             };
             let pin = DeviceUpdate {

@@ -3,8 +3,9 @@
 
 use crate::support::phone::*;
 use crate::support::xml::flip_xml;
-use mpns_harness::phone::{AppState, ChannelError, OsVersion, PhoneError, PhoneEvent, TileBinding};
-use mpns_harness::{Connection, FakeMpns, World};
+use mpns_harness::fake::Connection;
+use mpns_harness::phone::{AppState, ChannelError, OsVersion, PhoneEvent, TileBinding};
+use mpns_harness::{FakeMpns, PhoneError, World};
 
 #[tokio::test]
 async fn opening_a_channel_raises_channel_uri_updated_with_the_fake_mpns_uri() {
@@ -237,7 +238,7 @@ async fn bindings_reach_the_fake_so_it_suppresses_what_the_phone_would_drop() {
         "200 Suppressed Connected Active",
         "the primary tile is not pinned"
     );
-    app.pin_primary(mpns_harness::mpns::protocol::Template::FlipTile, &[])
+    app.pin_primary(mpns_harness::protocol::Template::FlipTile, &[])
         .unwrap();
     assert_eq!(
         send_tile(&uri, &tile).await,

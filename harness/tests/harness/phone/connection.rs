@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::support::phone::*;
 use crate::support::xml::{flip_xml, toast_xml};
+use mpns_harness::fake::Connection;
 use mpns_harness::phone::{ChannelConnectionStatus, PhoneEvent};
-use mpns_harness::Connection;
 
 fn statuses(events: Vec<PhoneEvent>) -> Vec<ChannelConnectionStatus> {
     events

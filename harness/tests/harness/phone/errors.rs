@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use crate::support::phone::*;
 use crate::support::xml::{flip_xml, tile_xml, toast_xml};
-use mpns_harness::mpns::protocol::Template;
 use mpns_harness::phone::{ChannelError, Outcome, PhoneEvent, PowerLevel, RateLimit, TileKey};
+use mpns_harness::protocol::Template;
 
 #[tokio::test]
 async fn a_payload_format_error_closes_the_channel_and_later_sends_get_404() {

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use crate::support::phone::*;
 use crate::support::xml::toast_xml;
+use mpns_harness::fake::Connection;
 use mpns_harness::phone::{ChannelError, PhoneEvent, PowerLevel, RateLimit};
-use mpns_harness::{Connection, FakeMpns, World};
+use mpns_harness::{FakeMpns, World};
 
 #[tokio::test]
 async fn a_stream_made_now_skips_earlier_events_and_one_from_the_start_sees_them_all() {

@@ -6,9 +6,10 @@ use std::time::Duration;
 use crate::support::phone::*;
 use crate::support::snapshots::snapshot_settings;
 use crate::support::xml::{flip_xml, tile_xml, toast_xml};
-use mpns_harness::mpns::protocol::Template;
-use mpns_harness::phone::{Phone, PowerLevel};
-use mpns_harness::{Connection, World};
+use mpns_harness::fake::Connection;
+use mpns_harness::phone::PowerLevel;
+use mpns_harness::protocol::Template;
+use mpns_harness::{Phone, World};
 
 fn snapshot(name: &str, text: &str) {
     snapshot_settings().bind(|| insta::assert_snapshot!(name, text));

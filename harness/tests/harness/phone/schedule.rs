@@ -4,11 +4,11 @@
 use crate::support::client::client;
 use crate::support::images::{png, ImageServer, Reply};
 use crate::support::snapshots::snapshot_settings;
-use mpns_harness::mpns::protocol::Template;
 use mpns_harness::phone::{
     render_text, FetchError, ScheduleError, ScheduleState, ScheduleStatus, Shell, ShellError,
     ShellTileSchedule, TileImageUpdate, TileKey, TileSchedule, UpdateInterval, UpdateRecurrence,
 };
+use mpns_harness::protocol::Template;
 use mpns_harness::Clock;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -4,12 +4,11 @@
 
 use crate::support::images::{ImageServer, Reply};
 use crate::support::snapshots::snapshot_settings;
-use mpns_harness::mpns::protocol::Template;
 use mpns_harness::phone::{
-    App, Phone, PhoneError, ScheduleError, ScheduleState, ShellTileSchedule, TileKey,
-    UpdateInterval, UpdateRecurrence,
+    ScheduleError, ScheduleState, ShellTileSchedule, TileKey, UpdateInterval, UpdateRecurrence,
 };
-use mpns_harness::World;
+use mpns_harness::protocol::Template;
+use mpns_harness::{App, Phone, PhoneError, World};
 use std::time::Duration;
 
 const HOUR: Duration = Duration::from_secs(3600);

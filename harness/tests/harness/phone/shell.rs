@@ -1,13 +1,11 @@
 //! The phone shell's tiles, images and toast tray, driven by parsed notifications.
 
-use mpns_harness::mpns::protocol::{
-    Content, Sound, Template, TileContent, TileValue, ToastContent,
-};
 use mpns_harness::phone::{
     check_remote_image, classify_image, AllowedImageUris, Applied, ChannelErrorKind, FetchProgress,
     ImageError, ImageSource, Shell, ShellError, TileBinding, TileKey, MAX_ALLOWED_URI_CHARS,
     TEMPLATE_MISMATCH,
 };
+use mpns_harness::protocol::{Content, Sound, Template, TileContent, TileValue, ToastContent};
 
 /// A tile push: `Some(v)` sets, `None` is `Action="Clear"`.
 fn tile(id: Option<&str>, template: Template, props: &[(&str, Option<&str>)]) -> Content {
@@ -774,7 +772,7 @@ fn a_raw_notification_is_not_for_the_shell() {
 #[test]
 fn a_tile_push_read_from_the_wire_reaches_the_secondary_tile_with_its_escaped_id() {
     use axum::http::{HeaderMap, Method};
-    use mpns_harness::mpns::protocol::{inspect, Mode};
+    use mpns_harness::protocol::{inspect, Mode};
     let mut headers = HeaderMap::new();
     headers.insert("content-type", "text/xml; charset=utf-8".parse().unwrap());
     headers.insert("x-windowsphone-target", "token".parse().unwrap());

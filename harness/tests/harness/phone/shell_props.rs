@@ -2,8 +2,8 @@
 //! omissions, and pushes the shell must refuse) leaves the tile equal to a small reference model
 //! — a map from property to value — and renders as a tile pinned fresh with the model's values.
 
-use mpns_harness::mpns::protocol::{Content, Template, TileContent, TileValue};
 use mpns_harness::phone::{render_tile_text, Shell, ShellError, TileBinding, TileKey};
+use mpns_harness::protocol::{Content, Template, TileContent, TileValue};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 

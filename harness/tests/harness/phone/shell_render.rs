@@ -1,12 +1,10 @@
 //! The shell's visible state rendered as text (insta snapshots) and as an SVG picture.
 
 use crate::support::snapshots::snapshot_settings;
-use mpns_harness::mpns::protocol::{
-    Content, Sound, Template, TileContent, TileValue, ToastContent,
-};
 use mpns_harness::phone::{
     render_svg, render_text, AllowedImageUris, Applied, Shell, TileBinding, TileKey,
 };
+use mpns_harness::protocol::{Content, Sound, Template, TileContent, TileValue, ToastContent};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 

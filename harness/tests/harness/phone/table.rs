@@ -6,9 +6,9 @@ use crate::support::client::client;
 use crate::support::phone::*;
 use crate::support::requests::answer;
 use crate::support::xml::{flip_xml, tile_xml};
-use mpns_harness::mpns::protocol::Template;
-use mpns_harness::phone::{App, AppState, Phone, PhoneEvent, PowerLevel, TileKey};
-use mpns_harness::World;
+use mpns_harness::phone::{AppState, PhoneEvent, PowerLevel, TileKey};
+use mpns_harness::protocol::Template;
+use mpns_harness::{App, Phone, World};
 
 /// Three apps on one phone: "idle" (not running), "back" (background), "front" (foreground),
 /// each with a channel bound to toast and tile and a pinned primary FlipTile.
@@ -196,7 +196,7 @@ async fn raw_for_a_background_app_reaches_the_phone_but_is_discarded_there() {
         .unwrap();
     assert_eq!(
         records.last().unwrap().response.notification,
-        Some(mpns_harness::NotificationStatus::Suppressed),
+        Some(mpns_harness::fake::NotificationStatus::Suppressed),
         "and tells the sender so"
     );
 }

@@ -3,7 +3,7 @@
 //! it does not emit.
 
 use axum::http::{HeaderMap, HeaderValue, Method};
-use mpns_harness::mpns::protocol::{inspect, Mode};
+use mpns_harness::protocol::{inspect, Mode};
 
 use crate::support::alloc::allocations_in;
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::snapshots::snapshot_settings;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
-use mpns_harness::mpns::protocol::{inspect, Mode};
+use mpns_harness::protocol::{inspect, Mode};
 
 /// A request as stored in a `.http` file.
 struct WireFile {

@@ -3,7 +3,7 @@
 
 use crate::support::snapshots::snapshot_settings;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
-use mpns_harness::mpns::protocol::{
+use mpns_harness::protocol::{
     inspect, Batching, Content, Inspected, Mode, Rejection, Sound, Target, Template, TileValue,
     MAX_BODY_BYTES, MAX_HEADER_BYTES, SAFE_RAW_BYTES,
 };
@@ -71,14 +71,14 @@ fn refuse(mode: Mode, headers: &HeaderMap, body: &str) -> Rejection {
     }
 }
 
-fn toast_of(seen: &Inspected) -> &mpns_harness::mpns::protocol::ToastContent {
+fn toast_of(seen: &Inspected) -> &mpns_harness::protocol::ToastContent {
     match &seen.content {
         Content::Toast(t) => t,
         other => panic!("expected a toast, got {other:?}"),
     }
 }
 
-fn tile_of(seen: &Inspected) -> &mpns_harness::mpns::protocol::TileContent {
+fn tile_of(seen: &Inspected) -> &mpns_harness::protocol::TileContent {
     match &seen.content {
         Content::Tile(t) => t,
         other => panic!("expected a tile, got {other:?}"),

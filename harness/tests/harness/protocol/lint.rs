@@ -2,7 +2,7 @@
 //! would not show them as meant.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
-use mpns_harness::mpns::protocol::{inspect, Mode};
+use mpns_harness::protocol::{inspect, Mode};
 
 fn headers(target: &str, class: &str) -> HeaderMap {
     let mut map = HeaderMap::new();

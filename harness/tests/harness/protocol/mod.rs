@@ -1,4 +1,4 @@
-//! The fake MPNS's protocol reader (`mpns_harness::mpns::protocol::inspect`) without sockets:
+//! The fake MPNS's protocol reader (`mpns_harness::protocol::inspect`) without sockets:
 //! request by request, against the golden wire files, its lint, its properties and its
 //! allocations.
 

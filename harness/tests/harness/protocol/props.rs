@@ -2,7 +2,7 @@
 //! reads back exactly what a correct sender wrote.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
-use mpns_harness::mpns::protocol::{
+use mpns_harness::protocol::{
     inspect, Content, Mode, Sound, Target, Template, TileContent, TileValue, ToastContent,
 };
 use proptest::prelude::*;

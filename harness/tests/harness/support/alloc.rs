@@ -48,7 +48,7 @@ static GLOBAL: Counting = Counting;
 
 /// Runs `section` and returns its result with the allocations (and reallocations) it made on
 /// this thread. Dropping the result afterwards is not counted.
-pub fn allocations_in<T>(section: impl FnOnce() -> T) -> (T, usize) {
+pub(crate) fn allocations_in<T>(section: impl FnOnce() -> T) -> (T, usize) {
     ALLOCATIONS.with(|n| {
         assert!(n.get().is_none(), "allocations_in does not nest");
         n.set(Some(0));

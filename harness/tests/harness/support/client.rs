@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use reqwest::Client;
 
-pub fn client() -> Client {
+pub(crate) fn client() -> Client {
     static TLS: OnceLock<native_tls::TlsConnector> = OnceLock::new();
     let tls = TLS.get_or_init(|| native_tls::TlsConnector::new().expect("the system TLS library"));
     Client::builder()

@@ -17,14 +17,14 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// The PNG signature followed by zeros: `len` bytes in all (at least 8).
-pub fn png(len: usize) -> Vec<u8> {
+pub(crate) fn png(len: usize) -> Vec<u8> {
     let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
     v.resize(len.max(8), 0);
     v
 }
 
 /// The JPEG start-of-image marker followed by zeros.
-pub fn jpeg(len: usize) -> Vec<u8> {
+pub(crate) fn jpeg(len: usize) -> Vec<u8> {
     let mut v = b"\xFF\xD8\xFF\xE0".to_vec();
     v.resize(len.max(4), 0);
     v
@@ -32,7 +32,7 @@ pub fn jpeg(len: usize) -> Vec<u8> {
 
 /// What `/script/...` answers, one per request in order.
 #[derive(Debug, Clone)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// 200, `image/png`, a PNG of this many bytes.
     Png(usize),
     /// This status with a short text body.
@@ -50,14 +50,14 @@ struct Inner {
 
 /// The running server. Dropping it leaves the server running until the test's runtime ends.
 #[derive(Clone)]
-pub struct ImageServer {
+pub(crate) struct ImageServer {
     pub addr: SocketAddr,
     inner: Arc<Inner>,
 }
 
 impl ImageServer {
     /// Starts on an ephemeral port; returns once listening. Delays (`/slow/...`) use `clock`.
-    pub async fn start(clock: Clock) -> ImageServer {
+    pub(crate) async fn start(clock: Clock) -> ImageServer {
         let inner = Arc::new(Inner {
             clock,
             paths: Mutex::new(Vec::new()),
@@ -92,28 +92,28 @@ impl ImageServer {
     }
 
     /// `http://127.0.0.1:PORT{path}`.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
     /// `127.0.0.1:PORT`, as errors name the host.
-    pub fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         self.addr.to_string()
     }
 
     /// Requests received so far.
-    pub fn hits(&self) -> usize {
+    pub(crate) fn hits(&self) -> usize {
         *self.inner.hits.borrow()
     }
 
     /// The paths requested, in order.
-    pub fn paths(&self) -> Vec<String> {
+    pub(crate) fn paths(&self) -> Vec<String> {
         self.inner.paths.lock().unwrap().clone()
     }
 
     /// Waits until at least `n` requests arrived (panics after 10 s of real time, naming the
     /// count, so that a broken test fails instead of hanging).
-    pub async fn wait_for_hits(&self, n: usize) {
+    pub(crate) async fn wait_for_hits(&self, n: usize) {
         let mut rx = self.inner.hits.subscribe();
         let waited = tokio::time::timeout(Duration::from_secs(10), rx.wait_for(|h| *h >= n)).await;
         assert!(
@@ -124,7 +124,7 @@ impl ImageServer {
     }
 
     /// Queues replies for `/script/...`, answered in order.
-    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+    pub(crate) fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.inner.script.lock().unwrap().extend(replies);
     }
 }

@@ -1,9 +1,9 @@
 //! What the tests share. Each file is one concept; a helper lives here only when a test uses it.
 
-pub mod alloc;
-pub mod client;
-pub mod images;
-pub mod phone;
-pub mod requests;
-pub mod snapshots;
-pub mod xml;
+pub(crate) mod alloc;
+pub(crate) mod client;
+pub(crate) mod images;
+pub(crate) mod phone;
+pub(crate) mod requests;
+pub(crate) mod snapshots;
+pub(crate) mod xml;

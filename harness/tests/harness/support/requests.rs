@@ -6,11 +6,11 @@ use reqwest::{Client, RequestBuilder, Response};
 use super::xml::{tile_xml, toast_xml};
 
 /// The body [`toast`] sends.
-pub const TOAST: &str = r#"<?xml version="1.0" encoding="utf-8"?><wp:Notification xmlns:wp="WPNotification"><wp:Toast><wp:Text1>Hi</wp:Text1><wp:Text2>There</wp:Text2></wp:Toast></wp:Notification>"#;
+pub(crate) const TOAST: &str = r#"<?xml version="1.0" encoding="utf-8"?><wp:Notification xmlns:wp="WPNotification"><wp:Toast><wp:Text1>Hi</wp:Text1><wp:Text2>There</wp:Text2></wp:Toast></wp:Notification>"#;
 
 /// A POST of `body` to `uri` with the headers a sender writes: `target` "toast", "token" or
 /// None (raw); `class` 1..=23.
-pub fn notification(
+pub(crate) fn notification(
     c: &Client,
     uri: &str,
     target: Option<&str>,
@@ -28,12 +28,12 @@ pub fn notification(
 }
 
 /// A toast of class `class` (2, 12 or 22).
-pub fn toast(c: &Client, uri: &str, class: u8) -> RequestBuilder {
+pub(crate) fn toast(c: &Client, uri: &str, class: u8) -> RequestBuilder {
     toast_text(c, uri, class, "Hi")
 }
 
 /// A toast of class `class` whose first line is `text1` (escaped here) and second "There".
-pub fn toast_text(c: &Client, uri: &str, class: u8, text1: &str) -> RequestBuilder {
+pub(crate) fn toast_text(c: &Client, uri: &str, class: u8, text1: &str) -> RequestBuilder {
     notification(
         c,
         uri,
@@ -44,19 +44,19 @@ pub fn toast_text(c: &Client, uri: &str, class: u8, text1: &str) -> RequestBuild
 }
 
 /// A standard tile update of class `class` (1, 11 or 21), for the secondary tile `id` if given.
-pub fn tile(c: &Client, uri: &str, class: u8, id: Option<&str>) -> RequestBuilder {
+pub(crate) fn tile(c: &Client, uri: &str, class: u8, id: Option<&str>) -> RequestBuilder {
     let props = [("Count", Some("5")), ("Title", Some("Oslo"))];
     notification(c, uri, Some("token"), class, tile_xml(None, id, &props))
 }
 
 /// A raw notification of class `class` (3, 13 or 23).
-pub fn raw(c: &Client, uri: &str, class: u8, body: &str) -> RequestBuilder {
+pub(crate) fn raw(c: &Client, uri: &str, class: u8, body: &str) -> RequestBuilder {
     notification(c, uri, None, class, body.to_owned())
 }
 
 /// Status and the three MPNS headers ("" when absent).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub status: u16,
     pub notification: String,
     pub device: String,
@@ -65,7 +65,7 @@ pub struct Seen {
 }
 
 impl Seen {
-    pub fn row(&self) -> (u16, &str, &str, &str) {
+    pub(crate) fn row(&self) -> (u16, &str, &str, &str) {
         (
             self.status,
             &self.notification,
@@ -75,7 +75,7 @@ impl Seen {
     }
 }
 
-pub async fn seen(r: Response) -> Seen {
+pub(crate) async fn seen(r: Response) -> Seen {
     let h = |n: &str| {
         r.headers()
             .get(n)
@@ -99,7 +99,7 @@ pub async fn seen(r: Response) -> Seen {
 }
 
 /// The answer as one line: `"200 Received Connected Active"` (absent headers left out).
-pub async fn answer(r: reqwest::Response) -> String {
+pub(crate) async fn answer(r: reqwest::Response) -> String {
     let mut parts = vec![r.status().as_u16().to_string()];
     for h in [
         "X-NotificationStatus",
@@ -114,12 +114,12 @@ pub async fn answer(r: reqwest::Response) -> String {
 }
 
 /// Sends `req` and reads the answer, which must have an empty body.
-pub async fn send(req: RequestBuilder) -> Seen {
+pub(crate) async fn send(req: RequestBuilder) -> Seen {
     seen(req.send().await.expect("an HTTP answer")).await
 }
 
 /// Reads an answer from a raw connection up to the end of its head.
-pub async fn read_head(tcp: &mut tokio::net::TcpStream) -> String {
+pub(crate) async fn read_head(tcp: &mut tokio::net::TcpStream) -> String {
     use tokio::io::AsyncReadExt;
     let mut answer = Vec::new();
     let mut buf = [0u8; 1024];

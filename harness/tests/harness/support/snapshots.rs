@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// The folder is given as an absolute path, because insta resolves a relative one against the
 /// asserting file's directory, which differs from module to module. No module prefix: the name
 /// alone is the file name, so snapshots keep their names when tests move between modules.
-pub fn snapshot_settings() -> insta::Settings {
+pub(crate) fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(snapshots_dir());
     settings.set_prepend_module_to_snapshot(false);

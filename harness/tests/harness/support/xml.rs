@@ -13,7 +13,7 @@ fn esc(s: &str) -> String {
 }
 
 /// A toast body.
-pub fn toast_xml(text1: &str, text2: &str, param: Option<&str>) -> String {
+pub(crate) fn toast_xml(text1: &str, text2: &str, param: Option<&str>) -> String {
     let param = param
         .map(|p| format!("<wp:Param>{}</wp:Param>", esc(p)))
         .unwrap_or_default();
@@ -26,7 +26,7 @@ pub fn toast_xml(text1: &str, text2: &str, param: Option<&str>) -> String {
 
 /// A tile body: `template` None for the standard tile; each property set (`Some`) or cleared
 /// (`None`).
-pub fn tile_xml(
+pub(crate) fn tile_xml(
     template: Option<&str>,
     id: Option<&str>,
     props: &[(&str, Option<&str>)],
@@ -56,6 +56,6 @@ pub fn tile_xml(
 }
 
 /// A flip tile body for the primary tile.
-pub fn flip_xml(props: &[(&str, Option<&str>)]) -> String {
+pub(crate) fn flip_xml(props: &[(&str, Option<&str>)]) -> String {
     tile_xml(Some("FlipTile"), None, props)
 }

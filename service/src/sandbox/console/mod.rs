@@ -20,7 +20,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use mpns_harness::FaultRule;
+use mpns_harness::fake::FaultRule;
 use serde::Deserialize;
 
 use super::Shared;

@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use mpns_harness::fake::{Connection, DeviceUpdate, Subscription};
 use mpns_harness::phone::{AppState, PowerLevel, TileKey};
-use mpns_harness::{Connection, DeviceUpdate, Subscription};
 use serde::Deserialize;
 
 use super::views::{ChannelView, PhoneView, PromptView, RawView, TileView, ToastView};

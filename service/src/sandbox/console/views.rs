@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::registration::TileRequest;
-use mpns_harness::mpns::FaultStatus;
+use mpns_harness::fake::FaultStatus;
 
 /// `GET /console/api/state`: the whole page.
 #[derive(Debug, Serialize)]

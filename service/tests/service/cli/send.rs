@@ -3,7 +3,8 @@
 
 use std::process::Output;
 
-use mpns_harness::{ChannelOptions, DeviceUpdate, FakeMpns};
+use mpns_harness::fake::{ChannelOptions, DeviceUpdate};
+use mpns_harness::FakeMpns;
 use tokio::process::Command;
 
 async fn mpns(args: &[&str]) -> Output {

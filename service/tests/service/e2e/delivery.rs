@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use e2e_support::{snapshot, Scene, HOUR};
 use futures_util::StreamExt;
-use mpns_harness::apps::Settings;
+use mpns_harness::fake::{Connection, DeviceUpdate, FaultRule, NotificationStatus};
 use mpns_harness::phone::TileKey;
-use mpns_harness::{Connection, DeviceUpdate, FaultRule, NotificationStatus};
+use mpns_harness::push_patterns::Settings;
 use serde_json::json;
 
 /// A tile-only One Time send.

@@ -5,8 +5,8 @@
 use crate::support::e2e as e2e_support;
 
 use e2e_support::{snapshot, Scene, HOUR};
-use mpns_harness::apps::{Screen, Settings, ASK_TO_PIN};
 use mpns_harness::phone::{AppState, Outcome, TileKey};
+use mpns_harness::push_patterns::{Screen, Settings, ASK_TO_PIN};
 use serde_json::json;
 
 #[tokio::test]

@@ -17,8 +17,8 @@ use crate::support::props as props_support;
 use std::time::Duration;
 
 use e2e_support::{Scene, HOUR};
+use mpns_harness::fake::Connection;
 use mpns_harness::phone::PowerLevel;
-use mpns_harness::Connection;
 use props_support::{check_wire, content, fault, phone_spec, runtime, shown, Enter, Fault, Front};
 use props_support::{PhoneSpec, Population, Run};
 use proptest::prelude::*;

@@ -5,7 +5,7 @@
 use crate::support::patterns as patterns_support;
 
 use axum::http::StatusCode;
-use mpns_harness::{ChannelInfo, DeviceUpdate, NotificationRecord, NotificationStatus};
+use mpns_harness::fake::{ChannelInfo, DeviceUpdate, NotificationRecord, NotificationStatus};
 use patterns_support::{raw_text, snapshot, summarize, tile_props, World};
 use serde_json::json;
 
@@ -157,7 +157,7 @@ async fn counter_counts_up_on_the_tile_while_the_app_is_not_seen_running() {
     let phone = world.channel(
         "7.1",
         DeviceUpdate {
-            power: Some(mpns_harness::Power::CriticalLow),
+            power: Some(mpns_harness::fake::Power::CriticalLow),
             ..DeviceUpdate::default()
         },
     );
@@ -206,7 +206,7 @@ async fn registering_while_counter_is_active_resets_the_counter_and_clears_the_b
     let phone = world.channel(
         "8.0",
         DeviceUpdate {
-            power: Some(mpns_harness::Power::CriticalLow),
+            power: Some(mpns_harness::fake::Power::CriticalLow),
             ..DeviceUpdate::default()
         },
     );
@@ -244,7 +244,7 @@ async fn a_restarted_service_answers_registrations_with_the_settings_of_the_last
     let phone = world.channel(
         "8.0",
         DeviceUpdate {
-            power: Some(mpns_harness::Power::CriticalLow),
+            power: Some(mpns_harness::fake::Power::CriticalLow),
             ..DeviceUpdate::default()
         },
     );
@@ -472,7 +472,7 @@ async fn the_service_with_patterns_serves_phones_and_the_operator_on_a_real_list
     .unwrap();
     let patterns = started.unwrap();
     let phone = fake
-        .create_channel(mpns_harness::ChannelOptions::default())
+        .create_channel(mpns_harness::fake::ChannelOptions::default())
         .unwrap();
 
     let http = reqwest::Client::new();

@@ -10,7 +10,8 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use futures_util::StreamExt;
 use mpns::RetryPolicy;
-use mpns_harness::{Connection, DeviceUpdate, FakeMpns, FaultRule, Power, Subscription};
+use mpns_harness::fake::{Connection, DeviceUpdate, FaultRule, Power, Subscription};
+use mpns_harness::FakeMpns;
 use mpns_service::patterns::PatternsConfig;
 use patterns_support::{raw_text, snapshot, summarize, tile_props, World, HOUR};
 use serde_json::json;
@@ -21,7 +22,7 @@ fn device(update: impl FnOnce(&mut DeviceUpdate)) -> DeviceUpdate {
     d
 }
 
-fn set(world: &World, channel: &mpns_harness::ChannelInfo, update: DeviceUpdate) {
+fn set(world: &World, channel: &mpns_harness::fake::ChannelInfo, update: DeviceUpdate) {
     world.fake.update_device(channel.id, &update).unwrap();
 }
 
@@ -68,7 +69,7 @@ async fn a_closed_app_on_a_connected_phone_gets_the_counted_tile() {
     assert_eq!(records.len(), 2, "probe, then the tile");
     assert_eq!(
         records[0].response.notification,
-        Some(mpns_harness::NotificationStatus::Suppressed)
+        Some(mpns_harness::fake::NotificationStatus::Suppressed)
     );
     assert!(raw_text(&records[0]).is_some(), "the probe is raw");
     assert!(tile_props(&records[1]).contains(&"Count=1".to_owned()));
@@ -83,7 +84,7 @@ async fn a_probe_answered_503_sends_the_tile_at_once_and_the_probe_later() {
     world
         .fake
         .add_fault(FaultRule {
-            target: Some(mpns_harness::mpns::TargetFilter::Raw),
+            target: Some(mpns_harness::fake::TargetFilter::Raw),
             ..FaultRule::next_503(1)
         })
         .unwrap();

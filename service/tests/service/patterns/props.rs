@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use futures_util::future::join_all;
 use futures_util::FutureExt;
-use mpns_harness::{DeviceUpdate, Power};
+use mpns_harness::fake::{DeviceUpdate, Power};
 use mpns_service::patterns::{Counter, SendRequest};
 use mpns_service::registration::PatternKind;
 use patterns_support::World;

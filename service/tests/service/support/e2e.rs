@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mpns_harness::apps::{PushPatterns, Settings};
-use mpns_harness::{NotificationRecord, World};
+use mpns_harness::fake::NotificationRecord;
+use mpns_harness::push_patterns::Settings;
+use mpns_harness::{PushPatterns, World};
 use mpns_service::patterns::{Patterns, PatternsConfig};
 use mpns_service::registration::{
     serve_with, AllowedHosts, RunningService, ServiceConfig, ServiceEvent, Store,

@@ -7,10 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use mpns_harness::apps::{PushPatterns, Settings};
-use mpns_harness::mpns::DeliveryState;
+use mpns_harness::fake::DeliveryState;
+use mpns_harness::fake::{Connection, FaultRule, NotificationRecord};
 use mpns_harness::phone::{Outcome, PowerLevel, Tile, TileKey};
-use mpns_harness::{Connection, FaultRule, NotificationRecord};
+use mpns_harness::push_patterns::Settings;
+use mpns_harness::PushPatterns;
 use proptest::prelude::*;
 
 use crate::support::e2e::{Scene, HOUR};

@@ -27,7 +27,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::protocol::Target;
+use crate::protocol::Target;
 
 /// `X-NotificationStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

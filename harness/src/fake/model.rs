@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::mpns::answer::{Answer, Connection, Fate, Power, Subscription};
-use crate::mpns::protocol::{Batching, Content, Target};
+use crate::fake::answer::{Answer, Connection, Fate, Power, Subscription};
+use crate::protocol::{Batching, Content, Target};
 
 /// A channel's id in the control API (`/_fake/channels/{id}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -245,23 +245,23 @@ mod ser {
     use serde::ser::SerializeSeq;
     use serde::Serializer;
 
-    pub fn method<S: Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn method<S: Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(m.as_str())
     }
 
-    pub fn path<S: Serializer>(u: &Uri, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn path<S: Serializer>(u: &Uri, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(u.path())
     }
 
-    pub fn bytes<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn bytes<S: Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&String::from_utf8_lossy(b))
     }
 
-    pub fn header_value<S: Serializer>(v: &HeaderValue, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn header_value<S: Serializer>(v: &HeaderValue, s: S) -> Result<S::Ok, S::Error> {
         bytes(v.as_bytes(), s)
     }
 
-    pub fn headers<S: Serializer>(h: &HeaderMap, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn headers<S: Serializer>(h: &HeaderMap, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(h.len()))?;
         for (name, value) in h {
             seq.serialize_element(&(name.as_str(), String::from_utf8_lossy(value.as_bytes())))?;

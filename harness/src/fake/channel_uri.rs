@@ -37,12 +37,12 @@ use super::conn::{ConnCtl, CONN};
 use super::engine::Core;
 use super::events::Event;
 use super::faults::Fault;
-use super::protocol::{self, Inspected, MAX_BODY_BYTES};
 use super::record::{self, RequestInfo};
 use super::registry::ChannelRef;
+use crate::protocol::{self, Inspected, MAX_BODY_BYTES};
 
 /// Most bytes of a `/callback` blob (docs/mpns-protocol.md §1.3).
-pub const MAX_CALLBACK_BYTES: usize = 1024;
+const MAX_CALLBACK_BYTES: usize = 1024;
 
 /// How long a request body may take to arrive (wall clock) before the request is refused.
 const BODY_READ_LIMIT: Duration = Duration::from_secs(30);

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use bytes::Bytes;
 
-use crate::mpns::answer::{Answer, Fate};
-use crate::mpns::model::{ChannelId, DeliveryState, NotificationRecord};
-use crate::mpns::protocol::{Batching, Content, Mode, Target};
+use crate::fake::answer::{Answer, Fate};
+use crate::fake::model::{ChannelId, DeliveryState, NotificationRecord};
+use crate::protocol::{Batching, Content, Mode, Target};
 
 /// What the request path knows about a request besides its inspection: its method, and one
 /// buffer of its own holding the body, the message ID, the path and the headers (packed).
@@ -86,7 +86,7 @@ impl Kept {
     pub(super) fn to_record(&self) -> Arc<NotificationRecord> {
         self.record_with(|method, headers, body| {
             let mode = self.outcome.inspected?;
-            let inspected = super::protocol::inspect(method, headers, body, mode).ok()?;
+            let inspected = crate::protocol::inspect(method, headers, body, mode).ok()?;
             Some(Arc::new(inspected.content))
         })
     }

@@ -4,6 +4,10 @@
 //! Start it in-process with [`FakeMpns::start`] (or [`FakeMpns::builder`]), or as a process with
 //! `cargo run -p mpns-harness --bin fake-mpns -- --listen 127.0.0.1:8080`.
 //!
+//! [`FakeMpns`], its builder and [`FakeError`] are at the crate root; this module holds what
+//! they take and return: channels, device state, records, answers, faults, events, expectations
+//! and the TLS settings.
+//!
 //! # Control API (JSON under `/_fake/`)
 //!
 //! | Request | Does |
@@ -29,22 +33,20 @@ mod conn;
 mod control;
 mod device;
 mod engine;
-mod error;
+pub(crate) mod error;
 mod events;
 mod expect;
 mod faults;
 mod model;
 #[cfg(test)]
 mod model_tests;
-pub mod protocol;
 mod record;
 mod registry;
-mod server;
+pub(crate) mod server;
 mod tls;
 
 pub use answer::{Answer, Connection, Fate, NotificationStatus, Power, Subscription};
-pub use channel_uri::MAX_CALLBACK_BYTES;
-pub use error::FakeError;
+pub(crate) use error::FakeError;
 pub use events::Event;
 pub use expect::Expect;
 pub use faults::{FaultAction, FaultRule, FaultStatus, TargetFilter};
@@ -52,5 +54,5 @@ pub use model::{
     CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeliveryState, DeviceId,
     DeviceUpdate, DeviceView, NotificationRecord,
 };
-pub use server::{FakeMpns, FakeMpnsBuilder};
+pub(crate) use server::{FakeMpns, FakeMpnsBuilder};
 pub use tls::TlsConfig;

@@ -11,8 +11,8 @@ mod templates;
 
 use quick_xml::events::BytesStart;
 
-use crate::mpns::protocol::text::shorten;
-use crate::mpns::protocol::{Findings, Target, Template, TileValue, ToastContent};
+use crate::protocol::text::shorten;
+use crate::protocol::{Findings, Target, Template, TileValue, ToastContent};
 
 pub(super) use events::read;
 

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use super::answer::NotificationStatus;
 use super::engine::Core;
 use super::model::ChannelId;
-use super::protocol::{Content, Target};
 use crate::lock::MutexExt;
+use crate::protocol::{Content, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Expectation {

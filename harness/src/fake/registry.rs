@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use hashbrown::HashTable;
 
-use crate::mpns::device::Device;
-use crate::mpns::model::ChannelId;
+use crate::fake::device::Device;
+use crate::fake::model::ChannelId;
 
 /// Characters in a channel token: `AAF` and 61 random base64url characters.
 pub(super) const TOKEN_LEN: usize = 64;

@@ -9,12 +9,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::broadcast;
 
+use crate::fake::answer::{Connection, Power, Subscription};
+use crate::fake::error::FakeError;
+use crate::fake::model::{ChannelId, Delivered, DeviceId, DeviceView};
+use crate::fake::record::Kept;
 use crate::lock::MutexExt;
-use crate::mpns::answer::{Connection, Power, Subscription};
-use crate::mpns::error::FakeError;
-use crate::mpns::model::{ChannelId, Delivered, DeviceId, DeviceView};
-use crate::mpns::protocol::Content;
-use crate::mpns::record::Kept;
+use crate::protocol::Content;
 
 pub(super) struct Queued {
     pub(super) seq: u64,

@@ -8,16 +8,16 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use super::Core;
-use crate::lock::RwLockExt;
-use crate::mpns::answer::{Connection, Subscription};
-use crate::mpns::device::{default_device_name, view, ChannelState, Device, DeviceName};
-use crate::mpns::error::FakeError;
-use crate::mpns::events::Event;
-use crate::mpns::model::{
+use crate::fake::answer::{Connection, Subscription};
+use crate::fake::device::{default_device_name, view, ChannelState, Device, DeviceName};
+use crate::fake::error::FakeError;
+use crate::fake::events::Event;
+use crate::fake::model::{
     CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeviceId, DeviceUpdate,
     DeviceView,
 };
-use crate::mpns::registry::Slot;
+use crate::fake::registry::Slot;
+use crate::lock::RwLockExt;
 
 impl Core {
     pub(crate) fn create_channel(&self, opts: ChannelOptions) -> Result<ChannelInfo, FakeError> {

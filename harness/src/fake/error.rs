@@ -1,7 +1,7 @@
 //! The one error type of the fake's Rust and control APIs: refusals of the operator's own calls.
 //! What MPNS answers a sender is data (an `Answer`), never this.
 
-use crate::mpns::model::{ChannelId, DeviceId};
+use crate::fake::model::{ChannelId, DeviceId};
 
 /// Errors of the Rust and control APIs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

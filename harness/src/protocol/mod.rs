@@ -205,7 +205,7 @@ pub use headers::MAX_HEADER_BYTES;
 ///
 /// ```
 /// use axum::http::{HeaderMap, Method};
-/// use mpns_harness::mpns::protocol::{inspect, Content, Mode};
+/// use mpns_harness::protocol::{inspect, Content, Mode};
 ///
 /// let mut headers = HeaderMap::new();
 /// headers.insert("content-type", "text/xml; charset=utf-8".parse().unwrap());

@@ -10,9 +10,9 @@ use proptest::prelude::*;
 use super::answer::{Answer, Connection, NotificationStatus as N, Power, Subscription};
 use super::engine::{Config, Core};
 use super::model::{ChannelId, ChannelOptions, DeviceId, DeviceUpdate};
-use super::protocol::{Batching, Content, Inspected, Target, Template, TileContent, ToastContent};
 use super::record::RequestInfo;
 use crate::clock::Clock;
+use crate::protocol::{Batching, Content, Inspected, Target, Template, TileContent, ToastContent};
 
 const LIMIT: u32 = 3;
 const CAPACITY: usize = 2;

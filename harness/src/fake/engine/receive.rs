@@ -8,14 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{ms, Core, DAY};
+use crate::fake::answer::{decide, Answer, ChannelFacts, Connection, Facts, Fate, Subscription};
+use crate::fake::device::{ChannelState, Device, DeviceState, Queued};
+use crate::fake::events::Event;
+use crate::fake::model::{Delivered, DeliveryState};
+use crate::fake::record::{set_delivery, Kept, Outcome, RequestInfo};
+use crate::fake::registry::ChannelRef;
 use crate::lock::MutexExt;
-use crate::mpns::answer::{decide, Answer, ChannelFacts, Connection, Facts, Fate, Subscription};
-use crate::mpns::device::{ChannelState, Device, DeviceState, Queued};
-use crate::mpns::events::Event;
-use crate::mpns::model::{Delivered, DeliveryState};
-use crate::mpns::protocol::{Batching, Content, Inspected, Target};
-use crate::mpns::record::{set_delivery, Kept, Outcome, RequestInfo};
-use crate::mpns::registry::ChannelRef;
+use crate::protocol::{Batching, Content, Inspected, Target};
 
 impl Core {
     pub(super) fn next_seq(&self) -> u64 {

@@ -3,9 +3,9 @@
 
 use quick_xml::events::BytesStart;
 
-use crate::mpns::protocol::headers::target_words;
-use crate::mpns::protocol::text::{self, shorten};
-use crate::mpns::protocol::{Target, Template};
+use crate::protocol::headers::target_words;
+use crate::protocol::text::{self, shorten};
+use crate::protocol::{Target, Template};
 
 use super::scopes::Ns;
 use super::templates::TOAST;

@@ -24,15 +24,15 @@ use rand::{RngExt, SeedableRng};
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
+use crate::fake::device::{default_device_channel, Device, DeviceName};
+use crate::fake::error::FakeError;
+use crate::fake::events::{Event, Events};
+use crate::fake::faults::Faults;
+use crate::fake::model::{ChannelId, DeviceId};
+use crate::fake::record::Kept;
+use crate::fake::registry::{ChannelRef, Registry, Token, TOKEN_LEN};
 use crate::lock::{MutexExt, RwLockExt};
-use crate::mpns::device::{default_device_channel, Device, DeviceName};
-use crate::mpns::error::FakeError;
-use crate::mpns::events::{Event, Events};
-use crate::mpns::faults::Faults;
-use crate::mpns::model::{ChannelId, DeviceId};
-use crate::mpns::protocol::Mode;
-use crate::mpns::record::Kept;
-use crate::mpns::registry::{ChannelRef, Registry, Token, TOKEN_LEN};
+use crate::protocol::Mode;
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 

@@ -6,19 +6,15 @@ use quick_xml::events::Event;
 use quick_xml::name::NamespaceResolver;
 use quick_xml::Reader;
 
-use crate::mpns::protocol::text::{self, is_blank, shorten, show_char, Reference};
+use crate::protocol::text::{self, is_blank, shorten, show_char, Reference};
 
 use super::scopes::Ns;
 use super::scopes::SCOPES;
 use super::{Level, Reading, Stop, DOCTYPE};
-use crate::mpns::protocol::{Content, Findings, Target, Template, TileContent, ToastContent};
+use crate::protocol::{Content, Findings, Target, Template, TileContent, ToastContent};
 
 /// Reads a toast or tile body. Records every problem in `f`; `None` when the body is refused.
-pub(in crate::mpns::protocol) fn read(
-    body: &[u8],
-    target: Target,
-    f: &mut Findings,
-) -> Option<Content> {
+pub(in crate::protocol) fn read(body: &[u8], target: Target, f: &mut Findings) -> Option<Content> {
     if let Err(e) = std::str::from_utf8(body) {
         f.error(format!(
             "The body is not UTF-8: the bytes at offset {} form no character; MPNS payloads are UTF-8.",
@@ -29,7 +25,7 @@ pub(in crate::mpns::protocol) fn read(
     if is_blank(body) {
         f.error(format!(
             "The body is empty; {} needs a wp:Notification document.",
-            crate::mpns::protocol::headers::kind_words(target)
+            crate::protocol::headers::kind_words(target)
         ));
         return None;
     }

@@ -10,7 +10,7 @@ use tokio::sync::broadcast;
 
 use super::answer::{Answer, Fate};
 use super::model::{ChannelId, DeviceId, DeviceView, NotificationRecord};
-use super::protocol::Target;
+use crate::protocol::Target;
 
 /// One thing that happened. Serialized with a `type` field in snake_case.
 #[derive(Debug, Clone, Serialize)]

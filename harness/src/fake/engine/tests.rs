@@ -2,9 +2,9 @@ use std::sync::Arc;
 
 use super::{Config, Core};
 use crate::clock::Clock;
-use crate::mpns::answer::Connection;
-use crate::mpns::error::FakeError;
-use crate::mpns::model::{ChannelId, ChannelInfo, ChannelOptions, DeviceId, DeviceUpdate};
+use crate::fake::answer::Connection;
+use crate::fake::error::FakeError;
+use crate::fake::model::{ChannelId, ChannelInfo, ChannelOptions, DeviceId, DeviceUpdate};
 
 fn core() -> Arc<Core> {
     Core::new(

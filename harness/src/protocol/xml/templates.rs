@@ -1,7 +1,7 @@
 //! Microsoft's element lists per template, in their documented order: what the reader allows
 //! under `wp:Toast` and `wp:Tile`, and what the shell lists when a property is unknown.
 
-use crate::mpns::protocol::Template;
+use crate::protocol::Template;
 
 /// `wp:Toast` children in Microsoft's order (docs/mpns-protocol.md §5.2).
 pub(super) const TOAST: &[&str] = &["Text1", "Text2", "Param", "Sound"];

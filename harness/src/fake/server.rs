@@ -22,9 +22,9 @@ use super::model::{
     ChannelId, ChannelInfo, ChannelOptions, Delivered, DeviceId, DeviceUpdate, DeviceView,
     NotificationRecord,
 };
-use super::protocol::Mode;
 use super::tls::{Acceptor, TlsConfig};
 use crate::clock::Clock;
+use crate::protocol::Mode;
 
 /// How long the wait helpers wait (wall clock) before failing the test, by default.
 const WAIT_LIMIT: Duration = Duration::from_secs(10);
@@ -34,7 +34,8 @@ const WAIT_LIMIT: Duration = Duration::from_secs(10);
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// use mpns_harness::{ChannelOptions, FakeMpns};
+/// use mpns_harness::fake::ChannelOptions;
+/// use mpns_harness::FakeMpns;
 ///
 /// let fake = FakeMpns::start().await;
 /// let channel = fake.create_channel(ChannelOptions::default()).unwrap();
@@ -299,7 +300,8 @@ impl FakeMpns {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use mpns_harness::{ChannelOptions, DeviceId, FakeMpns};
+    /// use mpns_harness::fake::{ChannelOptions, DeviceId};
+    /// use mpns_harness::FakeMpns;
     ///
     /// let fake = FakeMpns::start().await;
     /// let phone = DeviceId::from("lumia-920");

@@ -6,11 +6,11 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::Core;
-use crate::mpns::answer::{decide, Answer, Connection, Facts, NotificationStatus, Subscription};
-use crate::mpns::device::Callback;
-use crate::mpns::events::Event;
-use crate::mpns::model::ChannelId;
-use crate::mpns::registry::ChannelRef;
+use crate::fake::answer::{decide, Answer, Connection, Facts, NotificationStatus, Subscription};
+use crate::fake::device::Callback;
+use crate::fake::events::Event;
+use crate::fake::model::ChannelId;
+use crate::fake::registry::ChannelRef;
 
 impl Core {
     /// Stores a `/callback` registration. Returns the answer (200 with subscription and device

@@ -3,8 +3,8 @@
 
 use quick_xml::events::BytesStart;
 
-use crate::mpns::protocol::text::{self, is_blank, shorten, show_char, AttrProblem};
-use crate::mpns::protocol::{Sound, Target, Template, TileValue};
+use crate::protocol::text::{self, is_blank, shorten, show_char, AttrProblem};
+use crate::protocol::{Sound, Target, Template, TileValue};
 
 use super::{Reading, Stop};
 

@@ -15,8 +15,8 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::model::ChannelId;
-use super::protocol::{Batching, Target};
 use crate::lock::{MutexExt, RwLockExt};
+use crate::protocol::{Batching, Target};
 
 /// What a matching rule does to the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use super::Core;
+use crate::fake::error::FakeError;
+use crate::fake::events::Event;
+use crate::fake::model::{ChannelId, NotificationRecord};
+use crate::fake::record::find_seq;
 use crate::lock::MutexExt;
-use crate::mpns::error::FakeError;
-use crate::mpns::events::Event;
-use crate::mpns::model::{ChannelId, NotificationRecord};
-use crate::mpns::record::find_seq;
 
 impl Core {
     /// The record numbered `seq` on `channel`, if its log still holds it.
