@@ -1,7 +1,8 @@
 //! The house's layering, checked on the source: within each crate of the workspace, no two
 //! sibling modules import each other, directly or around a loop; and the layers of
 //! ARCHITECTURE.md import downwards only (message -> wire -> client in the sender; registration
-//! -> patterns -> sandbox -> cli in the service).
+//! -> patterns -> sandbox -> cli in the service; clock -> protocol -> fake -> phone -> apps ->
+//! world -> cli in the harness).
 //!
 //! A module depends on another when its code names it through `crate::`, `super::`, `self::` or
 //! a child module's name (in a `use` or inline). A module with children is one unit with them:
@@ -483,6 +484,24 @@ fn layers_import_downwards_only() {
         ),
         ("service/src", "patterns", &["sandbox", "cli"][..]),
         ("service/src", "sandbox", &["cli"][..]),
+        (
+            "harness/src",
+            "clock",
+            &["protocol", "fake", "phone", "apps", "world", "cli"][..],
+        ),
+        (
+            "harness/src",
+            "protocol",
+            &["fake", "phone", "apps", "world", "cli"][..],
+        ),
+        (
+            "harness/src",
+            "fake",
+            &["phone", "apps", "world", "cli"][..],
+        ),
+        ("harness/src", "phone", &["apps", "world", "cli"][..]),
+        ("harness/src", "apps", &["world", "cli"][..]),
+        ("harness/src", "world", &["cli"][..]),
     ];
     let mut wrong = Vec::new();
     for (krate, layer, above) in rules {
