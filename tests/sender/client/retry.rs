@@ -11,6 +11,8 @@ use proptest::prelude::*;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::{within, WAIT_LIMIT};
+
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -224,6 +226,36 @@ fn start() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_400_000_000)
 }
 
+/// Waits until the retry is parked on the clock with its deadline at `at`: at most
+/// [`WAIT_LIMIT`] of wall-clock time, then the test fails saying what the clock holds instead.
+async fn wait_for_deadline(clock: &ManualClock, at: SystemTime) {
+    let parked = async {
+        loop {
+            clock.wait_for_sleepers(1).await;
+            if clock.next_deadline() == Some(at) {
+                return;
+            }
+            // A sleeper with another deadline: let the retry move on (and the deadline run).
+            tokio::task::yield_now().await;
+        }
+    };
+    if tokio::time::timeout(WAIT_LIMIT, parked).await.is_err() {
+        panic!(
+            "waited {WAIT_LIMIT:?} (wall clock) for a retry parked on the clock until {:?}s; \
+             the clock's next deadline is {:?} with {} sleeper(s), at {:?}s",
+            secs(at),
+            clock.next_deadline().map(secs),
+            clock.sleepers(),
+            secs(clock.now()),
+        );
+    }
+}
+
+/// Seconds since [`start`], for messages.
+fn secs(at: SystemTime) -> u64 {
+    at.duration_since(start()).map_or(0, |d| d.as_secs())
+}
+
 #[tokio::test]
 async fn send_with_retry_waits_on_the_clock_and_resends_the_same_message_id() {
     let server = MockServer::start().await;
@@ -255,7 +287,11 @@ async fn send_with_retry_waits_on_the_clock_and_resends_the_same_message_id() {
         }
     });
 
-    clock.wait_for_sleepers(1).await;
+    within(
+        "the first retry parked on the clock",
+        clock.wait_for_sleepers(1),
+    )
+    .await;
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
     assert_eq!(clock.next_deadline(), Some(start() + MINUTE));
     clock.advance(MINUTE - Duration::from_secs(1));
@@ -263,16 +299,12 @@ async fn send_with_retry_waits_on_the_clock_and_resends_the_same_message_id() {
     clock.advance(Duration::from_secs(1));
 
     // The second answer is QueueFull again: now two minutes.
-    loop {
-        clock.wait_for_sleepers(1).await;
-        if clock.next_deadline() != Some(start() + MINUTE) {
-            break;
-        }
-    }
-    assert_eq!(clock.next_deadline(), Some(start() + 3 * MINUTE));
+    wait_for_deadline(&clock, start() + 3 * MINUTE).await;
     clock.advance(2 * MINUTE);
 
-    let done = task.await.unwrap();
+    let done = within("send_with_retry to end after the third send", task)
+        .await
+        .unwrap();
     assert_eq!(done.attempts, 3);
     assert_eq!(done.stop, Stop::Accepted);
     assert_eq!(done.result.unwrap().action(), Action::Delivered);
@@ -302,12 +334,15 @@ async fn an_expired_channel_is_sent_to_once_and_never_again() {
         .parse()
         .unwrap();
     let message = Toast::new().text1("gone").build().unwrap();
-    let done = send_with_retry(
-        &Client::new(),
-        &clock,
-        &RetryPolicy::default(),
-        &channel,
-        &message,
+    let done = within(
+        "send_with_retry to give up on an expired channel",
+        send_with_retry(
+            &Client::new(),
+            &clock,
+            &RetryPolicy::default(),
+            &channel,
+            &message,
+        ),
     )
     .await;
     assert_eq!(done.attempts, 1);
@@ -347,15 +382,12 @@ async fn a_daily_limit_is_retried_hourly_for_a_day_of_virtual_time_then_given_up
         }
     });
     for hour in 1..=24u32 {
-        loop {
-            clock.wait_for_sleepers(1).await;
-            if clock.next_deadline() == Some(start() + HOUR * hour) {
-                break;
-            }
-        }
+        wait_for_deadline(&clock, start() + HOUR * hour).await;
         clock.advance(HOUR);
     }
-    let done = task.await.unwrap();
+    let done = within("send_with_retry to give up after 25 sends", task)
+        .await
+        .unwrap();
     assert_eq!(done.attempts, 25);
     assert_eq!(done.stop, Stop::Exhausted { attempts: 25 });
     assert_eq!(done.result.unwrap().status, 406);

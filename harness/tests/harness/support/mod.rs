@@ -6,4 +6,5 @@ pub mod images;
 pub mod phone;
 pub mod requests;
 pub mod snapshots;
+pub mod wait;
 pub mod xml;
