@@ -7,6 +7,7 @@ mod client {
     mod rows;
     mod send;
     mod tls;
+    mod tunnel;
 }
 mod message {
     mod validation;

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::support::phone::*;
+use crate::support::wait::within;
 use crate::support::xml::flip_xml;
 use axum::routing::get;
 use mpns_harness::phone::{Outcome, TileKey};
@@ -30,7 +31,7 @@ async fn twenty_worlds_start_concurrently_and_stay_apart() {
     }
     let mut worlds = Vec::new();
     for t in tasks {
-        worlds.push(t.await.unwrap());
+        worlds.push(within("a world to start and deliver", t).await.unwrap());
     }
     let all = t0.elapsed();
     let slowest = worlds.iter().map(|(w, _, _)| w.started_in()).max().unwrap();

@@ -11,6 +11,8 @@ use proptest::prelude::*;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::{within, WAIT_LIMIT};
+
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -103,6 +105,93 @@ fn a_412_is_never_retried_sooner_than_an_hour_even_with_a_fast_backoff() {
     for attempt in 1..=24 {
         assert_eq!(policy.for_outcome(&away, attempt), Retry::After(HOUR));
     }
+}
+
+#[test]
+fn a_custom_backoff_doubles_from_its_first_delay_and_stays_at_its_cap() {
+    let policy = RetryPolicy::default().backoff(Duration::from_secs(10), Duration::from_secs(45));
+    let full = Outcome::from_parts(200, [("X-NotificationStatus", "QueueFull")]);
+    let seconds = [10, 20, 40, 45, 45, 45, 45, 45];
+    for (i, s) in seconds.iter().enumerate() {
+        let attempt = i as u32 + 1;
+        assert_eq!(
+            policy.for_outcome(&full, attempt),
+            Retry::After(Duration::from_secs(*s)),
+            "attempt {attempt}"
+        );
+    }
+    assert_eq!(
+        policy.for_outcome(&full, 9),
+        Retry::Never(Stop::Exhausted { attempts: 9 }),
+        "the number of back-off retries is still the default 8"
+    );
+    assert_eq!(policy.max_delay(), HOUR, "406 and 412 still wait an hour");
+}
+
+#[test]
+fn a_backoff_cap_below_the_first_delay_is_raised_to_the_first_delay() {
+    let policy = RetryPolicy::default().backoff(2 * HOUR, MINUTE);
+    let busy = Outcome::from_parts(503, Vec::<(&str, &str)>::new());
+    for attempt in 1..=8 {
+        assert_eq!(
+            policy.for_outcome(&busy, attempt),
+            Retry::After(2 * HOUR),
+            "attempt {attempt}"
+        );
+    }
+    assert_eq!(policy.max_delay(), 2 * HOUR);
+}
+
+#[test]
+fn a_custom_number_of_backoff_retries_is_kept() {
+    let policy = RetryPolicy::default().max_backoff_retries(3);
+    let full = Outcome::from_parts(200, [("X-NotificationStatus", "QueueFull")]);
+    assert_eq!(policy.for_outcome(&full, 3), Retry::After(4 * MINUTE));
+    assert_eq!(
+        policy.for_outcome(&full, 4),
+        Retry::Never(Stop::Exhausted { attempts: 4 })
+    );
+}
+
+#[test]
+fn a_custom_limit_of_hourly_retries_is_kept_for_406_and_412() {
+    let policy = RetryPolicy::new().max_hourly_retries(2);
+    let quota = Outcome::from_parts(406, [("X-NotificationStatus", "Dropped")]);
+    let away = Outcome::from_parts(412, [("X-DeviceConnectionStatus", "Inactive")]);
+    for outcome in [quota, away] {
+        assert_eq!(policy.for_outcome(&outcome, 1), Retry::After(HOUR));
+        assert_eq!(policy.for_outcome(&outcome, 2), Retry::After(HOUR));
+        assert_eq!(
+            policy.for_outcome(&outcome, 3),
+            Retry::Never(Stop::Exhausted { attempts: 3 }),
+            "{}",
+            outcome.status
+        );
+    }
+}
+
+#[test]
+fn the_new_policy_is_the_default_one() {
+    assert_eq!(RetryPolicy::new(), RetryPolicy::default());
+}
+
+#[test]
+fn decide_reads_answers_and_failures_alike() {
+    let policy = RetryPolicy::default();
+    let quota = Outcome::from_parts(406, [("X-NotificationStatus", "Dropped")]);
+    assert_eq!(policy.decide(&Ok(quota), 1), Retry::After(HOUR));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let invalid = rt.block_on(async {
+        let ch = "http://127.0.0.1:9/x".parse().unwrap();
+        Client::new()
+            .register_callback(&ch, "not a url", Vec::new())
+            .await
+            .unwrap_err()
+    });
+    assert_eq!(
+        policy.decide(&Err(invalid), 1),
+        Retry::Never(Stop::Permanent(TransportErrorKind::InvalidRequest))
+    );
 }
 
 #[test]
@@ -224,6 +313,36 @@ fn start() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_400_000_000)
 }
 
+/// Waits until the retry is parked on the clock with its deadline at `at`: at most
+/// [`WAIT_LIMIT`] of wall-clock time, then the test fails saying what the clock holds instead.
+async fn wait_for_deadline(clock: &ManualClock, at: SystemTime) {
+    let parked = async {
+        loop {
+            clock.wait_for_sleepers(1).await;
+            if clock.next_deadline() == Some(at) {
+                return;
+            }
+            // A sleeper with another deadline: let the retry move on (and the deadline run).
+            tokio::task::yield_now().await;
+        }
+    };
+    if tokio::time::timeout(WAIT_LIMIT, parked).await.is_err() {
+        panic!(
+            "waited {WAIT_LIMIT:?} (wall clock) for a retry parked on the clock until {:?}s; \
+             the clock's next deadline is {:?} with {} sleeper(s), at {:?}s",
+            secs(at),
+            clock.next_deadline().map(secs),
+            clock.sleepers(),
+            secs(clock.now()),
+        );
+    }
+}
+
+/// Seconds since [`start`], for messages.
+fn secs(at: SystemTime) -> u64 {
+    at.duration_since(start()).map_or(0, |d| d.as_secs())
+}
+
 #[tokio::test]
 async fn send_with_retry_waits_on_the_clock_and_resends_the_same_message_id() {
     let server = MockServer::start().await;
@@ -255,7 +374,11 @@ async fn send_with_retry_waits_on_the_clock_and_resends_the_same_message_id() {
         }
     });
 
-    clock.wait_for_sleepers(1).await;
+    within(
+        "the first retry parked on the clock",
+        clock.wait_for_sleepers(1),
+    )
+    .await;
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
     assert_eq!(clock.next_deadline(), Some(start() + MINUTE));
     clock.advance(MINUTE - Duration::from_secs(1));
@@ -263,16 +386,12 @@ async fn send_with_retry_waits_on_the_clock_and_resends_the_same_message_id() {
     clock.advance(Duration::from_secs(1));
 
     // The second answer is QueueFull again: now two minutes.
-    loop {
-        clock.wait_for_sleepers(1).await;
-        if clock.next_deadline() != Some(start() + MINUTE) {
-            break;
-        }
-    }
-    assert_eq!(clock.next_deadline(), Some(start() + 3 * MINUTE));
+    wait_for_deadline(&clock, start() + 3 * MINUTE).await;
     clock.advance(2 * MINUTE);
 
-    let done = task.await.unwrap();
+    let done = within("send_with_retry to end after the third send", task)
+        .await
+        .unwrap();
     assert_eq!(done.attempts, 3);
     assert_eq!(done.stop, Stop::Accepted);
     assert_eq!(done.result.unwrap().action(), Action::Delivered);
@@ -302,12 +421,15 @@ async fn an_expired_channel_is_sent_to_once_and_never_again() {
         .parse()
         .unwrap();
     let message = Toast::new().text1("gone").build().unwrap();
-    let done = send_with_retry(
-        &Client::new(),
-        &clock,
-        &RetryPolicy::default(),
-        &channel,
-        &message,
+    let done = within(
+        "send_with_retry to give up on an expired channel",
+        send_with_retry(
+            &Client::new(),
+            &clock,
+            &RetryPolicy::default(),
+            &channel,
+            &message,
+        ),
     )
     .await;
     assert_eq!(done.attempts, 1);
@@ -347,18 +469,54 @@ async fn a_daily_limit_is_retried_hourly_for_a_day_of_virtual_time_then_given_up
         }
     });
     for hour in 1..=24u32 {
-        loop {
-            clock.wait_for_sleepers(1).await;
-            if clock.next_deadline() == Some(start() + HOUR * hour) {
-                break;
-            }
-        }
+        wait_for_deadline(&clock, start() + HOUR * hour).await;
         clock.advance(HOUR);
     }
-    let done = task.await.unwrap();
+    let done = within("send_with_retry to give up after 25 sends", task)
+        .await
+        .unwrap();
     assert_eq!(done.attempts, 25);
     assert_eq!(done.stop, Stop::Exhausted { attempts: 25 });
     assert_eq!(done.result.unwrap().status, 406);
     assert_eq!(clock.now(), start() + 24 * HOUR);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_custom_limit_of_hourly_retries_ends_the_driver_after_that_many() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(412)
+                .insert_header("X-NotificationStatus", "Dropped")
+                .insert_header("X-DeviceConnectionStatus", "Inactive")
+                .insert_header("X-SubscriptionStatus", "Active"),
+        )
+        .expect(3)
+        .mount(&server)
+        .await;
+    let clock = ManualClock::new(start());
+    let channel = format!("{}/throttledthirdparty/01.00/AAF", server.uri())
+        .parse()
+        .unwrap();
+    let message = Toast::new().text1("away").build().unwrap();
+    let task = tokio::spawn({
+        let clock = clock.clone();
+        async move {
+            let policy = RetryPolicy::default().max_hourly_retries(2);
+            send_with_retry(&Client::new(), &clock, &policy, &channel, &message).await
+        }
+    });
+    for hour in 1..=2u32 {
+        wait_for_deadline(&clock, start() + HOUR * hour).await;
+        clock.advance(HOUR);
+    }
+    let done = within("send_with_retry to give up after 3 sends", task)
+        .await
+        .unwrap();
+    assert_eq!(done.attempts, 3);
+    assert_eq!(done.stop, Stop::Exhausted { attempts: 3 });
+    assert_eq!(done.result.unwrap().status, 412);
+    assert_eq!(clock.now(), start() + 2 * HOUR);
     server.verify().await;
 }

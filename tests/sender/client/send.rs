@@ -18,6 +18,8 @@ use uuid::Uuid;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::support::within;
+
 fn received(request: &Request) -> ResponseTemplate {
     let mut answer = ResponseTemplate::new(200)
         .insert_header("X-NotificationStatus", "Received")
@@ -478,7 +480,11 @@ async fn bulk_pulls_channels_lazily_and_keeps_at_most_concurrency_requests_in_fl
         done
     });
 
-    server.wait_for_requests(16).await;
+    within(
+        "16 requests in flight at the server",
+        server.wait_for_requests(16),
+    )
+    .await;
     assert_eq!(
         pulled.load(Ordering::SeqCst),
         16,
@@ -487,7 +493,8 @@ async fn bulk_pulls_channels_lazily_and_keeps_at_most_concurrency_requests_in_fl
     assert_eq!(server.request_count(), 16);
 
     server.gate.add_permits(1_000);
-    assert_eq!(consumer.await.unwrap(), 40);
+    let consumed = within("the consumer to take 40 answers", consumer).await;
+    assert_eq!(consumed.unwrap(), 40);
     let pulled = pulled.load(Ordering::SeqCst);
     assert!(
         (40..=56).contains(&pulled),

@@ -94,15 +94,17 @@ fn rand_serial() -> u32 {
     uuid::Uuid::new_v4().as_u128() as u32 & 0x7fff_ffff
 }
 
-struct Pki {
-    ca: X509,
-    client_cert: X509,
-    client_key: PKey<Private>,
-    server_cert: X509,
-    server_key: PKey<Private>,
+/// A test CA, a server certificate for 127.0.0.1 and a client certificate for the service name
+/// `push.example.com`, both issued by the CA (also used by the tunnel tests).
+pub(super) struct Pki {
+    pub(super) ca: X509,
+    pub(super) client_cert: X509,
+    pub(super) client_key: PKey<Private>,
+    pub(super) server_cert: X509,
+    pub(super) server_key: PKey<Private>,
 }
 
-fn pki() -> Pki {
+pub(super) fn pki() -> Pki {
     let ca_key = key();
     let ca = certificate("MPNS test root", &ca_key, Role::Ca, None);
     let server_key = key();

@@ -143,6 +143,52 @@ fn unknown_header_values_are_kept_verbatim() {
 }
 
 #[test]
+fn an_answer_without_a_message_id_has_none_whatever_other_headers_it_carries() {
+    let outcome = Outcome::from_parts(
+        200,
+        [
+            ("Content-Length", "0"),
+            ("X-NotificationStatus", "Received"),
+            ("X-NotificationStatus", "Dropped"),
+            ("Server", "Microsoft-IIS/7.5"),
+        ],
+    );
+    assert_eq!(outcome.message_id, None);
+    assert_eq!(outcome.notification, Some(NotificationStatus::Received));
+}
+
+#[test]
+fn the_first_of_two_message_ids_is_kept_and_trimmed() {
+    let outcome = Outcome::from_parts(
+        200,
+        [
+            ("x-messageid", " 5f0c2e2a-9a53-4bb7-9a3c-2f5d6b0f4a11 "),
+            ("X-MessageID", "00000000-0000-0000-0000-000000000000"),
+        ],
+    );
+    assert_eq!(
+        outcome.message_id.as_deref(),
+        Some("5f0c2e2a-9a53-4bb7-9a3c-2f5d6b0f4a11")
+    );
+}
+
+#[test]
+fn the_first_of_each_repeated_status_header_wins() {
+    let outcome = Outcome::from_parts(
+        404,
+        [
+            ("X-DeviceConnectionStatus", "Connected"),
+            ("X-SubscriptionStatus", "Expired"),
+            ("X-DeviceConnectionStatus", "Inactive"),
+            ("X-SubscriptionStatus", "Active"),
+        ],
+    );
+    assert_eq!(outcome.device, Some(DeviceConnectionStatus::Connected));
+    assert_eq!(outcome.subscription, Some(SubscriptionStatus::Expired));
+    assert_eq!(outcome.action(), Action::RemoveChannel);
+}
+
+#[test]
 fn no_400_or_401_ever_removes_a_channel_even_when_it_says_expired() {
     for status in [400, 401] {
         let outcome = Outcome::from_parts(status, [("X-SubscriptionStatus", "Expired")]);

@@ -5,6 +5,7 @@ use std::process::Stdio;
 
 use crate::support::client::client;
 use crate::support::requests::*;
+use crate::support::wait::within;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -20,7 +21,13 @@ async fn start(args: &[&str]) -> (Child, String) {
         .expect("the fake-mpns binary starts");
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).await.unwrap();
+    let mut stdout = BufReader::new(stdout);
+    within(
+        "fake-mpns to print its address",
+        stdout.read_line(&mut line),
+    )
+    .await
+    .unwrap();
     let uri = line
         .strip_prefix("fake-mpns listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
@@ -66,7 +73,9 @@ async fn the_binary_prints_its_address_serves_and_exits_cleanly_on_sigterm() {
         "--daily-limit 1"
     );
     signal(&child, "-TERM").await;
-    let status = child.wait().await.unwrap();
+    let status = within("fake-mpns to exit on SIGTERM", child.wait())
+        .await
+        .unwrap();
     assert_eq!(status.code(), Some(0));
 }
 
@@ -74,7 +83,10 @@ async fn the_binary_prints_its_address_serves_and_exits_cleanly_on_sigterm() {
 async fn the_binary_exits_cleanly_on_sigint() {
     let (mut child, _uri) = start(&["--strict", "--seed", "3", "--queue-capacity", "1"]).await;
     signal(&child, "-INT").await;
-    assert_eq!(child.wait().await.unwrap().code(), Some(0));
+    let status = within("fake-mpns to exit on SIGINT", child.wait())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::support::client::client;
 use crate::support::requests::*;
 use crate::support::snapshots::snapshot_settings;
+use crate::support::wait::within;
 use mpns_harness::fake::{ChannelOptions, Connection, DeviceUpdate};
 use mpns_harness::FakeMpns;
 
@@ -75,7 +76,7 @@ async fn wait_for_notifications_wakes_when_a_sender_gets_there() {
     });
     fake.wait_for_notifications(5).await;
     assert_eq!(fake.notifications(Some(ch.id)).unwrap().len(), 5);
-    sender.await.unwrap();
+    within("the sender to finish", sender).await.unwrap();
 }
 
 #[tokio::test]
@@ -91,7 +92,7 @@ async fn wait_until_sees_a_state_change_made_elsewhere() {
     });
     fake.wait_until(|f| f.device(id).unwrap().connection == Connection::TempDisconnected)
         .await;
-    changer.await.unwrap();
+    within("the state change to finish", changer).await.unwrap();
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use crate::support::client::client;
 use crate::support::images::{png, ImageServer};
+use crate::support::wait::within;
 use mpns_harness::phone::{
     fetch_image, fetch_image_with, FetchError, FetchLimits, IMAGE_TIMEOUT, MAX_IMAGE_BYTES,
 };
@@ -179,7 +180,10 @@ async fn held_answer_times_out_when_the_virtual_clock_passes_15_s() {
     }
     assert!(!fetch.is_finished(), "timed out before 15 s");
     clock.advance(Duration::from_secs(1));
-    let err = fetch.await.unwrap().unwrap_err();
+    let err = within("the held download to time out", fetch)
+        .await
+        .unwrap()
+        .unwrap_err();
     assert_eq!(
         err,
         FetchError::Timeout {
@@ -203,7 +207,7 @@ async fn answer_after_10_virtual_seconds_is_in_time() {
     let fetch = tokio::spawn(async move { fetch_image(&http, &c, &url).await });
     srv.wait_for_hits(1).await;
     clock.advance(Duration::from_secs(10));
-    let bytes = fetch.await.unwrap().unwrap();
+    let bytes = within("the download", fetch).await.unwrap().unwrap();
     assert_eq!(bytes.len(), 500);
 }
 
@@ -214,7 +218,10 @@ async fn answer_after_16_virtual_seconds_is_too_late() {
     let fetch = tokio::spawn(async move { fetch_image(&http, &c, &url).await });
     srv.wait_for_hits(1).await;
     clock.advance(Duration::from_secs(15));
-    let err = fetch.await.unwrap().unwrap_err();
+    let err = within("the late download to time out", fetch)
+        .await
+        .unwrap()
+        .unwrap_err();
     assert_eq!(err.rule(), "timeout", "{err}");
 }
 

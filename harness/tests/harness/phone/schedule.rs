@@ -4,6 +4,7 @@
 use crate::support::client::client;
 use crate::support::images::{png, ImageServer, Reply};
 use crate::support::snapshots::snapshot_settings;
+use crate::support::wait::within;
 use mpns_harness::phone::{
     render_text, FetchError, ScheduleError, ScheduleState, ScheduleStatus, Shell, ShellError,
     ShellTileSchedule, TileImageUpdate, TileKey, TileSchedule, UpdateInterval, UpdateRecurrence,
@@ -436,7 +437,7 @@ async fn secondary_tile_schedule_updates_only_that_tile() {
         assert!(u.apply_to(&mut s.lock().unwrap()).unwrap());
     });
     schedule.start().unwrap();
-    schedule.settled().await;
+    within("the schedule to settle", schedule.settled()).await;
     let shell = shell.lock().unwrap();
     let primary = format!("{:?}", shell.tile(&TileKey::Primary).unwrap());
     let oslo = format!("{:?}", shell.tile(&city).unwrap());
@@ -457,7 +458,7 @@ async fn the_update_carries_the_downloaded_image() {
         move |u| *g.lock().unwrap() = Some(u),
     );
     schedule.start().unwrap();
-    schedule.settled().await;
+    within("the schedule to settle", schedule.settled()).await;
     let u: TileImageUpdate = got.lock().unwrap().clone().expect("one update");
     assert_eq!(u.image.as_ref(), png(1234).as_slice());
     assert_eq!(
@@ -543,10 +544,11 @@ async fn a_panicking_callback_stops_the_schedule_instead_of_hanging_it() {
         |_| panic!("the test's callback panics on purpose"),
     );
     schedule.start().unwrap();
-    let status = schedule.settled().await;
+    let status = within("the schedule to settle", schedule.settled()).await;
     assert_eq!(status.state, ScheduleState::Stopped);
     clock.advance(DAY);
-    assert_eq!(schedule.settled().await.total_runs, 1);
+    let status = within("the stopped schedule to settle", schedule.settled()).await;
+    assert_eq!(status.total_runs, 1);
     assert_eq!(server.hits(), 1);
 }
 

@@ -6,4 +6,5 @@ pub(crate) mod images;
 pub(crate) mod phone;
 pub(crate) mod requests;
 pub(crate) mod snapshots;
+pub(crate) mod wait;
 pub(crate) mod xml;

@@ -8,6 +8,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::support::within;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mpns");
 
 /// Starts `mpns ARGS` and returns it with the console URL read from its first line.
@@ -21,7 +23,13 @@ async fn start(args: &[&str]) -> (Child, String) {
         .expect("the mpns binary starts");
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).await.unwrap();
+    let mut stdout = BufReader::new(stdout);
+    within(
+        "the sandbox to print its console URL",
+        stdout.read_line(&mut line),
+    )
+    .await
+    .unwrap();
     let url = line
         .strip_prefix("mpns sandbox console on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))

@@ -3,6 +3,7 @@
 //! payloads and its answers) are snapshots.
 
 use crate::support::patterns as patterns_support;
+use crate::support::within;
 
 use axum::http::StatusCode;
 use mpns_harness::fake::{ChannelInfo, DeviceUpdate, NotificationRecord, NotificationStatus};
@@ -39,7 +40,7 @@ async fn activating_a_pattern_sends_update_info_to_every_subscriber() {
         body,
         json!({"active": "counter", "push_pattern": "Counter", "subscribers": 3})
     );
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
 
     let records = world.records();
     assert_eq!(records.len(), 3);
@@ -78,7 +79,7 @@ async fn one_time_sends_tile_toast_and_raw_shaped_for_each_os() {
         )
         .await;
     assert_eq!(reply, json!({"pattern": "one-time", "subscribers": 3}));
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
 
     let records = world.records();
     assert_eq!(records.len(), 9, "three messages to each of three phones");
@@ -126,7 +127,7 @@ async fn one_time_sends_only_the_chosen_types() {
             json!({"tile": false, "toast": false, "raw_message": "Level 2 is out"}),
         )
         .await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     assert_eq!(records.len(), 1);
     assert_eq!(raw_text(&records[0]).as_deref(), Some("Level 2 is out"));
@@ -139,7 +140,7 @@ async fn counter_sends_nothing_more_when_the_probe_says_the_app_runs() {
     world.register("ann", &phone, "7.1").await;
     world.activate("counter").await;
     world.send("counter", json!({})).await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
 
     let records = world.records();
     assert_eq!(records.len(), 1, "only the probe");
@@ -165,7 +166,7 @@ async fn counter_counts_up_on_the_tile_while_the_app_is_not_seen_running() {
     world.activate("counter").await;
     for _ in 0..3 {
         world.send("counter", json!({})).await;
-        world.patterns.wait_idle().await;
+        world.wait_idle().await;
     }
     let records = world.records();
     assert_eq!(records.len(), 6, "probe and tile, three times");
@@ -194,7 +195,7 @@ async fn sent_on_registering_again(
 ) -> Vec<NotificationRecord> {
     world.fake.clear_notifications(None).unwrap();
     world.register(user, phone, "8.0").await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     assert_eq!(records.len(), 1, "one notification for the registration");
     records
@@ -213,7 +214,7 @@ async fn registering_while_counter_is_active_resets_the_counter_and_clears_the_b
     world.register("ann", &phone, "8.0").await;
     world.activate("counter").await;
     world.send("counter", json!({"title": "Unread"})).await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let (_, info) = world
         .request("GET", "/api/server-info?user=ann", None)
         .await;
@@ -256,7 +257,7 @@ async fn a_restarted_service_answers_registrations_with_the_settings_of_the_last
             json!({"title": "Unread", "background_image": "/Resources/TileImages/TileBackground3.jpg"}),
         )
         .await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
 
     world.restart_patterns();
     let records = sent_on_registering_again(&world, "ann", &phone).await;
@@ -277,7 +278,7 @@ async fn ask_to_pin_sends_only_the_tile_when_it_is_pinned() {
     world.register("ann", &phone, "7.1").await;
     world.activate("ask-to-pin").await;
     world.send("ask-to-pin", json!({})).await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     assert_eq!(records.len(), 1);
     assert_eq!(
@@ -298,7 +299,7 @@ async fn ask_to_pin_asks_with_a_raw_when_the_tile_is_not_pinned() {
     world
         .send("ask-to-pin", json!({"count": 4, "title": "New levels"}))
         .await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
 
     let records = world.records();
     assert_eq!(records.len(), 3);
@@ -320,12 +321,12 @@ async fn registering_while_ask_to_pin_is_active_resends_the_stored_tile_and_asks
     world
         .send("ask-to-pin", json!({"count": 9, "title": "Stored"}))
         .await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     // The operator changes the form; bob's stored tile stays what he was sent.
     world.fake.clear_notifications(None).unwrap();
 
     world.register("bob", &phone, "7.1").await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     assert_eq!(
         tile_props(&records[0]),
@@ -350,7 +351,7 @@ async fn registering_while_ask_to_pin_is_active_resends_the_stored_tile_and_asks
         .unwrap();
     world.fake.clear_notifications(None).unwrap();
     world.register("bob", &phone, "7.1").await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     assert_eq!(records.len(), 1);
     assert_eq!(
@@ -371,7 +372,7 @@ async fn custom_tile_points_the_tile_at_the_service_image_the_phone_can_fetch() 
             json!({"text": "Hi & bye", "size": 24, "color": "#FF0000", "background": "tile2", "count": 2, "title": "Art"}),
         )
         .await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     assert_eq!(records.len(), 1);
     snapshot("patterns_custom_tile", &summarize(&records));
@@ -399,7 +400,7 @@ async fn tile_schedule_test_now_sends_the_selected_number_image() {
 
     world.test_now("ann", 3).await;
     world.test_now("cy", 7).await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     snapshot("patterns_tile_schedule_test_now", &summarize(&records));
     let mut images: Vec<_> = records.iter().flat_map(tile_props).collect();
@@ -423,13 +424,13 @@ async fn tile_schedule_requests_send_nothing_while_another_pattern_is_active() {
     world.register("ann", &phone, "7.1").await;
     world.activate("one-time").await;
     world.test_now("ann", 3).await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     assert!(world.records().is_empty());
     // Under Ask to Pin, a registration is answered; "Test Now" still is not.
     world.activate("ask-to-pin").await;
     world.test_now("ann", 4).await;
     world.register("ann", &phone, "7.1").await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     assert_eq!(records.len(), 1);
     assert_eq!(
@@ -489,7 +490,11 @@ async fn the_service_with_patterns_serves_phones_and_the_operator_on_a_real_list
     .await
     .unwrap();
     assert_eq!(reply.status(), 201);
-    patterns.wait_for_events(1).await;
+    within(
+        "the patterns to handle the registration",
+        patterns.wait_for_events(1),
+    )
+    .await;
     let reply = post("/api/patterns/active", json!({"pattern": "custom-tile"}))
         .await
         .unwrap();
@@ -498,7 +503,11 @@ async fn the_service_with_patterns_serves_phones_and_the_operator_on_a_real_list
         .await
         .unwrap();
     assert_eq!(reply.status(), 202);
-    patterns.wait_idle().await;
+    within(
+        "the patterns to finish the custom tile",
+        patterns.wait_idle(),
+    )
+    .await;
 
     let records = fake.notifications(None).unwrap();
     assert_eq!(records.len(), 2, "Update Info, then the tile");

@@ -4,6 +4,7 @@
 //! wait for the fake to record the next attempt (no sleeps).
 
 use crate::support::patterns as patterns_support;
+use crate::support::within;
 
 use std::time::Duration;
 
@@ -41,7 +42,7 @@ async fn counter_does_nothing_more_when_the_device_is_temporarily_disconnected()
     world.register("ann", &phone, "7.1").await;
     world.activate("counter").await;
     world.send("counter", json!({})).await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
 
     let records = world.records();
     assert_eq!(records.len(), 1, "only the probe");
@@ -64,7 +65,7 @@ async fn a_closed_app_on_a_connected_phone_gets_the_counted_tile() {
     world.register("ann", &phone, "7.1").await;
     world.activate("counter").await;
     world.send("counter", json!({})).await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     assert_eq!(records.len(), 2, "probe, then the tile");
     assert_eq!(
@@ -92,7 +93,7 @@ async fn a_probe_answered_503_sends_the_tile_at_once_and_the_probe_later() {
     world.fake.wait_for_notifications(2).await;
     world.clock.wait_for_sleepers(1).await;
     world.clock.advance(Duration::from_secs(60));
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
 
     let records = world.records();
     assert_eq!(records.len(), 3);
@@ -135,7 +136,7 @@ async fn an_inactive_device_gets_412_retried_hourly_then_delivered_once_back() {
         .unwrap();
     world.clock.wait_for_sleepers(1).await;
     world.clock.advance(HOUR);
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
 
     let records = world.records();
     let statuses: Vec<_> = records.iter().map(|r| r.response.status).collect();
@@ -187,7 +188,7 @@ async fn retries_stop_at_the_policy_limit() {
         world.clock.wait_for_sleepers(1).await;
         world.clock.advance(HOUR);
     }
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     assert_eq!(world.records().len(), 3, "the first send and two retries");
     assert_eq!(world.clock.waiting(), 0, "nothing left waiting");
     assert_eq!(world.subscriber_names(), ["ann"], "412 does not prune");
@@ -213,7 +214,7 @@ async fn an_expired_subscription_is_pruned_and_not_retried() {
     world.register("ann", &gone, "7.1").await;
     world.fake.clear_notifications(None).unwrap();
     world.send("one-time", tile_only()).await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     assert_eq!(world.clock.waiting(), 0, "a 404 is never retried");
     let records = world.fake.notifications(Some(gone.id)).unwrap();
     assert_eq!(records.len(), 1);
@@ -253,7 +254,7 @@ async fn queue_full_is_backed_off_and_delivered_when_the_queue_has_room() {
         .unwrap();
     world.clock.wait_for_sleepers(1).await;
     world.clock.advance(Duration::from_secs(120));
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
 
     let records = world.records();
     let answers: Vec<_> = records
@@ -288,7 +289,7 @@ async fn two_503s_are_backed_off_and_the_third_attempt_is_delivered() {
         world.clock.wait_for_sleepers(1).await;
         world.clock.advance(Duration::from_secs(wait));
     }
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     let answers: Vec<_> = records
         .iter()
@@ -341,7 +342,7 @@ async fn throttled_at_500_a_day_the_send_is_retried_hourly_until_the_day_turns()
         world.clock.wait_for_sleepers(1).await;
         world.clock.advance(HOUR);
     }
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     assert_eq!(records.len(), 25);
     assert!(records[..24].iter().all(|r| r.response.status == 406));
@@ -363,7 +364,7 @@ async fn the_counter_stops_at_99_after_120_increments() {
     world.activate("counter").await;
     for _ in 0..120 {
         world.send("counter", json!({})).await;
-        world.patterns.wait_idle().await;
+        world.wait_idle().await;
     }
     let (_, info) = world
         .request("GET", "/api/server-info?user=ann", None)
@@ -401,7 +402,7 @@ async fn an_inactive_counter_probe_sends_the_tile_which_arrives_when_the_device_
         .update_device(phone.id, &DeviceUpdate::connection(Connection::Connected))
         .unwrap();
     world.clock.advance(HOUR);
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let records = world.records();
     let after: Vec<_> = records
         .iter()
@@ -435,7 +436,7 @@ async fn ask_to_pin_asks_after_the_retried_tile_is_suppressed() {
         .update_device(phone.id, &DeviceUpdate::connection(Connection::Connected))
         .unwrap();
     world.clock.advance(HOUR);
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let ask: Vec<_> = world
         .records()
         .into_iter()
@@ -593,7 +594,7 @@ async fn no_more_requests_are_in_flight_than_the_concurrency_allows() {
     }
     world.activate("one-time").await;
     world.send("one-time", json!({})).await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     assert_eq!(gauge.total.load(Ordering::SeqCst), 12 + 36, "all sent");
     let max = gauge.max.load(Ordering::SeqCst);
     assert!(max <= 2, "{max} requests were in flight at once");
@@ -612,7 +613,7 @@ async fn a_temporarily_disconnected_device_is_not_retried_mpns_queues_for_it() {
         DeviceUpdate::connection(Connection::TempDisconnected),
     );
     world.send("one-time", tile_only()).await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     assert_eq!(
         world.clock.waiting(),
         0,
@@ -679,7 +680,7 @@ async fn a_send_waiting_an_hour_to_retry_holds_no_slot_so_the_others_go_out_mean
         DeviceUpdate::connection(Connection::Connected),
     );
     world.clock.advance(HOUR);
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
     let statuses: Vec<_> = world.records().iter().map(|r| r.response.status).collect();
     assert_eq!(statuses, [412, 200, 200, 200]);
 }
@@ -708,7 +709,7 @@ async fn a_batch_counts_every_job_as_running_from_the_moment_it_is_sent() {
     assert_eq!(batch.subscribers(), 4);
     assert_eq!(batch.in_flight(), 12);
     assert_eq!(world.patterns.in_flight(), 12);
-    batch.finished().await;
+    within("the batch of twelve jobs to finish", batch.finished()).await;
     assert_eq!(batch.in_flight(), 0);
     assert_eq!(world.records().len(), 12);
 }

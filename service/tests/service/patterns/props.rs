@@ -2,6 +2,7 @@
 //! registration or an increment, and no counter passes 99.
 
 use crate::support::patterns as patterns_support;
+use crate::support::within;
 
 use std::collections::BTreeSet;
 
@@ -54,7 +55,7 @@ async fn run_case(seeds: Vec<u8>, sends: usize, newcomers: Vec<u8>) {
                     .send(SendRequest::Counter(Counter::default()))
                     .await
                     .unwrap();
-                batch.finished().await;
+                within("a Counter batch to finish", batch.finished()).await;
             }
             .boxed(),
         );
@@ -65,7 +66,7 @@ async fn run_case(seeds: Vec<u8>, sends: usize, newcomers: Vec<u8>) {
         tasks.push(async move { world.register(&user, phone, "8.0").await }.boxed());
     }
     join_all(tasks).await;
-    world.patterns.wait_idle().await;
+    world.wait_idle().await;
 
     let mut expected: BTreeSet<String> = (0..seeds.len()).map(|i| format!("u{i}")).collect();
     expected.extend(newcomers.iter().map(|n| format!("n{n}")));

@@ -13,6 +13,8 @@ use mpns_service::registration::{
 use serde_json::json;
 use service_support::{App, FAKE_HOST, LIVE_CHANNEL};
 
+use crate::support::within;
+
 fn snapshot(name: &str, value: &serde_json::Value) {
     crate::support::snapshots().bind(|| {
         insta::assert_snapshot!(name, serde_json::to_string_pretty(value).unwrap());
@@ -234,10 +236,10 @@ async fn tile_update_records_the_request_and_returns_the_number_image_uri() {
     assert_eq!(recorded[0].image_uri, body["image_uri"]);
 
     assert!(
-        matches!(events.recv().await.unwrap(), ServiceEvent::Registered(r) if r.user_name == "ann")
+        matches!(within("the registration event", events.recv()).await.unwrap(), ServiceEvent::Registered(r) if r.user_name == "ann")
     );
     assert!(
-        matches!(events.recv().await.unwrap(), ServiceEvent::TileUpdateRequested(r) if r.number == 7)
+        matches!(within("the tile update event", events.recv()).await.unwrap(), ServiceEvent::TileUpdateRequested(r) if r.number == 7)
     );
 
     // The URI it hands out is served.

@@ -10,8 +10,24 @@ pub(crate) mod props;
 pub(crate) mod service;
 pub(crate) mod tile_image;
 
+use std::future::Future;
+use std::time::Duration;
+
 use mpns_service::patterns::{self as pattern_routes, Patterns};
 use mpns_service::registration::router_with;
+
+/// How long (wall-clock time) a test waits for something before it fails.
+pub(crate) const WAIT_LIMIT: Duration = Duration::from_secs(10);
+
+/// Awaits `future` for at most [`WAIT_LIMIT`] of wall-clock time; fails the test naming `what`
+/// otherwise, so that a regression fails instead of hanging (and a virtual clock does not move
+/// the deadline).
+pub(crate) async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(WAIT_LIMIT, future).await {
+        Ok(value) => value,
+        Err(_) => panic!("waited {WAIT_LIMIT:?} (wall clock) for {what}; it never came"),
+    }
+}
 
 /// The settings every snapshot is taken with: the repository's top-level `snapshots/` folder,
 /// named by the test alone (no module prefix), so a test can move between modules.

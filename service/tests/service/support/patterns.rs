@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tower::ServiceExt;
 
+use crate::support::within;
+
 /// 2026-11-26T13:14:26Z: what the virtual clock's zero reads as.
 pub(crate) fn start_time() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_795_698_866)
@@ -257,7 +259,29 @@ impl World {
             .events
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
             + 1;
-        self.patterns.wait_for_events(n).await;
+        within(
+            &format!("the patterns to handle service event {n}"),
+            self.patterns.wait_for_events(n),
+        )
+        .await;
+    }
+
+    /// Waits until no job of the patterns is running (retries included): at most
+    /// [`WAIT_LIMIT`](crate::support::WAIT_LIMIT) of wall-clock time, then the test fails saying
+    /// how many jobs are still running and how many are parked on the clock.
+    pub(crate) async fn wait_idle(&self) {
+        let idle = self.patterns.wait_idle();
+        if tokio::time::timeout(crate::support::WAIT_LIMIT, idle)
+            .await
+            .is_err()
+        {
+            panic!(
+                "waited {:?} (wall clock) for the patterns to finish: {} job(s) running, {} parked on the clock (advance the clock past the retry first)",
+                crate::support::WAIT_LIMIT,
+                self.patterns.in_flight(),
+                self.clock.waiting(),
+            );
+        }
     }
 
     /// Activates through the operator route, waits for the `Update Info` sends, and forgets
@@ -271,7 +295,7 @@ impl World {
             )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-        self.patterns.wait_idle().await;
+        self.wait_idle().await;
         self.fake.clear_notifications(None).unwrap();
     }
 
