@@ -423,7 +423,8 @@ async fn installing_twice_and_unknown_names_are_clear_errors() {
     );
     let err = world.add_phone("other", "9.0").unwrap_err();
     assert!(
-        err.to_string().contains("7.0, 7.1 (or 7.5), 7.8, 8.0, 8.1"),
+        err.to_string()
+            .contains("7.0, 7.1 (or 7.5), 7.8, 8.0, 8.0.10492 (GDR3), 8.1"),
         "{err}"
     );
 }
