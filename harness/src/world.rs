@@ -102,7 +102,7 @@ impl World {
     }
 
     /// Adds a phone named `name` (its device id on the fake) running `os` (`"7.0"`, `"7.1"`,
-    /// `"7.8"`, `"8.0"`, `"8.1"`): connected, normal power, no apps.
+    /// `"7.8"`, `"8.0"`, `"8.0.10492"` for GDR3, `"8.1"`): connected, normal power, no apps.
     ///
     /// # Errors
     /// [`PhoneError::PhoneAlreadyExists`], [`PhoneError::BadOsVersion`].

@@ -341,6 +341,51 @@ impl App {
         Ok(())
     }
 
+    /// The push client reports an error of no documented type: `ErrorOccurred` with
+    /// `ChannelErrorType.Unknown` and `message` (docs/mpns-protocol.md §6.2). Raised whatever
+    /// the app's state, as `ErrorOccurred` is (§6.1). The channel is left as it was: open, with
+    /// the same URI and bindings, so notifications keep arriving; the fake is not told anything.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use mpns_harness::phone::{ChannelError, PhoneEvent};
+    /// use mpns_harness::World;
+    ///
+    /// let world = World::start().await;
+    /// let phone = world.add_phone("lumia", "8.0").unwrap();
+    /// let app = phone.install("weather").unwrap();
+    /// app.launch();
+    /// app.open_channel("push").unwrap();
+    /// let uri = app.channel_uri();
+    /// let mut events = phone.events();
+    /// app.raise_unknown_error("The push client failed.").unwrap();
+    /// let e = events.wait_for(|e| e.error().is_some()).await;
+    /// assert_eq!(e.error(), Some(ChannelError::Unknown));
+    /// assert_eq!(app.channel_uri(), uri);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`PhoneError::NoChannel`] when the app has no open channel (nothing is raised).
+    pub fn raise_unknown_error(&self, message: &str) -> Result<(), PhoneError> {
+        let st = self.phone.inner.lock();
+        let a = st.apps.get(&self.name).expect("installed");
+        let Some(c) = &a.channel else {
+            return Err(PhoneError::NoChannel {
+                app: self.name.clone(),
+                action: "raise an Unknown channel error",
+            });
+        };
+        self.phone.inner.push_event(PhoneEvent::ErrorOccurred {
+            app: self.name.clone(),
+            channel: c.name.clone(),
+            error: ChannelError::Unknown,
+            message: message.to_owned(),
+        });
+        Ok(())
+    }
+
     // ----- shell -----
 
     /// Pins the app's primary tile with a template and initial values (local images only).

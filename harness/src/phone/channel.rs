@@ -19,12 +19,16 @@ pub enum OsVersion {
     Wp78,
     /// 8.0.
     Wp80,
+    /// 8.0 GDR3 ("Update 3", OS 8.0.10492): also toast `wp:Sound` and silent toasts
+    /// (docs/mpns-protocol.md §5.2, §5.9).
+    Wp80Gdr3,
     /// 8.1 (Silverlight).
     Wp81,
 }
 
 impl OsVersion {
-    /// Reads `"7.0"`, `"7.1"` (or `"7.5"`), `"7.8"`, `"8.0"`, `"8.1"`.
+    /// Reads `"7.0"`, `"7.1"` (or `"7.5"`), `"7.8"`, `"8.0"`, `"8.0.10492"` (or `"8.0.10492.0"`,
+    /// `"8.0 GDR3"`), `"8.1"`.
     ///
     /// # Errors
     /// A message listing the versions understood.
@@ -34,20 +38,23 @@ impl OsVersion {
             "7.1" | "7.5" => Ok(Self::Wp71),
             "7.8" => Ok(Self::Wp78),
             "8.0" => Ok(Self::Wp80),
+            "8.0.10492" | "8.0.10492.0" | "8.0 GDR3" => Ok(Self::Wp80Gdr3),
             "8.1" => Ok(Self::Wp81),
             other => Err(format!(
-                "OS version '{other}' is not one of 7.0, 7.1 (or 7.5), 7.8, 8.0, 8.1"
+                "OS version '{other}' is not one of 7.0, 7.1 (or 7.5), 7.8, 8.0, 8.0.10492 (GDR3), 8.1"
             )),
         }
     }
 
-    /// As written in [`parse`](Self::parse) (`7.1` for Mango).
+    /// As written in [`parse`](Self::parse) (`7.1` for Mango, `8.0.10492` for GDR3: the
+    /// `Environment.OSVersion` a registration sends, which says GDR3 by its build number).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Wp70 => "7.0",
             Self::Wp71 => "7.1",
             Self::Wp78 => "7.8",
             Self::Wp80 => "8.0",
+            Self::Wp80Gdr3 => "8.0.10492",
             Self::Wp81 => "8.1",
         }
     }

@@ -54,6 +54,12 @@ pub enum ChannelError {
         /// The new level.
         level: PowerLevel,
     },
+    /// Anything else (docs/mpns-protocol.md §6.2: "anything else"). The documentation gives it
+    /// no consequence, so the phone changes nothing: the channel stays open with the same URI
+    /// and bindings, and notifications keep arriving (only `PayloadFormatError` is documented
+    /// to disconnect a channel). Nothing on the phone causes it by itself; a test raises it with
+    /// [`App::raise_unknown_error`](super::App::raise_unknown_error).
+    Unknown,
 }
 
 impl fmt::Display for ChannelError {
@@ -64,6 +70,7 @@ impl fmt::Display for ChannelError {
             Self::MessageBadContent => f.write_str("MessageBadContent"),
             Self::NotificationRateTooHigh => f.write_str("NotificationRateTooHigh"),
             Self::PowerLevelChanged { level } => write!(f, "PowerLevelChanged({level:?})"),
+            Self::Unknown => f.write_str("Unknown"),
         }
     }
 }

@@ -41,7 +41,8 @@
 //! 8.0 and later get every tile as a Flip tile (`Version="2.0"`, same BackgroundImage, Count and
 //! Title on the front), 7.x the standard tile (7.8 too: the Flip template reaches a 7.8 app only
 //! if it "lights up", which a registration does not tell); a One Time toast's `Param` goes to 7.1
-//! and later and is left out for 7.0, which fails a toast that has one. Ask to Pin keeps to the
+//! and later and is left out for 7.0, which fails a toast that has one; its `Sound` (a path, or
+//! silent) goes to 8.0 GDR3 and later only, as earlier phones know no `wp:Sound`. Ask to Pin keeps to the
 //! primary tile on every OS (a secondary tile exists only once the app created it). Every
 //! message is built with the device's OS level, so nothing it lacks can be sent.
 //!

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::sender::Jobs;
-use super::tiles::{self, check_count, field_error, TileFront};
+use super::tiles::{self, check_count, field_error, TileFront, ToastSound};
 use super::{Ctx, JobFuture};
 use crate::registration::{FieldError, PatternKind, Registration};
 use mpns::{ChannelUri, Message, OsVersion, Toast};
@@ -40,6 +40,12 @@ pub struct OneTime {
     pub toast_subtitle: String,
     /// The page the toast opens (Param); sent to 7.1 and later only.
     pub toast_param: Option<String>,
+    /// The sound the toast plays (`wp:Sound`): a package-relative `.wav` or `.mp3` path such as
+    /// `Audio/ding.wav`; sent to 8.0 GDR3 and later only (earlier phones play their default).
+    pub toast_sound: Option<String>,
+    /// A silent toast (`<wp:Sound Silent="true"/>`); sent to 8.0 GDR3 and later only. Not with
+    /// `toast_sound`.
+    pub toast_silent: bool,
     /// The raw message's text.
     pub raw_message: String,
 }
@@ -56,6 +62,8 @@ impl Default for OneTime {
             toast_title: "Game Update".into(),
             toast_subtitle: "Game has been released".into(),
             toast_param: None,
+            toast_sound: None,
+            toast_silent: false,
             raw_message: "Game has been released".into(),
         }
     }
@@ -94,6 +102,20 @@ impl OneTime {
                     .build()
                     .map_err(field_error("toast_param"))?;
             }
+            if let Some(sound) = &self.toast_sound {
+                if self.toast_silent {
+                    return Err(FieldError::new(
+                        "toast_silent",
+                        "conflict",
+                        "toast_silent and toast_sound exclude each other; choose one".into(),
+                    ));
+                }
+                Toast::new()
+                    .text1("x")
+                    .sound(sound.clone())
+                    .build()
+                    .map_err(field_error("toast_sound"))?;
+            }
         }
         if self.raw {
             tiles::raw(&self.raw_message).map_err(field_error("raw_message"))?;
@@ -119,11 +141,17 @@ impl Checked {
             out.push(tiles::tile(os, &self.front)?);
         }
         if r.toast {
+            let sound = match (&r.toast_sound, r.toast_silent) {
+                (Some(path), _) => ToastSound::Path(path),
+                (None, true) => ToastSound::Silent,
+                (None, false) => ToastSound::Default,
+            };
             out.push(tiles::toast(
                 os,
                 &r.toast_title,
                 &r.toast_subtitle,
                 r.toast_param.as_deref(),
+                sound,
             )?);
         }
         if r.raw {

@@ -58,16 +58,36 @@ pub(crate) fn check_front_fields(background_image: &str, title: &str) -> Result<
     Ok(())
 }
 
-/// A toast; `param` is sent to 7.1 and later only (7.0 fails a toast that has one).
+/// How a toast sounds, where the phone can be told (docs/mpns-protocol.md §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ToastSound<'a> {
+    /// No `wp:Sound`: the phone's default sound.
+    Default,
+    /// `wp:Sound` with a package-relative `.wav` or `.mp3` path.
+    Path(&'a str),
+    /// `<wp:Sound Silent="true"/>`.
+    Silent,
+}
+
+/// A toast; `param` is sent to 7.1 and later only (7.0 fails a toast that has one), `sound` to
+/// 8.0 GDR3 and later only (earlier phones know no `wp:Sound`: they get the default sound).
 pub(crate) fn toast(
     os: OsVersion,
     title: &str,
     subtitle: &str,
     param: Option<&str>,
+    sound: ToastSound<'_>,
 ) -> Result<Message, MessageError> {
     let mut t = Toast::new().os(os).text1(title).text2(subtitle);
     if let Some(p) = param.filter(|_| os >= OsVersion::V7_1) {
         t = t.param(p);
+    }
+    if os >= OsVersion::V8_0Gdr3 {
+        t = match sound {
+            ToastSound::Default => t,
+            ToastSound::Path(path) => t.sound(path),
+            ToastSound::Silent => t.silent(),
+        };
     }
     t.build()
 }

@@ -33,6 +33,7 @@
 //! | `POST /console/api/phones/{phone}/app` | `{"state": "foreground"\|"background"\|"closed"}` | 200 the phone |
 //! | `POST /console/api/phones/{phone}/pin` / `.../unpin` | | 200 the phone |
 //! | `POST /console/api/phones/{phone}/expire` | | 200: the fake answers 404 Expired for its channel from now on |
+//! | `POST /console/api/phones/{phone}/unknown-error` | | 200 the phone: its app's channel raises `ErrorOccurred` with `ChannelErrorType.Unknown` and stays open (docs/mpns-protocol.md §6.2); 422 when the app has no channel |
 //! | `POST /console/api/phones/{phone}/register` | | 200: the app opens a channel if it has none and registers again |
 //! | `POST /console/api/phones/{phone}/dismiss-prompt` | `{"show_again": bool}` | 200 the phone: OK pressed on the app's AskToPin popup; 422 when none is shown |
 //! | `POST /console/api/phones/{phone}/test-now` | `{"number": N}` | 200: the app's "Test Now" (Tile Schedule): the service sends a tile with number image N |

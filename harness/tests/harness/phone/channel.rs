@@ -120,6 +120,19 @@ async fn windows_phone_7_0_allows_fifteen_channels() {
 }
 
 #[tokio::test]
+async fn a_phone_on_8_0_gdr3_is_named_by_its_build_and_comes_between_8_0_and_8_1() {
+    for name in ["8.0.10492", "8.0.10492.0", "8.0 GDR3"] {
+        assert_eq!(OsVersion::parse(name), Ok(OsVersion::Wp80Gdr3), "{name}");
+    }
+    assert!(OsVersion::Wp80 < OsVersion::Wp80Gdr3 && OsVersion::Wp80Gdr3 < OsVersion::Wp81);
+    let world = World::start().await;
+    let phone = world.add_phone("icon", "8.0 GDR3").unwrap();
+    assert_eq!(phone.os(), OsVersion::Wp80Gdr3);
+    // What its apps register: the service reads GDR3 from the build number.
+    assert_eq!(phone.os().as_str(), "8.0.10492");
+}
+
+#[tokio::test]
 async fn opening_while_disconnected_raises_channel_open_failed_and_opens_nothing() {
     let world = World::start().await;
     let phone = world.add_phone("lumia", "8.0").unwrap();
@@ -411,7 +424,8 @@ async fn installing_twice_and_unknown_names_are_clear_errors() {
     );
     let err = world.add_phone("other", "9.0").unwrap_err();
     assert!(
-        err.to_string().contains("7.0, 7.1 (or 7.5), 7.8, 8.0, 8.1"),
+        err.to_string()
+            .contains("7.0, 7.1 (or 7.5), 7.8, 8.0, 8.0.10492 (GDR3), 8.1"),
         "{err}"
     );
 }

@@ -245,3 +245,53 @@ async fn a_standard_tile_with_back_content_works_on_7_1_but_not_on_7_0() {
         Some(ChannelError::PayloadFormatError)
     );
 }
+
+#[tokio::test]
+async fn an_unknown_error_raises_error_occurred_and_leaves_the_channel_open_with_its_uri() {
+    let (world, phone, app) = ready("8.0").await;
+    // Raised whatever the app's state: here it is not running (its bound channel lives on).
+    app.close();
+    let before = app.channel().unwrap();
+    let mut events = phone.events();
+    app.raise_unknown_error("The push client failed for no documented reason.")
+        .unwrap();
+    let e = events.next().await;
+    let PhoneEvent::ErrorOccurred {
+        app: name,
+        channel,
+        error,
+        message,
+    } = &e
+    else {
+        panic!("expected ErrorOccurred, got {}", e.describe());
+    };
+    assert_eq!(
+        (name.as_str(), channel.as_str(), *error),
+        ("weather", "push", ChannelError::Unknown)
+    );
+    assert_eq!(message, "The push client failed for no documented reason.");
+    assert_eq!(
+        e.describe(),
+        "weather/push: ErrorOccurred Unknown: The push client failed for no documented reason."
+    );
+    assert!(events.drain().is_empty(), "one event, nothing else");
+    // The channel survives: same URI, same bindings, and it still takes notifications.
+    assert_eq!(app.channel(), Some(before.clone()));
+    assert_eq!(
+        send_toast(&before.uri, "still", "here", None).await,
+        "200 Received Connected Active"
+    );
+    world.settle().await;
+    assert_eq!(app.toasts().last().unwrap().text1, "still");
+}
+
+#[tokio::test]
+async fn an_unknown_error_needs_an_open_channel_and_raises_nothing_without_one() {
+    let (_world, phone, app) = ready("8.0").await;
+    app.launch();
+    app.close_channel().unwrap();
+    let mut events = phone.events();
+    let err = app.raise_unknown_error("x").unwrap_err();
+    assert!(err.to_string().contains("has no open channel"), "{err}");
+    assert!(events.drain().is_empty());
+}

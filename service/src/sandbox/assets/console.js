@@ -237,6 +237,7 @@ function phoneCard(p) {
       <button type="button" data-action="pin">Pin tile</button>
       <button type="button" data-action="unpin">Unpin tile</button>
       <button type="button" data-action="expire">Expire subscription</button>
+      <button type="button" data-action="unknown-error" title="The channel raises ErrorOccurred with ChannelErrorType.Unknown and stays open">Raise Unknown error</button>
       <button type="button" data-action="register">Register again</button>
       <label>Number <select data-role="number">${Array.from({length: 10}, (_, i) => `<option>${i}</option>`).join("")}</select></label>
       <button type="button" data-action="test-now">Test Now</button>

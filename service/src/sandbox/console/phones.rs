@@ -1,5 +1,6 @@
 //! The emulated phones in the console: how each is shown, and what the operator can do to it
-//! (connection, power, app state, pin, expire, log in again, "Test Now", the AskToPin popup).
+//! (connection, power, app state, pin, expire, log in again, "Test Now", the AskToPin popup,
+//! an `Unknown` channel error).
 
 use std::sync::Arc;
 
@@ -128,6 +129,10 @@ pub(super) async fn phone_action(
             }
         }
         "expire" => expire(&shared, &slot),
+        "unknown-error" => slot
+            .app
+            .raise_unknown_error(UNKNOWN_ERROR_MESSAGE)
+            .map_err(|e| ("channel", e.to_string())),
         "register" => reregister(&shared, &slot).await,
         "dismiss-prompt" => match body.show_again {
             Some(show_again) if slot.push_app.dismiss_prompt(show_again) => Ok(()),
@@ -147,7 +152,7 @@ pub(super) async fn phone_action(
             return error(
                 StatusCode::NOT_FOUND,
                 "action",
-                format!("action {shown:?} is not one of: connection, power, app, pin, unpin, expire, register, dismiss-prompt, test-now"),
+                format!("action {shown:?} is not one of: connection, power, app, pin, unpin, expire, unknown-error, register, dismiss-prompt, test-now"),
             );
         }
     };
@@ -161,6 +166,11 @@ pub(super) async fn phone_action(
 }
 
 type ActionResult = Result<(), (&'static str, String)>;
+
+/// The `ErrorOccurred` message of an `Unknown` channel error raised from the console
+/// (docs/mpns-protocol.md §6.2; the channel stays open).
+const UNKNOWN_ERROR_MESSAGE: &str =
+    "Raised from the sandbox console: an error of no documented type; the channel stays open.";
 
 fn set_connection(slot: &Slot, value: Option<&str>) -> ActionResult {
     let connection = match value {

@@ -212,7 +212,7 @@ async fn an_expired_subscription_is_pruned_and_not_retried() {
     );
 
     world.register("ann", &gone, "7.1").await;
-    world.fake.clear_notifications(None).unwrap();
+    world.clear_records();
     world.send("one-time", tile_only()).await;
     world.wait_idle().await;
     assert_eq!(world.clock.waiting(), 0, "a 404 is never retried");
@@ -332,7 +332,7 @@ async fn throttled_at_500_a_day_the_send_is_retried_hourly_until_the_day_turns()
         .iter()
         .all(|(_, r)| r.as_ref().unwrap().status == 200));
     assert_eq!(world.fake.channel(phone.id).unwrap().sent_today, 500);
-    world.fake.clear_notifications(None).unwrap();
+    world.clear_records();
 
     world
         .send("one-time", json!({"tile": false, "toast": false}))

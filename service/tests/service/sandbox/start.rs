@@ -307,3 +307,55 @@ async fn ask_to_pin_shows_the_apps_popup_in_the_console_until_ok_is_pressed() {
     assert_eq!(body["error"]["field"], "prompt");
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unknown_error_control_raises_error_occurred_unknown_and_the_channel_stays_open() {
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = start(data.path()).await;
+    let base = sandbox.service_url();
+    let state = get(&format!("{base}/console/api/state")).await;
+    let ann = &state["phones"][0];
+    assert_eq!(ann["name"], "ann-lumia-920");
+    let uri = ann["channel"]["uri"].as_str().unwrap().to_owned();
+
+    let (status, body) = post(
+        &format!("{base}/console/api/phones/ann-lumia-920/unknown-error"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let newest = body["events"][0].as_str().unwrap();
+    assert!(
+        newest.contains("ErrorOccurred Unknown:"),
+        "the newest event is the error: {body}"
+    );
+    assert_eq!(
+        body["channel"]["uri"],
+        uri.as_str(),
+        "same channel, same URI"
+    );
+
+    // The channel still takes notifications: activation's Update Info reaches ann's URI.
+    post(
+        &format!("{base}/api/patterns/active"),
+        json!({"pattern": "one-time"}),
+    )
+    .await;
+    let log = wait_until(&base, "/api/status-log", |log| {
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["channel_uri"] == uri.as_str())
+    })
+    .await;
+    let entry = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["channel_uri"] == uri.as_str())
+        .unwrap();
+    assert_eq!(entry["http_status"], 200, "{entry}");
+    assert_eq!(entry["subscription_status"], "Active", "{entry}");
+    sandbox.shutdown().await;
+}

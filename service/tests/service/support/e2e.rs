@@ -18,11 +18,14 @@ use mpns_service::registration::{
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
-use crate::support::patterns::{summarize, SharedClock};
+use crate::support::patterns::{assert_no_lint, summarize, SharedClock};
 
 pub(crate) const HOUR: Duration = Duration::from_secs(3600);
 
 /// Everything of one test.
+///
+/// Every request the fake received must be free of lint diagnostics: checked before
+/// [`clear_records`](Scene::clear_records) forgets them and again when the Scene is dropped.
 pub(crate) struct Scene {
     pub world: World,
     pub clock: SharedClock,
@@ -277,9 +280,16 @@ impl Scene {
         self.normalize(&serde_json::to_string_pretty(&summarize(&self.records())).unwrap())
     }
 
-    /// Forget what the fake recorded so far.
+    /// Forget what the fake recorded so far (after checking it for lint diagnostics).
     pub(crate) fn clear_records(&self) {
+        assert_no_lint(&self.records());
         self.world.fake().clear_notifications(None).unwrap();
+    }
+
+    /// What the fake recorded for the channel of `app`.
+    pub(crate) fn records_of(&self, app: &PushPatterns) -> Vec<NotificationRecord> {
+        let id = app.app().channel().expect("the app has a channel").id;
+        self.world.fake().notifications(Some(id)).unwrap()
     }
 
     /// The phone (shell, channel, deliveries, events) and the app's own screen, as text.
@@ -310,6 +320,14 @@ impl Scene {
             .operator("GET", &format!("/api/server-info?user={user}"), None)
             .await;
         info["counter"].as_i64().unwrap()
+    }
+}
+
+impl Drop for Scene {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_no_lint(&self.records());
+        }
     }
 }
 

@@ -138,6 +138,10 @@ impl mpns::Clock for SharedClock {
 }
 
 /// The fake MPNS, the service with its patterns, and the clock they share.
+///
+/// Every request the fake received must be free of lint diagnostics (the fake's notes on what
+/// deviates from the documented protocol): checked before [`clear_records`](World::clear_records)
+/// (and so [`activate`](World::activate)) forgets the records and again when the World is dropped, so no pattern test can forget it.
 pub(crate) struct World {
     pub fake: FakeMpns,
     pub clock: SharedClock,
@@ -296,6 +300,12 @@ impl World {
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
         self.wait_idle().await;
+        self.clear_records();
+    }
+
+    /// Forgets what the fake recorded so far, after checking it for lint diagnostics.
+    pub(crate) fn clear_records(&self) {
+        assert_no_lint(&self.records());
         self.fake.clear_notifications(None).unwrap();
     }
 
@@ -347,6 +357,38 @@ impl World {
             .map(|r| r.user_name)
             .collect()
     }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_no_lint(&self.records());
+        }
+    }
+}
+
+/// Fails the test if a request the fake received has a lint diagnostic (the fake's notes on
+/// what deviates from the documented protocol, `NotificationRecord::diagnostics`), listing each.
+pub(crate) fn assert_no_lint(records: &[NotificationRecord]) {
+    let notes: Vec<String> = records
+        .iter()
+        .filter(|r| !r.diagnostics.is_empty())
+        .map(|r| {
+            format!(
+                "#{} {:?} to channel {:?}: {}",
+                r.seq,
+                r.target,
+                r.channel.map(|c| c.0),
+                r.diagnostics.join(" | ")
+            )
+        })
+        .collect();
+    assert!(
+        notes.is_empty(),
+        "the fake MPNS's lint found {} request(s) deviating from the protocol; fix what the pattern sends:\n{}",
+        notes.len(),
+        notes.join("\n")
+    );
 }
 
 /// What a notification record says, without volatile ids: channel, arrival time (virtual, ms),
