@@ -493,10 +493,7 @@ impl Patterns {
     }
 
     fn current(&self) -> std::sync::MutexGuard<'_, Current> {
-        self.inner
-            .current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.inner.current)
     }
 }
 
@@ -562,6 +559,8 @@ async fn listen(
     }
 }
 
+/// The patterns' one lock: a panic while it was held leaves `Current` whole (every change to it
+/// is one assignment), so a poisoned lock is still used.
 fn lock(current: &Mutex<Current>) -> std::sync::MutexGuard<'_, Current> {
     current
         .lock()

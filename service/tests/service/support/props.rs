@@ -16,9 +16,9 @@ use proptest::prelude::*;
 
 use crate::support::e2e::{Scene, HOUR};
 
-/// The OS versions an emulated phone runs (the harness's phones stop at 8.1; the sender's
-/// "8.0 GDR3" is not a phone OS there).
-pub(crate) const PHONE_OS: [&str; 5] = ["7.0", "7.1", "7.8", "8.0", "8.1"];
+/// The OS versions an emulated phone runs, 7.0 to 8.1 with 8.0 GDR3 (`8.0.10492`, as its apps
+/// register it).
+pub(crate) const PHONE_OS: [&str; 6] = ["7.0", "7.1", "7.8", "8.0", "8.0.10492", "8.1"];
 
 /// Where the app is while the operator acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
