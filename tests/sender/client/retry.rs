@@ -4,8 +4,8 @@
 use std::time::{Duration, SystemTime};
 
 use mpns::{
-    send_with_retry, Action, Client, Clock, ManualClock, Outcome, Retry, RetryPolicy, RetryReason,
-    Stop, Toast, TransportErrorKind,
+    send_with_retry, Action, Client, Clock, ManualClock, Outcome, Retried, Retry, RetryPolicy,
+    RetryReason, Stop, Toast, TransportErrorKind,
 };
 use proptest::prelude::*;
 use wiremock::matchers::method;
@@ -438,85 +438,60 @@ async fn an_expired_channel_is_sent_to_once_and_never_again() {
     server.verify().await;
 }
 
-#[tokio::test]
-async fn a_daily_limit_is_retried_hourly_for_a_day_of_virtual_time_then_given_up() {
+/// Drives `send_with_retry` against a server that always gives `answer`, advancing the clock an
+/// hour at a time through `hours` hourly retries; checks the server got `hours + 1` sends and
+/// the clock stopped at the last retry.
+async fn retried_hourly(answer: ResponseTemplate, policy: RetryPolicy, hours: u32) -> Retried {
+    let sends = u64::from(hours) + 1;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(406)
-                .insert_header("X-NotificationStatus", "Dropped")
-                .insert_header("X-SubscriptionStatus", "Active"),
-        )
-        .expect(25)
+        .respond_with(answer)
+        .expect(sends)
         .mount(&server)
         .await;
     let clock = ManualClock::new(start());
     let channel = format!("{}/throttledthirdparty/01.00/AAF", server.uri())
         .parse()
         .unwrap();
-    let message = Toast::new().text1("quota").build().unwrap();
+    let message = Toast::new().text1("hourly").build().unwrap();
     let task = tokio::spawn({
         let clock = clock.clone();
-        async move {
-            send_with_retry(
-                &Client::new(),
-                &clock,
-                &RetryPolicy::default(),
-                &channel,
-                &message,
-            )
-            .await
-        }
+        async move { send_with_retry(&Client::new(), &clock, &policy, &channel, &message).await }
     });
-    for hour in 1..=24u32 {
+    for hour in 1..=hours {
         wait_for_deadline(&clock, start() + HOUR * hour).await;
         clock.advance(HOUR);
     }
-    let done = within("send_with_retry to give up after 25 sends", task)
-        .await
-        .unwrap();
+    let done = within(
+        &format!("send_with_retry to give up after {sends} sends"),
+        task,
+    )
+    .await
+    .unwrap();
+    assert_eq!(clock.now(), start() + hours * HOUR);
+    server.verify().await;
+    done
+}
+
+#[tokio::test]
+async fn a_daily_limit_is_retried_hourly_for_a_day_of_virtual_time_then_given_up() {
+    let answer = ResponseTemplate::new(406)
+        .insert_header("X-NotificationStatus", "Dropped")
+        .insert_header("X-SubscriptionStatus", "Active");
+    let done = retried_hourly(answer, RetryPolicy::default(), 24).await;
     assert_eq!(done.attempts, 25);
     assert_eq!(done.stop, Stop::Exhausted { attempts: 25 });
     assert_eq!(done.result.unwrap().status, 406);
-    assert_eq!(clock.now(), start() + 24 * HOUR);
-    server.verify().await;
 }
 
 #[tokio::test]
 async fn a_custom_limit_of_hourly_retries_ends_the_driver_after_that_many() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(412)
-                .insert_header("X-NotificationStatus", "Dropped")
-                .insert_header("X-DeviceConnectionStatus", "Inactive")
-                .insert_header("X-SubscriptionStatus", "Active"),
-        )
-        .expect(3)
-        .mount(&server)
-        .await;
-    let clock = ManualClock::new(start());
-    let channel = format!("{}/throttledthirdparty/01.00/AAF", server.uri())
-        .parse()
-        .unwrap();
-    let message = Toast::new().text1("away").build().unwrap();
-    let task = tokio::spawn({
-        let clock = clock.clone();
-        async move {
-            let policy = RetryPolicy::default().max_hourly_retries(2);
-            send_with_retry(&Client::new(), &clock, &policy, &channel, &message).await
-        }
-    });
-    for hour in 1..=2u32 {
-        wait_for_deadline(&clock, start() + HOUR * hour).await;
-        clock.advance(HOUR);
-    }
-    let done = within("send_with_retry to give up after 3 sends", task)
-        .await
-        .unwrap();
+    let answer = ResponseTemplate::new(412)
+        .insert_header("X-NotificationStatus", "Dropped")
+        .insert_header("X-DeviceConnectionStatus", "Inactive")
+        .insert_header("X-SubscriptionStatus", "Active");
+    let done = retried_hourly(answer, RetryPolicy::default().max_hourly_retries(2), 2).await;
     assert_eq!(done.attempts, 3);
     assert_eq!(done.stop, Stop::Exhausted { attempts: 3 });
     assert_eq!(done.result.unwrap().status, 412);
-    assert_eq!(clock.now(), start() + 2 * HOUR);
-    server.verify().await;
 }
