@@ -1,10 +1,12 @@
 //! The `fake-mpns` command line, shared by the harness's own binary and the `mpns fake-mpns`
 //! subcommand, so both take the same flags and behave the same.
 
+use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -25,7 +27,9 @@ use crate::{Clock, FakeMpns};
 ///   curl -sN http://127.0.0.1:8080/_fake/events                       # server-sent events
 ///
 /// The first line on stdout is exactly `fake-mpns listening on http://ADDR`. SIGINT or SIGTERM
-/// stops it cleanly (exit code 0).
+/// stops it: it stops accepting, lets open requests finish for at most --drain-deadline
+/// (10 s), then drops what is left (exit code 0 either way). A second SIGINT or SIGTERM during
+/// that drain exits at once with exit code 130.
 #[derive(Debug, Parser)]
 #[command(name = "fake-mpns", version, verbatim_doc_comment)]
 pub struct FakeMpnsArgs {
@@ -84,11 +88,30 @@ pub struct FakeMpnsArgs {
     /// Address of the https listener. Example: --tls-listen 127.0.0.1:8443
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub tls_listen: SocketAddr,
+
+    /// After SIGINT or SIGTERM, how long open requests may take to finish before their
+    /// connections are dropped, in seconds (fractions allowed). Example: --drain-deadline 2.5
+    #[arg(long, default_value = "10", value_name = "SECS", value_parser = parse_drain_deadline)]
+    pub drain_deadline: Duration,
+}
+
+/// The exit code when a second SIGINT or SIGTERM cuts the drain short (128 + SIGINT, as shells
+/// report an interrupted command).
+pub const SECOND_SIGNAL_EXIT_CODE: i32 = 130;
+
+/// Parses `--drain-deadline SECS`: a non-negative, finite number of seconds.
+pub fn parse_drain_deadline(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`{s}` is not a usable number of seconds"))
 }
 
 /// Runs the fake MPNS until SIGINT or SIGTERM: prints `fake-mpns listening on http://ADDR` (and
 /// the https line when TLS is configured) as the first stdout line, then serves. Exit code 0 on
-/// a clean stop, 2 when it cannot start.
+/// a stop (drained or not, see [`Signals::drain`]), 130 on a second signal, 2 when it cannot start.
 pub async fn run(args: FakeMpnsArgs) -> ExitCode {
     let clock = if args.virtual_clock {
         Clock::virtual_clock()
@@ -118,7 +141,7 @@ pub async fn run(args: FakeMpnsArgs) -> ExitCode {
             }
         }
     }
-    let signals = match Signals::install() {
+    let mut signals = match Signals::install() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("fake-mpns: cannot install signal handlers: {e}");
@@ -141,8 +164,9 @@ pub async fn run(args: FakeMpnsArgs) -> ExitCode {
         let _ = out.flush();
     }
     signals.wait().await;
-    fake.shutdown().await;
-    ExitCode::SUCCESS
+    signals
+        .drain("fake-mpns", fake.shutdown(), args.drain_deadline)
+        .await
 }
 
 /// SIGINT and SIGTERM (Ctrl-C elsewhere) handlers, installed before the first line is printed so that a signal
@@ -164,8 +188,8 @@ impl Signals {
         })
     }
 
-    /// Waits for the first SIGINT or SIGTERM.
-    pub async fn wait(mut self) {
+    /// Waits for the next SIGINT or SIGTERM.
+    pub async fn wait(&mut self) {
         tokio::select! {
             _ = self.int.recv() => {}
             _ = self.term.recv() => {}
@@ -183,8 +207,42 @@ impl Signals {
         Ok(Self)
     }
 
-    /// Waits for Ctrl-C.
-    pub async fn wait(self) {
+    /// Waits for the next Ctrl-C.
+    pub async fn wait(&mut self) {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+impl Signals {
+    /// Runs `shutdown` (a server's graceful stop, already told to accept nothing new) for at most
+    /// `deadline` after the first signal, first saying so on stderr. When the deadline passes first, a line on stderr says
+    /// so and the process exits with code 0, dropping the connections still open. When a second
+    /// signal comes first, the process exits at once with [`SECOND_SIGNAL_EXIT_CODE`]. Both
+    /// forced exits end the process here (no destructor waits on a hung connection); a drain that
+    /// finishes in time returns exit code 0.
+    pub async fn drain(
+        mut self,
+        name: &str,
+        shutdown: impl Future<Output = ()>,
+        deadline: Duration,
+    ) -> ExitCode {
+        eprintln!(
+            "{name}: stopping; open requests have {:.1} s to finish (a second signal exits at once)",
+            deadline.as_secs_f64()
+        );
+        tokio::select! {
+            () = shutdown => ExitCode::SUCCESS,
+            () = tokio::time::sleep(deadline) => {
+                eprintln!(
+                    "{name}: open requests did not finish within {:.1} s; dropping their connections",
+                    deadline.as_secs_f64()
+                );
+                std::process::exit(0);
+            }
+            () = self.wait() => {
+                eprintln!("{name}: second signal; exiting at once");
+                std::process::exit(SECOND_SIGNAL_EXIT_CODE);
+            }
+        }
     }
 }

@@ -12,7 +12,8 @@ use mpns_service::sandbox::{Sandbox, SandboxConfig, PHONES};
 /// emulated phones running the Push Patterns app, and a web console to drive them all.
 ///
 /// Everything listens on 127.0.0.1 only. The console and the service share one port; the fake
-/// MPNS takes a free port of its own. Ctrl-C (SIGINT) or SIGTERM stops it cleanly. A second
+/// MPNS takes a free port of its own. Ctrl-C (SIGINT) or SIGTERM stops it: open requests get
+/// --drain-deadline (10 s) to finish, and a second Ctrl-C or SIGTERM exits at once (code 130). A second
 /// start with the same --data finds the registrations, counters and status log of the first;
 /// the phones register again under the same user names (ann, bob, cat).
 ///
@@ -34,12 +35,18 @@ pub(crate) struct SandboxArgs {
     /// Example: --port 8000
     #[arg(long, value_name = "PORT", default_value_t = 8000)]
     pub port: u16,
+
+    /// After Ctrl-C or SIGTERM, how long open requests may take to finish before their
+    /// connections are dropped (exit code 0), in seconds; a second Ctrl-C or SIGTERM meanwhile
+    /// exits at once with exit code 130. Example: --drain-deadline 2.5
+    #[arg(long, default_value = "10", value_name = "SECS", value_parser = mpns_harness::cli::parse_drain_deadline)]
+    pub drain_deadline: std::time::Duration,
 }
 
-/// Runs the sandbox until SIGINT or SIGTERM. Exit code 0 on a clean stop, 2 when it cannot
-/// start.
+/// Runs the sandbox until SIGINT or SIGTERM, then drains as [`mpns_harness::cli::Signals::drain`]
+/// says. Exit code 0 on a stop, 130 on a second signal, 2 when it cannot start.
 pub(crate) async fn run(args: SandboxArgs) -> ExitCode {
-    let signals = match mpns_harness::cli::Signals::install() {
+    let mut signals = match mpns_harness::cli::Signals::install() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("mpns sandbox: cannot install signal handlers: {e}");
@@ -83,6 +90,7 @@ pub(crate) async fn run(args: SandboxArgs) -> ExitCode {
     }
     signals.wait().await;
     tracing::info!("stopping");
-    sandbox.shutdown().await;
-    ExitCode::SUCCESS
+    signals
+        .drain("mpns sandbox", sandbox.shutdown(), args.drain_deadline)
+        .await
 }

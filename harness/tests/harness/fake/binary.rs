@@ -1,5 +1,6 @@
 //! The standalone `fake-mpns` binary: its first line, that it serves, `--help`, and a clean
-//! exit on SIGTERM and SIGINT.
+//! exit on SIGTERM and SIGINT; a half-sent request holds the exit only until
+//! --drain-deadline, and a second signal exits at once.
 
 use std::process::Stdio;
 
@@ -106,6 +107,7 @@ async fn help_documents_every_flag_with_an_example() {
         "--tls-key",
         "--tls-client-ca",
         "--tls-listen",
+        "--drain-deadline",
     ] {
         let at = help
             .find(&format!("{flag} "))
@@ -150,4 +152,126 @@ async fn a_missing_tls_file_is_a_clear_error_and_exit_code_2() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/cert.pem"), "{err}");
+}
+
+/// Starts the binary with stderr piped and returns it, its address and its stderr lines.
+async fn start_watching_stderr(
+    args: &[&str],
+) -> (
+    Child,
+    String,
+    tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
+) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the fake-mpns binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    within(
+        "fake-mpns to print its address",
+        stdout.read_line(&mut line),
+    )
+    .await
+    .unwrap();
+    let addr = line
+        .strip_prefix("fake-mpns listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .trim_end()
+        .to_owned();
+    let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    (child, addr, stderr)
+}
+
+/// Opens a connection and leaves a request half-sent: its headers ask for 100-continue and
+/// announce a 1000-byte body, and the server's `100 Continue` (sent once the handler reads the
+/// body) proves the request is being served; then only 10 bytes of the body follow.
+async fn hang_a_request(addr: &str, path: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = within(
+        "a connection to fake-mpns",
+        tokio::net::TcpStream::connect(addr),
+    )
+    .await
+    .unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\nExpect: 100-continue\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        let n = within("fake-mpns to answer 100 Continue", stream.read(&mut byte))
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "the connection closed after {got:?}");
+        got.push(byte[0]);
+    }
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 100"), "not 100 Continue: {got:?}");
+    stream.write_all(b"{\"action\":").await.unwrap();
+    stream
+}
+
+/// Reads stderr lines until one contains `needle`.
+async fn wait_for_stderr(
+    stderr: &mut tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
+    what: &str,
+    needle: &str,
+) {
+    within(what, async {
+        loop {
+            let line = stderr.next_line().await.unwrap();
+            let line = line.unwrap_or_else(|| panic!("stderr closed before {needle:?}"));
+            if line.contains(needle) {
+                return;
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_half_sent_request_holds_sigterm_only_until_the_drain_deadline_then_the_binary_exits_0() {
+    let (mut child, addr, mut stderr) = start_watching_stderr(&["--drain-deadline", "1"]).await;
+    let _hung = hang_a_request(&addr, "/_fake/faults").await;
+    signal(&child, "-TERM").await;
+    wait_for_stderr(&mut stderr, "fake-mpns to start draining", "stopping").await;
+    let started = std::time::Instant::now();
+    let status = within("fake-mpns to exit after the drain deadline", child.wait())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        took >= std::time::Duration::from_millis(800),
+        "exited after {took:?}: the half-sent request was not waited for"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(4),
+        "took {took:?} with --drain-deadline 1"
+    );
+}
+
+#[tokio::test]
+async fn a_second_signal_during_the_drain_exits_at_once_with_code_130() {
+    let (mut child, addr, mut stderr) = start_watching_stderr(&[]).await;
+    let _hung = hang_a_request(&addr, "/_fake/faults").await;
+    signal(&child, "-TERM").await;
+    wait_for_stderr(&mut stderr, "fake-mpns to start draining", "stopping").await;
+    let started = std::time::Instant::now();
+    signal(&child, "-INT").await;
+    let status = within("fake-mpns to exit on the second signal", child.wait())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "took {took:?} though the default drain deadline is 10 s"
+    );
 }

@@ -1,5 +1,6 @@
 //! `mpns` without a subcommand runs the sandbox: it prints the console's URL first, serves the
-//! console and the service on that port, and exits with 0 on SIGTERM and SIGINT.
+//! console and the service on that port, and exits with 0 on SIGTERM and SIGINT (after at
+//! most --drain-deadline of draining; a second signal exits at once with 130).
 #![cfg(unix)]
 
 use std::process::Stdio;
@@ -114,5 +115,137 @@ async fn a_taken_port_is_a_clear_error_with_exit_code_2() {
     assert!(
         stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")) && stderr.contains("--port"),
         "{stderr}"
+    );
+}
+
+type StderrLines = tokio::io::Lines<BufReader<tokio::process::ChildStderr>>;
+
+/// Starts `mpns sandbox ARGS` (quiet, on a free port, in a fresh data folder) with stderr piped;
+/// returns it, the console's `HOST:PORT`, its stderr lines and the data folder to keep alive.
+async fn start_watching_stderr(args: &[&str]) -> (Child, String, StderrLines, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["sandbox", "--port", "0", "-q", "--data"])
+        .arg(data.path())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the mpns binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    within(
+        "the sandbox to print its console URL",
+        stdout.read_line(&mut line),
+    )
+    .await
+    .unwrap();
+    let addr = line
+        .strip_prefix("mpns sandbox console on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .trim_end()
+        .trim_end_matches('/')
+        .to_owned();
+    let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    (child, addr, stderr, data)
+}
+
+/// Opens a connection and leaves a registration half-sent: its headers ask for 100-continue
+/// and announce a 1000-byte body, and the server's `100 Continue` (sent once the handler reads
+/// the body) proves the request is being served; then only 10 bytes of the body follow.
+async fn hang_a_registration(addr: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = within(
+        "a connection to the sandbox",
+        tokio::net::TcpStream::connect(addr),
+    )
+    .await
+    .unwrap();
+    let head = format!(
+        "POST /api/registrations HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\nExpect: 100-continue\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        let n = within("the sandbox to answer 100 Continue", stream.read(&mut byte))
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "the connection closed after {got:?}");
+        got.push(byte[0]);
+    }
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 100"), "not 100 Continue: {got:?}");
+    stream.write_all(b"{\"user\":\"d").await.unwrap();
+    stream
+}
+
+async fn send_signal(child: &Child, sig: &str) {
+    let pid = child.id().expect("still running").to_string();
+    let status = Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Reads stderr lines until the sandbox says it is draining.
+async fn wait_for_the_drain(stderr: &mut StderrLines) {
+    within("the sandbox to say it is draining", async {
+        loop {
+            let line = stderr.next_line().await.unwrap();
+            let line = line.unwrap_or_else(|| panic!("stderr closed before the drain line"));
+            if line.contains("mpns sandbox: stopping") {
+                return;
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_half_sent_request_holds_sigterm_only_until_the_drain_deadline_then_the_sandbox_exits_0()
+{
+    let (mut child, addr, mut stderr, _data) =
+        start_watching_stderr(&["--drain-deadline", "1"]).await;
+    let _hung = hang_a_registration(&addr).await;
+    send_signal(&child, "-TERM").await;
+    wait_for_the_drain(&mut stderr).await;
+    let started = std::time::Instant::now();
+    let status = within("the sandbox to exit after the drain deadline", child.wait())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        took >= Duration::from_millis(800),
+        "exited after {took:?}: the half-sent request was not waited for"
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "took {took:?} with --drain-deadline 1"
+    );
+}
+
+#[tokio::test]
+async fn a_second_signal_during_the_sandbox_drain_exits_at_once_with_code_130() {
+    let (mut child, addr, mut stderr, _data) = start_watching_stderr(&[]).await;
+    let _hung = hang_a_registration(&addr).await;
+    send_signal(&child, "-TERM").await;
+    wait_for_the_drain(&mut stderr).await;
+    let started = std::time::Instant::now();
+    send_signal(&child, "-TERM").await;
+    let status = within("the sandbox to exit on the second signal", child.wait())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        took < Duration::from_secs(2),
+        "took {took:?} though the default drain deadline is 10 s"
     );
 }
