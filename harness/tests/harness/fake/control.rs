@@ -548,3 +548,30 @@ async fn used_up_counted_rules_stop_being_checked_and_only_the_newest_spent_ones
     assert_eq!(r.status().as_u16(), 204);
     assert_eq!(fake.faults().len(), mpns_harness::fake::SPENT_KEPT);
 }
+
+#[tokio::test]
+async fn an_oversized_body_to_a_control_route_is_refused_with_413_and_a_json_error() {
+    let fake = FakeMpns::start().await;
+    let c = client();
+    let ch = fake.create_channel(Default::default()).unwrap();
+    let huge = format!("{{\"connection\":\"{}\"}}", "x".repeat(3 << 20));
+    let requests = [
+        c.post(format!("{}/_fake/faults", fake.uri())),
+        c.put(format!("{}/_fake/channels/{}/device", fake.uri(), ch.id.0)),
+    ];
+    for req in requests {
+        let r = req
+            .header("content-type", "application/json")
+            .body(huge.clone())
+            .send()
+            .await
+            .unwrap();
+        let url = r.url().path().to_owned();
+        assert_eq!(r.status().as_u16(), 413, "{url}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(ct.starts_with("application/json"), "{url}: {ct}");
+        let body: Value = r.json().await.unwrap();
+        let msg = body["error"].as_str().unwrap();
+        assert!(msg.contains("too large"), "{url}: {msg:?}");
+    }
+}
