@@ -54,5 +54,6 @@ pub use model::{
     CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeliveryState, DeviceId,
     DeviceUpdate, DeviceView, NotificationRecord,
 };
+pub use record::{HEADERS_KEPT, PATH_KEPT};
 pub(crate) use server::{FakeMpns, FakeMpnsBuilder};
 pub use tls::TlsConfig;
