@@ -117,7 +117,9 @@ fn mpns_response(answer: &Answer, message_id: HeaderValue) -> Response {
 ///
 /// hyper's header values, URI and body point into the connection's read buffer (8 KB or more):
 /// a record that kept them would keep that whole buffer alive, and the connection would have to
-/// allocate a fresh one for every request.
+/// allocate a fresh one for every request. The path and the headers are cut to
+/// [`record::PATH_KEPT`] and [`record::HEADERS_KEPT`] bytes, so that a request with 90 headers
+/// of 4 KB costs its record at most those (the record's diagnostics say what was left out).
 fn request_info(parts: Parts, body: &[u8], id: &HeaderValue) -> RequestInfo {
     let Parts {
         method,
@@ -130,17 +132,38 @@ fn request_info(parts: Parts, body: &[u8], id: &HeaderValue) -> RequestInfo {
         (None, None) => (uri.path_and_query().map_or("", |p| p.as_str()), None),
         _ => ("", Some(uri.clone())),
     };
-    let mut data =
-        Vec::with_capacity(body.len() + id.len() + path.len() + record::packed_len(&headers));
+    let full_path = path.len();
+    let path = &path.as_bytes()[..full_path.min(record::PATH_KEPT)];
+    let (keep, left_out) = record::kept_headers(&headers);
+    let mut notes = Vec::new();
+    if path.len() < full_path {
+        notes.push(format!(
+            "the path is {full_path} bytes; the record keeps its first {}",
+            path.len()
+        ));
+    }
+    if left_out > 0 {
+        notes.push(format!(
+            "{} headers ({} bytes packed); the record keeps the first {keep}, up to {} bytes",
+            headers.len(),
+            record::packed_len(&headers),
+            record::HEADERS_KEPT
+        ));
+    }
+    let truncated = (!notes.is_empty()).then(|| format!("Record truncated: {}.", notes.join("; ")));
+    let mut data = Vec::with_capacity(
+        body.len() + id.len() + path.len() + record::packed_len(&headers).min(record::HEADERS_KEPT),
+    );
     data.extend_from_slice(body);
     data.extend_from_slice(id.as_bytes());
-    data.extend_from_slice(path.as_bytes());
-    record::pack_headers(&headers, &mut data);
+    data.extend_from_slice(path);
+    record::pack_headers(&headers, keep, &mut data);
     RequestInfo {
         method,
         other_uri,
         data: Bytes::from(data),
         lens: [body.len(), id.len(), path.len()],
+        truncated,
     }
 }
 

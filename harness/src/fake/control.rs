@@ -50,6 +50,26 @@ impl From<FakeError> for ApiError {
     }
 }
 
+/// A request body, its rejections (413 past the body limit, a failed read) answered as the
+/// other errors are: `{"error": ...}`.
+struct Body(Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state).await.map(Body).map_err(|e| {
+            let status = e.status();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                format!("the request body is too large ({e}); control API bodies are small JSON objects")
+            } else {
+                e.body_text()
+            };
+            ApiError(status, message)
+        })
+    }
+}
+
 type ApiResult<T> = Result<T, ApiError>;
 type Shared = State<Arc<Core>>;
 
@@ -131,7 +151,7 @@ struct Created {
     device_state: DeviceView,
 }
 
-async fn create_channel(State(core): Shared, body: Bytes) -> ApiResult<impl IntoResponse> {
+async fn create_channel(State(core): Shared, Body(body): Body) -> ApiResult<impl IntoResponse> {
     let opts: ChannelOptions = json_or_default(&body, "channel options")?;
     let channel = core.create_channel(opts)?;
     let device_state = core.device_view(channel.id)?;
@@ -168,7 +188,7 @@ async fn get_device(State(core): Shared, Path(id): Path<String>) -> ApiResult<Js
 async fn put_device(
     State(core): Shared,
     Path(id): Path<String>,
-    body: Bytes,
+    Body(body): Body,
 ) -> ApiResult<Json<DeviceView>> {
     let id = channel_id(&id)?;
     let update: DeviceUpdate = json(&body, "device state")?;
@@ -233,7 +253,7 @@ struct FaultCreated {
     id: u64,
 }
 
-async fn add_fault(State(core): Shared, body: Bytes) -> ApiResult<impl IntoResponse> {
+async fn add_fault(State(core): Shared, Body(body): Body) -> ApiResult<impl IntoResponse> {
     let rule: FaultRule = json(&body, "fault rule")?;
     let id = core
         .faults
@@ -293,7 +313,7 @@ struct Advance {
     ms: Option<u64>,
 }
 
-async fn advance(State(core): Shared, body: Bytes) -> ApiResult<Json<ClockView>> {
+async fn advance(State(core): Shared, Body(body): Body) -> ApiResult<Json<ClockView>> {
     let a: Advance = json(&body, "clock advance")?;
     let by = match (a.seconds, a.ms) {
         (Some(s), None) => Duration::from_secs(s),

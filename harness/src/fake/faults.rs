@@ -4,8 +4,11 @@
 //! test can be replayed.
 //!
 //! The request path checks one atomic flag when no rule is installed; with rules it takes a
-//! short read lock on the rule list.
+//! short read lock on the rule list. A counted rule leaves that list when its count is used up,
+//! so spent rules add no work to later requests; the newest [`SPENT_KEPT`] of them are still
+//! listed (with `remaining: 0`) until removed, cleared or pushed out by newer ones.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -173,17 +176,26 @@ pub(crate) enum Fault {
     NeverAnswer,
 }
 
+/// How many used-up counted rules are still listed (the newest ones), after they stop being
+/// checked.
+pub const SPENT_KEPT: usize = 64;
+
 #[derive(Default)]
 pub(crate) struct Faults {
     any: AtomicBool,
     next_id: AtomicU64,
+    /// The rules requests are checked against.
     rules: RwLock<Vec<Arc<Installed>>>,
+    /// Counted rules whose count is used up, oldest first, at most [`SPENT_KEPT`]: listed,
+    /// never checked.
+    spent: Mutex<VecDeque<Arc<Installed>>>,
 }
 
 impl Faults {
     pub(crate) fn add(&self, rule: FaultRule) -> Result<u64, String> {
         rule.validate()?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let rule_count_is_zero = rule.count == Some(0);
         let installed = Installed {
             id,
             remaining: rule.count.map(AtomicU64::new),
@@ -194,13 +206,18 @@ impl Faults {
         let mut rules = self.rules.write_locked();
         rules.push(Arc::new(installed));
         self.any.store(true, Ordering::Release);
+        drop(rules);
+        if rule_count_is_zero {
+            self.retire(id);
+        }
         Ok(id)
     }
 
     pub(crate) fn list(&self) -> Vec<FaultStatus> {
-        let rules = self.rules.read_locked();
-        rules
-            .iter()
+        let mut all: Vec<Arc<Installed>> = self.rules.read_locked().clone();
+        all.extend(self.spent.locked().iter().cloned());
+        all.sort_by_key(|r| r.id);
+        all.iter()
             .map(|r| FaultStatus {
                 id: r.id,
                 rule: r.rule.clone(),
@@ -215,13 +232,32 @@ impl Faults {
         let before = rules.len();
         rules.retain(|r| r.id != id);
         self.any.store(!rules.is_empty(), Ordering::Release);
-        rules.len() != before
+        let mut spent = self.spent.locked();
+        let spent_before = spent.len();
+        spent.retain(|r| r.id != id);
+        rules.len() != before || spent.len() != spent_before
     }
 
     pub(crate) fn clear(&self) {
         let mut rules = self.rules.write_locked();
         rules.clear();
+        self.spent.locked().clear();
         self.any.store(false, Ordering::Release);
+    }
+
+    /// Moves rule `id`, whose count is used up, from the checked rules to the listed spent ones.
+    fn retire(&self, id: u64) {
+        let mut rules = self.rules.write_locked();
+        let Some(i) = rules.iter().position(|r| r.id == id) else {
+            return; // Removed or cleared meanwhile.
+        };
+        let rule = rules.remove(i);
+        self.any.store(!rules.is_empty(), Ordering::Release);
+        let mut spent = self.spent.locked();
+        spent.push_back(rule);
+        while spent.len() > SPENT_KEPT {
+            spent.pop_front();
+        }
     }
 
     /// The first rule that matches and still applies, consuming one of its count.
@@ -236,6 +272,8 @@ impl Faults {
         }
         let class = class_of(target, batching);
         let rules = self.rules.read_locked();
+        let mut used_up = None;
+        let mut found = None;
         for r in rules.iter() {
             let f = &r.rule;
             if f.channel.is_some() && f.channel != channel {
@@ -262,11 +300,11 @@ impl Faults {
                 }
             }
             if let Some(rem) = &r.remaining {
-                let took = rem
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-                    .is_ok();
-                if !took {
-                    continue;
+                match rem.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)) {
+                    Ok(1) => used_up = Some(r.id),
+                    Ok(_) => {}
+                    // Used up by a request racing this one, which retires it.
+                    Err(_) => continue,
                 }
             }
             r.applied.fetch_add(1, Ordering::Relaxed);
@@ -276,9 +314,14 @@ impl Faults {
                 FaultAction::DropConnection => Fault::DropConnection,
                 FaultAction::NeverAnswer => Fault::NeverAnswer,
             };
-            return Some((r.id, fault));
+            found = Some((r.id, fault));
+            break;
         }
-        None
+        drop(rules);
+        if let Some(id) = used_up {
+            self.retire(id);
+        }
+        found
     }
 }
 

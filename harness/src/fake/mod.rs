@@ -20,7 +20,7 @@
 //! | `GET`, `DELETE /_fake/notifications` | the same across all channels and unknown URIs |
 //! | `POST /_fake/reset` | forgets channels, devices, records and fault rules |
 //! | `GET /_fake/events` | server-sent events, one per [`Event`], named by its `type` |
-//! | `POST`, `GET`, `DELETE /_fake/faults`, `DELETE /_fake/faults/{id}` | fault rules ([`FaultRule`]) |
+//! | `POST`, `GET`, `DELETE /_fake/faults`, `DELETE /_fake/faults/{id}` | fault rules ([`FaultRule`]); a used-up counted rule is no longer checked, and only the newest [`SPENT_KEPT`] of those are listed |
 //! | `GET /_fake/clock`, `POST /_fake/clock/advance` (`{"seconds": 450}` or `{"ms": ...}`) | reads or moves a virtual clock |
 //!
 //! Field names are snake_case; state values are spelled as MPNS spells them on the wire
@@ -49,10 +49,11 @@ pub use answer::{Answer, Connection, Fate, NotificationStatus, Power, Subscripti
 pub(crate) use error::FakeError;
 pub use events::Event;
 pub use expect::Expect;
-pub use faults::{FaultAction, FaultRule, FaultStatus, TargetFilter};
+pub use faults::{FaultAction, FaultRule, FaultStatus, TargetFilter, SPENT_KEPT};
 pub use model::{
     CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeliveryState, DeviceId,
     DeviceUpdate, DeviceView, NotificationRecord,
 };
+pub use record::{HEADERS_KEPT, PATH_KEPT};
 pub(crate) use server::{FakeMpns, FakeMpnsBuilder};
 pub use tls::TlsConfig;

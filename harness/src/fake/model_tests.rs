@@ -281,6 +281,7 @@ fn info() -> RequestInfo {
         other_uri: None,
         data: bytes::Bytes::new(),
         lens: [0; 3],
+        truncated: None,
     }
 }
 

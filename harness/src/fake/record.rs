@@ -24,7 +24,17 @@ pub(crate) struct RequestInfo {
     pub data: Bytes,
     /// The lengths of the body, the message ID and the path in `data`.
     pub lens: [usize; 3],
+    /// When the path or the headers were cut to [`PATH_KEPT`] / [`HEADERS_KEPT`]: a diagnostic
+    /// saying what was left out, added to the record's diagnostics.
+    pub truncated: Option<String>,
 }
+
+/// The most bytes of a request's path (and query) a record keeps.
+pub const PATH_KEPT: usize = 2 * 1024;
+
+/// The most bytes of packed headers ([`pack_headers`]) a record keeps: whole headers, in the
+/// order they came, until the next one would go past it.
+pub const HEADERS_KEPT: usize = 8 * 1024;
 
 /// `data` cut into the body, the message ID, the path and the packed headers.
 pub(super) fn split_data(data: &Bytes, lens: [u32; 3]) -> [Bytes; 4] {
@@ -68,7 +78,10 @@ pub(super) struct Outcome {
 }
 
 impl Kept {
-    pub(super) fn new(info: RequestInfo, outcome: Outcome) -> Self {
+    pub(super) fn new(info: RequestInfo, mut outcome: Outcome) -> Self {
+        if let Some(note) = info.truncated {
+            outcome.diagnostics.push(note);
+        }
         Kept {
             method: info.method,
             other_uri: info.other_uri.map(Box::new),
@@ -133,9 +146,26 @@ pub(crate) fn packed_len(headers: &HeaderMap) -> usize {
         .sum()
 }
 
-/// Writes each header as its name and its value, each as a 4-byte length and the bytes.
-pub(crate) fn pack_headers(headers: &HeaderMap, buf: &mut impl bytes::BufMut) {
+/// The headers a record keeps: the first ones whose packed bytes fit in [`HEADERS_KEPT`], and
+/// how many are left out.
+pub(crate) fn kept_headers(headers: &HeaderMap) -> (usize, usize) {
+    let mut kept = 0;
+    let mut n = 0;
     for (name, value) in headers {
+        let len = 8 + name.as_str().len() + value.len();
+        if kept + len > HEADERS_KEPT {
+            break;
+        }
+        kept += len;
+        n += 1;
+    }
+    (n, headers.len() - n)
+}
+
+/// Writes each of the first `n` headers as its name and its value, each as a 4-byte length and
+/// the bytes.
+pub(crate) fn pack_headers(headers: &HeaderMap, n: usize, buf: &mut impl bytes::BufMut) {
+    for (name, value) in headers.iter().take(n) {
         for part in [name.as_str().as_bytes(), value.as_bytes()] {
             let len = u32::try_from(part.len()).unwrap_or(u32::MAX);
             buf.put_slice(&len.to_le_bytes());

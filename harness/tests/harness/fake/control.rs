@@ -490,3 +490,88 @@ async fn the_event_stream_reports_channels_notifications_and_deliveries() {
     assert!(text.contains(r#""type":"notification""#), "{text}");
     assert!(text.contains(&ch.uri), "{text}");
 }
+
+#[tokio::test]
+async fn used_up_counted_rules_stop_being_checked_and_only_the_newest_spent_ones_are_listed() {
+    let fake = FakeMpns::start().await;
+    let c = client();
+    let base = fake.uri();
+    let ch = fake.create_channel(Default::default()).unwrap();
+    // A live rule that never matches a toast, then 300 rules of one 503 each.
+    let (status, live) = post_json(
+        &c,
+        format!("{base}/_fake/faults"),
+        json!({"action": "status_503", "target": "raw"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    for _ in 0..300 {
+        let (status, _) = post_json(
+            &c,
+            format!("{base}/_fake/faults"),
+            json!({"action": "status_503", "count": 1}),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    for _ in 0..300 {
+        assert_eq!(send(toast(&c, &ch.uri, 2)).await.status, 503);
+    }
+    assert_eq!(send(toast(&c, &ch.uri, 2)).await.status, 200, "all used up");
+    let (_, faults) = get_json(&c, format!("{base}/_fake/faults")).await;
+    let faults = faults.as_array().unwrap();
+    assert_eq!(
+        faults.len(),
+        1 + mpns_harness::fake::SPENT_KEPT,
+        "the live rule and the newest spent ones, not all 301"
+    );
+    assert_eq!(faults[0]["id"], live["id"]);
+    assert_eq!(faults[0]["remaining"], Value::Null);
+    let spent_ids: Vec<u64> = faults[1..]
+        .iter()
+        .map(|f| {
+            assert_eq!(
+                (f["remaining"].as_u64(), f["applied"].as_u64()),
+                (Some(0), Some(1))
+            );
+            f["id"].as_u64().unwrap()
+        })
+        .collect();
+    let newest = 302 - mpns_harness::fake::SPENT_KEPT as u64;
+    assert_eq!(spent_ids, (newest..302).collect::<Vec<_>>());
+    // A listed spent rule can still be removed by its id.
+    let r = c
+        .delete(format!("{base}/_fake/faults/301"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(fake.faults().len(), mpns_harness::fake::SPENT_KEPT);
+}
+
+#[tokio::test]
+async fn an_oversized_body_to_a_control_route_is_refused_with_413_and_a_json_error() {
+    let fake = FakeMpns::start().await;
+    let c = client();
+    let ch = fake.create_channel(Default::default()).unwrap();
+    let huge = format!("{{\"connection\":\"{}\"}}", "x".repeat(3 << 20));
+    let requests = [
+        c.post(format!("{}/_fake/faults", fake.uri())),
+        c.put(format!("{}/_fake/channels/{}/device", fake.uri(), ch.id.0)),
+    ];
+    for req in requests {
+        let r = req
+            .header("content-type", "application/json")
+            .body(huge.clone())
+            .send()
+            .await
+            .unwrap();
+        let url = r.url().path().to_owned();
+        assert_eq!(r.status().as_u16(), 413, "{url}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(ct.starts_with("application/json"), "{url}: {ct}");
+        let body: Value = r.json().await.unwrap();
+        let msg = body["error"].as_str().unwrap();
+        assert!(msg.contains("too large"), "{url}: {msg:?}");
+    }
+}

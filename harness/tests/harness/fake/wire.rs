@@ -252,3 +252,55 @@ proptest! {
         })?;
     }
 }
+
+#[tokio::test]
+async fn a_refused_request_with_90_headers_of_4_kb_keeps_a_bounded_prefix_of_its_headers_and_path()
+{
+    use mpns_harness::fake::{HEADERS_KEPT, PATH_KEPT};
+    let fake = FakeMpns::start().await;
+    let c = client();
+    // A channel path too long to be a token: refused with 400, recorded among unknown URIs.
+    let path = format!("/throttledthirdparty/01.00/{}", "n".repeat(5000));
+    let mut req = c
+        .post(format!("{}{path}", fake.uri()))
+        .header("X-WindowsPhone-Target", "toast")
+        .header("X-NotificationClass", "2")
+        .body(TOAST);
+    for i in 0..90 {
+        req = req.header(format!("x-filler-{i:02}"), "v".repeat(4096));
+    }
+    assert_eq!(req.send().await.unwrap().status().as_u16(), 400);
+    let records = fake.notifications(None).unwrap();
+    assert_eq!(records.len(), 1);
+    let r = &records[0];
+    assert_eq!(r.response.status, 400);
+    assert_eq!(r.channel, None);
+    let kept: usize = r
+        .headers
+        .iter()
+        .map(|(n, v)| 8 + n.as_str().len() + v.len())
+        .sum();
+    assert!(
+        (1..=HEADERS_KEPT).contains(&kept),
+        "{kept} bytes of headers kept, of about {} sent",
+        90 * 4110
+    );
+    let record_bytes = kept + r.uri.to_string().len() + r.body.len();
+    assert!(
+        record_bytes < 20 * 1024,
+        "{record_bytes} bytes of request kept per refused request"
+    );
+    assert_eq!(
+        r.headers["x-windowsphone-target"], "toast",
+        "the first headers are the ones kept"
+    );
+    assert!(!r.headers.contains_key("x-filler-89"));
+    let kept_path = r.uri.path();
+    assert_eq!(kept_path.len(), PATH_KEPT);
+    assert!(path.starts_with(kept_path), "{kept_path}");
+    assert!(
+        r.diagnostics.iter().any(|d| d.contains("Record truncated")),
+        "{:?}",
+        r.diagnostics
+    );
+}
