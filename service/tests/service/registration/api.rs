@@ -507,3 +507,19 @@ async fn a_served_service_answers_on_its_port_and_shuts_down_gracefully() {
     );
     assert_eq!(store.subscribers().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_name_sent_decomposed_and_precomposed_registers_one_user_stored_in_nfc() {
+    let app = App::new();
+    let precomposed = "Jos\u{e9}";
+    let decomposed = "Jose\u{301}";
+    let reply = app.register(decomposed, LIVE_CHANNEL, "7.1").await;
+    assert!(reply.status.is_success(), "{:?}", reply.status);
+    let second = format!("{LIVE_CHANNEL}2");
+    let reply = app.register(precomposed, &second, "7.1").await;
+    assert!(reply.status.is_success(), "{:?}", reply.status);
+    let subscribers = app.get("/api/subscribers").await.json();
+    assert_eq!(subscribers["count"], 1, "{subscribers}");
+    assert_eq!(subscribers["subscribers"][0]["user_name"], precomposed);
+    assert_eq!(subscribers["subscribers"][0]["channel_uri"], second);
+}
