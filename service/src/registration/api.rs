@@ -142,10 +142,44 @@ async fn server_info(
     })))
 }
 
-async fn subscribers(State(state): State<ServiceState>) -> Result<Json<serde_json::Value>> {
-    let list = state.store().run(|s| s.subscribers()).await?;
-    Ok(Json(json!({ "count": list.len(), "subscribers": list })))
+#[derive(Deserialize)]
+struct SubscribersQuery {
+    after: Option<String>,
+    limit: Option<u32>,
 }
+
+async fn subscribers(
+    State(state): State<ServiceState>,
+    q: Result<Query<SubscribersQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>> {
+    let q = query(q)?;
+    let limit = q.limit.unwrap_or(DEFAULT_SUBSCRIBERS_LIMIT);
+    if !(1..=MAX_SUBSCRIBERS_LIMIT).contains(&limit) {
+        return Err(ServiceError::invalid(
+            "limit",
+            "out_of_range",
+            format!("limit {limit} is out of range 1..={MAX_SUBSCRIBERS_LIMIT}"),
+        ));
+    }
+    let after = q.after;
+    let (page, total) = state
+        .store()
+        .run(move |s| s.subscribers_page(after.as_deref(), limit))
+        .await?;
+    // A full page may have more after it; the last name is where the next page starts.
+    let next = if page.len() == limit as usize {
+        page.last().map(|r| r.user_name.clone())
+    } else {
+        None
+    };
+    Ok(Json(
+        json!({ "count": total, "subscribers": page, "next": next }),
+    ))
+}
+
+/// `GET /api/subscribers`' page size when none is given, and the largest allowed.
+const DEFAULT_SUBSCRIBERS_LIMIT: u32 = 100;
+const MAX_SUBSCRIBERS_LIMIT: u32 = 1000;
 
 #[derive(Deserialize)]
 struct LogQuery {
