@@ -12,7 +12,7 @@ use serde_json::json;
 use super::error::ServiceError;
 use super::images::{self, CustomImage};
 use super::store::Registration;
-use super::validate::{check_os_version, check_user_name};
+use super::validate::{check_os_version, check_user_name, nfc};
 use super::{ServiceEvent, ServiceState};
 
 const DEFAULT_LOG_LIMIT: u32 = 100;
@@ -64,7 +64,8 @@ async fn register(
     State(state): State<ServiceState>,
     body: Result<Json<RegisterBody>, JsonRejection>,
 ) -> Result<Response> {
-    let body = json_body(&state, body)?;
+    let mut body = json_body(&state, body)?;
+    body.user_name = nfc(&body.user_name);
     check_user_name("user_name", &body.user_name)?;
     let channel = state.inner.allowed_hosts.check(&body.channel_uri)?;
     check_os_version(&body.os_version)?;
@@ -97,6 +98,7 @@ async fn unregister(
         code: "bad_path",
         message: e.body_text(),
     })?;
+    let user = nfc(&user);
     check_user_name("user", &user)?;
     let name = user.clone();
     if state.store().run(move |s| s.unregister(&name)).await? {
@@ -117,7 +119,8 @@ async fn server_info(
     State(state): State<ServiceState>,
     q: Result<Query<ServerInfoQuery>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>> {
-    let q = query(q)?;
+    let mut q = query(q)?;
+    q.user = q.user.as_deref().map(nfc);
     if let Some(user) = &q.user {
         check_user_name("user", user)?;
     }
@@ -139,10 +142,44 @@ async fn server_info(
     })))
 }
 
-async fn subscribers(State(state): State<ServiceState>) -> Result<Json<serde_json::Value>> {
-    let list = state.store().run(|s| s.subscribers()).await?;
-    Ok(Json(json!({ "count": list.len(), "subscribers": list })))
+#[derive(Deserialize)]
+struct SubscribersQuery {
+    after: Option<String>,
+    limit: Option<u32>,
 }
+
+async fn subscribers(
+    State(state): State<ServiceState>,
+    q: Result<Query<SubscribersQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>> {
+    let q = query(q)?;
+    let limit = q.limit.unwrap_or(DEFAULT_SUBSCRIBERS_LIMIT);
+    if !(1..=MAX_SUBSCRIBERS_LIMIT).contains(&limit) {
+        return Err(ServiceError::invalid(
+            "limit",
+            "out_of_range",
+            format!("limit {limit} is out of range 1..={MAX_SUBSCRIBERS_LIMIT}"),
+        ));
+    }
+    let after = q.after;
+    let (page, total) = state
+        .store()
+        .run(move |s| s.subscribers_page(after.as_deref(), limit))
+        .await?;
+    // A full page may have more after it; the last name is where the next page starts.
+    let next = if page.len() == limit as usize {
+        page.last().map(|r| r.user_name.clone())
+    } else {
+        None
+    };
+    Ok(Json(
+        json!({ "count": total, "subscribers": page, "next": next }),
+    ))
+}
+
+/// `GET /api/subscribers`' page size when none is given, and the largest allowed.
+const DEFAULT_SUBSCRIBERS_LIMIT: u32 = 100;
+const MAX_SUBSCRIBERS_LIMIT: u32 = 1000;
 
 #[derive(Deserialize)]
 struct LogQuery {
@@ -181,7 +218,8 @@ async fn tile_update(
     State(state): State<ServiceState>,
     body: Result<Json<TileUpdateBody>, JsonRejection>,
 ) -> Result<Response> {
-    let body = json_body(&state, body)?;
+    let mut body = json_body(&state, body)?;
+    body.user_name = nfc(&body.user_name);
     check_user_name("user_name", &body.user_name)?;
     let number = u8::try_from(body.number)
         .ok()

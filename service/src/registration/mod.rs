@@ -14,7 +14,7 @@
 //! | `POST /api/registrations` | `{"user_name", "channel_uri", "os_version"}` | 201 new or 200 replaced: `{"registration", "replaced"}` |
 //! | `DELETE /api/registrations/{user}` | | 204, or 404 if not registered |
 //! | `GET /api/server-info?user=` | `user` optional | `{"push_pattern", "pattern", "counter"}`: the active pattern and the user's counter for it (0 without a user) |
-//! | `GET /api/subscribers` | | `{"count", "subscribers": [registration…]}` by user name |
+//! | `GET /api/subscribers?after=<user_name>&limit=<1..=1000, default 100>` | | `{"count", "subscribers": [registration…], "next"}` by user name; `count` is the total, `next` the `after` of the next page or null |
 //! | `GET /api/status-log?after=&limit=` | `after` = last id seen (0), `limit` 1..=1000 (100) | `{"entries": [...]}` oldest first |
 //! | `POST /api/tile-update` | `{"user_name", "number"}` | 202 `{"request", "image_uri"}`: "Test Now" of Tile Schedule, recorded (whatever the active pattern) and announced as [`ServiceEvent::TileUpdateRequested`]; the user must be registered |
 //! | `GET /images/custom.png?text=&size=&color=&background=` | | the Custom Tile image (PNG) |

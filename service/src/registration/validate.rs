@@ -339,6 +339,15 @@ fn is_private_v4(v4: Ipv4Addr) -> bool {
 ///
 /// # Errors
 /// A [`FieldError`] on field `user_name`, naming the rule.
+/// A user name in Unicode Normalization Form C. Phones may send the same visible name in
+/// different forms (`José` with a precomposed `é`, or `Jose` followed by U+0301); without this
+/// they would register as two users, and one of them would never get its pushes. Every route
+/// normalises a name here before checking its length (in characters, so NFC's) and storing it.
+pub(crate) fn nfc(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfc().collect()
+}
+
 pub(crate) fn check_user_name(field: &'static str, name: &str) -> Result<(), FieldError> {
     let chars = name.chars().count();
     if chars == 0 {

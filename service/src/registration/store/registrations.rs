@@ -113,6 +113,29 @@ impl Store {
         Ok(all)
     }
 
+    /// One page of registrations by user name: at most `limit` of those whose name sorts after
+    /// `after` (keyset paging), and how many registrations there are in all.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if the read fails.
+    pub fn subscribers_page(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<Registration>, u64), StoreError> {
+        let conn = self.lock();
+        let total: i64 = conn.query_row("SELECT COUNT(*) FROM registrations", [], |r| r.get(0))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT user_name, channel_uri, os_version, registered_at, last_outcome
+             FROM registrations WHERE ?1 IS NULL OR user_name > ?1
+             ORDER BY user_name LIMIT ?2",
+        )?;
+        let page = stmt
+            .query_map(params![after, limit], registration_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok((page, u64::try_from(total).unwrap_or(0)))
+    }
+
     /// Every registration, by user name, handed to `f` as it is read, so that a caller keeping
     /// only part of each (a send to every subscriber) never holds them all. Returns how many
     /// there were.

@@ -64,16 +64,35 @@ impl Store {
         let mut stmt = conn.prepare_cached(
             "SELECT id, user_name, channel_uri, number, image_uri, at FROM tile_requests ORDER BY id",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(TileRequest {
-                id: r.get(0)?,
-                user_name: r.get(1)?,
-                channel_uri: r.get(2)?,
-                number: r.get(3)?,
-                image_uri: r.get(4)?,
-                at: from_millis(r.get(5)?),
-            })
-        })?;
+        let rows = stmt.query_map([], row_to_request)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// The `limit` most recent "Test Now" requests, newest first. The `LIMIT` is in the query so
+    /// that a caller showing the last few (the console) reads only those rows, however many are
+    /// stored.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if the read fails.
+    pub fn latest_tile_requests(&self, limit: usize) -> Result<Vec<TileRequest>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, user_name, channel_uri, number, image_uri, at FROM tile_requests
+             ORDER BY id DESC LIMIT ?1",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![limit], row_to_request)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn row_to_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<TileRequest> {
+    Ok(TileRequest {
+        id: r.get(0)?,
+        user_name: r.get(1)?,
+        channel_uri: r.get(2)?,
+        number: r.get(3)?,
+        image_uri: r.get(4)?,
+        at: from_millis(r.get(5)?),
+    })
 }

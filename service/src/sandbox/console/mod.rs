@@ -106,8 +106,11 @@ async fn state(State(shared): State<Arc<Shared>>) -> Json<ConsoleState> {
     let tile_requests = match shared.patterns.get() {
         Some(p) => {
             let store = p.state().store().clone();
-            let list = store.run(|s| s.tile_requests()).await.unwrap_or_default();
-            Some(list.into_iter().rev().take(5).collect())
+            let list = store
+                .run(|s| s.latest_tile_requests(5))
+                .await
+                .unwrap_or_default();
+            Some(list)
         }
         None => None,
     };

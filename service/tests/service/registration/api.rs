@@ -507,3 +507,64 @@ async fn a_served_service_answers_on_its_port_and_shuts_down_gracefully() {
     );
     assert_eq!(store.subscribers().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_name_sent_decomposed_and_precomposed_registers_one_user_stored_in_nfc() {
+    let app = App::new();
+    let precomposed = "Jos\u{e9}";
+    let decomposed = "Jose\u{301}";
+    let reply = app.register(decomposed, LIVE_CHANNEL, "7.1").await;
+    assert!(reply.status.is_success(), "{:?}", reply.status);
+    let second = format!("{LIVE_CHANNEL}2");
+    let reply = app.register(precomposed, &second, "7.1").await;
+    assert!(reply.status.is_success(), "{:?}", reply.status);
+    let subscribers = app.get("/api/subscribers").await.json();
+    assert_eq!(subscribers["count"], 1, "{subscribers}");
+    assert_eq!(subscribers["subscribers"][0]["user_name"], precomposed);
+    assert_eq!(subscribers["subscribers"][0]["channel_uri"], second);
+}
+
+#[tokio::test]
+async fn subscribers_page_through_250_users_as_100_100_and_50_without_repeats() {
+    let app = App::new();
+    for i in 0..250 {
+        let reply = app
+            .register(&format!("user{i:03}"), &format!("{LIVE_CHANNEL}{i}"), "7.1")
+            .await;
+        assert!(reply.status.is_success(), "{:?}", reply.status);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut sizes = Vec::new();
+    let mut path = "/api/subscribers?limit=100".to_owned();
+    loop {
+        let page = app.get(&path).await.json();
+        assert_eq!(page["count"], 250);
+        let names = page["subscribers"].as_array().unwrap();
+        sizes.push(names.len());
+        for r in names {
+            assert!(
+                seen.insert(r["user_name"].as_str().unwrap().to_owned()),
+                "repeated {r}"
+            );
+        }
+        match page["next"].as_str() {
+            Some(next) => path = format!("/api/subscribers?limit=100&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(sizes, [100, 100, 50]);
+    assert_eq!(seen.len(), 250);
+}
+
+#[tokio::test]
+async fn subscribers_refuse_a_limit_out_of_range_or_not_a_number() {
+    let app = App::new();
+    for limit in ["0", "1001"] {
+        let reply = app.get(&format!("/api/subscribers?limit={limit}")).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(reply.json()["error"]["field"], "limit");
+    }
+    let reply = app.get("/api/subscribers?limit=lots").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json()["error"]["code"], "bad_query");
+}

@@ -454,3 +454,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_latest_tile_requests_read_only_the_rows_asked_for_newest_first() {
+    let store = Store::in_memory().unwrap();
+    let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    for i in 0..3000u32 {
+        store
+            .record_tile_request(
+                "ann",
+                "http://x/c",
+                u8::try_from(i % 10).unwrap(),
+                "http://x/i.png",
+                at,
+            )
+            .unwrap();
+    }
+    let latest = store.latest_tile_requests(5).unwrap();
+    let ids: Vec<i64> = latest.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [3000, 2999, 2998, 2997, 2996]);
+}

@@ -359,3 +359,28 @@ async fn the_unknown_error_control_raises_error_occurred_unknown_and_the_channel
     assert_eq!(entry["subscription_status"], "Active", "{entry}");
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_state_shows_the_five_newest_test_now_requests_newest_first_of_many() {
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = start(data.path()).await;
+    let base = sandbox.service_url();
+    for i in 0..40u32 {
+        let (status, body) = post(
+            &format!("{base}/api/tile-update"),
+            json!({"user_name": "ann", "number": i % 10}),
+        )
+        .await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let state = get(&format!("{base}/console/api/state")).await;
+    let shown = state["tile_requests"].as_array().expect("a list");
+    let numbers: Vec<u64> = shown
+        .iter()
+        .map(|r| r["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, [9, 8, 7, 6, 5], "{}", state["tile_requests"]);
+    let ids: Vec<i64> = shown.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [40, 39, 38, 37, 36]);
+    sandbox.shutdown().await;
+}
