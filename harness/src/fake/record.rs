@@ -32,8 +32,8 @@ pub(crate) struct RequestInfo {
 /// The most bytes of a request's path (and query) a record keeps.
 pub const PATH_KEPT: usize = 2 * 1024;
 
-/// The most bytes of packed headers ([`pack_headers`]) a record keeps: whole headers, in the
-/// order they came, until the next one would go past it.
+/// The most bytes of packed headers (as `pack_headers` writes them) a record keeps: whole
+/// headers, in the order they came, until the next one would go past it.
 pub const HEADERS_KEPT: usize = 8 * 1024;
 
 /// `data` cut into the body, the message ID, the path and the packed headers.
