@@ -72,33 +72,83 @@ struct Driver {
     url: String,
 }
 
+/// Starts chromedriver on a port it picks, trying up to three times: with `--port=0` it binds
+/// IPv4 first and then IPv6 on the same port, and when another process took that port in between
+/// (other tests start chromedrivers in parallel) it gives up without printing a port.
 async fn start_driver(driver: &PathBuf) -> Driver {
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        match try_start_driver(driver).await {
+            Ok(d) => return d,
+            Err(why) => failures.push(why),
+        }
+    }
+    panic!(
+        "chromedriver did not start in three tries:\n{}",
+        failures.join("\n---\n")
+    );
+}
+
+async fn try_start_driver(driver: &PathBuf) -> Result<Driver, String> {
     let mut child = Command::new(driver)
         .arg("--port=0")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("chromedriver starts");
+        .map_err(|e| format!("chromedriver does not start: {e}"))?;
     let stdout = child.stdout.take().expect("piped stdout");
+    let stderr = child.stderr.take().expect("piped stderr");
+    // Whatever chromedriver says on stderr is kept for the message when it fails, and read
+    // all along so that it never blocks on a full pipe.
+    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let kept = said.clone();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+            if kept.len() < 16 * 1024 {
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+        }
+    });
     let mut lines = BufReader::new(stdout).lines();
+    let mut printed = String::new();
     let port = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.expect("chromedriver output") {
+        while let Ok(Some(line)) = lines.next_line().await {
             if let Some(rest) = line.split("started successfully on port ").nth(1) {
                 return rest.trim_end_matches('.').trim().parse::<u16>().ok();
             }
+            printed.push_str(&line);
+            printed.push('\n');
         }
         None
     })
-    .await
-    .expect("chromedriver said on which port it listens within 30 s")
-    .expect("chromedriver printed its port");
+    .await;
+    let stderr_text = || said.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let port = match port {
+        Ok(Some(port)) => port,
+        Ok(None) => {
+            let status = child.wait().await.ok();
+            return Err(format!(
+                "chromedriver ended its output without a port (exit: {status:?})\nstdout:\n{printed}stderr:\n{}",
+                stderr_text()
+            ));
+        }
+        Err(_) => {
+            return Err(format!(
+                "chromedriver said no port within 30 s\nstdout:\n{printed}stderr:\n{}",
+                stderr_text()
+            ))
+        }
+    };
     // Keep reading, so chromedriver never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Driver {
+    Ok(Driver {
         _child: child,
         url: format!("http://127.0.0.1:{port}"),
-    }
+    })
 }
 
 async fn open_browser(chromium: &PathBuf, driver: &Driver, profile: &std::path::Path) -> Client {
