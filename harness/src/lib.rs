@@ -16,7 +16,7 @@
 //! Every public name has exactly one path. The types a test drives are at the root:
 //! [`World`], [`Clock`], [`FakeMpns`] (with [`FakeMpnsBuilder`] and [`FakeError`]), [`Phone`],
 //! [`App`] (with [`PhoneError`]) and [`PushPatterns`]. What they take and return is grouped in
-//! five modules:
+//! six modules:
 //!
 //! - [`fake`]: the fake MPNS's vocabulary: channels, device state, records, answers, faults,
 //!   events, expectations, TLS;
@@ -25,6 +25,8 @@
 //! - [`phone`]: the emulated phone's vocabulary: app state and power, events, the shell's tiles
 //!   and toasts, delivery rules, remote images, tile schedules, renders;
 //! - [`push_patterns`]: the Push Patterns app's settings, screens, prompts and names;
+//! - [`windows`]: an emulated Windows 10 or 11 device for WNS (the notification center, tiles,
+//!   badges, raw to apps and background tasks, power and priority), pure, ahead of the fake WNS;
 //! - [`cli`]: the `fake-mpns` command line, shared with `mpns fake-mpns`.
 
 mod apps;
@@ -34,6 +36,7 @@ pub mod fake;
 mod lock;
 pub mod phone;
 pub mod protocol;
+pub mod windows;
 mod world;
 
 pub use apps::push_patterns;

@@ -3,7 +3,8 @@
 //! ARCHITECTURE.md import downwards only (message -> wire -> client in the sender, message ->
 //! wire -> auth -> client in the WNS sender; registration
 //! -> patterns -> sandbox -> cli in the service; clock -> protocol -> fake -> phone -> apps ->
-//! world -> cli in the harness).
+//! world -> cli in the harness, with `windows`, the emulated Windows device, beside the phone
+//! and using neither it nor the fake MPNS).
 //!
 //! A module depends on another when its code names it through `crate::`, `super::`, `self::` or
 //! a child module's name (in a `use` or inline). A module with children is one unit with them:
@@ -491,12 +492,14 @@ fn layers_import_downwards_only() {
         (
             "harness/src",
             "clock",
-            &["protocol", "fake", "phone", "apps", "world", "cli"][..],
+            &[
+                "protocol", "fake", "phone", "windows", "apps", "world", "cli",
+            ][..],
         ),
         (
             "harness/src",
             "protocol",
-            &["fake", "phone", "apps", "world", "cli"][..],
+            &["fake", "phone", "windows", "apps", "world", "cli"][..],
         ),
         (
             "harness/src",
@@ -504,6 +507,11 @@ fn layers_import_downwards_only() {
             &["phone", "apps", "world", "cli"][..],
         ),
         ("harness/src", "phone", &["apps", "world", "cli"][..]),
+        (
+            "harness/src",
+            "windows",
+            &["fake", "phone", "apps", "world", "cli"][..],
+        ),
         ("harness/src", "apps", &["world", "cli"][..]),
         ("harness/src", "world", &["cli"][..]),
     ];

@@ -267,7 +267,8 @@ async fn a_token_is_replaced_once_before_it_expires_however_many_sends_wait() {
         });
         futures_util::future::join_all(sends).await;
         assert_eq!(client.token_fetches(), expiry, "one token per lifetime");
-        // 3,600 s tokens are replaced 360 s early (a tenth of their lifetime caps the 5 min margin... 300 s).
+        // A 3,600 s token is replaced 300 s before it expires (the 5-minute margin, under a tenth of
+        // its lifetime).
         clock.advance(Duration::from_secs(3600 - 300));
     }
     let auths: std::collections::BTreeSet<String> = received(&server, "/")
