@@ -16,7 +16,7 @@
 //! Every public name has exactly one path. The types a test drives are at the root:
 //! [`World`], [`Clock`], [`FakeMpns`] (with [`FakeMpnsBuilder`] and [`FakeError`]), [`Phone`],
 //! [`App`] (with [`PhoneError`]) and [`PushPatterns`]. What they take and return is grouped in
-//! six modules:
+//! seven modules:
 //!
 //! - [`fake`]: the fake MPNS's vocabulary: channels, device state, records, answers, faults,
 //!   events, expectations, TLS;
@@ -25,6 +25,9 @@
 //! - [`phone`]: the emulated phone's vocabulary: app state and power, events, the shell's tiles
 //!   and toasts, delivery rules, remote images, tile schedules, renders;
 //! - [`push_patterns`]: the Push Patterns app's settings, screens, prompts and names;
+//! - [`fake_wns`]: a fake WNS (tokens for both flows, channels, the answer table, the offline
+//!   cache, faults, settings, records), delivering to emulated Windows devices; [`FakeWns`] is
+//!   at the root;
 //! - [`windows`]: an emulated Windows 10 or 11 device for WNS (the notification center, tiles,
 //!   badges, raw to apps and background tasks, power and priority), pure, ahead of the fake WNS;
 //! - [`cli`]: the `fake-mpns` command line, shared with `mpns fake-mpns`.
@@ -33,6 +36,7 @@ mod apps;
 pub mod cli;
 mod clock;
 pub mod fake;
+pub mod fake_wns;
 mod lock;
 pub mod phone;
 pub mod protocol;
@@ -44,6 +48,7 @@ pub use apps::push_patterns::app::PushPatterns;
 pub use clock::Clock;
 pub use fake::error::FakeError;
 pub use fake::server::{FakeMpns, FakeMpnsBuilder};
+pub use fake_wns::server::FakeWns;
 pub use phone::error::PhoneError;
 pub use phone::handle::{App, Phone};
 pub use world::World;

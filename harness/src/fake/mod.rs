@@ -43,7 +43,7 @@ mod model_tests;
 mod record;
 mod registry;
 pub(crate) mod server;
-mod tls;
+pub(crate) mod tls;
 
 pub use answer::{Answer, Connection, Fate, NotificationStatus, Power, Subscription};
 pub(crate) use error::FakeError;

@@ -30,7 +30,7 @@
 //! - **Secondary-tile channels** take tiles and badges only.
 
 mod device;
-mod payload;
+pub(crate) mod payload;
 mod render;
 
 use std::time::SystemTime;

@@ -5,6 +5,7 @@
 
 mod app;
 mod fake;
+mod fake_wns;
 mod phone;
 mod protocol;
 mod support;

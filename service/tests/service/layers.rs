@@ -510,7 +510,12 @@ fn layers_import_downwards_only() {
         (
             "harness/src",
             "windows",
-            &["fake", "phone", "apps", "world", "cli"][..],
+            &["fake", "fake_wns", "phone", "apps", "world", "cli"][..],
+        ),
+        (
+            "harness/src",
+            "fake_wns",
+            &["phone", "apps", "world", "cli"][..],
         ),
         ("harness/src", "apps", &["world", "cli"][..]),
         ("harness/src", "world", &["cli"][..]),

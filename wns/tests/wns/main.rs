@@ -1,8 +1,10 @@
 //! The WNS sender's tests, one program: payloads against Microsoft's examples and snapshots,
 //! properties of every built payload, the wire request and answer, and the client against a
-//! mock token endpoint and channel on loopback (`wiremock`).
+//! mock token endpoint and channel on loopback (`wiremock`), and end to end against the
+//! harness's fake WNS and its emulated Windows devices (`e2e`).
 
 mod client;
+mod e2e;
 mod golden;
 mod payloads;
 mod props;
