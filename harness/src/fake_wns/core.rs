@@ -587,6 +587,9 @@ impl Core {
             );
         }
         let app = issued.app.clone();
+        if s.settings.domain_blocked {
+            return Answer::new(410).header("X-WNS-Error-Description", "Domain Blocked");
+        }
         // To which channel.
         let Some(id) = channel else {
             return Answer::new(404);
@@ -721,7 +724,20 @@ impl Core {
         let cache_policy = req
             .header("X-WNS-Cache-Policy")
             .map(str::to_ascii_lowercase);
-        let mut answer = Answer::new(200).with_status(settings.header_profile, "received");
+        let offline = ch.info.connection != Connection::Connected;
+        let cached = offline
+            && match kind {
+                WnsKind::Raw => cache_policy.as_deref() == Some("cache"),
+                _ => cache_policy.as_deref() != Some("no-cache"),
+            };
+        // Offline and not cached: WNS says "dropped" (its table: a notification the device
+        // cannot get now and that is not kept).
+        let status = if offline && !cached {
+            "dropped"
+        } else {
+            "received"
+        };
+        let mut answer = Answer::new(200).with_status(settings.header_profile, status);
         if req
             .header("X-WNS-RequestForStatus")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
@@ -733,17 +749,13 @@ impl Core {
             };
             answer = answer.header("X-WNS-DeviceConnectionStatus", words);
         }
-        if ch.info.connection != Connection::Connected {
-            let keep = match kind {
-                WnsKind::Raw => cache_policy.as_deref() == Some("cache"),
-                _ => cache_policy.as_deref() != Some("no-cache"),
-            };
-            if keep {
+        if offline {
+            if cached {
                 ch.cache.retain(|d| d.kind != kind);
                 ch.cache.push(delivery);
                 *outcome = Some("cached until the device is back".into());
             } else {
-                *outcome = Some("not cached: the device is offline".into());
+                *outcome = Some("dropped: the device is offline and it is not cached".into());
             }
             ch.info.cached = ch.cache.len();
             return answer;

@@ -20,6 +20,7 @@
 //! | an expired token | 401, `…"Token expired"` |
 //! | a URI that names no channel | 404 |
 //! | the token's app is not the channel's | 403, "Channel URL incompatible with caller app" |
+//! | the sender blocked ([`Settings::domain_blocked`]) | 410, "Domain Blocked" |
 //! | a channel 30 days old | 410 |
 //! | a scripted fault ([`WnsFault`]) | its status |
 //! | `DELETE` on a Windows channel, or without a valid `X-WNS-Match` | 405, 400 |
@@ -28,7 +29,7 @@
 //! | the app's monthly quota used up | 429 "Monthly Quota Exceeded" |
 //! | the app over its per-minute limit | 406 (documented) or 429 (observed), `Retry-After` ([`ThrottleAnswer`]) |
 //! | the channel over its per-minute limit | 200, `channelthrottled` |
-//! | otherwise | 200, `received` (and delivered to the device, or cached) |
+//! | otherwise | 200, `received` (delivered to the device, or cached while it is offline); `dropped` when the device is offline and the notification is not cached |
 //!
 //! Status headers follow the [`HeaderProfile`]: both (default), only the documented
 //! `X-WNS-Status`, or only the older `X-WNS-NotificationStatus`. Every answer has an empty body,

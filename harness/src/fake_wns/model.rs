@@ -158,6 +158,8 @@ pub struct Settings {
     pub retry_after_secs: u32,
     /// Lifetime of the tokens issued, in seconds.
     pub token_lifetime_secs: u64,
+    /// Every send answered `410` "Domain Blocked", as WNS answers a sender it blocked for abuse.
+    pub domain_blocked: bool,
 }
 
 impl Default for Settings {
@@ -170,6 +172,7 @@ impl Default for Settings {
             monthly_quota: None,
             retry_after_secs: 60,
             token_lifetime_secs: 86_400,
+            domain_blocked: false,
         }
     }
 }

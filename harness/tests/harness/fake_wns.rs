@@ -417,6 +417,17 @@ async fn an_app_over_its_limit_gets_406_as_documented_or_429_as_observed_and_a_c
     );
     s.fake
         .set_settings(Settings {
+            domain_blocked: true,
+            ..Settings::default()
+        })
+        .unwrap();
+    let (status, headers) = send(&s.channel.uri, &t, "wns/toast", TOAST, &[]).await;
+    assert_eq!(
+        (status, h(&headers, "x-wns-error-description")),
+        (410, Some("Domain Blocked"))
+    );
+    s.fake
+        .set_settings(Settings {
             monthly_quota: Some(1),
             ..Settings::default()
         })
@@ -494,7 +505,12 @@ async fn an_offline_device_gets_the_latest_toast_and_badge_and_a_raw_only_if_cac
         &[],
     )
     .await;
-    send(&s.channel.uri, &t, "wns/raw", "not cached", &[]).await;
+    let (_, headers) = send(&s.channel.uri, &t, "wns/raw", "not cached", &[]).await;
+    assert_eq!(
+        h(&headers, "x-wns-status"),
+        Some("dropped"),
+        "a raw without cache is not kept"
+    );
     send(
         &s.channel.uri,
         &t,
@@ -831,4 +847,219 @@ async fn https_with_the_test_ca_and_a_public_url_in_the_uris() {
         .start()
         .await
         .is_err());
+}
+
+#[tokio::test]
+async fn the_fake_wns_binary_prints_its_address_serves_a_whole_send_and_exits_0_on_sigterm() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempdir();
+    let ca = dir.join("ca.pem");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fake-wns"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--https",
+            "--ca-out",
+            ca.to_str().unwrap(),
+            "--virtual-clock",
+            "--seed",
+            "1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the fake-wns binary starts");
+    let mut line = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    crate::support::wait::within("fake-wns to print its address", stdout.read_line(&mut line))
+        .await
+        .unwrap();
+    let base = line
+        .strip_prefix("fake-wns listening on ")
+        .unwrap_or_else(|| panic!("first line {line:?}"))
+        .trim_end()
+        .to_owned();
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
+    let pem = std::fs::read(&ca).expect("the CA was written before the first line");
+    let https = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let post = |path: &str, body: serde_json::Value| {
+        https.post(format!("{base}{path}")).json(&body).send()
+    };
+    let app: AppCredentials = post(
+        "/_fake/apps",
+        serde_json::json!({"name": APP, "flow": "store"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    post(
+        "/_fake/devices",
+        serde_json::json!({"name": PC, "version": "windows11"}),
+    )
+    .await
+    .unwrap();
+    let ch: WnsChannel = post(
+        "/_fake/channels",
+        serde_json::json!({"app": APP, "device": PC}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", app.client_id.as_str()),
+        ("client_secret", app.client_secret.as_str()),
+        ("scope", "notify.windows.com"),
+    ];
+    let tok: serde_json::Value = https
+        .post(&app.token_url)
+        .header("Content-Type", FORM)
+        .body(encode(&form))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sent = https
+        .post(&ch.uri)
+        .header(
+            "Authorization",
+            format!("Bearer {}", tok["access_token"].as_str().unwrap()),
+        )
+        .header("Content-Type", "text/xml")
+        .header("X-WNS-Type", "wns/toast")
+        .body(TOAST)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let device: serde_json::Value = https
+        .get(format!("{base}/_fake/devices/{PC}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(device["text"].as_str().unwrap().contains("Ann — Lunch?"));
+    let pid = child.id().unwrap().to_string();
+    assert!(tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap()
+        .success());
+    let status = crate::support::wait::within("fake-wns to exit", child.wait())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn the_fake_wns_binary_refuses_a_bad_public_url_with_exit_code_2() {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_fake-wns"))
+        .args(["--listen", "127.0.0.1:0", "--public-url", "ftp://x"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--public-url"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("fake-wns-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Kind {
+        Toast,
+        Badge,
+        Raw,
+    }
+
+    fn step() -> impl Strategy<Value = (Kind, Option<&'static str>, u8)> {
+        (
+            prop_oneof![Just(Kind::Toast), Just(Kind::Badge), Just(Kind::Raw)],
+            prop_oneof![Just(None), Just(Some("cache")), Just(Some("no-cache"))],
+            1u8..=50,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Whatever is sent while the device is offline, it gets on its return exactly the latest
+        /// cached one of each kind: toasts and badges unless sent with no-cache, raw only with cache.
+        #[test]
+        fn the_offline_cache_keeps_the_latest_of_each_kind(steps in prop::collection::vec(step(), 1..12)) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let s = setup().await;
+                let t = bearer(&s.app).await;
+                s.fake.device(PC, |d, _| d.set_background_task(APP, true)).unwrap();
+                s.fake.set_connection(s.channel.id, Connection::Disconnected).unwrap();
+                let (mut toast, mut badge, mut raw) = (None, None, None);
+                for (kind, policy, n) in &steps {
+                    let extra: Vec<(&str, &str)> = policy.map(|p| ("X-WNS-Cache-Policy", p)).into_iter().collect();
+                    let (wns_type, body) = match kind {
+                        Kind::Toast => ("wns/toast", TOAST.replace("Ann", &format!("t{n}"))),
+                        Kind::Badge => ("wns/badge", format!(r#"<badge value="{n}"/>"#)),
+                        Kind::Raw => ("wns/raw", format!("r{n}")),
+                    };
+                    assert_eq!(send(&s.channel.uri, &t, wns_type, &body, &extra).await.0, 200);
+                    let kept = match kind {
+                        Kind::Raw => *policy == Some("cache"),
+                        _ => *policy != Some("no-cache"),
+                    };
+                    if kept {
+                        match kind {
+                            Kind::Toast => toast = Some(format!("t{n}")),
+                            Kind::Badge => badge = Some(n.to_string()),
+                            Kind::Raw => raw = Some(format!("r{n}").into_bytes()),
+                        }
+                    }
+                }
+                let expected = [toast.is_some(), badge.is_some(), raw.is_some()].iter().filter(|k| **k).count();
+                assert_eq!(s.fake.channel(s.channel.id).unwrap().cached, expected);
+                s.fake.set_connection(s.channel.id, Connection::Connected).unwrap();
+                let (titles, shown_badge, raws) = s.fake.device(PC, |d, _| {
+                    (
+                        d.notification_center().iter().map(|(_, v)| v.texts[0].clone()).collect::<Vec<_>>(),
+                        d.badge(APP).map(str::to_owned),
+                        d.raw_received(APP).1.iter().map(|b| b.to_vec()).collect::<Vec<_>>(),
+                    )
+                }).unwrap();
+                assert_eq!(titles, toast.into_iter().collect::<Vec<_>>());
+                assert_eq!(shown_badge, badge);
+                assert_eq!(raws, raw.into_iter().collect::<Vec<_>>());
+            });
+        }
+    }
 }

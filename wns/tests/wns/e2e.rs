@@ -215,3 +215,42 @@ async fn a_bulk_send_throttled_with_429_waits_retry_after_on_the_fakes_clock_the
         2
     );
 }
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+        /// However many sends run at once, the sender fetches exactly one token per lifetime of
+        /// the fake's clock, and no send meets a 401.
+        #[test]
+        fn exactly_one_token_per_expiry_under_hundreds_of_concurrent_sends(
+            rounds in 1u64..4,
+            sends in 100usize..400,
+        ) {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async {
+                let s = setup(true).await;
+                s.fake.set_settings(Settings { token_lifetime_secs: 3600, ..Settings::default() }).unwrap();
+                let toast = Toast::new().text("x").build().unwrap();
+                for round in 1..=rounds {
+                    let all = (0..sends).map(|_| {
+                        let client = s.client.clone();
+                        let channel = s.channel.clone();
+                        let toast = toast.clone();
+                        async move { client.send(&channel, &toast).await.unwrap().status }
+                    });
+                    let statuses = futures_util::future::join_all(all).await;
+                    assert!(statuses.iter().all(|s| *s == 200));
+                    assert_eq!(s.client.token_fetches(), round);
+                    // Past the refresh point (5 minutes before expiry).
+                    s.fake.clock().advance(Duration::from_secs(3600 - 299));
+                }
+                assert!(s.fake.records().iter().all(|r| r.status == 200));
+            });
+        }
+    }
+}
