@@ -28,9 +28,12 @@ struct Args {
     /// With --https: write the test CA's certificate (PEM) here, for the sender to trust.
     #[arg(long, value_name = "FILE", requires = "https")]
     ca_out: Option<PathBuf>,
-    /// Scheme, host and port written into channel URIs and token URLs, when others reach the
-    /// fake by another name. Example: --public-url https://wns.test:8443
-    #[arg(long, value_name = "URL")]
+    // (The help is an attribute: rustdoc would take the example URL for a bare link.)
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "Scheme, host and port written into channel URIs and token URLs, when others reach the fake by another name. Example: --public-url https://wns.test:8443"
+    )]
     public_url: Option<String>,
     /// Run on a virtual clock that only POST /_fake/clock/advance moves (default: real time).
     #[arg(long)]
