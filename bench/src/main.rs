@@ -16,7 +16,8 @@
 //! `fanout` (One Time to every registration in the SQLite store), `faults` (the same fan-out
 //! with seeded 503s and connection resets), `scale` (memory of the fake with many channels),
 //! `world` (World start time), `payload` (building messages and requests), `suite`
-//! (`cargo test --workspace`; only when asked for).
+//! (`cargo test --workspace`; only when asked for), `wns` (the WNS sender against the fake WNS, and
+//! the ceiling: the same fake loaded by `wrk`).
 //!
 //! The program is split one concept per file: the arguments and the dispatch here, the parent
 //! (one child process per item, then the table) in `parent`, the figures and their Markdown in
@@ -35,6 +36,7 @@ mod report;
 mod scale;
 mod sender;
 mod suite;
+mod wns;
 mod world;
 mod wrk;
 
@@ -107,6 +109,7 @@ pub(crate) enum Item {
     Scale,
     World,
     Payload,
+    Wns,
     Suite,
 }
 
@@ -116,6 +119,7 @@ pub(crate) enum Role {
     Item,
     Fake,
     Bare,
+    FakeWns,
 }
 
 fn main() -> ExitCode {
@@ -132,6 +136,7 @@ fn main() -> ExitCode {
             }),
             Role::Fake => fake::fake_child(args).await,
             Role::Bare => bare::bare_child().await,
+            Role::FakeWns => wns::fake_wns_child().await,
         }
     })
 }
@@ -146,6 +151,7 @@ pub(crate) fn item_name(item: Item) -> &'static str {
         Item::Scale => "scale",
         Item::World => "world",
         Item::Payload => "payload",
+        Item::Wns => "wns",
         Item::Suite => "suite",
     }
 }
@@ -160,6 +166,7 @@ async fn item(args: Args) -> ExitCode {
         Item::Scale => scale::scale(&args).await,
         Item::World => world::world(&args).await,
         Item::Payload => payload::payload(),
+        Item::Wns => wns::wns(&args).await,
         Item::Suite => suite::suite().await,
         Item::All => Err("the item process runs one item".into()),
     };

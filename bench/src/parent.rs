@@ -21,6 +21,7 @@ pub(crate) async fn parent(args: Args) -> ExitCode {
             Item::Payload,
             Item::World,
             Item::Sender,
+            Item::Wns,
             Item::Overhead,
             Item::Fanout,
             Item::Faults,

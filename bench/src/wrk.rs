@@ -39,9 +39,26 @@ pub(crate) async fn wrk(
     let channel: ChannelUri = url.parse().map_err(|e| format!("{url}: {e}"))?;
     let request = WireRequest::notification(&channel, &toast(), uuid::Uuid::new_v4());
     let body = String::from_utf8(request.body.to_vec()).map_err(|e| e.to_string())?;
+    let headers: Vec<(String, String)> = request
+        .headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    wrk_post(url, &headers, &body, connections, seconds, threads).await
+}
+
+/// Loads `url` with a POST of `body` carrying `headers`.
+pub(crate) async fn wrk_post(
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+    connections: usize,
+    seconds: u64,
+    threads: usize,
+) -> Res<WrkRun> {
     let mut lua = String::from("wrk.method = \"POST\"\n");
     let _ = writeln!(lua, "wrk.body = [==[{body}]==]");
-    for (name, value) in &request.headers {
+    for (name, value) in headers {
         let _ = writeln!(lua, "wrk.headers[\"{name}\"] = \"{value}\"");
     }
     let script = std::env::temp_dir().join(format!("mpns-bench-{}.lua", std::process::id()));

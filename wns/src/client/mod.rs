@@ -211,6 +211,13 @@ impl Client {
         }
     }
 
+    /// The token the next send carries: the cached one while it is fresh, else one fetched now
+    /// (by one caller at a time). Sends call this themselves; it is public for diagnostics and
+    /// for measuring what token handling costs per send.
+    pub async fn bearer(&self) -> Result<Arc<Token>, SendError> {
+        self.token().await
+    }
+
     /// How many tokens this client has fetched so far.
     pub fn token_fetches(&self) -> u64 {
         self.inner.tokens.fetches()
