@@ -11,6 +11,7 @@ async fn start(data: &std::path::Path) -> Sandbox {
     Sandbox::start(SandboxConfig {
         data_dir: data.to_owned(),
         port: 0,
+        ..SandboxConfig::default()
     })
     .await
     .expect("sandbox starts")

@@ -194,6 +194,7 @@ pub(crate) async fn session() -> Option<Session> {
     let sandbox = Sandbox::start(SandboxConfig {
         data_dir: data.path().to_owned(),
         port: 0,
+        ..SandboxConfig::default()
     })
     .await
     .expect("sandbox starts");
