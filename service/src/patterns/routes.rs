@@ -170,7 +170,7 @@ async fn send(
         }
         .into());
     }
-    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+    if serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_array()) {
         return Err(ServiceError::BadRequest {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "not_an_object",

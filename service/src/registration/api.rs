@@ -62,11 +62,37 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
             message: format!("the request body must be a JSON object {{...}}, not {kind}"),
         });
     }
-    serde_json::from_value(value).map_err(|e| ServiceError::BadRequest {
-        status: StatusCode::BAD_REQUEST,
-        code: "wrong_fields",
-        message: format!("Failed to deserialize the JSON body into the target type: {e}"),
+    // Read again through axum's extractor, whose errors name the field (`user_name: invalid
+    // type ...`). The position it gives is in the re-serialized text, not the client's: cut.
+    let bytes = serde_json::to_vec(&value).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Json::<T>::from_bytes(&bytes).map(|Json(v)| v).map_err(|r| {
+        match ServiceError::from_json_rejection(r, state.inner.body_limit) {
+            ServiceError::BadRequest {
+                status,
+                code,
+                message,
+            } => ServiceError::BadRequest {
+                status,
+                code,
+                message: without_position(&message).to_owned(),
+            },
+            other => other,
+        }
     })
+}
+
+/// `... expected a string at line 1 column 111` -> `... expected a string`.
+fn without_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(at)
+            if message[at + 9..]
+                .split(" column ")
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            &message[..at]
+        }
+        _ => message,
+    }
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T> {
