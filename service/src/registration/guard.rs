@@ -106,7 +106,7 @@ impl Guard {
                 return true;
             }
         }
-        self.names.iter().any(|n| *n == host)
+        self.names.contains(&host)
     }
 
     fn token_ok(&self, req: &Request) -> bool {

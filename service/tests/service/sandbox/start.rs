@@ -385,3 +385,61 @@ async fn the_console_state_shows_the_five_newest_test_now_requests_newest_first_
     assert_eq!(ids, [40, 39, 38, 37, 36]);
     sandbox.shutdown().await;
 }
+
+/// The console's body-less phone actions (pin, unpin, expire, register) change state: a
+/// cross-site form or `text/plain` post (no JSON, no `X-Mpns-Operator`) is refused with 403 and
+/// changes nothing; the same call with the header is done. A `Host` that is not the sandbox's
+/// (DNS rebinding) is refused before any route.
+#[tokio::test]
+async fn body_less_console_actions_need_the_operator_header_and_the_sandboxs_host() {
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = start(data.path()).await;
+    let base = sandbox.service_url();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let bob = "/console/api/phones/bob-lumia-800";
+    let pinned = |state: &Value| {
+        state["phones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "bob-lumia-800")
+            .map(|p| p["pinned"].clone())
+            .unwrap()
+    };
+    let before = pinned(&get(&format!("{base}/console/api/state")).await);
+    for action in ["pin", "expire", "register", "unpin"] {
+        let r = client
+            .post(format!("{base}{bob}/{action}"))
+            .header("content-type", "text/plain")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{action}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains("X-Mpns-Operator"), "{text}");
+    }
+    assert_eq!(
+        pinned(&get(&format!("{base}/console/api/state")).await),
+        before
+    );
+    let r = client
+        .post(format!("{base}{bob}/pin"))
+        .header("x-mpns-operator", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_ne!(
+        pinned(&get(&format!("{base}/console/api/state")).await),
+        before
+    );
+    let port = sandbox.service_url().rsplit(':').next().unwrap().to_owned();
+    let r = client
+        .get(format!("{base}/console/api/state"))
+        .header("host", format!("rebound.example:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 421);
+    sandbox.shutdown().await;
+}
