@@ -51,6 +51,11 @@ impl From<FakeError> for ApiError {
     }
 }
 
+/// The largest control API body (axum's default limit, which the extractor applies too).
+const CONTROL_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// How long a control API body may take to arrive.
+const CONTROL_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A request body, its rejections (413 past the body limit, a failed read) answered as the
 /// other errors are: `{"error": ...}`.
 struct Body(Bytes);
@@ -60,11 +65,34 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         let declared_json = is_json(req.headers());
+        // Refused from the head, before any body is read and before any `100 Continue`.
+        if let Some(n) = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|n| *n > CONTROL_BODY_LIMIT as u64)
+        {
+            return Err(ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body ({n} bytes, Content-Length) is over the limit of {CONTROL_BODY_LIMIT} bytes; control API bodies are small JSON objects"),
+            ));
+        }
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let body = Bytes::from_request(req, state).await.map(Body).map_err(|e| {
+        let read = tokio::time::timeout(CONTROL_BODY_TIMEOUT, Bytes::from_request(req, state));
+        let read = read.await.map_err(|_| {
+            ApiError(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    CONTROL_BODY_TIMEOUT.as_secs()
+                ),
+            )
+        })?;
+        let body = read.map(Body).map_err(|e| {
             let status = e.status();
             let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
                 format!("the request body is too large ({e}); control API bodies are small JSON objects")

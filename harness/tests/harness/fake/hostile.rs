@@ -231,3 +231,40 @@ async fn control_calls_a_cross_site_page_could_make_are_refused() {
     assert_eq!(status_of(&answer), 201, "{answer}");
     assert_eq!(fake.channels().len(), 1);
 }
+
+/// A head that declares 100 MB is answered from the head, with and without `Expect:
+/// 100-continue` and never with `100 Continue` first: `413` on a control route, and on a
+/// channel URI the `400` MPNS answers to a payload over its limit (docs/mpns-protocol.md).
+#[tokio::test]
+async fn an_oversized_content_length_is_refused_by_the_fake_from_the_head() {
+    let fake = FakeMpns::start().await;
+    let addr = fake.addr();
+    let channel = fake.create_channel(Default::default()).unwrap();
+    let channel_path = channel.uri.trim_start_matches(fake.uri()).to_owned();
+    for (path, status) in [("/_fake/faults", 413), (&*channel_path, 400)] {
+        for expect in ["", "Expect: 100-continue\r\n"] {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            stream
+                .write_all(
+                    format!(
+                        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-NotificationClass: 2\r\nX-WindowsPhone-Target: toast\r\nContent-Length: 100000000\r\n{expect}\r\n"
+                    )
+                    .as_bytes(),
+                )
+                .await
+                .unwrap();
+            let (answer, closed) = read_to_end(&mut stream, Duration::from_secs(3)).await;
+            println!(
+                "fake MPNS {path} with Content-Length 100 MB {expect:?}: {:?} ({} bytes), closed after {closed:?}",
+                answer.lines().next(),
+                answer.len()
+            );
+            assert!(!answer.contains("100 Continue"), "{answer}");
+            assert!(
+                answer.starts_with(&format!("HTTP/1.1 {status} ")),
+                "{path} {expect:?}: {answer}"
+            );
+            assert!(closed.is_some(), "the connection stays open after refusing");
+        }
+    }
+}
