@@ -25,14 +25,33 @@
 //! [`crate::patterns`] (`/api/patterns`, `/api/patterns/active`, `/api/patterns/{pattern}/send`).
 //!
 //! Errors are `{"error": {"code", "field", "message"}}`: 422 for a field that breaks a rule
-//! (the message names field, rule and limit), 400 for unreadable JSON or query, 413 for a body
-//! over the limit (16 KiB by default), 415 without `Content-Type: application/json`, 404 for
+//! (the message names field, rule and limit) or a JSON array where an object is expected, 400
+//! for unreadable JSON or query, 413 for a body over the limit (16 KiB by default), 415 without
+//! `Content-Type: application/json`, 404 for
 //! unknown users, routes and images, 405 for a route that does not take the method. Anything that is not exactly an image of the set — `../`,
 //! `%2e%2e`, absolute paths, `100`, `007`, huge numbers, unknown backgrounds — is a 404.
 //!
-//! The operator's endpoints (subscribers, status log) show channel URIs and have no
-//! authentication, as in the recipe: keep the service on loopback, or behind a proxy that
-//! authenticates, when phones on other machines must reach it.
+//! # Served as it ships
+//!
+//! [`serve`] and [`serve_with`] run their own accept loop (hyper's HTTP/1 with a timer) rather
+//! than `axum::serve`, which has no timeouts, and put a guard before every route:
+//!
+//! - header-read, body and idle deadlines and a connection cap ([`ServerLimits`]; a connection
+//!   over the cap is closed at once, a body too slow gets `408`);
+//! - `413` from a `Content-Length` over the body limit, before any `100 Continue`;
+//! - `Host` and `Origin` must name this listener (its address, `localhost`, the public base
+//!   URL's host, [`ServiceConfig::public_names`]), else `421` or `403`: DNS rebinding;
+//! - the phones' routes (register, unregister, server info, tile update, images) are open and
+//!   rate-limited per client IP ([`RateLimit`], `429` with `Retry-After`);
+//! - every other route is the operator's: with [`ServiceConfig::operator_token`] it needs
+//!   `Authorization: Bearer <token>` (`401`), and a call that changes state needs
+//!   `Content-Type: application/json` or [`OPERATOR_HEADER`] (`403`), which a page of another
+//!   site cannot send without a CORS preflight. Beyond loopback [`serve`] refuses to start
+//!   without a token unless [`ServiceConfig::open_operator_routes`].
+//!
+//! A JSON array where an object is expected is `422` (serde would take it as the fields in
+//! order). The [`router`] alone (for `oneshot` tests) has the routes' own checks but not the
+//! guard.
 //!
 //! # Rules for untrusted input
 //!
