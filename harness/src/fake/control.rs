@@ -75,7 +75,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
         {
             return Err(ApiError(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the request body ({n} bytes, Content-Length) is over the limit of {CONTROL_BODY_LIMIT} bytes; control API bodies are small JSON objects"),
+                format!("the request body is too large ({n} bytes, Content-Length; the limit is {CONTROL_BODY_LIMIT} bytes); control API bodies are small JSON objects"),
             ));
         }
         let content_type = req

@@ -89,6 +89,27 @@ fn error(status: StatusCode, field: &str, message: String) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// A JSON body read as `T`; it must be an object (serde would take an array such as `[5]`
+/// for a struct's fields in order). `None` when no body came.
+fn object<T: serde::de::DeserializeOwned>(
+    body: Option<Json<serde_json::Value>>,
+    field: &str,
+) -> Result<Option<T>, Response> {
+    let Some(Json(value)) = body else {
+        return Ok(None);
+    };
+    if !value.is_object() {
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field,
+            "the body must be a JSON object {...}".into(),
+        ));
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, field, e.to_string()))
+}
+
 fn millis(d: Duration) -> u64 {
     d.as_millis() as u64
 }
@@ -154,8 +175,15 @@ struct FaultBody {
     count: u64,
 }
 
-async fn add_fault(State(shared): State<Arc<Shared>>, body: Option<Json<FaultBody>>) -> Response {
-    let Some(Json(body)) = body else {
+async fn add_fault(
+    State(shared): State<Arc<Shared>>,
+    body: Option<Json<serde_json::Value>>,
+) -> Response {
+    let body = match object::<FaultBody>(body, "count") {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    let Some(body) = body else {
         return error(
             StatusCode::BAD_REQUEST,
             "count",
@@ -199,8 +227,15 @@ struct AdvanceBody {
     seconds: u64,
 }
 
-async fn advance(State(shared): State<Arc<Shared>>, body: Option<Json<AdvanceBody>>) -> Response {
-    let Some(Json(body)) = body else {
+async fn advance(
+    State(shared): State<Arc<Shared>>,
+    body: Option<Json<serde_json::Value>>,
+) -> Response {
+    let body = match object::<AdvanceBody>(body, "seconds") {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    let Some(body) = body else {
         return error(
             StatusCode::BAD_REQUEST,
             "seconds",

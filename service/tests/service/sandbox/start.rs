@@ -146,6 +146,13 @@ async fn console_controls_refuse_bad_input_naming_the_field_and_the_limit() {
     assert_eq!(body["error"]["field"], "count");
     assert_eq!(body["error"]["message"], "count 0 is out of range 1..=1000");
 
+    // An array is not taken for the fields in order.
+    let (status, body) = post(&format!("{base}/console/api/faults"), json!([5])).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "count");
+    let (status, _) = post(&format!("{base}/console/api/clock/advance"), json!([60])).await;
+    assert_eq!(status, 422);
+
     let (status, body) = post(
         &format!("{base}/console/api/clock/advance"),
         json!({"seconds": 700000}),
