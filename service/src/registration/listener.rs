@@ -33,6 +33,9 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default cap on open connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
+/// The read buffer's cap per connection, which bounds a request head (`431` past it).
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// Timeouts and caps of a listener (see the README's "Security" section).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerLimits {
@@ -105,6 +108,10 @@ pub(super) async fn serve(
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
+                // The read buffer grows to 64 KiB at most (hyper's default is about 400 KB): a
+                // head that does not fit is refused with 431 (hyper checks between reads, so
+                // one of up to about 120 KiB may still be parsed).
+                .max_buf_size(MAX_HEAD_BYTES)
                 .keep_alive(true);
             let conn = builder.serve_connection(TokioIo::new(stream), svc);
             tokio::pin!(conn);

@@ -257,6 +257,28 @@ async fn an_oversized_content_length_is_refused_from_the_head() {
     }
 }
 
+/// A head of 200 KB (one huge header) is refused with `431` and the connection closed, instead
+/// of being buffered whole (the read buffer per connection is capped at 64 KiB; hyper's default
+/// of about 400 KB took it).
+#[tokio::test]
+async fn a_200_kb_request_head_is_refused_with_431() {
+    let service = start_tight().await;
+    let addr = service.local_addr();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let huge = "a".repeat(200 * 1024);
+    let request =
+        format!("GET /api/server-info HTTP/1.1\r\nHost: {addr}\r\nX-Huge: {huge}\r\n\r\n");
+    // The server may close while the rest is still being written.
+    let _ = stream.write_all(request.as_bytes()).await;
+    let (answer, closed) = read_to_end(&mut stream, Duration::from_secs(5)).await;
+    println!(
+        "100 KB head: {:?}, closed after {closed:?}",
+        answer.lines().next()
+    );
+    assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+    assert!(closed.expect("closed") < Duration::from_millis(900));
+}
+
 /// After an answer, a keep-alive connection that sends nothing more is closed once the 1 s
 /// idle (header) timeout passes.
 #[tokio::test]
