@@ -272,7 +272,7 @@ async fn a_200_kb_request_head_is_refused_with_431() {
     let _ = stream.write_all(request.as_bytes()).await;
     let (answer, closed) = read_to_end(&mut stream, Duration::from_secs(5)).await;
     println!(
-        "100 KB head: {:?}, closed after {closed:?}",
+        "200 KB head: {:?}, closed after {closed:?}",
         answer.lines().next()
     );
     assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
