@@ -90,24 +90,23 @@ fn error(status: StatusCode, field: &str, message: String) -> Response {
 }
 
 /// A JSON body read as `T`; it must be an object (serde would take an array such as `[5]`
-/// for a struct's fields in order). `None` when no body came.
+/// for a struct's fields in order). `None` when no body came; the refusal (answer it with
+/// [`error`]) otherwise.
 fn object<T: serde::de::DeserializeOwned>(
     body: Option<Json<serde_json::Value>>,
-    field: &str,
-) -> Result<Option<T>, Response> {
+) -> Result<Option<T>, (StatusCode, String)> {
     let Some(Json(value)) = body else {
         return Ok(None);
     };
     if !value.is_object() {
-        return Err(error(
+        return Err((
             StatusCode::UNPROCESSABLE_ENTITY,
-            field,
             "the body must be a JSON object {...}".into(),
         ));
     }
     serde_json::from_value(value)
         .map(Some)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, field, e.to_string()))
+        .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))
 }
 
 fn millis(d: Duration) -> u64 {
@@ -179,9 +178,9 @@ async fn add_fault(
     State(shared): State<Arc<Shared>>,
     body: Option<Json<serde_json::Value>>,
 ) -> Response {
-    let body = match object::<FaultBody>(body, "count") {
+    let body = match object::<FaultBody>(body) {
         Ok(body) => body,
-        Err(refused) => return refused,
+        Err((status, message)) => return error(status, "count", message),
     };
     let Some(body) = body else {
         return error(
@@ -231,9 +230,9 @@ async fn advance(
     State(shared): State<Arc<Shared>>,
     body: Option<Json<serde_json::Value>>,
 ) -> Response {
-    let body = match object::<AdvanceBody>(body, "seconds") {
+    let body = match object::<AdvanceBody>(body) {
         Ok(body) => body,
-        Err(refused) => return refused,
+        Err((status, message)) => return error(status, "seconds", message),
     };
     let Some(body) = body else {
         return error(

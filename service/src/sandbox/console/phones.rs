@@ -102,9 +102,9 @@ pub(super) async fn phone_action(
     Path((name, action)): Path<(String, String)>,
     body: Option<Json<serde_json::Value>>,
 ) -> Response {
-    let body: PhoneBody = match super::object(body, "body") {
+    let body: PhoneBody = match super::object(body) {
         Ok(body) => body.unwrap_or_default(),
-        Err(refused) => return refused,
+        Err((status, message)) => return error(status, "body", message),
     };
     let Some(slot) = shared
         .slots()
