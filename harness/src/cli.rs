@@ -20,10 +20,10 @@ use crate::{Clock, FakeMpns};
 /// 401, 404, 405, 406, 412, and 503 from fault rules) and records every request with
 /// diagnostics. Drive it with the JSON control API under /_fake/:
 ///
-///   curl -s -X POST http://127.0.0.1:8080/_fake/channels              # -> {"id":1,"uri":...}
-///   curl -s -X PATCH http://127.0.0.1:8080/_fake/channels/1/device -d '{"connection":"TempDisconnected"}'
+///   curl -s -X POST -H 'X-Requested-With: curl' http://127.0.0.1:8080/_fake/channels   # -> {"id":1,"uri":...}
+///   curl -s -X PATCH http://127.0.0.1:8080/_fake/channels/1/device --json '{"connection":"TempDisconnected"}'
 ///   curl -s http://127.0.0.1:8080/_fake/channels/1/notifications
-///   curl -s -X POST http://127.0.0.1:8080/_fake/faults -d '{"action":"status_503","count":2}'
+///   curl -s http://127.0.0.1:8080/_fake/faults --json '{"action":"status_503","count":2}'
 ///   curl -sN http://127.0.0.1:8080/_fake/events                       # server-sent events
 ///
 /// The first line on stdout is exactly `fake-mpns listening on http://ADDR`. SIGINT or SIGTERM

@@ -1,6 +1,12 @@
 //! Serving connections: one hyper connection per task, so that a fault rule can drop a
 //! connection without answering; shutdown stops accepting, lets requests in flight finish, and
 //! ends event streams and never-answering requests.
+//!
+//! The fake runs in other people's CI, next to code that may misbehave: a client must send its
+//! request head within [`ConnLimits::header_timeout`] (hyper's HTTP/1 header-read timer, which
+//! also closes a keep-alive connection idle that long; the first bytes and a TLS handshake get
+//! the same deadline), and at most [`ConnLimits::max_connections`] connections are open at once
+//! (one more is closed as soon as it is accepted).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,13 +14,35 @@ use std::time::Duration;
 use axum::extract::Request;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use super::tls::Acceptor;
+
+/// The default time a client has to send a request head (and to stay idle between requests).
+pub(crate) const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default cap on open connections per listener.
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// A listener's timeouts and connection cap.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnLimits {
+    pub(crate) header_timeout: Duration,
+    pub(crate) max_connections: usize,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        ConnLimits {
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
 
 /// Per-connection controls, which the handlers reach through [`CONN`].
 pub(crate) struct ConnCtl {
@@ -37,8 +65,10 @@ pub(super) async fn serve(
     tls: Option<Arc<Acceptor>>,
     router: Router,
     shutdown: CancellationToken,
+    limits: ConnLimits,
 ) {
     let tracker = TaskTracker::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     loop {
         let stream = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -51,20 +81,40 @@ pub(super) async fn serve(
                 }
             },
         };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(
+                max = limits.max_connections,
+                "connection cap reached: closed"
+            );
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let shutdown = shutdown.clone();
         let tls = tls.clone();
         tracker.spawn(async move {
+            let _permit = permit;
             match tls {
-                None => serve_connection(stream, None, router, shutdown).await,
-                Some(acceptor) => {
-                    let handshake = tokio::select! {
-                        h = acceptor.accept(stream) => h,
+                None => {
+                    // Until the first byte, hyper's timer is not running yet (the HTTP/2
+                    // preface check waits for bytes): the same deadline applies.
+                    let mut byte = [0u8; 1];
+                    let first = tokio::select! {
+                        r = tokio::time::timeout(limits.header_timeout, stream.peek(&mut byte)) => r,
                         _ = shutdown.cancelled() => return,
                     };
-                    if let Ok((stream, cn)) = handshake {
-                        serve_connection(stream, cn, router, shutdown).await;
+                    if matches!(first, Ok(Ok(n)) if n > 0) {
+                        serve_connection(stream, None, router, shutdown, limits).await;
+                    }
+                }
+                Some(acceptor) => {
+                    let handshake = tokio::select! {
+                        h = tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)) => h,
+                        _ = shutdown.cancelled() => return,
+                    };
+                    if let Ok(Ok((stream, cn))) = handshake {
+                        serve_connection(stream, cn, router, shutdown, limits).await;
                     }
                 }
             }
@@ -80,6 +130,7 @@ pub(super) async fn serve_connection<I>(
     client_cn: Option<Arc<str>>,
     router: Router,
     shutdown: CancellationToken,
+    limits: ConnLimits,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -91,7 +142,11 @@ pub(super) async fn serve_connection<I>(
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         CONN.scope(ctl.clone(), router.clone().oneshot(req))
     });
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
     let conn = builder.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
     tokio::select! {

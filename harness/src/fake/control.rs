@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -50,6 +51,11 @@ impl From<FakeError> for ApiError {
     }
 }
 
+/// The largest control API body (axum's default limit, which the extractor applies too).
+const CONTROL_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// How long a control API body may take to arrive.
+const CONTROL_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A request body, its rejections (413 past the body limit, a failed read) answered as the
 /// other errors are: `{"error": ...}`.
 struct Body(Bytes);
@@ -58,7 +64,35 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        Bytes::from_request(req, state).await.map(Body).map_err(|e| {
+        let declared_json = is_json(req.headers());
+        // Refused from the head, before any body is read and before any `100 Continue`.
+        if let Some(n) = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|n| *n > CONTROL_BODY_LIMIT as u64)
+        {
+            return Err(ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is too large ({n} bytes, Content-Length; the limit is {CONTROL_BODY_LIMIT} bytes); control API bodies are small JSON objects"),
+            ));
+        }
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let read = tokio::time::timeout(CONTROL_BODY_TIMEOUT, Bytes::from_request(req, state));
+        let read = read.await.map_err(|_| {
+            ApiError(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    CONTROL_BODY_TIMEOUT.as_secs()
+                ),
+            )
+        })?;
+        let body = read.map(Body).map_err(|e| {
             let status = e.status();
             let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
                 format!("the request body is too large ({e}); control API bodies are small JSON objects")
@@ -66,8 +100,53 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
                 e.body_text()
             };
             ApiError(status, message)
-        })
+        })?;
+        // A page of another site can post text/plain without asking: a body must say it is JSON.
+        if !declared_json && !body.0.iter().all(u8::is_ascii_whitespace) {
+            let got = content_type.as_deref().unwrap_or("no Content-Type");
+            let shown: String = got.chars().take(60).collect();
+            return Err(ApiError(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "the body must be JSON, sent with Content-Type: application/json (got {shown})"
+                ),
+            ));
+        }
+        Ok(body)
     }
+}
+
+/// Whether the request says its body is JSON (`application/json`, `application/*+json`).
+fn is_json(headers: &HeaderMap) -> bool {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+/// A control `POST` must carry `Content-Type: application/json` or an `X-Requested-With`
+/// header: a page of another site can send neither without a CORS preflight, which the fake
+/// never grants, so it cannot reset the fake or install fault rules from a developer's browser.
+/// (`PUT`, `PATCH` and `DELETE` always need a preflight.)
+async fn same_site_only(req: axum::extract::Request, next: Next) -> Response {
+    if req.method() != Method::POST
+        || is_json(req.headers())
+        || req.headers().contains_key("x-requested-with")
+    {
+        return next.run(req).await;
+    }
+    ApiError(
+        StatusCode::FORBIDDEN,
+        format!(
+            "{} {} changes state: send Content-Type: application/json or the header X-Requested-With (for example -H 'X-Requested-With: curl')",
+            req.method(),
+            req.uri().path()
+        ),
+    )
+    .into_response()
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -103,6 +182,7 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
         .route("/_fake/", axum::routing::any(unknown))
         .route("/_fake/{*rest}", axum::routing::any(unknown))
         .method_not_allowed_fallback(wrong_method)
+        .route_layer(axum::middleware::from_fn(same_site_only))
 }
 
 async fn unknown(method: Method, uri: axum::http::Uri) -> ApiError {
@@ -140,8 +220,31 @@ fn json_or_default<T: DeserializeOwned + Default>(body: &Bytes, what: &str) -> A
 }
 
 fn json<T: DeserializeOwned>(body: &Bytes, what: &str) -> ApiResult<T> {
-    serde_json::from_slice(body)
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("invalid {what} JSON: {e}")))?;
+    // serde would take an array for a struct's fields in order, which no client means.
+    if !value.is_object() {
+        return Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "the {what} must be a JSON object {{...}}, not {}",
+                kind(&value)
+            ),
+        ));
+    }
+    serde_json::from_value(value)
         .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("invalid {what} JSON: {e}")))
+}
+
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Null => "null",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 #[derive(Serialize)]

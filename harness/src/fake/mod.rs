@@ -26,6 +26,19 @@
 //! Field names are snake_case; state values are spelled as MPNS spells them on the wire
 //! (`"Connected"`, `"TempDisconnected"`, `"Expired"`, `"CriticalLow"`). Errors are
 //! `{"error": "..."}` with a 4xx status.
+//!
+//! Bodies must be sent with `Content-Type: application/json` (`415` otherwise) and be JSON
+//! objects (`422` for an array); a `POST` without a JSON body needs the header
+//! `X-Requested-With` (any value; `403` otherwise), so that a page of another site open in a
+//! developer's browser cannot reset the fake or install fault rules. A `Content-Length` over
+//! 2 MiB is `413` from the head; a body slower than 30 s is `408`.
+//!
+//! # Connections
+//!
+//! A client has [`FakeMpnsBuilder::header_timeout`](crate::FakeMpnsBuilder::header_timeout)
+//! (10 s) to send each request head, which is also how long a keep-alive connection may stay
+//! idle, and at most [`FakeMpnsBuilder::max_connections`](crate::FakeMpnsBuilder::max_connections)
+//! (1024) connections are open at once on each listener.
 
 mod answer;
 mod channel_uri;

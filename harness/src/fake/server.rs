@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use super::channel_uri::channel_request;
-use super::conn::serve;
+use super::conn::{serve, ConnLimits};
 use super::engine::{Config, Core};
 use super::error::FakeError;
 use super::events::Event;
@@ -63,6 +63,7 @@ pub struct FakeMpnsBuilder {
     wait_limit: Duration,
     tls: Option<TlsConfig>,
     tls_addr: SocketAddr,
+    limits: ConnLimits,
 }
 
 impl Default for FakeMpnsBuilder {
@@ -74,6 +75,7 @@ impl Default for FakeMpnsBuilder {
             wait_limit: WAIT_LIMIT,
             tls: None,
             tls_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            limits: ConnLimits::default(),
         }
     }
 }
@@ -149,6 +151,21 @@ impl FakeMpnsBuilder {
         self
     }
 
+    /// How long a client may take to send a request head, or stay idle between requests on a
+    /// keep-alive connection, before the connection is closed (default 10 s); a zero duration
+    /// is taken as 1 ms.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The most connections open at once on each listener; one more is closed as soon as it is
+    /// accepted (default 1024; 0 is taken as 1).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.limits.max_connections = n.max(1);
+        self
+    }
+
     /// Binds and starts serving; returns once the listener accepts connections.
     ///
     /// # Panics
@@ -177,11 +194,12 @@ impl FakeMpnsBuilder {
         core.set_base_uri(uri.clone(), tls_uri.clone());
         let router = router(core.clone());
         let shutdown = core.shutdown.clone();
-        let plain = serve(listener, None, router.clone(), shutdown.clone());
+        let limits = self.limits;
+        let plain = serve(listener, None, router.clone(), shutdown.clone(), limits);
         let task = tokio::spawn(async move {
             match (tls_listener, acceptor) {
                 (Some(l), Some(a)) => {
-                    tokio::join!(plain, serve(l, Some(a), router, shutdown));
+                    tokio::join!(plain, serve(l, Some(a), router, shutdown, limits));
                 }
                 _ => plain.await,
             }

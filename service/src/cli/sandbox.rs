@@ -6,13 +6,35 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use mpns_service::registration::{RateLimit, ServerLimits, ServiceConfig};
 use mpns_service::sandbox::{Sandbox, SandboxConfig, PHONES};
+
+/// The operator token from --operator-token, --operator-token-file or MPNS_OPERATOR_TOKEN, in
+/// that order; an empty one is an error (it would let anyone in).
+fn operator_token(args: &SandboxArgs) -> Result<Option<String>, String> {
+    let token = if let Some(t) = &args.operator_token {
+        Some(t.clone())
+    } else if let Some(path) = &args.operator_token_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--operator-token-file {}: {e}", path.display()))?;
+        Some(text.lines().next().unwrap_or("").trim().to_owned())
+    } else {
+        std::env::var("MPNS_OPERATOR_TOKEN").ok()
+    };
+    match token {
+        Some(t) if t.trim().is_empty() => {
+            Err("the operator token is empty; give a non-empty token".into())
+        }
+        other => Ok(other),
+    }
+}
 
 /// Start the sandbox: a fake MPNS, the registration service with its SQLite file, three
 /// emulated phones running the Push Patterns app, and a web console to drive them all.
 ///
-/// Everything listens on 127.0.0.1 only. The console and the service share one port; the fake
-/// MPNS takes a free port of its own. Ctrl-C (SIGINT) or SIGTERM stops it: open requests get
+/// Everything listens on 127.0.0.1 by default (--listen changes the console's and service's
+/// address; beyond loopback the operator's routes need a token). The console and the service
+/// share one port; the fake MPNS takes a free port of its own, on 127.0.0.1. Ctrl-C (SIGINT) or SIGTERM stops it: open requests get
 /// --drain-deadline (10 s) to finish, and a second Ctrl-C or SIGTERM exits at once (code 130). A second
 /// start with the same --data finds the registrations, counters and status log of the first;
 /// the phones register again under the same user names (ann, bob, cat).
@@ -31,10 +53,55 @@ pub(crate) struct SandboxArgs {
     #[arg(long, value_name = "PATH", default_value = "data")]
     pub data: PathBuf,
 
-    /// The console's port on 127.0.0.1 (the service answers on it too); 0 picks a free one.
+    /// The console's port (the service answers on it too); 0 picks a free one.
     /// Example: --port 8000
     #[arg(long, value_name = "PORT", default_value_t = 8000)]
     pub port: u16,
+
+    /// The console's and service's address. Beyond loopback the operator's routes need a token
+    /// (--operator-token, --operator-token-file or MPNS_OPERATOR_TOKEN); without one the
+    /// sandbox does not start (exit code 2) unless --insecure-no-operator-auth.
+    /// Example: --listen 0.0.0.0
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    pub listen: std::net::IpAddr,
+
+    /// The operator's token: the operator's routes and the console's API then need
+    /// `Authorization: Bearer TOKEN` (the console asks for it once). The environment variable
+    /// MPNS_OPERATOR_TOKEN gives it too. Example: --operator-token "$(openssl rand -hex 16)"
+    #[arg(long, value_name = "TOKEN", conflicts_with = "operator_token_file")]
+    pub operator_token: Option<String>,
+
+    /// A file whose first line is the operator's token. Example: --operator-token-file /run/secrets/mpns
+    #[arg(long, value_name = "PATH")]
+    pub operator_token_file: Option<PathBuf>,
+
+    /// Serve the operator's routes without a token on a non-loopback --listen address: anyone
+    /// who reaches the port can send to every subscriber.
+    #[arg(long)]
+    pub insecure_no_operator_auth: bool,
+
+    /// A host name this server is reached by, besides its address and `localhost` (a `Host` or
+    /// `Origin` naming any other is refused); repeatable. Example: --public-name push.example.com
+    #[arg(long, value_name = "NAME")]
+    pub public_name: Vec<String>,
+
+    /// Seconds a client has to send a request's head; also the idle keep-alive timeout.
+    /// Example: --header-timeout 5
+    #[arg(long, default_value = "10", value_name = "SECS", value_parser = mpns_harness::cli::parse_drain_deadline)]
+    pub header_timeout: std::time::Duration,
+
+    /// Seconds a client has to send a whole request body (else 408). Example: --body-timeout 10
+    #[arg(long, default_value = "30", value_name = "SECS", value_parser = mpns_harness::cli::parse_drain_deadline)]
+    pub body_timeout: std::time::Duration,
+
+    /// The most connections open at once; more are closed when accepted. Example: --max-connections 256
+    #[arg(long, default_value_t = mpns_service::registration::DEFAULT_MAX_CONNECTIONS, value_name = "N", value_parser = clap::value_parser!(usize))]
+    pub max_connections: usize,
+
+    /// Requests a second one phone-facing client (one IP address) may make on average, at most
+    /// twice as many at once; 0 turns the limit off. Example: --phone-rate-limit 20
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub phone_rate_limit: u32,
 
     /// After Ctrl-C or SIGTERM, how long open requests may take to finish before their
     /// connections are dropped (exit code 0), in seconds; a second Ctrl-C or SIGTERM meanwhile
@@ -53,9 +120,40 @@ pub(crate) async fn run(args: SandboxArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let token = match operator_token(&args) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("mpns sandbox: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.header_timeout.is_zero() || args.body_timeout.is_zero() || args.max_connections == 0 {
+        eprintln!(
+            "mpns sandbox: --header-timeout, --body-timeout and --max-connections must be above 0"
+        );
+        return ExitCode::from(2);
+    }
+    let phone_rate_limit =
+        std::num::NonZeroU32::new(args.phone_rate_limit).map(|per_second| RateLimit {
+            per_second,
+            burst: per_second.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1)),
+        });
     let config = SandboxConfig {
         data_dir: args.data.clone(),
         port: args.port,
+        ip: args.listen,
+        service: ServiceConfig {
+            limits: ServerLimits {
+                header_timeout: args.header_timeout,
+                body_timeout: args.body_timeout,
+                max_connections: args.max_connections,
+            },
+            operator_token: token,
+            open_operator_routes: args.insecure_no_operator_auth,
+            public_names: args.public_name.clone(),
+            phone_rate_limit,
+            ..ServiceConfig::default()
+        },
     };
     let sandbox = match Sandbox::start(config).await {
         Ok(s) => s,

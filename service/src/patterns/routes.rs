@@ -9,7 +9,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,7 +18,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{PatternError, Patterns, SendRequest};
-use crate::registration::{error_response, json_body, PatternKind, ServiceError, StoreError};
+use crate::registration::{
+    error_response, is_json, json_body, PatternKind, ServiceError, StoreError,
+};
 
 /// The operator's pattern routes, to be put beside the service's with
 /// [`router_with`](crate::registration::router_with):
@@ -104,9 +106,9 @@ fn pattern_ids() -> String {
 
 async fn activate(
     State(patterns): State<Patterns>,
-    body: Result<Json<ActivateBody>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response> {
-    let body = json_body(patterns.state(), body)?;
+    let body: ActivateBody = json_body(patterns.state(), body)?;
     let pattern = PatternKind::from_id(&body.pattern).ok_or_else(|| {
         let shown: String = body.pattern.chars().take(40).collect();
         ServiceError::invalid(
@@ -127,6 +129,7 @@ async fn activate(
 async fn send(
     State(patterns): State<Patterns>,
     pattern: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response> {
     let Path(pattern) = pattern.map_err(|e| ServiceError::BadRequest {
@@ -156,6 +159,25 @@ async fn send(
             }
         }
     })?;
+    // A body that is not declared JSON is refused even when it parses: a page of another site
+    // can post `text/plain` without asking first.
+    if !body.iter().all(u8::is_ascii_whitespace) && !is_json(&headers) {
+        return Err(ServiceError::BadRequest {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: "not_json",
+            message: "the request body must be JSON, sent with Content-Type: application/json"
+                .into(),
+        }
+        .into());
+    }
+    if serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_array()) {
+        return Err(ServiceError::BadRequest {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "not_an_object",
+            message: "the request body must be a JSON object {...}, not an array".into(),
+        }
+        .into());
+    }
     let request = match kind {
         PatternKind::OneTime => SendRequest::OneTime(settings(&body)?),
         PatternKind::Counter => SendRequest::Counter(settings(&body)?),

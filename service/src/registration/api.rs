@@ -40,12 +40,59 @@ pub(super) fn routes(state: ServiceState, extra: Router) -> Router {
 
 type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
-pub(crate) fn json_body<T>(
+/// The body as `T`, which must be a JSON object: serde would take an array such as
+/// `["ann", "http://…", "7.1"]` for a struct's fields in order, which no client means.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     state: &ServiceState,
-    body: Result<Json<T>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<T> {
-    body.map(|Json(v)| v)
-        .map_err(|r| ServiceError::from_json_rejection(r, state.inner.body_limit))
+    let Json(value) =
+        body.map_err(|r| ServiceError::from_json_rejection(r, state.inner.body_limit))?;
+    if !value.is_object() {
+        let kind = match value {
+            serde_json::Value::Array(_) => "an array",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Number(_) => "a number",
+            serde_json::Value::Bool(_) => "a boolean",
+            _ => "null",
+        };
+        return Err(ServiceError::BadRequest {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "not_an_object",
+            message: format!("the request body must be a JSON object {{...}}, not {kind}"),
+        });
+    }
+    // Read again through axum's extractor, whose errors name the field (`user_name: invalid
+    // type ...`). The position it gives is in the re-serialized text, not the client's: cut.
+    let bytes = serde_json::to_vec(&value).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Json::<T>::from_bytes(&bytes).map(|Json(v)| v).map_err(|r| {
+        match ServiceError::from_json_rejection(r, state.inner.body_limit) {
+            ServiceError::BadRequest {
+                status,
+                code,
+                message,
+            } => ServiceError::BadRequest {
+                status,
+                code,
+                message: without_position(&message).to_owned(),
+            },
+            other => other,
+        }
+    })
+}
+
+/// `... expected a string at line 1 column 111` -> `... expected a string`.
+fn without_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(at)
+            if message[at + 9..]
+                .split(" column ")
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            &message[..at]
+        }
+        _ => message,
+    }
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T> {
@@ -62,9 +109,9 @@ struct RegisterBody {
 
 async fn register(
     State(state): State<ServiceState>,
-    body: Result<Json<RegisterBody>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response> {
-    let mut body = json_body(&state, body)?;
+    let mut body: RegisterBody = json_body(&state, body)?;
     body.user_name = nfc(&body.user_name);
     check_user_name("user_name", &body.user_name)?;
     let channel = state.inner.allowed_hosts.check(&body.channel_uri)?;
@@ -216,9 +263,9 @@ struct TileUpdateBody {
 
 async fn tile_update(
     State(state): State<ServiceState>,
-    body: Result<Json<TileUpdateBody>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response> {
-    let mut body = json_body(&state, body)?;
+    let mut body: TileUpdateBody = json_body(&state, body)?;
     body.user_name = nfc(&body.user_name);
     check_user_name("user_name", &body.user_name)?;
     let number = u8::try_from(body.number)

@@ -25,14 +25,33 @@
 //! [`crate::patterns`] (`/api/patterns`, `/api/patterns/active`, `/api/patterns/{pattern}/send`).
 //!
 //! Errors are `{"error": {"code", "field", "message"}}`: 422 for a field that breaks a rule
-//! (the message names field, rule and limit), 400 for unreadable JSON or query, 413 for a body
-//! over the limit (16 KiB by default), 415 without `Content-Type: application/json`, 404 for
+//! (the message names field, rule and limit) or a JSON array where an object is expected, 400
+//! for unreadable JSON or query, 413 for a body over the limit (16 KiB by default), 415 without
+//! `Content-Type: application/json`, 404 for
 //! unknown users, routes and images, 405 for a route that does not take the method. Anything that is not exactly an image of the set — `../`,
 //! `%2e%2e`, absolute paths, `100`, `007`, huge numbers, unknown backgrounds — is a 404.
 //!
-//! The operator's endpoints (subscribers, status log) show channel URIs and have no
-//! authentication, as in the recipe: keep the service on loopback, or behind a proxy that
-//! authenticates, when phones on other machines must reach it.
+//! # Served as it ships
+//!
+//! [`serve`] and [`serve_with`] run their own accept loop (hyper's HTTP/1 with a timer) rather
+//! than `axum::serve`, which has no timeouts, and put a guard before every route:
+//!
+//! - header-read, body and idle deadlines and a connection cap ([`ServerLimits`]; a connection
+//!   over the cap is closed at once, a body too slow gets `408`);
+//! - `413` from a `Content-Length` over the body limit, before any `100 Continue`;
+//! - `Host` and `Origin` must name this listener (its address, `localhost`, the public base
+//!   URL's host, [`ServiceConfig::public_names`]), else `421` or `403`: DNS rebinding;
+//! - the phones' routes (register, unregister, server info, tile update, images) are open and
+//!   rate-limited per client IP ([`RateLimit`], `429` with `Retry-After`);
+//! - every other route is the operator's: with [`ServiceConfig::operator_token`] it needs
+//!   `Authorization: Bearer <token>` (`401`), and a call that changes state needs
+//!   `Content-Type: application/json` or [`OPERATOR_HEADER`] (`403`), which a page of another
+//!   site cannot send without a CORS preflight. Beyond loopback [`serve`] refuses to start
+//!   without a token unless [`ServiceConfig::open_operator_routes`].
+//!
+//! A JSON array where an object is expected is `422` (serde would take it as the fields in
+//! order). The [`router`] alone (for `oneshot` tests) has the routes' own checks but not the
+//! guard.
 //!
 //! # Rules for untrusted input
 //!
@@ -72,7 +91,9 @@
 mod api;
 mod error;
 mod field;
+mod guard;
 mod images;
+mod listener;
 mod store;
 mod validate;
 
@@ -81,7 +102,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Router;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 use mpns::{Clock, TokioClock};
 
@@ -89,8 +111,13 @@ pub(crate) use api::json_body;
 pub(crate) use error::error_response;
 pub use error::ServiceError;
 pub use field::FieldError;
+pub(crate) use guard::is_json;
+pub use guard::{RateLimit, OPERATOR_HEADER};
 pub(crate) use images::CustomImage;
 pub use images::{MAX_NUMBER, TILE_SIZE};
+pub use listener::{
+    ServerLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+};
 pub use store::{
     Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
     MAX_COUNTER, SCHEMA_VERSION,
@@ -178,6 +205,21 @@ pub struct ServiceConfig {
     pub body_limit: usize,
     /// Where time comes from (registration times, log times).
     pub clock: Arc<dyn Clock>,
+    /// Timeouts and the connection cap of the listener [`serve`] opens.
+    pub limits: ServerLimits,
+    /// The operator's token: with one, the operator's routes need `Authorization: Bearer
+    /// <token>`. [`serve`] refuses to listen beyond loopback without one unless
+    /// [`open_operator_routes`](ServiceConfig::open_operator_routes) is set.
+    pub operator_token: Option<String>,
+    /// Serve the operator's routes without a token on a non-loopback address (the command
+    /// line's `--insecure-no-operator-auth`).
+    pub open_operator_routes: bool,
+    /// Host names (and addresses) the listener answers to besides its own address,
+    /// `localhost` and the host of [`public_base_url`](ServiceConfig::public_base_url); any
+    /// other `Host` or `Origin` is refused.
+    pub public_names: Vec<String>,
+    /// The per-client rate limit of the phone-facing routes; `None` turns it off.
+    pub phone_rate_limit: Option<RateLimit>,
 }
 
 impl Default for ServiceConfig {
@@ -187,6 +229,11 @@ impl Default for ServiceConfig {
             public_base_url: None,
             body_limit: DEFAULT_BODY_LIMIT,
             clock: Arc::new(TokioClock),
+            limits: ServerLimits::default(),
+            operator_token: None,
+            open_operator_routes: false,
+            public_names: Vec::new(),
+            phone_rate_limit: Some(RateLimit::default()),
         }
     }
 }
@@ -197,6 +244,14 @@ impl std::fmt::Debug for ServiceConfig {
             .field("allowed_hosts", &self.allowed_hosts)
             .field("public_base_url", &self.public_base_url)
             .field("body_limit", &self.body_limit)
+            .field("limits", &self.limits)
+            .field(
+                "operator_token",
+                &self.operator_token.as_ref().map(|_| "(set)"),
+            )
+            .field("open_operator_routes", &self.open_operator_routes)
+            .field("public_names", &self.public_names)
+            .field("phone_rate_limit", &self.phone_rate_limit)
             .finish_non_exhaustive()
     }
 }
@@ -316,8 +371,8 @@ pub fn router_with(state: ServiceState, extra: Router) -> Router {
 pub struct RunningService {
     addr: SocketAddr,
     state: ServiceState,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningService {
@@ -341,11 +396,9 @@ impl RunningService {
     /// # Errors
     /// The server's I/O error, if it failed.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.shutdown.cancel();
         match self.task.take() {
-            Some(task) => task.await.map_err(std::io::Error::other)?,
+            Some(task) => task.await.map_err(std::io::Error::other),
             None => Ok(()),
         }
     }
@@ -353,9 +406,7 @@ impl RunningService {
 
 impl Drop for RunningService {
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.shutdown.cancel();
     }
 }
 
@@ -391,33 +442,63 @@ pub async fn serve(
 /// ```
 ///
 /// # Errors
-/// The bind error.
+/// The bind error; `InvalidInput` for a non-loopback `addr` without
+/// [`ServiceConfig::operator_token`] (unless [`ServiceConfig::open_operator_routes`]).
 pub async fn serve_with(
     addr: SocketAddr,
     store: Store,
     mut config: ServiceConfig,
     app: impl FnOnce(ServiceState) -> Router,
 ) -> std::io::Result<RunningService> {
+    if !addr.ip().is_loopback() && config.operator_token.is_none() && !config.open_operator_routes {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "refusing to serve the operator's routes without a token on {addr}, which is not a loopback address: give a token (--operator-token, --operator-token-file or MPNS_OPERATOR_TOKEN) or, to serve them open on purpose, --insecure-no-operator-auth"
+            ),
+        ));
+    }
+    if config
+        .operator_token
+        .as_deref()
+        .is_some_and(|t| t.trim().is_empty())
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the operator token is empty",
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     if config.public_base_url.is_none() {
         config.public_base_url = Some(format!("http://{addr}"));
     }
+    let mut names = config.public_names.clone();
+    if let Some(host) = config
+        .public_base_url
+        .as_deref()
+        .and_then(|u| u.split_once("://"))
+        .map(|(_, rest)| rest.split('/').next().unwrap_or(""))
+    {
+        names.push(host.to_owned());
+    }
+    let limits = config.limits;
+    let guard = Arc::new(guard::Guard::new(
+        names,
+        config.operator_token.clone(),
+        config.phone_rate_limit,
+        config.body_limit,
+        limits.body_timeout,
+    ));
     let state = ServiceState::new(store, config);
-    let app = app(state.clone());
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
-    });
+    let app = app(state.clone()).layer(axum::middleware::from_fn_with_state(guard, guard::guard));
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(listener::serve(listener, app, limits, shutdown.clone()));
     tracing::info!(%addr, "registration service listening");
     Ok(RunningService {
         addr,
         state,
-        shutdown: Some(tx),
+        shutdown,
         task: Some(task),
     })
 }

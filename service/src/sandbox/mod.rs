@@ -41,13 +41,23 @@
 //! | `DELETE /console/api/faults` | | 204 |
 //! | `POST /console/api/clock/advance` | `{"seconds": N}` (1..=86400×7) | 200 `{"now", "advanced_seconds"}` |
 //!
-//! Nothing is authenticated: the sandbox listens on 127.0.0.1 only.
+//! The console's page and static files are open. Its `/console/api/...` routes are the
+//! operator's, like the service's operator routes: with an operator token they need
+//! `Authorization: Bearer <token>` (the page asks for it once and keeps it for the tab), and
+//! the calls that change state need `Content-Type: application/json` or `X-Mpns-Operator: 1`
+//! (see [`crate::registration`]'s security notes). The sandbox listens on 127.0.0.1 unless
+//! [`SandboxConfig::ip`] says otherwise.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mpns_service::sandbox::SandboxError> {
 //! use mpns_service::sandbox::{Sandbox, SandboxConfig};
 //!
-//! let sandbox = Sandbox::start(SandboxConfig { data_dir: "data".into(), port: 0 }).await?;
+//! let sandbox = Sandbox::start(SandboxConfig {
+//!     data_dir: "data".into(),
+//!     port: 0,
+//!     ..SandboxConfig::default()
+//! })
+//! .await?;
 //! println!("open {}", sandbox.console_url());
 //! // ... later:
 //! sandbox.shutdown().await;
@@ -58,7 +68,7 @@ mod clock;
 mod console;
 mod push_app;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -109,8 +119,16 @@ pub const PHONES: [(&str, &str, &str, Situation); 3] = [
 pub struct SandboxConfig {
     /// The folder of the SQLite file (created if missing).
     pub data_dir: PathBuf,
-    /// The console's (and service's) port on 127.0.0.1; 0 picks a free one.
+    /// The console's (and service's) port; 0 picks a free one.
     pub port: u16,
+    /// The console's (and service's) address: 127.0.0.1 by default. Any other than a loopback
+    /// address needs [`ServiceConfig::operator_token`] in [`service`](SandboxConfig::service),
+    /// or its `open_operator_routes`.
+    pub ip: IpAddr,
+    /// The service's settings that the sandbox does not decide itself: limits, the operator
+    /// token, public names, the phones' rate limit (its hosts, base URL and clock are the
+    /// sandbox's).
+    pub service: ServiceConfig,
 }
 
 impl Default for SandboxConfig {
@@ -118,6 +136,8 @@ impl Default for SandboxConfig {
         SandboxConfig {
             data_dir: PathBuf::from("data"),
             port: 8000,
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            service: ServiceConfig::default(),
         }
     }
 }
@@ -134,13 +154,14 @@ pub enum SandboxError {
         /// What failed.
         message: String,
     },
-    /// The port could not be bound.
-    #[error(
-        "cannot listen on 127.0.0.1:{port}: {source} (pick another --port, or 0 for any free port)"
-    )]
+    /// The address could not be bound, or may not be served as configured (a non-loopback
+    /// address without an operator token).
+    #[error("cannot listen on {addr}: {source}{hint}")]
     Listen {
-        /// The port asked for.
-        port: u16,
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What to do about it, for people.
+        hint: &'static str,
         /// The bind error.
         source: std::io::Error,
     },
@@ -256,9 +277,9 @@ impl Sandbox {
                 })?,
             public_base_url: None,
             clock: Arc::new(clock.clone()),
-            ..ServiceConfig::default()
+            ..config.service.clone()
         };
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+        let addr = SocketAddr::new(config.ip, config.port);
         let for_app = shared.clone();
         let service = serve_with(addr, store, service_config, move |state| {
             let patterns = Patterns::start(state.clone(), Client::new(), PatternsConfig::default());
@@ -267,7 +288,12 @@ impl Sandbox {
         })
         .await
         .map_err(|source| SandboxError::Listen {
-            port: config.port,
+            addr,
+            hint: if source.kind() == std::io::ErrorKind::InvalidInput {
+                ""
+            } else {
+                " (pick another --port, or 0 for any free port)"
+            },
             source,
         })?;
         let service_url = service.base_url();

@@ -24,6 +24,7 @@ mod patterns {
 }
 mod registration {
     mod api;
+    mod hostile;
     mod images;
     mod security;
     mod store;

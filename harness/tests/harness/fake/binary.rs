@@ -60,6 +60,7 @@ async fn the_binary_prints_its_address_serves_and_exits_cleanly_on_sigterm() {
     let c = client();
     let created: serde_json::Value = c
         .post(format!("{uri}/_fake/channels"))
+        .header("x-requested-with", "test")
         .send()
         .await
         .unwrap()

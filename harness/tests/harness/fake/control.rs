@@ -27,6 +27,8 @@ async fn a_channel_created_without_a_body_starts_ready_for_a_plain_client() {
     let c = client();
     let r = c
         .post(format!("{}/_fake/channels", fake.uri()))
+        // A body-less POST shows it is no cross-site form with this header.
+        .header("x-requested-with", "test")
         .send()
         .await
         .unwrap();
@@ -141,30 +143,36 @@ async fn control_errors_are_json_naming_the_problem() {
         ),
         (
             c.patch(format!("{base}/_fake/channels/1/device"))
+                .header("content-type", "application/json")
                 .body(r#"{"connection":"Sleeping"}"#),
             400,
             "unknown variant `Sleeping`",
         ),
         (
             c.post(format!("{base}/_fake/channels"))
+                .header("content-type", "application/json")
                 .body(r#"{"colour":"red"}"#),
             400,
             "unknown field `colour`",
         ),
         (
             c.post(format!("{base}/_fake/faults"))
+                .header("content-type", "application/json")
                 .body(r#"{"action":"status_503","probability":0.5}"#),
             400,
             "seed",
         ),
         (
             c.post(format!("{base}/_fake/faults"))
+                .header("content-type", "application/json")
                 .body(r#"{"action":"delay"}"#),
             400,
             "delay_ms",
         ),
         (
-            c.post(format!("{base}/_fake/clock/advance")).body(r#"{}"#),
+            c.post(format!("{base}/_fake/clock/advance"))
+                .header("content-type", "application/json")
+                .body(r#"{}"#),
             400,
             "seconds",
         ),
@@ -277,7 +285,12 @@ async fn reset_forgets_channels_records_and_faults() {
         json!({"action": "status_503"}),
     )
     .await;
-    let r = c.post(format!("{base}/_fake/reset")).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/_fake/reset"))
+        .header("x-requested-with", "test")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 204);
     assert_eq!(
         get_json(&c, format!("{base}/_fake/channels")).await.1,

@@ -13,13 +13,37 @@ let clockBase = null; // [server ms, local ms when read]
 let lastLogId = 0;
 const logRows = new Map(); // id -> entry
 
+// The operator's token, when the server asks for one (401): asked once, kept for this tab.
+const TOKEN_KEY = "mpns-operator-token";
+
+function askToken() {
+  const t = window.prompt("This server needs the operator's token (--operator-token):");
+  if (t) sessionStorage.setItem(TOKEN_KEY, t.trim());
+  return !!t;
+}
+
 async function api(method, path, body) {
-  const init = {method, headers: {}};
-  if (body !== undefined) {
-    init.headers["content-type"] = "application/json";
-    init.body = JSON.stringify(body);
+  for (let attempt = 0; ; attempt++) {
+    // X-Mpns-Operator: a page of another site cannot send it without a CORS preflight.
+    const init = {method, headers: {"x-mpns-operator": "1"}};
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) init.headers["authorization"] = `Bearer ${token}`;
+    if (body !== undefined) {
+      init.headers["content-type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const res = await fetch(path, init);
+    if (res.status === 401 && attempt === 0) {
+      // Another call may have just asked: use its token rather than asking again.
+      if (token !== sessionStorage.getItem(TOKEN_KEY)) continue;
+      sessionStorage.removeItem(TOKEN_KEY);
+      if (askToken()) { connectEvents(); continue; }
+    }
+    return readAnswer(res);
   }
-  const res = await fetch(path, init);
+}
+
+async function readAnswer(res) {
   const text = await res.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (_) { data = text; }
@@ -367,8 +391,14 @@ function scheduleRefresh(what) {
   }, 50);
 }
 
+let events = null;
+
 function connectEvents() {
-  const es = new EventSource("/console/api/events");
+  // EventSource cannot send headers: the token goes in the query, for this route only.
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (events) events.close();
+  const es = new EventSource("/console/api/events" + (token ? `?access_token=${encodeURIComponent(token)}` : ""));
+  events = es;
   const pill = $("#conn");
   es.onopen = () => { pill.textContent = "live"; pill.className = "pill live"; scheduleRefresh("all"); };
   es.onerror = () => { pill.textContent = "reconnecting…"; pill.className = "pill"; };

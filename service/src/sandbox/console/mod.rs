@@ -89,6 +89,26 @@ fn error(status: StatusCode, field: &str, message: String) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// A JSON body read as `T`; it must be an object (serde would take an array such as `[5]`
+/// for a struct's fields in order). `None` when no body came; the refusal (answer it with
+/// [`error`]) otherwise.
+fn object<T: serde::de::DeserializeOwned>(
+    body: Option<Json<serde_json::Value>>,
+) -> Result<Option<T>, (StatusCode, String)> {
+    let Some(Json(value)) = body else {
+        return Ok(None);
+    };
+    if !value.is_object() {
+        return Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the body must be a JSON object {...}".into(),
+        ));
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))
+}
+
 fn millis(d: Duration) -> u64 {
     d.as_millis() as u64
 }
@@ -154,8 +174,15 @@ struct FaultBody {
     count: u64,
 }
 
-async fn add_fault(State(shared): State<Arc<Shared>>, body: Option<Json<FaultBody>>) -> Response {
-    let Some(Json(body)) = body else {
+async fn add_fault(
+    State(shared): State<Arc<Shared>>,
+    body: Option<Json<serde_json::Value>>,
+) -> Response {
+    let body = match object::<FaultBody>(body) {
+        Ok(body) => body,
+        Err((status, message)) => return error(status, "count", message),
+    };
+    let Some(body) = body else {
         return error(
             StatusCode::BAD_REQUEST,
             "count",
@@ -199,8 +226,15 @@ struct AdvanceBody {
     seconds: u64,
 }
 
-async fn advance(State(shared): State<Arc<Shared>>, body: Option<Json<AdvanceBody>>) -> Response {
-    let Some(Json(body)) = body else {
+async fn advance(
+    State(shared): State<Arc<Shared>>,
+    body: Option<Json<serde_json::Value>>,
+) -> Response {
+    let body = match object::<AdvanceBody>(body) {
+        Ok(body) => body,
+        Err((status, message)) => return error(status, "seconds", message),
+    };
+    let Some(body) = body else {
         return error(
             StatusCode::BAD_REQUEST,
             "seconds",

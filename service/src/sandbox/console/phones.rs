@@ -100,8 +100,12 @@ pub(super) struct PhoneBody {
 pub(super) async fn phone_action(
     State(shared): State<Arc<Shared>>,
     Path((name, action)): Path<(String, String)>,
-    body: Option<Json<PhoneBody>>,
+    body: Option<Json<serde_json::Value>>,
 ) -> Response {
+    let body: PhoneBody = match super::object(body) {
+        Ok(body) => body.unwrap_or_default(),
+        Err((status, message)) => return error(status, "body", message),
+    };
     let Some(slot) = shared
         .slots()
         .iter()
@@ -115,7 +119,6 @@ pub(super) async fn phone_action(
             format!("no phone named {shown:?}"),
         );
     };
-    let body = body.map(|Json(b)| b).unwrap_or_default();
     let result = match action.as_str() {
         "connection" => set_connection(&slot, body.connection.as_deref()),
         "power" => set_power(&slot, body.level.as_deref()),

@@ -249,3 +249,138 @@ async fn a_second_signal_during_the_sandbox_drain_exits_at_once_with_code_130() 
         "took {took:?} though the default drain deadline is 10 s"
     );
 }
+
+/// Beyond loopback without a token the sandbox does not start: exit code 2 and a message that
+/// names both ways out (nothing is bound: the refusal comes before the listener).
+#[tokio::test]
+async fn a_public_listen_address_without_a_token_exits_2() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["sandbox", "--listen", "0.0.0.0", "--port", "0", "--data"])
+        .arg(data.path())
+        .env("RUST_LOG", "off")
+        .env_remove("MPNS_OPERATOR_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot listen on 0.0.0.0:0"), "{stderr}");
+    assert!(stderr.contains("--operator-token"), "{stderr}");
+    assert!(stderr.contains("--insecure-no-operator-auth"), "{stderr}");
+    assert!(!stderr.contains("pick another --port"), "{stderr}");
+}
+
+/// Raw HTTP/1.1 on a fresh connection: the status and whether `WWW-Authenticate` came.
+async fn status_with(addr: &str, path: &str, headers: &str) -> (u16, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    within("an answer", stream.read_to_end(&mut answer))
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap();
+    (status, text.contains("www-authenticate: bearer"))
+}
+
+/// The token from --operator-token-file (and from MPNS_OPERATOR_TOKEN) guards the operator's
+/// routes of the running binary; the phones' routes and the console page stay open.
+#[tokio::test]
+async fn the_operator_token_from_a_file_or_the_environment_guards_the_operator_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, "file-token-1\n").unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    for (args, env_token, token) in [
+        (vec!["--operator-token-file", &*file], None, "file-token-1"),
+        (vec![], Some("env-token-2"), "env-token-2"),
+    ] {
+        let data = tempfile::tempdir().unwrap();
+        let mut command = Command::new(BIN);
+        command
+            .args(["sandbox", "--port", "0", "-q", "--data"])
+            .arg(data.path())
+            .args(&args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true);
+        match env_token {
+            Some(t) => command.env("MPNS_OPERATOR_TOKEN", t),
+            None => command.env_remove("MPNS_OPERATOR_TOKEN"),
+        };
+        let mut child = command.spawn().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        within("the console URL", stdout.read_line(&mut line))
+            .await
+            .unwrap();
+        let addr = line
+            .trim_end()
+            .trim_start_matches("mpns sandbox console on http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let bearer = format!("Authorization: Bearer {token}\r\n");
+        assert_eq!(
+            status_with(&addr, "/api/subscribers", "").await,
+            (401, true)
+        );
+        assert_eq!(
+            status_with(
+                &addr,
+                "/console/api/state",
+                "Authorization: Bearer nope\r\n"
+            )
+            .await,
+            (401, true)
+        );
+        assert_eq!(status_with(&addr, "/api/subscribers", &bearer).await.0, 200);
+        assert_eq!(
+            status_with(&addr, "/console/api/state", &bearer).await.0,
+            200
+        );
+        let events = format!("/console/api/events?access_token={token}");
+        assert_eq!(status_with(&addr, "/api/server-info", "").await.0, 200);
+        assert_eq!(status_with(&addr, "/", "").await.0, 200);
+        // The event stream takes the token in its query (EventSource sends no headers): its
+        // answer is a stream, so only the head is read here.
+        {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let request = format!("GET {events} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut head = [0u8; 12];
+            within("the event stream's head", stream.read_exact(&mut head))
+                .await
+                .unwrap();
+            assert_eq!(&head, b"HTTP/1.1 200");
+        }
+        assert_eq!(signal_and_wait(child, "-TERM").await, Some(0));
+    }
+}
+
+/// --header-timeout reaches the listener: a connection that sends nothing is closed after
+/// about the second it was given.
+#[tokio::test]
+async fn header_timeout_flag_closes_a_silent_connection() {
+    use tokio::io::AsyncReadExt;
+    let (child, addr, _stderr, _data) = start_watching_stderr(&["--header-timeout", "1"]).await;
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 64];
+    let n = within(
+        "the server to close a silent connection",
+        stream.read(&mut buf),
+    )
+    .await
+    .unwrap_or(0);
+    let closed = started.elapsed();
+    println!("mpns sandbox --header-timeout 1: silent connection closed after {closed:?}");
+    assert_eq!(n, 0);
+    assert!(closed >= Duration::from_millis(900), "{closed:?}");
+    assert!(closed < Duration::from_secs(3), "{closed:?}");
+    assert_eq!(signal_and_wait(child, "-TERM").await, Some(0));
+}

@@ -157,11 +157,10 @@ async fn malformed_bodies_on_phone_and_operator_routes_get_clear_errors() {
 
 /// Sends `request_target` byte for byte and returns the status and the body.
 async fn raw_get(scene: &Scene, request_target: &str) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(scene.service.local_addr())
-        .await
-        .unwrap();
+    let addr = scene.service.local_addr();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request =
-        format!("GET {request_target} HTTP/1.1\r\nHost: service\r\nConnection: close\r\n\r\n");
+        format!("GET {request_target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).await.unwrap();

@@ -159,3 +159,32 @@ async fn ask_to_pin_puts_the_apps_popup_on_the_phone_card_and_ok_closes_it() {
     .await;
     s.finish("sandbox-console-ask-to-pin-dismissed.png").await;
 }
+
+/// With an operator token, the console asks for it once (a prompt on the first 401), keeps it
+/// for the tab, and then works as without: its event stream is live, the phones are drawn
+/// and a send goes out; no second prompt comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_asks_for_the_operator_token_once_and_then_works() {
+    let Some(s) = crate::support::browser::session_with(Some("browser-token-7")).await else {
+        return;
+    };
+    let c = &s.client;
+    let kept = c
+        .execute(
+            "return sessionStorage.getItem('mpns-operator-token');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, serde_json::json!("browser-token-7"));
+    one_time_tile_only(c, 4).await;
+    click(c, "#panel-one-time button.send").await;
+    wait_for(
+        c,
+        "//p[@id='send-result' and contains(., 'Sent one-time to 3 subscriber(s)')]",
+    )
+    .await;
+    wait_for(c, &count_xpath("ann-lumia-920", "4")).await;
+    assert!(c.get_alert_text().await.is_err(), "a second prompt came");
+    s.finish("console-token.png").await;
+}

@@ -11,6 +11,7 @@ async fn start(data: &std::path::Path) -> Sandbox {
     Sandbox::start(SandboxConfig {
         data_dir: data.to_owned(),
         port: 0,
+        ..SandboxConfig::default()
     })
     .await
     .expect("sandbox starts")
@@ -144,6 +145,13 @@ async fn console_controls_refuse_bad_input_naming_the_field_and_the_limit() {
     assert_eq!(status, 422);
     assert_eq!(body["error"]["field"], "count");
     assert_eq!(body["error"]["message"], "count 0 is out of range 1..=1000");
+
+    // An array is not taken for the fields in order.
+    let (status, body) = post(&format!("{base}/console/api/faults"), json!([5])).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "count");
+    let (status, _) = post(&format!("{base}/console/api/clock/advance"), json!([60])).await;
+    assert_eq!(status, 422);
 
     let (status, body) = post(
         &format!("{base}/console/api/clock/advance"),
@@ -382,5 +390,63 @@ async fn the_console_state_shows_the_five_newest_test_now_requests_newest_first_
     assert_eq!(numbers, [9, 8, 7, 6, 5], "{}", state["tile_requests"]);
     let ids: Vec<i64> = shown.iter().map(|r| r["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, [40, 39, 38, 37, 36]);
+    sandbox.shutdown().await;
+}
+
+/// The console's body-less phone actions (pin, unpin, expire, register) change state: a
+/// cross-site form or `text/plain` post (no JSON, no `X-Mpns-Operator`) is refused with 403 and
+/// changes nothing; the same call with the header is done. A `Host` that is not the sandbox's
+/// (DNS rebinding) is refused before any route.
+#[tokio::test]
+async fn body_less_console_actions_need_the_operator_header_and_the_sandboxs_host() {
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = start(data.path()).await;
+    let base = sandbox.service_url();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let bob = "/console/api/phones/bob-lumia-800";
+    let pinned = |state: &Value| {
+        state["phones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "bob-lumia-800")
+            .map(|p| p["pinned"].clone())
+            .unwrap()
+    };
+    let before = pinned(&get(&format!("{base}/console/api/state")).await);
+    for action in ["pin", "expire", "register", "unpin"] {
+        let r = client
+            .post(format!("{base}{bob}/{action}"))
+            .header("content-type", "text/plain")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "{action}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains("X-Mpns-Operator"), "{text}");
+    }
+    assert_eq!(
+        pinned(&get(&format!("{base}/console/api/state")).await),
+        before
+    );
+    let r = client
+        .post(format!("{base}{bob}/pin"))
+        .header("x-mpns-operator", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_ne!(
+        pinned(&get(&format!("{base}/console/api/state")).await),
+        before
+    );
+    let port = sandbox.service_url().rsplit(':').next().unwrap().to_owned();
+    let r = client
+        .get(format!("{base}/console/api/state"))
+        .header("host", format!("rebound.example:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 421);
     sandbox.shutdown().await;
 }

@@ -188,12 +188,23 @@ pub(crate) struct Session {
 }
 
 pub(crate) async fn session() -> Option<Session> {
+    session_with(None).await
+}
+
+/// Like [`session`]; with `token`, the sandbox wants it for the operator's routes and the test
+/// answers the console's prompt for it (which must come exactly once) before the page is live.
+pub(crate) async fn session_with(token: Option<&str>) -> Option<Session> {
     let (chromium, driver_path) = browser()?;
     let data = tempfile::tempdir().unwrap();
     let profile = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::start(SandboxConfig {
         data_dir: data.path().to_owned(),
         port: 0,
+        service: mpns_service::registration::ServiceConfig {
+            operator_token: token.map(str::to_owned),
+            ..Default::default()
+        },
+        ..SandboxConfig::default()
     })
     .await
     .expect("sandbox starts");
@@ -209,6 +220,22 @@ pub(crate) async fn session() -> Option<Session> {
         _profile: profile,
     };
     s.client.goto(&url).await.unwrap();
+    if let Some(token) = token {
+        // Poll (as WebDriver's own waits do) until the page ran into its 401 and prompted.
+        let started = std::time::Instant::now();
+        let text = loop {
+            match s.client.get_alert_text().await {
+                Ok(text) => break text,
+                Err(_) if started.elapsed() < WAIT => {
+                    tokio::time::sleep(Duration::from_millis(50)).await
+                }
+                Err(e) => panic!("the console never asked for the token within {WAIT:?}: {e}"),
+            }
+        };
+        assert!(text.contains("operator"), "{text}");
+        s.client.send_alert_text(token).await.unwrap();
+        s.client.accept_alert().await.unwrap();
+    }
     // The console is live once the event stream is open and the phones are drawn.
     wait_for(
         &s.client,
