@@ -49,7 +49,7 @@ async fn registering_the_same_user_again_replaces_the_channel() {
     let app = App::new();
     app.register("ann", LIVE_CHANNEL, "7.1").await;
     app.clock.advance(Duration::from_secs(60));
-    let other = format!("http://{FAKE_HOST}/channel/2");
+    let other = format!("http://{FAKE_HOST}/throttledthirdparty/01.00/AAF2");
     let reply = app.register("ann", &other, "8.0").await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json()["replaced"], true);
