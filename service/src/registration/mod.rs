@@ -78,6 +78,7 @@ mod api;
 mod error;
 mod field;
 mod images;
+mod json_body;
 mod store;
 mod validate;
 
@@ -96,6 +97,7 @@ pub use error::ServiceError;
 pub use field::FieldError;
 pub(crate) use images::CustomImage;
 pub use images::{MAX_NUMBER, TILE_SIZE};
+pub(crate) use json_body::JsonBody;
 pub use store::{
     Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
     MAX_COUNTER, SCHEMA_VERSION,

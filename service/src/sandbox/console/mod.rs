@@ -14,6 +14,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::registration::JsonBody;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -154,8 +155,11 @@ struct FaultBody {
     count: u64,
 }
 
-async fn add_fault(State(shared): State<Arc<Shared>>, body: Option<Json<FaultBody>>) -> Response {
-    let Some(Json(body)) = body else {
+async fn add_fault(
+    State(shared): State<Arc<Shared>>,
+    body: Option<JsonBody<FaultBody>>,
+) -> Response {
+    let Some(JsonBody(body)) = body else {
         return error(
             StatusCode::BAD_REQUEST,
             "count",
@@ -199,8 +203,11 @@ struct AdvanceBody {
     seconds: u64,
 }
 
-async fn advance(State(shared): State<Arc<Shared>>, body: Option<Json<AdvanceBody>>) -> Response {
-    let Some(Json(body)) = body else {
+async fn advance(
+    State(shared): State<Arc<Shared>>,
+    body: Option<JsonBody<AdvanceBody>>,
+) -> Response {
+    let Some(JsonBody(body)) = body else {
         return error(
             StatusCode::BAD_REQUEST,
             "seconds",
