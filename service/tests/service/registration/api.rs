@@ -524,6 +524,24 @@ async fn a_name_sent_decomposed_and_precomposed_registers_one_user_stored_in_nfc
     assert_eq!(subscribers["subscribers"][0]["channel_uri"], second);
 }
 
+/// Issue 14, finding 11: the paging cursor is a user name, normalised like the stored ones;
+/// a decomposed `José` as the cursor does not list the (NFC) `José` again.
+#[tokio::test]
+async fn a_decomposed_cursor_pages_after_the_nfc_name_it_stands_for() {
+    let app = App::new();
+    for (i, name) in ["Josex", "Jos\u{e9}"].iter().enumerate() {
+        let reply = app
+            .register(name, &format!("{LIVE_CHANNEL}{i}"), "7.1")
+            .await;
+        assert!(reply.status.is_success(), "{:?}", reply.status);
+    }
+    let page = app.get("/api/subscribers?after=Jose%CC%81").await.json();
+    assert_eq!(page["count"], 2);
+    assert_eq!(page["subscribers"], serde_json::json!([]), "{page}");
+    let page = app.get("/api/subscribers?after=Josex").await.json();
+    assert_eq!(page["subscribers"][0]["user_name"], "Jos\u{e9}", "{page}");
+}
+
 #[tokio::test]
 async fn subscribers_page_through_250_users_as_100_100_and_50_without_repeats() {
     let app = App::new();
