@@ -133,9 +133,8 @@ impl FakeMpnsBuilder {
     }
 
     /// The most channels the fake holds (default 1 000 000). Past it, creating a channel
-    /// fails with [`FakeError::TooManyChannels`] (the control API answers 507 Insufficient
-    /// Storage, so an emulated phone's app gets that error when it opens a channel) until a
-    /// reset. Device, app, OS version and service names are at most 256 bytes each.
+    /// fails with [`FakeError::TooManyChannels`] until a reset: the control API answers 507
+    /// Insufficient Storage, an emulated phone's app gets it as `PhoneError::Fake`. Device, app, OS version and service names are at most 256 bytes each.
     pub fn max_channels(mut self, n: usize) -> Self {
         self.config.max_channels = n;
         self
