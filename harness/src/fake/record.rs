@@ -98,7 +98,8 @@ impl Kept {
 
     /// What the record costs a log, in bytes: its place in the log, the record itself in its
     /// `Arc`, its buffer and its diagnostics (their text and their `String`s), a target other
-    /// than a path. The allocator's own overhead is not counted.
+    /// than a path (lengths, not capacities: a record copied by `Arc::make_mut` costs the same).
+    /// The allocator's own overhead is not counted.
     pub(super) fn cost(&self) -> usize {
         std::mem::size_of::<Arc<Kept>>()
             + 2 * std::mem::size_of::<usize>()
@@ -108,7 +109,7 @@ impl Kept {
                 .outcome
                 .diagnostics
                 .iter()
-                .map(|d| std::mem::size_of::<String>() + d.capacity())
+                .map(|d| std::mem::size_of::<String>() + d.len())
                 .sum::<usize>()
             + self
                 .other_uri
@@ -238,13 +239,13 @@ pub(crate) const LOG_BYTES_DEFAULT: usize = 256 * 1024 * 1024;
 /// record is at most about 14 KB (3 KB of body, [`HEADERS_KEPT`], [`PATH_KEPT`], diagnostics).
 ///
 /// Each log adds its bytes to the shared counter and takes them back when records go or the log
-/// is dropped (a reset drops every channel's log), so the counter is exact.
+/// is dropped (a reset drops every channel's log), so the counter is exact. A log is one per
+/// channel, a million channels are a million logs: it holds no byte count of its own (it sums
+/// its records' costs when cleared or dropped, which visits each record anyway).
 pub(super) struct Log {
     records: VecDeque<Arc<Kept>>,
-    /// The bytes of `records`, as [`Kept::cost`] counts them.
-    bytes: usize,
     /// Records dropped to stay within the limits since the log was last cleared.
-    dropped: u64,
+    dropped: u32,
     /// The bytes of every log of this fake.
     used: Arc<AtomicUsize>,
 }
@@ -253,7 +254,6 @@ impl Log {
     pub(super) fn new(used: Arc<AtomicUsize>) -> Log {
         Log {
             records: VecDeque::new(),
-            bytes: 0,
             dropped: 0,
             used,
         }
@@ -268,7 +268,12 @@ impl Log {
     }
 
     pub(super) fn dropped(&self) -> u64 {
-        self.dropped
+        u64::from(self.dropped)
+    }
+
+    /// The bytes of the records, as [`Kept::cost`] counts them.
+    fn bytes(&self) -> usize {
+        self.records.iter().map(|r| r.cost()).sum()
     }
 
     /// Appends `rec`, then drops the oldest records while the log holds more than `max_records`
@@ -282,9 +287,7 @@ impl Log {
         max_records: usize,
         max_bytes: usize,
     ) -> Option<Arc<Kept>> {
-        let cost = rec.cost();
-        self.bytes += cost;
-        self.used.fetch_add(cost, Ordering::Relaxed);
+        self.used.fetch_add(rec.cost(), Ordering::Relaxed);
         self.records.push_back(rec);
         let mut first = None;
         while self.records.len() > 1
@@ -294,10 +297,8 @@ impl Log {
             let Some(old) = self.records.pop_front() else {
                 break;
             };
-            let cost = old.cost();
-            self.bytes -= cost;
-            self.used.fetch_sub(cost, Ordering::Relaxed);
-            self.dropped += 1;
+            self.used.fetch_sub(old.cost(), Ordering::Relaxed);
+            self.dropped = self.dropped.saturating_add(1);
             if first.is_none() {
                 first = Some(old);
             }
@@ -307,8 +308,7 @@ impl Log {
 
     /// Forgets every record (and the count of dropped ones).
     pub(super) fn clear(&mut self) {
-        self.used.fetch_sub(self.bytes, Ordering::Relaxed);
-        self.bytes = 0;
+        self.used.fetch_sub(self.bytes(), Ordering::Relaxed);
         self.dropped = 0;
         self.records.clear();
     }
@@ -316,7 +316,7 @@ impl Log {
 
 impl Drop for Log {
     fn drop(&mut self) {
-        self.used.fetch_sub(self.bytes, Ordering::Relaxed);
+        self.used.fetch_sub(self.bytes(), Ordering::Relaxed);
     }
 }
 
