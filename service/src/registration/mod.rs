@@ -78,6 +78,8 @@ mod api;
 mod error;
 mod field;
 mod images;
+// Used by the sandbox console's routes only, so far.
+#[cfg(feature = "sandbox")]
 mod json_body;
 mod store;
 mod validate;
@@ -97,6 +99,7 @@ pub use error::ServiceError;
 pub use field::FieldError;
 pub(crate) use images::CustomImage;
 pub use images::{MAX_NUMBER, TILE_SIZE};
+#[cfg(feature = "sandbox")]
 pub(crate) use json_body::JsonBody;
 pub use store::{
     Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
