@@ -34,8 +34,7 @@
 //! that records a request while all are over the budget drops its own oldest records, keeping
 //! its newest. A record keeps at most [`HEADERS_KEPT`] of headers and [`PATH_KEPT`] of path.
 //! Channels are capped at `max_channels`; an emulated phone whose app opens a channel past it
-//! gets [`FakeError::TooManyChannels`](crate::FakeError::TooManyChannels) as
-//! `PhoneError::Fake`.
+//! gets [`FakeError::TooManyChannels`] as `PhoneError::Fake`.
 
 mod answer;
 mod channel_uri;
