@@ -58,6 +58,17 @@ pub struct FakeMpnsArgs {
     #[arg(long, default_value_t = 500, value_name = "N")]
     pub daily_limit: u32,
 
+    /// The most channels the fake holds; creating one past it answers 507 (POST
+    /// /_fake/channels) until a reset. Example: --max-channels 1000
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub max_channels: usize,
+
+    /// Byte budget of all recorded requests together (each channel's log and the one of
+    /// unknown channel URIs); past it a log forgets its oldest records, counted in the
+    /// X-Fake-Records-Dropped header of GET /_fake/notifications. Example: --log-bytes 67108864
+    #[arg(long, default_value_t = 256 * 1024 * 1024, value_name = "BYTES")]
+    pub log_bytes: usize,
+
     /// Run on a virtual clock that only moves with POST /_fake/clock/advance (batched
     /// notifications and the daily limit then follow that clock). Example: --virtual-clock
     #[arg(long)]
@@ -128,6 +139,8 @@ pub async fn run(args: FakeMpnsArgs) -> ExitCode {
         .clock(clock)
         .queue_capacity(args.queue_capacity)
         .daily_limit(args.daily_limit)
+        .max_channels(args.max_channels)
+        .log_bytes(args.log_bytes)
         .allow_authenticated_over_http(args.allow_authenticated_over_http);
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);

@@ -134,7 +134,7 @@ fn request_info(parts: Parts, body: &[u8], id: &HeaderValue) -> RequestInfo {
     };
     let full_path = path.len();
     let path = &path.as_bytes()[..full_path.min(record::PATH_KEPT)];
-    let (keep, left_out) = record::kept_headers(&headers);
+    let (keep, left_out, kept_bytes) = record::kept_headers(&headers);
     let mut notes = Vec::new();
     if path.len() < full_path {
         notes.push(format!(
@@ -151,9 +151,7 @@ fn request_info(parts: Parts, body: &[u8], id: &HeaderValue) -> RequestInfo {
         ));
     }
     let truncated = (!notes.is_empty()).then(|| format!("Record truncated: {}.", notes.join("; ")));
-    let mut data = Vec::with_capacity(
-        body.len() + id.len() + path.len() + record::packed_len(&headers).min(record::HEADERS_KEPT),
-    );
+    let mut data = Vec::with_capacity(body.len() + id.len() + path.len() + kept_bytes);
     data.extend_from_slice(body);
     data.extend_from_slice(id.as_bytes());
     data.extend_from_slice(path);

@@ -25,7 +25,9 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::engine::Core;
 use super::error::FakeError;
 use super::faults::FaultRule;
-use super::model::{ChannelId, ChannelInfo, ChannelOptions, DeviceUpdate, DeviceView};
+use super::model::{
+    ChannelId, ChannelInfo, ChannelOptions, DeviceUpdate, DeviceView, NotificationRecord,
+};
 
 /// An error answer.
 pub(crate) struct ApiError(StatusCode, String);
@@ -45,6 +47,7 @@ impl From<FakeError> for ApiError {
         let status = match e {
             FakeError::NoSuchChannel(_) => StatusCode::NOT_FOUND,
             FakeError::AppHasChannel { .. } => StatusCode::CONFLICT,
+            FakeError::TooManyChannels { .. } => StatusCode::INSUFFICIENT_STORAGE,
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError(status, e.to_string())
@@ -298,9 +301,18 @@ async fn put_device(
     Ok(Json(core.update_device(id, &update)?))
 }
 
+/// The header on a list of records saying how many the log(s) dropped to stay within the
+/// fake's limits.
+const RECORDS_DROPPED: &str = "x-fake-records-dropped";
+
+fn records_response(records: Vec<Arc<NotificationRecord>>, dropped: u64) -> Response {
+    ([(RECORDS_DROPPED, dropped.to_string())], Json(records)).into_response()
+}
+
 async fn channel_notifications(State(core): Shared, Path(id): Path<String>) -> ApiResult<Response> {
-    let records = core.notifications(Some(channel_id(&id)?))?;
-    Ok(Json(records).into_response())
+    let id = channel_id(&id)?;
+    let records = core.notifications(Some(id))?;
+    Ok(records_response(records, core.records_dropped(Some(id))?))
 }
 
 async fn clear_channel_notifications(
@@ -312,7 +324,8 @@ async fn clear_channel_notifications(
 }
 
 async fn all_notifications(State(core): Shared) -> ApiResult<Response> {
-    Ok(Json(core.notifications(None)?).into_response())
+    let records = core.notifications(None)?;
+    Ok(records_response(records, core.records_dropped(None)?))
 }
 
 async fn clear_all_notifications(State(core): Shared) -> ApiResult<StatusCode> {

@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 use crate::fake::answer::{Connection, Power, Subscription};
 use crate::fake::error::FakeError;
 use crate::fake::model::{ChannelId, Delivered, DeviceId, DeviceView};
-use crate::fake::record::Kept;
+use crate::fake::record::Log;
 use crate::lock::MutexExt;
 use crate::protocol::Content;
 
@@ -47,7 +47,7 @@ pub(super) struct ChannelState {
     pub(super) day_start: Duration,
     pub(super) sent_today: u32,
     pub(super) callback: Option<Box<Callback>>,
-    pub(super) log: VecDeque<Arc<Kept>>,
+    pub(super) log: Log,
 }
 
 pub(super) struct DeviceState {

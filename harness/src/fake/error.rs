@@ -20,6 +20,13 @@ pub enum FakeError {
         /// Its existing channel.
         existing: ChannelId,
     },
+    /// The fake holds as many channels as it may (`max_channels`, default a million); a reset
+    /// empties it. The control API answers 507 Insufficient Storage.
+    #[error("the fake holds its maximum of {limit} channels; reset it (POST /_fake/reset) or start it with a higher --max-channels")]
+    TooManyChannels {
+        /// The cap.
+        limit: usize,
+    },
     /// A field is invalid.
     #[error("{0}")]
     Invalid(String),

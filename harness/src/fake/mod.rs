@@ -12,11 +12,11 @@
 //!
 //! | Request | Does |
 //! |---|---|
-//! | `POST /_fake/channels` (optional [`ChannelOptions`] body) | creates a channel, `201` with `id`, `uri`, `device_state` |
+//! | `POST /_fake/channels` (optional [`ChannelOptions`] body) | creates a channel, `201` with `id`, `uri`, `device_state`; `507` once the fake holds `max_channels` (default 1 000 000) until a reset; `400` for a name over 256 bytes |
 //! | `GET /_fake/channels`, `GET /_fake/channels/{id}` | lists channels ([`ChannelInfo`]) |
 //! | `POST /_fake/channels/{id}/rotate` | gives the channel a new URI (the old one answers 404) |
 //! | `GET`, `PUT` or `PATCH /_fake/channels/{id}/device` ([`DeviceUpdate`] body) | reads or changes device state ([`DeviceView`]); unset fields stay |
-//! | `GET`, `DELETE /_fake/channels/{id}/notifications` | what was sent to the channel ([`NotificationRecord`]s), or forgets it |
+//! | `GET`, `DELETE /_fake/channels/{id}/notifications` | what was sent to the channel ([`NotificationRecord`]s), or forgets it; the `X-Fake-Records-Dropped` header counts the records the log dropped to stay within its limits |
 //! | `GET`, `DELETE /_fake/notifications` | the same across all channels and unknown URIs |
 //! | `POST /_fake/reset` | forgets channels, devices, records and fault rules |
 //! | `GET /_fake/events` | server-sent events, one per [`Event`], named by its `type` |
@@ -25,7 +25,7 @@
 //!
 //! Field names are snake_case; state values are spelled as MPNS spells them on the wire
 //! (`"Connected"`, `"TempDisconnected"`, `"Expired"`, `"CriticalLow"`). Errors are
-//! `{"error": "..."}` with a 4xx status.
+//! `{"error": "..."}` with a 4xx status (507 for the channel cap).
 //!
 //! Bodies must be sent with `Content-Type: application/json` (`415` otherwise) and be JSON
 //! objects (`422` for an array); a `POST` without a JSON body needs the header
@@ -39,6 +39,15 @@
 //! (10 s) to send each request head, which is also how long a keep-alive connection may stay
 //! idle, and at most [`FakeMpnsBuilder::max_connections`](crate::FakeMpnsBuilder::max_connections)
 //! (1024) connections are open at once on each listener.
+//!
+//! # Limits
+//!
+//! Each log of records (one per channel, one for unknown channel URIs) keeps at most
+//! `log_limit` records (10 000), and all of them together about `log_bytes` (256 MiB): a log
+//! that records a request while all are over the budget drops its own oldest records, keeping
+//! its newest. A record keeps at most [`HEADERS_KEPT`] of headers and [`PATH_KEPT`] of path.
+//! Channels are capped at `max_channels`; an emulated phone whose app opens a channel past it
+//! gets [`FakeError::TooManyChannels`] as `PhoneError::Fake`.
 
 mod answer;
 mod channel_uri;

@@ -144,6 +144,9 @@ pub struct ChannelInfo {
     pub os_version: String,
     /// Notifications counted toward today's limit.
     pub sent_today: u32,
+    /// Records its log dropped (oldest first) to stay within the fake's log limits: the
+    /// count per log and the byte budget of all logs (since the log was last cleared).
+    pub records_dropped: u64,
     /// The stored `/callback` registration, if any.
     pub callback: Option<CallbackInfo>,
 }

@@ -3,6 +3,7 @@
 //! a measured choice (see `Kept`).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
@@ -95,6 +96,27 @@ impl Kept {
         self.outcome.seq
     }
 
+    /// What the record costs a log, in bytes: its place in the log, the record itself in its
+    /// `Arc`, its buffer and its diagnostics (their text and their `String`s), a target other
+    /// than a path (lengths, not capacities: a record copied by `Arc::make_mut` costs the same).
+    /// The allocator's own overhead is not counted.
+    pub(super) fn cost(&self) -> usize {
+        std::mem::size_of::<Arc<Kept>>()
+            + 2 * std::mem::size_of::<usize>()
+            + std::mem::size_of::<Kept>()
+            + self.data.len()
+            + self
+                .outcome
+                .diagnostics
+                .iter()
+                .map(|d| std::mem::size_of::<String>() + d.len())
+                .sum::<usize>()
+            + self
+                .other_uri
+                .as_ref()
+                .map_or(0, |u| std::mem::size_of::<Uri>() + u.to_string().len())
+    }
+
     /// The record, with its content parsed again from the request.
     pub(super) fn to_record(&self) -> Arc<NotificationRecord> {
         self.record_with(|method, headers, body| {
@@ -146,9 +168,9 @@ pub(crate) fn packed_len(headers: &HeaderMap) -> usize {
         .sum()
 }
 
-/// The headers a record keeps: the first ones whose packed bytes fit in [`HEADERS_KEPT`], and
-/// how many are left out.
-pub(crate) fn kept_headers(headers: &HeaderMap) -> (usize, usize) {
+/// The headers a record keeps: how many (the first ones whose packed bytes fit in
+/// [`HEADERS_KEPT`]), how many are left out, and their packed bytes.
+pub(crate) fn kept_headers(headers: &HeaderMap) -> (usize, usize, usize) {
     let mut kept = 0;
     let mut n = 0;
     for (name, value) in headers {
@@ -159,7 +181,7 @@ pub(crate) fn kept_headers(headers: &HeaderMap) -> (usize, usize) {
         kept += len;
         n += 1;
     }
-    (n, headers.len() - n)
+    (n, headers.len() - n, kept)
 }
 
 /// Writes each of the first `n` headers as its name and its value, each as a 4-byte length and
@@ -196,11 +218,106 @@ pub(super) fn unpack_headers(packed: &Bytes) -> HeaderMap {
     headers
 }
 
-pub(super) fn set_delivery(log: &mut VecDeque<Arc<Kept>>, seq: u64, state: DeliveryState) {
-    let Some(i) = find_seq(log, seq) else {
+pub(super) fn set_delivery(log: &mut Log, seq: u64, state: DeliveryState) {
+    let Some(i) = find_seq(&log.records, seq) else {
         return;
     };
-    Arc::make_mut(&mut log[i]).outcome.delivery = state;
+    // The delivery state is a small enum: the record's cost does not change.
+    Arc::make_mut(&mut log.records[i]).outcome.delivery = state;
+}
+
+/// The default byte budget of all the fake's logs together (see [`Log`]).
+pub(crate) const LOG_BYTES_DEFAULT: usize = 256 * 1024 * 1024;
+
+/// One log of records (a channel's, or the one for requests that named no channel), bounded by
+/// a count (the fake's `log_limit`) and by a byte budget shared by every log of the fake
+/// (`log_bytes`).
+///
+/// A push that takes the log past its count, or all the logs together past the budget, drops
+/// this log's oldest records until both hold again, but always keeps the newest one; the drops
+/// are counted (`dropped`). So the logs hold at most the budget plus one record per log, and a
+/// record is at most about 14 KB (3 KB of body, [`HEADERS_KEPT`], [`PATH_KEPT`], diagnostics).
+///
+/// Each log adds its bytes to the shared counter and takes them back when records go or the log
+/// is dropped (a reset drops every channel's log), so the counter is exact. A log is one per
+/// channel, a million channels are a million logs: it holds no byte count of its own (it sums
+/// its records' costs when cleared or dropped, which visits each record anyway).
+pub(super) struct Log {
+    records: VecDeque<Arc<Kept>>,
+    /// Records dropped to stay within the limits since the log was last cleared.
+    dropped: u32,
+    /// The bytes of every log of this fake.
+    used: Arc<AtomicUsize>,
+}
+
+impl Log {
+    pub(super) fn new(used: Arc<AtomicUsize>) -> Log {
+        Log {
+            records: VecDeque::new(),
+            dropped: 0,
+            used,
+        }
+    }
+
+    pub(super) fn records(&self) -> &VecDeque<Arc<Kept>> {
+        &self.records
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub(super) fn dropped(&self) -> u64 {
+        u64::from(self.dropped)
+    }
+
+    /// The bytes of the records, as [`Kept::cost`] counts them.
+    fn bytes(&self) -> usize {
+        self.records.iter().map(|r| r.cost()).sum()
+    }
+
+    /// Appends `rec`, then drops the oldest records while the log holds more than `max_records`
+    /// or all logs more than `max_bytes`, keeping `rec`. Returns the first record dropped for
+    /// the caller to free outside its lock (freeing a record is most of what this costs); a
+    /// second one, rare (a large record after small ones), is freed here.
+    #[must_use = "the oldest record is dropped by the caller, outside the lock"]
+    pub(super) fn push(
+        &mut self,
+        rec: Arc<Kept>,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Option<Arc<Kept>> {
+        self.used.fetch_add(rec.cost(), Ordering::Relaxed);
+        self.records.push_back(rec);
+        let mut first = None;
+        while self.records.len() > 1
+            && (self.records.len() > max_records.max(1)
+                || self.used.load(Ordering::Relaxed) > max_bytes)
+        {
+            let Some(old) = self.records.pop_front() else {
+                break;
+            };
+            self.used.fetch_sub(old.cost(), Ordering::Relaxed);
+            self.dropped = self.dropped.saturating_add(1);
+            if first.is_none() {
+                first = Some(old);
+            }
+        }
+        first
+    }
+
+    /// Forgets every record (and the count of dropped ones).
+    pub(super) fn clear(&mut self) {
+        self.used.fetch_sub(self.bytes(), Ordering::Relaxed);
+        self.dropped = 0;
+        self.records.clear();
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        self.used.fetch_sub(self.bytes(), Ordering::Relaxed);
+    }
 }
 
 /// Where record `seq` is in a log.

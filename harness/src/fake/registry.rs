@@ -57,6 +57,8 @@ pub(super) struct Registry {
     pub(super) slots: Vec<Option<Slot>>,
     pub(super) by_token: HashTable<usize>,
     pub(super) hasher: RandomState,
+    /// How many slots hold a channel.
+    pub(super) count: usize,
 }
 
 impl Registry {
@@ -66,6 +68,7 @@ impl Registry {
             slots: Vec::new(),
             by_token: HashTable::new(),
             hasher: RandomState::new(),
+            count: 0,
         }
     }
 
@@ -116,6 +119,9 @@ impl Registry {
         };
         if self.slots.len() <= i {
             self.slots.resize_with(i + 1, || None);
+        }
+        if self.slots[i].is_none() {
+            self.count += 1;
         }
         self.slots[i] = Some(slot);
         self.index_token(i);

@@ -123,6 +123,25 @@ impl FakeMpnsBuilder {
         self
     }
 
+    /// The byte budget of all the logs together (every channel's and the one of requests to
+    /// unknown channel URIs; default 256 MiB). A log that records a request while all are over
+    /// it forgets its own oldest records, but keeps its newest one; the drops are counted
+    /// ([`FakeMpns::records_dropped`], `records_dropped` of a channel). A record costs its
+    /// kept request (at most [`HEADERS_KEPT`](crate::fake::HEADERS_KEPT) of headers,
+    /// [`PATH_KEPT`](crate::fake::PATH_KEPT) of path, the body) and its diagnostics.
+    pub fn log_bytes(mut self, bytes: usize) -> Self {
+        self.config.log_bytes = bytes;
+        self
+    }
+
+    /// The most channels the fake holds (default 1 000 000). Past it, creating a channel
+    /// fails with [`FakeError::TooManyChannels`] until a reset: the control API answers 507
+    /// Insufficient Storage, an emulated phone's app gets it as `PhoneError::Fake`. Device, app, OS version and service names are at most 256 bytes each.
+    pub fn max_channels(mut self, n: usize) -> Self {
+        self.config.max_channels = n;
+        self
+    }
+
     /// Treat requests to authenticated channels over plain HTTP as if they presented a valid
     /// client certificate (default: they answer 401, as MPNS without mutual TLS would).
     pub fn allow_authenticated_over_http(mut self, allow: bool) -> Self {
@@ -360,6 +379,13 @@ impl FakeMpns {
         self.core
             .notification(channel, seq)
             .map(Arc::unwrap_or_clone)
+    }
+
+    /// Records dropped to stay within the log limits (the count per log and the byte budget,
+    /// see [`FakeMpnsBuilder::log_bytes`]) since the logs were last cleared: `channel`'s, or
+    /// with `None` every log's, including the one of requests to unknown channel URIs.
+    pub fn records_dropped(&self, channel: Option<ChannelId>) -> Result<u64, FakeError> {
+        self.core.records_dropped(channel)
     }
 
     /// Forgets recorded requests (of one channel, or all).

@@ -208,7 +208,8 @@ async fn subscribers(
             format!("limit {limit} is out of range 1..={MAX_SUBSCRIBERS_LIMIT}"),
         ));
     }
-    let after = q.after;
+    // The cursor is a user name: normalised like the stored ones (NFC), so that it finds its place.
+    let after = q.after.map(|a| nfc(&a));
     let (page, total) = state
         .store()
         .run(move |s| s.subscribers_page(after.as_deref(), limit))

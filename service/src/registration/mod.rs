@@ -60,9 +60,14 @@
 //!   scheme's default port, or exactly one of the hosts the operator configured. IP literals in
 //!   any form (`10.0.0.1`, `127.1`, `2130706433`, `[::1]`) are refused unless configured. The
 //!   check is on the name: a `*.notify.live.net` name that resolves to a private address is
-//!   not caught here. At most 2048 bytes.
-//! - **User names**: 1..=64 characters, no control or invisible formatting characters (which
-//!   make two names look alike), no leading or trailing whitespace; compared exactly.
+//!   not caught here. A live host is at most 253 characters, each label at most 63. The path
+//!   must be a channel path, with no query or fragment: `/throttledthirdparty/01.00/<token>` or
+//!   `/unthrottledthirdparty/01.00/<token>` on every allowed host, and also
+//!   `/u/1/<dc>/<token>/...` on `*.notify.live.net` (an allowed host does not open all its
+//!   paths: a fake MPNS's `/_fake/reset` is refused). At most 2048 bytes.
+//! - **User names**: 1..=64 characters after normalisation to NFC, no control or invisible
+//!   formatting characters (which make two names look alike), no leading or trailing
+//!   whitespace; compared exactly once normalised.
 //! - **OS versions**: `7.0`, `7.1`/`7.5`, `7.8`, `8.0`, `8.1` or a full `Environment.OSVersion`
 //!   string such as `8.0.10492.0`; kept as sent, read with [`Registration::os`].
 //!
@@ -94,6 +99,9 @@ mod field;
 mod guard;
 mod images;
 mod listener;
+// Used by the sandbox console's routes only, so far.
+#[cfg(feature = "sandbox")]
+mod json_body;
 mod store;
 mod validate;
 
@@ -118,6 +126,8 @@ pub use images::{MAX_NUMBER, TILE_SIZE};
 pub use listener::{
     ServerLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
 };
+#[cfg(feature = "sandbox")]
+pub(crate) use json_body::JsonBody;
 pub use store::{
     Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
     MAX_COUNTER, SCHEMA_VERSION,

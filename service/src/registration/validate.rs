@@ -14,16 +14,24 @@ pub const MAX_USER_NAME_CHARS: usize = 64;
 pub const MAX_CHANNEL_URI_BYTES: usize = 2048;
 const MAX_OS_VERSION_BYTES: usize = 32;
 const LIVE_SUFFIX: &str = ".notify.live.net";
+/// The longest DNS name, in characters (RFC 1035 §2.3.4, without the trailing dot).
+const MAX_DNS_NAME: usize = 253;
+/// The longest DNS label.
+const MAX_DNS_LABEL: usize = 63;
 
 /// Which hosts channel URIs may point at: any subdomain of `notify.live.net` (on the scheme's
-/// default port), plus the exact `host` or `host:port` entries the operator adds.
+/// default port), plus the exact `host` or `host:port` entries the operator adds; and on those
+/// hosts, which paths: only channel paths (see [`AllowedHosts::check`]), so that an allowed host
+/// does not open all its paths (a fake MPNS's `/_fake/reset`, say).
 ///
 /// ```
 /// use mpns_service::registration::AllowedHosts;
 ///
 /// let hosts = AllowedHosts::default().with_host("127.0.0.1:4040").unwrap();
 /// assert!(hosts.check("http://db3.notify.live.net/throttledthirdparty/01.00/AAF").is_ok());
-/// assert!(hosts.check("http://127.0.0.1:4040/channel/1").is_ok());
+/// assert!(hosts.check("http://127.0.0.1:4040/throttledthirdparty/01.00/AAF").is_ok());
+/// let refused = hosts.check("http://127.0.0.1:4040/_fake/reset").unwrap_err();
+/// assert!(refused.to_string().contains("not a channel path"));
 /// let refused = hosts.check("http://x.notify.live.net@evil.example/").unwrap_err();
 /// assert!(refused.to_string().contains("user information"));
 /// ```
@@ -70,6 +78,16 @@ impl AllowedHosts {
     }
 
     /// Checks an untrusted channel URI; `Ok` gives it parsed.
+    ///
+    /// After the scheme and host, the rest of the URI must be a channel path, with no query
+    /// or fragment (docs/mpns-protocol.md §1.1):
+    /// - on every allowed host, `/throttledthirdparty/01.00/<token>` or
+    ///   `/unthrottledthirdparty/01.00/<token>`, the shapes the fake MPNS hands out;
+    /// - on `*.notify.live.net` also the later WP8 shape `/u/1/<dc>/<token>/<seg>...`: 2 to 8
+    ///   segments after `/u/1/`.
+    ///
+    /// A token or segment is 1 or more of `A-Z a-z 0-9 - _ = . ~` (base64url and the
+    /// characters of real tokens), not only dots (`.` and `..` are path steps).
     ///
     /// # Errors
     /// A [`FieldError`] on field `channel_uri`, saying which rule it broke.
@@ -122,7 +140,7 @@ impl AllowedHosts {
 
         for (allowed, allowed_port) in &self.exact {
             if *allowed == host && allowed_port.unwrap_or(default_port) == effective {
-                return Ok(channel);
+                return channel_path(&channel, false).map(|()| channel);
             }
         }
         if is_ip_literal(&host) {
@@ -141,6 +159,11 @@ impl AllowedHosts {
                 ),
             ));
         }
+        if self.live && host.ends_with(LIVE_SUFFIX) {
+            if let Some(problem) = dns_name_problem(&host) {
+                return Err(invalid("bad_host", format!("channel URI host {problem}")));
+            }
+        }
         if self.live && is_live_host(&host) {
             if effective != default_port {
                 return Err(invalid(
@@ -150,7 +173,7 @@ impl AllowedHosts {
                     ),
                 ));
             }
-            return Ok(channel);
+            return channel_path(&channel, true).map(|()| channel);
         }
         Err(invalid(
             "host_not_allowed",
@@ -176,6 +199,77 @@ impl AllowedHosts {
             parts.join(", ")
         }
     }
+}
+
+/// Whether `uri`'s path is a channel path (see [`AllowedHosts::check`]); `live` allows the
+/// later WP8 shape of `*.notify.live.net` too.
+fn channel_path(uri: &ChannelUri, live: bool) -> Result<(), FieldError> {
+    let text = uri.as_str();
+    let scheme = if uri.is_https() { 8 } else { 7 };
+    let rest = &text[scheme + uri.authority().len()..];
+    let refuse = |why: String| {
+        let shapes = if live {
+            "/throttledthirdparty/01.00/<token>, /unthrottledthirdparty/01.00/<token> or /u/1/<dc>/<token>/..."
+        } else {
+            "/throttledthirdparty/01.00/<token> or /unthrottledthirdparty/01.00/<token>"
+        };
+        Err(FieldError::new(
+            "channel_uri",
+            "path_not_allowed",
+            format!("channel URI path {rest:?} is not a channel path: {why}; expected {shapes}"),
+        ))
+    };
+    if rest.contains(['?', '#']) {
+        return refuse("channel URIs have no query or fragment".to_owned());
+    }
+    let segments: Vec<&str> = match rest.strip_prefix('/') {
+        Some(path) => path.split('/').collect(),
+        None => return refuse("there is no path".to_owned()),
+    };
+    let (expected, tokens) = match segments.as_slice() {
+        ["throttledthirdparty" | "unthrottledthirdparty", "01.00", tokens @ ..] => (1..=1, tokens),
+        ["u", "1", tokens @ ..] if live => (2..=8, tokens),
+        _ => return refuse("it does not start with a channel prefix".to_owned()),
+    };
+    if !expected.contains(&tokens.len()) {
+        return refuse(format!(
+            "{} segment(s) after the prefix, where {}..={} are expected",
+            tokens.len(),
+            expected.start(),
+            expected.end()
+        ));
+    }
+    if let Some(bad) = tokens.iter().find(|t| !is_token(t)) {
+        return refuse(format!(
+            "the token {bad:?} is not 1 or more of A-Z a-z 0-9 - _ = . ~ (and not only dots)"
+        ));
+    }
+    Ok(())
+}
+
+/// A channel token or path segment: base64url and `=.~`, not empty, not only dots.
+fn is_token(t: &str) -> bool {
+    !t.is_empty()
+        && !t.bytes().all(|b| b == b'.')
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'=' | b'.' | b'~'))
+}
+
+/// Why `host` cannot be a DNS name by length: over 253 characters, or a label over 63.
+fn dns_name_problem(host: &str) -> Option<String> {
+    if host.len() > MAX_DNS_NAME {
+        return Some(format!(
+            "is {} characters long; DNS names are at most {MAX_DNS_NAME}",
+            host.len()
+        ));
+    }
+    host.split('.').find(|l| l.len() > MAX_DNS_LABEL).map(|l| {
+        format!(
+            "has a label of {} characters ({}...); DNS labels are at most {MAX_DNS_LABEL}",
+            l.len(),
+            l.chars().take(16).collect::<String>()
+        )
+    })
 }
 
 fn display_host(host: &str, port: Option<u16>) -> String {
@@ -236,20 +330,21 @@ fn escaped_host(uri: &str) -> FieldError {
     )
 }
 
-/// `*.notify.live.net`: at least one label before the suffix, each label a DNS label.
+/// `*.notify.live.net`: at least one label before the suffix, each label a DNS label, the
+/// whole name at most 253 characters.
 fn is_live_host(host: &str) -> bool {
     match host.strip_suffix(LIVE_SUFFIX) {
-        Some(prefix) if !prefix.is_empty() => is_dns_name(prefix),
+        Some(prefix) if !prefix.is_empty() => host.len() <= MAX_DNS_NAME && is_dns_name(prefix),
         _ => false,
     }
 }
 
 /// Letters, digits and inner hyphens in non-empty labels of at most 63 bytes; no trailing dot.
 fn is_dns_name(name: &str) -> bool {
-    name.len() <= 253
+    name.len() <= MAX_DNS_NAME
         && name.split('.').all(|label| {
             !label.is_empty()
-                && label.len() <= 63
+                && label.len() <= MAX_DNS_LABEL
                 && !label.starts_with('-')
                 && !label.ends_with('-')
                 && label

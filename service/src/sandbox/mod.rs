@@ -36,7 +36,7 @@
 //! | `POST /console/api/phones/{phone}/unknown-error` | | 200 the phone: its app's channel raises `ErrorOccurred` with `ChannelErrorType.Unknown` and stays open (docs/mpns-protocol.md §6.2); 422 when the app has no channel |
 //! | `POST /console/api/phones/{phone}/register` | | 200: the app opens a channel if it has none and registers again |
 //! | `POST /console/api/phones/{phone}/dismiss-prompt` | `{"show_again": bool}` | 200 the phone: OK pressed on the app's AskToPin popup; 422 when none is shown |
-//! | `POST /console/api/phones/{phone}/test-now` | `{"number": N}` | 200: the app's "Test Now" (Tile Schedule): the service sends a tile with number image N |
+//! | `POST /console/api/phones/{phone}/test-now` | `{"number": N}` (0..=9, the app's number images) | 200: the app's "Test Now" (Tile Schedule): the service sends a tile with number image N |
 //! | `POST /console/api/faults` | `{"count": N}` (1..=1000) | 200: the next N sends get 503 |
 //! | `DELETE /console/api/faults` | | 204 |
 //! | `POST /console/api/clock/advance` | `{"seconds": N}` (1..=86400×7) | 200 `{"now", "advanced_seconds"}` |
@@ -47,6 +47,9 @@
 //! the calls that change state need `Content-Type: application/json` or `X-Mpns-Operator: 1`
 //! (see [`crate::registration`]'s security notes). The sandbox listens on 127.0.0.1 unless
 //! [`SandboxConfig::ip`] says otherwise.
+//!
+//! Every refusal is JSON `{"error": {"code", "field", "message"}}`, also a body that is not
+//! JSON, not well-formed or missing a field (`not_json`, `malformed_json`, `wrong_fields`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mpns_service::sandbox::SandboxError> {

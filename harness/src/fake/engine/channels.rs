@@ -1,7 +1,7 @@
 //! Creating channels and changing devices: the operator's side of the engine. A change that
 //! reconnects a device pumps its queue; one that makes it inactive fires the callbacks.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -28,6 +28,19 @@ impl Core {
         }
         if let Some(cap) = opts.device_state.as_ref().and_then(|u| u.queue_capacity) {
             check_capacity(cap)?;
+        }
+        for (field, value) in [
+            ("device", opts.device.as_ref().map(|d| d.0.as_str())),
+            ("app", opts.app.as_deref()),
+            ("os_version", opts.os_version.as_deref()),
+            ("service_name", opts.service_name.as_deref()),
+        ] {
+            check_name(field, value)?;
+        }
+        // Checked again when the channel goes into the registry; this spares the work when the
+        // fake is already full.
+        if self.registry().count >= self.config.max_channels {
+            return Err(self.too_many_channels());
         }
         let id = ChannelId(self.next_channel.fetch_add(1, Ordering::Relaxed) + 1);
         let app: Box<str> = match &opts.app {
@@ -80,7 +93,7 @@ impl Core {
                 day_start: self.clock.now(),
                 sent_today: 0,
                 callback: None,
-                log: VecDeque::new(),
+                log: self.new_log(),
             });
         }
         let slot = Slot {
@@ -88,10 +101,26 @@ impl Core {
             authenticated: opts.authenticated,
             device: device.clone(),
         };
-        if !self.registry_mut().insert(id, slot) {
-            return Err(FakeError::Invalid(format!(
-                "channel {id} was being created when the fake was reset; create it again"
-            )));
+        let inserted = {
+            let mut registry = self.registry_mut();
+            if registry.count >= self.config.max_channels {
+                None
+            } else {
+                Some(registry.insert(id, slot))
+            }
+        };
+        match inserted {
+            Some(true) => {}
+            Some(false) => {
+                return Err(FakeError::Invalid(format!(
+                    "channel {id} was being created when the fake was reset; create it again"
+                )))
+            }
+            None => {
+                // Another creation took the last place: this channel leaves its device again.
+                device.lock().channels.retain(|c| c.id != id);
+                return Err(self.too_many_channels());
+            }
         }
         drop(named);
         self.events.emit(|| Event::ChannelCreated {
@@ -124,6 +153,7 @@ impl Core {
             service_name: c.service_name.clone().map(Into::into),
             os_version: c.os_version.as_ref().into(),
             sent_today: c.sent_today,
+            records_dropped: c.log.dropped(),
             callback: c.callback.as_ref().map(|cb| CallbackInfo {
                 uri: cb.uri.clone(),
                 blob: String::from_utf8_lossy(&cb.blob).into_owned(),
@@ -280,6 +310,28 @@ impl Core {
 
     pub(crate) fn subscribe_device(&self, device: &DeviceId) -> broadcast::Receiver<Delivered> {
         self.device(device).subscribe()
+    }
+}
+
+/// The longest device, app, OS version or service name a channel takes, in bytes.
+pub(crate) const MAX_NAME_BYTES: usize = 256;
+
+/// A name a channel is created with: at most [`MAX_NAME_BYTES`].
+fn check_name(field: &str, value: Option<&str>) -> Result<(), FakeError> {
+    match value {
+        Some(v) if v.len() > MAX_NAME_BYTES => Err(FakeError::Invalid(format!(
+            "{field} is {} bytes long; the limit is {MAX_NAME_BYTES}",
+            v.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl Core {
+    fn too_many_channels(&self) -> FakeError {
+        FakeError::TooManyChannels {
+            limit: self.config.max_channels,
+        }
     }
 }
 

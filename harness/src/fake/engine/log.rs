@@ -18,7 +18,7 @@ impl Core {
     ) -> Option<Arc<NotificationRecord>> {
         let r = self.channel_ref(channel).ok()?;
         let d = r.device.lock();
-        let log = &d.channel(channel)?.log;
+        let log = d.channel(channel)?.log.records();
         let i = find_seq(log, seq)?;
         Some(log[i].to_record())
     }
@@ -32,17 +32,18 @@ impl Core {
             let r = self.channel_ref(id)?;
             let d = r.device.lock();
             let c = d.channel(id).ok_or(FakeError::NoSuchChannel(id))?;
-            return Ok(c.log.iter().map(|k| k.to_record()).collect());
+            return Ok(c.log.records().iter().map(|k| k.to_record()).collect());
         }
         let mut all: Vec<_> = self
             .unrouted
             .locked()
+            .records()
             .iter()
             .map(|k| k.to_record())
             .collect();
         for (id, dev) in self.channel_list() {
             if let Some(c) = dev.lock().channel(id) {
-                all.extend(c.log.iter().map(|k| k.to_record()));
+                all.extend(c.log.records().iter().map(|k| k.to_record()));
             }
         }
         all.sort_by_key(|r| r.seq);
@@ -55,6 +56,28 @@ impl Core {
             n += dev.lock().channel(id).map_or(0, |c| c.log.len());
         }
         n
+    }
+
+    /// Records dropped to stay within the log limits (count and bytes) since the logs were last
+    /// cleared: `channel`'s, or with None every log's, the unrouted requests' included.
+    pub(crate) fn records_dropped(&self, channel: Option<ChannelId>) -> Result<u64, FakeError> {
+        if let Some(id) = channel {
+            let r = self.channel_ref(id)?;
+            let d = r.device.lock();
+            let c = d.channel(id).ok_or(FakeError::NoSuchChannel(id))?;
+            return Ok(c.log.dropped());
+        }
+        let mut n = self.unrouted.locked().dropped();
+        for (id, dev) in self.channel_list() {
+            n += dev.lock().channel(id).map_or(0, |c| c.log.dropped());
+        }
+        Ok(n)
+    }
+
+    /// The bytes all logs hold now, as their records' costs count them.
+    #[cfg(test)]
+    pub(crate) fn log_bytes_used(&self) -> usize {
+        self.log_used.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn clear_notifications(&self, channel: Option<ChannelId>) -> Result<(), FakeError> {

@@ -14,7 +14,7 @@ mod receive;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Duration;
@@ -29,18 +29,26 @@ use crate::fake::error::FakeError;
 use crate::fake::events::{Event, Events};
 use crate::fake::faults::Faults;
 use crate::fake::model::{ChannelId, DeviceId};
-use crate::fake::record::Kept;
+use crate::fake::record::{Log, LOG_BYTES_DEFAULT};
 use crate::fake::registry::{ChannelRef, Registry, Token, TOKEN_LEN};
 use crate::lock::{MutexExt, RwLockExt};
 use crate::protocol::Mode;
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The default cap on channels: a million, what the fake is built and measured to hold
+/// (BENCHMARKS.md, the scale run).
+pub(crate) const MAX_CHANNELS_DEFAULT: usize = 1_000_000;
+
 pub(crate) struct Config {
     pub mode: Mode,
     pub daily_limit: u32,
     pub queue_capacity: usize,
     pub log_limit: usize,
+    /// The byte budget of all logs together (see `record::Log`).
+    pub log_bytes: usize,
+    /// The most channels the fake holds at once.
+    pub max_channels: usize,
     pub allow_authenticated_over_http: bool,
     pub seed: Option<u64>,
 }
@@ -52,6 +60,8 @@ impl Default for Config {
             daily_limit: 500,
             queue_capacity: 30,
             log_limit: 10_000,
+            log_bytes: LOG_BYTES_DEFAULT,
+            max_channels: MAX_CHANNELS_DEFAULT,
             allow_authenticated_over_http: false,
             seed: None,
         }
@@ -77,7 +87,9 @@ pub(crate) struct Core {
     /// Named devices only; a channel's default device lives in its slot.
     devices: RwLock<HashMap<DeviceId, Arc<Device>>>,
     /// Requests to channel URIs that name no known channel.
-    unrouted: Mutex<VecDeque<Arc<Kept>>>,
+    unrouted: Mutex<Log>,
+    /// The bytes of every log (`unrouted` and each channel's), against `config.log_bytes`.
+    log_used: Arc<AtomicUsize>,
     /// The version a channel gets when none is given.
     default_os_version: Arc<str>,
     next_channel: AtomicU64,
@@ -97,6 +109,7 @@ impl Core {
             Some(s) => StdRng::seed_from_u64(s),
             None => StdRng::from_rng(&mut rand::rng()),
         };
+        let log_used = Arc::new(AtomicUsize::new(0));
         Arc::new_cyclic(|me| Core {
             config,
             clock,
@@ -109,7 +122,8 @@ impl Core {
             tls_base_uri: OnceLock::new(),
             registry: RwLock::new(Registry::new(1)),
             devices: RwLock::default(),
-            unrouted: Mutex::default(),
+            unrouted: Mutex::new(Log::new(log_used.clone())),
+            log_used,
             default_os_version: Arc::from("8.0"),
             next_channel: AtomicU64::new(0),
             next_seq: AtomicU64::new(0),
@@ -151,6 +165,11 @@ impl Core {
             *c = ALPHABET[rng.random_range(0..64usize)];
         }
         Token(t)
+    }
+
+    /// An empty log, counted against the fake's byte budget.
+    pub(super) fn new_log(&self) -> Log {
+        Log::new(self.log_used.clone())
     }
 
     /// Wakes the wait helpers, if any wait (`notify_waiters` takes a lock; skip it otherwise).

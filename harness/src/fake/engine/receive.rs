@@ -2,7 +2,6 @@
 //! queues, delivers and records under one device lock, and drops evicted records only after
 //! letting go of it.
 
-use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +11,7 @@ use crate::fake::answer::{decide, Answer, ChannelFacts, Connection, Facts, Fate,
 use crate::fake::device::{ChannelState, Device, DeviceState, Queued};
 use crate::fake::events::Event;
 use crate::fake::model::{Delivered, DeliveryState};
-use crate::fake::record::{set_delivery, Kept, Outcome, RequestInfo};
+use crate::fake::record::{set_delivery, Kept, Log, Outcome, RequestInfo};
 use crate::fake::registry::ChannelRef;
 use crate::lock::MutexExt;
 use crate::protocol::{Batching, Content, Inspected, Target};
@@ -22,21 +21,12 @@ impl Core {
         self.next_seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// Appends `rec`; returns the oldest record when the log was full, for the caller to drop
-    /// once it has let go of the lock (freeing a record is most of what this costs).
+    /// Appends `rec` within the log's count and the fake's byte budget; returns the oldest
+    /// record dropped, if any, for the caller to drop once it has let go of the lock (freeing a
+    /// record is most of what this costs).
     #[must_use = "the oldest record is dropped by the caller, outside the lock"]
-    pub(super) fn push_log(
-        &self,
-        log: &mut VecDeque<Arc<Kept>>,
-        rec: Arc<Kept>,
-    ) -> Option<Arc<Kept>> {
-        let evicted = if log.len() >= self.config.log_limit.max(1) {
-            log.pop_front()
-        } else {
-            None
-        };
-        log.push_back(rec);
-        evicted
+    pub(super) fn push_log(&self, log: &mut Log, rec: Arc<Kept>) -> Option<Arc<Kept>> {
+        log.push(rec, self.config.log_limit, self.config.log_bytes)
     }
 
     /// Records a request that named no known channel or was refused before reaching one,

@@ -89,3 +89,101 @@ fn tokens_resolve_to_their_channel_until_rotated_and_after_a_reset() {
     assert_eq!(core.resolve(token(&c), false).map(|r| r.id), Some(c.id));
     assert_eq!(core.channel_ids(), vec![c.id]);
 }
+
+/// A refused request of `n` bytes of body, as the request path would record it.
+fn refused(n: usize) -> crate::fake::record::RequestInfo {
+    crate::fake::record::RequestInfo {
+        method: axum::http::Method::POST,
+        other_uri: None,
+        data: bytes::Bytes::from(vec![b'x'; n]),
+        lens: [n, 0, 0],
+        truncated: None,
+    }
+}
+
+#[test]
+fn the_log_byte_budget_is_counted_exactly_and_given_back_on_clear_and_reset() {
+    let core = Core::new(
+        Config {
+            log_bytes: 10_000,
+            ..Config::default()
+        },
+        Clock::virtual_clock(),
+    );
+    let bare = crate::fake::answer::Answer::bare(400);
+    let a = core.create_channel(ChannelOptions::default()).unwrap();
+    let b = core.create_channel(ChannelOptions::default()).unwrap();
+    let (ra, rb) = (
+        core.resolve_id(a.id).unwrap(),
+        core.resolve_id(b.id).unwrap(),
+    );
+    for _ in 0..20 {
+        core.record_refused(Some(&ra), refused(1000), None, bare, None, vec![]);
+    }
+    let one = core.log_bytes_used() / core.notifications(Some(a.id)).unwrap().len();
+    assert!(one > 1000, "a record costs its body and more: {one}");
+    assert!(core.log_bytes_used() <= 10_000, "{}", core.log_bytes_used());
+    let kept_a = core.notifications(Some(a.id)).unwrap().len();
+    assert_eq!(kept_a, 10_000 / one);
+    assert_eq!(
+        core.records_dropped(Some(a.id)).unwrap(),
+        20 - kept_a as u64
+    );
+
+    // Over the budget, another log drops its own oldest but keeps its newest.
+    for _ in 0..3 {
+        core.record_refused(Some(&rb), refused(1000), None, bare, None, vec![]);
+        core.record_refused(None, refused(1000), None, bare, None, vec![]);
+    }
+    assert_eq!(core.notifications(Some(b.id)).unwrap().len(), 1);
+    assert_eq!(core.records_dropped(Some(b.id)).unwrap(), 2);
+    assert_eq!(
+        core.records_dropped(None).unwrap(),
+        20 - kept_a as u64 + 2 + 2
+    );
+    let held = core.notifications(None).unwrap().len();
+    assert_eq!(core.log_bytes_used(), held * one);
+
+    core.clear_notifications(Some(a.id)).unwrap();
+    assert_eq!(core.records_dropped(Some(a.id)).unwrap(), 0);
+    assert_eq!(
+        core.log_bytes_used(),
+        2 * one,
+        "b's and the unrouted log's newest"
+    );
+    drop((ra, rb));
+    core.reset();
+    assert_eq!(
+        core.log_bytes_used(),
+        0,
+        "a reset gives back every log's bytes"
+    );
+}
+
+#[test]
+fn channels_past_the_cap_or_with_overlong_names_are_refused_with_the_limit() {
+    let core = Core::new(
+        Config {
+            max_channels: 2,
+            ..Config::default()
+        },
+        Clock::virtual_clock(),
+    );
+    core.create_channel(ChannelOptions::default()).unwrap();
+    core.create_channel(ChannelOptions::default()).unwrap();
+    let e = core.create_channel(ChannelOptions::default()).unwrap_err();
+    assert_eq!(e, FakeError::TooManyChannels { limit: 2 });
+    assert!(e.to_string().contains("maximum of 2 channels"), "{e}");
+    core.reset();
+    core.create_channel(ChannelOptions::default()).unwrap();
+    let e = core
+        .create_channel(ChannelOptions {
+            app: Some("a".repeat(257)),
+            ..ChannelOptions::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        e,
+        FakeError::Invalid("app is 257 bytes long; the limit is 256".into())
+    );
+}

@@ -276,3 +276,53 @@ async fn a_second_signal_during_the_drain_exits_at_once_with_code_130() {
         "took {took:?} though the default drain deadline is 10 s"
     );
 }
+
+/// Issue 14, finding 6: the binary takes the caps on the command line: past --max-channels a
+/// new channel gets 507; --log-bytes bounds the records (dropped ones counted in a header).
+#[tokio::test]
+async fn max_channels_and_log_bytes_are_taken_from_the_command_line() {
+    let (mut child, uri) = start(&["--max-channels", "1", "--log-bytes", "20000"]).await;
+    let c = client();
+    let created = c
+        .post(format!("{uri}/_fake/channels"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let refused = c
+        .post(format!("{uri}/_fake/channels"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 507);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("maximum of 1 channels"),
+        "{body}"
+    );
+    // Refused requests of about 2.5 KB each (a 2 KB path kept): 20 of them pass 20 000 bytes.
+    let unknown = format!("{uri}/throttledthirdparty/01.00/{}", "n".repeat(2400));
+    for _ in 0..20 {
+        assert_eq!(send(toast(&c, &unknown, 2)).await.status, 400);
+    }
+    let listed = c
+        .get(format!("{uri}/_fake/notifications"))
+        .send()
+        .await
+        .unwrap();
+    let dropped: u64 = listed.headers()["x-fake-records-dropped"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let kept = listed.json::<Vec<serde_json::Value>>().await.unwrap().len() as u64;
+    assert!(dropped > 0, "{kept} kept");
+    assert_eq!(kept + dropped, 20);
+    signal(&child, "-TERM").await;
+    within("fake-mpns to exit on SIGTERM", child.wait())
+        .await
+        .unwrap();
+}

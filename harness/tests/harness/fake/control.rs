@@ -588,3 +588,37 @@ async fn an_oversized_body_to_a_control_route_is_refused_with_413_and_a_json_err
         assert!(msg.contains("too large"), "{url}: {msg:?}");
     }
 }
+
+/// Issue 14, finding 6: channels (and their names) were unbounded. Past `max_channels` the
+/// control API answers 507 with a JSON error naming the limit; a name over 256 bytes gets 400.
+#[tokio::test]
+async fn channels_past_the_cap_get_507_and_overlong_names_400_both_as_json() {
+    let fake = FakeMpns::builder().max_channels(2).start().await;
+    let c = client();
+    let url = format!("{}/_fake/channels", fake.uri());
+    for _ in 0..2 {
+        let (status, body) = post_json(&c, url.clone(), json!({})).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, body) = post_json(&c, url.clone(), json!({})).await;
+    assert_eq!(status, 507, "{body}");
+    let message = body["error"].as_str().unwrap();
+    assert!(message.contains("maximum of 2 channels"), "{message}");
+    assert!(message.contains("--max-channels"), "{message}");
+    assert_eq!(fake.channels().len(), 2);
+
+    let reset = c
+        .post(format!("{}/_fake/reset", fake.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status().as_u16(), 204);
+    let (status, body) = post_json(&c, url.clone(), json!({"app": "a".repeat(300)})).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "app is 300 bytes long; the limit is 256");
+    let (status, body) = post_json(&c, url.clone(), json!({"device": "d".repeat(257)})).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "device is 257 bytes long; the limit is 256");
+    let (status, body) = post_json(&c, url, json!({})).await;
+    assert_eq!(status, 201, "after a reset there is room again: {body}");
+}

@@ -429,3 +429,25 @@ async fn installing_twice_and_unknown_names_are_clear_errors() {
         "{err}"
     );
 }
+
+/// Issue 14, finding 6: past the fake's channel cap, an app opening a channel gets the fake's
+/// error naming the limit, and nothing is half-made: the fake holds what it held.
+#[tokio::test]
+async fn an_app_opening_a_channel_past_the_fakes_cap_gets_too_many_channels() {
+    let world = World::start_with(FakeMpns::builder().max_channels(1)).await;
+    let lumia = world.add_phone("lumia", "8.0").unwrap();
+    let first = lumia.install("weather").unwrap();
+    first.launch();
+    first.open_channel("push").unwrap();
+    let other = world.add_phone("nokia", "8.0").unwrap();
+    let second = other.install("weather").unwrap();
+    second.launch();
+    let err = second.open_channel("push").unwrap_err();
+    assert_eq!(
+        err,
+        PhoneError::Fake(mpns_harness::FakeError::TooManyChannels { limit: 1 })
+    );
+    assert!(err.to_string().contains("maximum of 1 channels"), "{err}");
+    assert_eq!(second.channel_uri(), None);
+    assert_eq!(world.fake().channels().len(), 1);
+}

@@ -14,6 +14,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::registration::JsonBody;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -79,9 +80,13 @@ async fn js() -> Response {
 
 /// A console error: `{"error": {"code", "field", "message"}}`, like the service's.
 fn error(status: StatusCode, field: &str, message: String) -> Response {
+    refuse(status, "invalid", field, message)
+}
+
+fn refuse(status: StatusCode, code: &'static str, field: &str, message: String) -> Response {
     let body = ErrorBody {
         error: ErrorView {
-            code: "invalid",
+            code,
             field: field.to_owned(),
             message,
         },
@@ -89,24 +94,42 @@ fn error(status: StatusCode, field: &str, message: String) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// Why a JSON body was refused after it was read: not an object, or not the fields expected.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Refusal {
+    /// The answer, naming `field`.
+    fn answer(self, field: &str) -> Response {
+        refuse(self.status, self.code, field, self.message)
+    }
+}
+
 /// A JSON body read as `T`; it must be an object (serde would take an array such as `[5]`
-/// for a struct's fields in order). `None` when no body came; the refusal (answer it with
-/// [`error`]) otherwise.
+/// for a struct's fields in order). `None` when no body came. A body that is not JSON or not
+/// well-formed was already refused by [`JsonBody`] (`not_json`, `malformed_json`); fields that
+/// do not fit `T` are `wrong_fields`.
 fn object<T: serde::de::DeserializeOwned>(
-    body: Option<Json<serde_json::Value>>,
-) -> Result<Option<T>, (StatusCode, String)> {
-    let Some(Json(value)) = body else {
+    body: Option<JsonBody<serde_json::Value>>,
+) -> Result<Option<T>, Refusal> {
+    let Some(JsonBody(value)) = body else {
         return Ok(None);
     };
     if !value.is_object() {
-        return Err((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "the body must be a JSON object {...}".into(),
-        ));
+        return Err(Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid",
+            message: "the body must be a JSON object {...}".into(),
+        });
     }
-    serde_json::from_value(value)
-        .map(Some)
-        .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))
+    serde_json::from_value(value).map(Some).map_err(|e| Refusal {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code: "wrong_fields",
+        message: e.to_string(),
+    })
 }
 
 fn millis(d: Duration) -> u64 {
@@ -176,11 +199,11 @@ struct FaultBody {
 
 async fn add_fault(
     State(shared): State<Arc<Shared>>,
-    body: Option<Json<serde_json::Value>>,
+    body: Option<JsonBody<serde_json::Value>>,
 ) -> Response {
     let body = match object::<FaultBody>(body) {
         Ok(body) => body,
-        Err((status, message)) => return error(status, "count", message),
+        Err(refusal) => return refusal.answer("count"),
     };
     let Some(body) = body else {
         return error(
@@ -228,11 +251,11 @@ struct AdvanceBody {
 
 async fn advance(
     State(shared): State<Arc<Shared>>,
-    body: Option<Json<serde_json::Value>>,
+    body: Option<JsonBody<serde_json::Value>>,
 ) -> Response {
     let body = match object::<AdvanceBody>(body) {
         Ok(body) => body,
-        Err((status, message)) => return error(status, "seconds", message),
+        Err(refusal) => return refusal.answer("seconds"),
     };
     let Some(body) = body else {
         return error(

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::registration::JsonBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -93,18 +94,18 @@ pub(super) struct PhoneBody {
     connection: Option<String>,
     level: Option<String>,
     state: Option<String>,
-    number: Option<u8>,
+    number: Option<u64>,
     show_again: Option<bool>,
 }
 
 pub(super) async fn phone_action(
     State(shared): State<Arc<Shared>>,
     Path((name, action)): Path<(String, String)>,
-    body: Option<Json<serde_json::Value>>,
+    body: Option<JsonBody<serde_json::Value>>,
 ) -> Response {
     let body: PhoneBody = match super::object(body) {
         Ok(body) => body.unwrap_or_default(),
-        Err((status, message)) => return error(status, "body", message),
+        Err(refusal) => return refusal.answer("body"),
     };
     let Some(slot) = shared
         .slots()
@@ -146,9 +147,15 @@ pub(super) async fn phone_action(
                     .to_owned(),
             )),
         },
+        // The console says and checks the range the app takes, not the 0..=99 the service
+        // can render.
         "test-now" => match body.number {
-            Some(n) => test_now(&slot, n).await,
-            None => Err(("number", "number is required (0..=99)".to_owned())),
+            Some(n) if n <= u64::from(TEST_NOW_MAX) => test_now(&slot, n as u8).await,
+            Some(n) => Err((
+                "number",
+                format!("number {n} is out of range 0..={TEST_NOW_MAX}"),
+            )),
+            None => Err(("number", format!("number is required (0..={TEST_NOW_MAX})"))),
         },
         other => {
             let shown: String = other.chars().take(40).collect();
@@ -169,6 +176,10 @@ pub(super) async fn phone_action(
 }
 
 type ActionResult = Result<(), (&'static str, String)>;
+
+/// The highest number "Test Now" takes: the Push Patterns app's schedule panel lists the number
+/// images 0 to 9 (the harness's `NUMBER_IMAGES`, internal to it; the app refuses others too).
+const TEST_NOW_MAX: u8 = 9;
 
 /// The `ErrorOccurred` message of an `Unknown` channel error raised from the console
 /// (docs/mpns-protocol.md §6.2; the channel stays open).

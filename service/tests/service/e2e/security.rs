@@ -56,10 +56,71 @@ async fn channel_uris_aimed_at_the_service_itself_or_other_loopback_ports_are_re
         .operator(
             "POST",
             "/api/registrations",
-            Some(json!({"user_name": "ann", "channel_uri": format!("{fake}/x"), "os_version": "8.0"})),
+            Some(json!({"user_name": "ann", "channel_uri": format!("{fake}/throttledthirdparty/01.00/AAFx"), "os_version": "8.0"})),
         )
         .await;
     assert_eq!(status, 201);
+}
+
+/// Issue 14, finding 4: the fake's host:port is allowed, but not all its paths. A registration
+/// aimed at its control API (`/_fake/reset`, `/_fake/channels`, ...) was accepted, and the next
+/// send reset the fake: every real phone was then pruned as expired.
+#[tokio::test]
+async fn a_channel_uri_on_the_allowed_fake_host_but_not_on_a_channel_path_is_refused_and_the_fake_is_not_reset(
+) {
+    let scene = Scene::start().await;
+    let app = scene.logged_in("lumia", "8.0", "ann").await;
+    let fake = scene.world.fake().uri().to_owned();
+    let channels_before = scene.world.fake().channels().len();
+    assert!(channels_before >= 1);
+    for path in [
+        "/_fake/reset",
+        "/_fake/channels",
+        "/_fake/clock/advance",
+        "/throttledthirdparty/01.00/../../_fake/reset",
+        "/throttledthirdparty/01.00/..",
+        "/throttledthirdparty/01.00/AAF/callback",
+        "/throttledthirdparty/01.00/AAF?x=/_fake/reset",
+        "/u/1/db3/AAF/x",
+        "/",
+        "",
+    ] {
+        let uri = format!("{fake}{path}");
+        let (status, body) = scene
+            .operator(
+                "POST",
+                "/api/registrations",
+                Some(json!({"user_name": "mallory", "channel_uri": uri, "os_version": "8.0"})),
+            )
+            .await;
+        assert_eq!(status, 422, "{uri}: {body}");
+        assert_eq!(body["error"]["code"], "path_not_allowed", "{uri}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("not a channel path")
+                && message.contains("/throttledthirdparty/01.00/<token>"),
+            "{uri}: {message}"
+        );
+    }
+    assert_eq!(scene.subscribers(), ["ann"]);
+    // A send to everyone reaches ann's phone; the fake still knows its channels.
+    scene.clear_records();
+    scene
+        .send(
+            "one-time",
+            json!({"toast": true, "raw": false, "count": 3, "title": "Hi"}),
+        )
+        .await;
+    scene.quiesce().await;
+    let records = scene.records();
+    let ann = app.app().channel().expect("ann's app has a channel").id;
+    assert!(!records.is_empty(), "the send reached the fake");
+    for r in &records {
+        assert_eq!(r.channel, Some(ann), "only ann's channel: {:?}", r.uri);
+        assert_eq!(r.response.status, 200, "{:?}", r.diagnostics);
+    }
+    assert_eq!(scene.world.fake().channels().len(), channels_before);
+    assert_eq!(scene.subscribers(), ["ann"], "nobody pruned");
 }
 
 #[tokio::test]

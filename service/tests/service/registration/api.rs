@@ -49,7 +49,7 @@ async fn registering_the_same_user_again_replaces_the_channel() {
     let app = App::new();
     app.register("ann", LIVE_CHANNEL, "7.1").await;
     app.clock.advance(Duration::from_secs(60));
-    let other = format!("http://{FAKE_HOST}/channel/2");
+    let other = format!("http://{FAKE_HOST}/throttledthirdparty/01.00/AAF2");
     let reply = app.register("ann", &other, "8.0").await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json()["replaced"], true);
@@ -522,6 +522,24 @@ async fn a_name_sent_decomposed_and_precomposed_registers_one_user_stored_in_nfc
     assert_eq!(subscribers["count"], 1, "{subscribers}");
     assert_eq!(subscribers["subscribers"][0]["user_name"], precomposed);
     assert_eq!(subscribers["subscribers"][0]["channel_uri"], second);
+}
+
+/// Issue 14, finding 11: the paging cursor is a user name, normalised like the stored ones;
+/// a decomposed `José` as the cursor does not list the (NFC) `José` again.
+#[tokio::test]
+async fn a_decomposed_cursor_pages_after_the_nfc_name_it_stands_for() {
+    let app = App::new();
+    for (i, name) in ["Josex", "Jos\u{e9}"].iter().enumerate() {
+        let reply = app
+            .register(name, &format!("{LIVE_CHANNEL}{i}"), "7.1")
+            .await;
+        assert!(reply.status.is_success(), "{:?}", reply.status);
+    }
+    let page = app.get("/api/subscribers?after=Jose%CC%81").await.json();
+    assert_eq!(page["count"], 2);
+    assert_eq!(page["subscribers"], serde_json::json!([]), "{page}");
+    let page = app.get("/api/subscribers?after=Josex").await.json();
+    assert_eq!(page["subscribers"][0]["user_name"], "Jos\u{e9}", "{page}");
 }
 
 #[tokio::test]

@@ -88,11 +88,14 @@ async fn live_hosts_and_the_configured_host_are_accepted() {
         LIVE_CHANNEL,
         "https://db3.notify.live.net/unthrottledthirdparty/01.00/AAF",
         "HTTP://DB3.Notify.Live.Net/throttledthirdparty/01.00/AAF",
-        "http://db3.notify.live.net:80/x",
-        "https://sn1.notify.live.net:443/x",
-        "HTTPS://sn1.notify.live.net/x",
-        "http://a-b.c.notify.live.net/x?y=1#z",
-        "http://127.0.0.1:4040/channel/1",
+        "http://db3.notify.live.net:80/throttledthirdparty/01.00/AAF",
+        "https://sn1.notify.live.net:443/unthrottledthirdparty/01.00/AAE",
+        "HTTPS://sn1.notify.live.net/throttledthirdparty/01.00/AAF",
+        "http://a-b.c.notify.live.net/throttledthirdparty/01.00/AAF_x-1=.~",
+        "http://s.notify.live.net/u/1/sin/HmQAAAD1XJMX/d2luZG93c3Bob25lZGVmYXVsdA/EKTs2gmt/WuhpYBv0",
+        "http://s.notify.live.net/u/1/db3/HmQAAAD1XJMX",
+        "http://127.0.0.1:4040/throttledthirdparty/01.00/AAF",
+        "http://127.0.0.1:4040/unthrottledthirdparty/01.00/AAE",
     ];
     for (i, uri) in accepted.iter().enumerate() {
         let reply = app.register(&format!("user{i}"), uri, "7.1").await;
@@ -106,10 +109,66 @@ async fn live_hosts_and_the_configured_host_are_accepted() {
     }
 }
 
+/// Issue 14, findings 4 and 11: an allowed host does not open all its paths, and a live host
+/// is a DNS name (at most 253 characters, labels at most 63).
+#[test]
+fn channel_uris_need_a_channel_path_and_a_live_host_of_dns_length() {
+    let hosts = AllowedHosts::default().with_host(FAKE_HOST).unwrap();
+    let mut report = String::new();
+    let long_label = format!(
+        "http://{}.notify.live.net/throttledthirdparty/01.00/AAF",
+        "a".repeat(64)
+    );
+    let long_name = format!(
+        "http://{}.notify.live.net/throttledthirdparty/01.00/AAF",
+        vec!["a".repeat(59); 4].join(".")
+    );
+    assert_eq!(
+        long_name.len() - "http:///throttledthirdparty/01.00/AAF".len(),
+        255
+    );
+    let longest = format!(
+        "http://{}.{}.notify.live.net/throttledthirdparty/01.00/AAF",
+        vec!["a".repeat(59); 3].join("."),
+        "a".repeat(56)
+    );
+    assert!(
+        hosts.check(&longest).is_ok(),
+        "a 253-character live host is fine"
+    );
+    for uri in [
+        "http://127.0.0.1:4040/_fake/reset",
+        "http://127.0.0.1:4040/_fake/channels",
+        "http://127.0.0.1:4040/",
+        "http://127.0.0.1:4040",
+        "http://127.0.0.1:4040/throttledthirdparty/01.00/",
+        "http://127.0.0.1:4040/throttledthirdparty/02.00/AAF",
+        "http://127.0.0.1:4040/throttledthirdparty/01.00/AAF/callback",
+        "http://127.0.0.1:4040/throttledthirdparty/01.00/..",
+        "http://127.0.0.1:4040/throttledthirdparty/01.00/a%2fb",
+        "http://127.0.0.1:4040/throttledthirdparty/01.00/AAF?x=1",
+        "http://127.0.0.1:4040/throttledthirdparty/01.00/AAF#x",
+        "http://127.0.0.1:4040/u/1/db3/AAF",
+        "http://db3.notify.live.net/x",
+        "http://db3.notify.live.net/u/1/db3",
+        "http://db3.notify.live.net/u/1/a/b/c/d/e/f/g/h/i",
+        "http://db3.notify.live.net/u/2/db3/AAF",
+        "http://db3.notify.live.net/throttledthirdparty/01.00/AAF?y=1",
+        long_label.as_str(),
+        long_name.as_str(),
+    ] {
+        let e = hosts.check(uri).unwrap_err();
+        report.push_str(&format!("{uri:?}\n  {}: {}\n", e.code, e));
+    }
+    snapshot("service_refused_channel_paths", report);
+}
+
 #[test]
 fn private_addresses_are_refused_unless_configured_exactly() {
     let default = AllowedHosts::default();
-    assert!(default.check("http://127.0.0.1:4040/c").is_err());
+    assert!(default
+        .check("http://127.0.0.1:4040/throttledthirdparty/01.00/c")
+        .is_err());
     let message = default.check("http://10.1.2.3/c").unwrap_err().to_string();
     assert_eq!(
         message,
@@ -119,12 +178,20 @@ fn private_addresses_are_refused_unless_configured_exactly() {
     assert!(message.contains("is an IP address"), "{message}");
 
     let configured = AllowedHosts::default().with_host(FAKE_HOST).unwrap();
-    assert!(configured.check("http://127.0.0.1:4040/c").is_ok());
-    assert!(configured.check("https://127.0.0.1:4040/c").is_ok());
-    assert!(configured.check("http://127.0.0.1:4041/c").is_err());
+    assert!(configured
+        .check("http://127.0.0.1:4040/throttledthirdparty/01.00/c")
+        .is_ok());
+    assert!(configured
+        .check("https://127.0.0.1:4040/unthrottledthirdparty/01.00/c")
+        .is_ok());
+    assert!(configured
+        .check("http://127.0.0.1:4041/throttledthirdparty/01.00/c")
+        .is_err());
 
     let v6 = AllowedHosts::none().with_host("[::1]:9000").unwrap();
-    assert!(v6.check("http://[::1]:9000/c").is_ok());
+    assert!(v6
+        .check("http://[::1]:9000/throttledthirdparty/01.00/c")
+        .is_ok());
     assert!(
         v6.check(LIVE_CHANNEL).is_err(),
         "none() does not allow the live hosts"

@@ -137,8 +137,12 @@ async fn a_restart_on_the_same_file_loses_nothing() {
             app.register("ann", LIVE_CHANNEL, "7.1").await.status,
             StatusCode::CREATED
         );
-        app.register("bob", "http://127.0.0.1:4040/channel/b", "8.0")
-            .await;
+        app.register(
+            "bob",
+            "http://127.0.0.1:4040/throttledthirdparty/01.00/b",
+            "8.0",
+        )
+        .await;
         let store = app.state.store();
         store.set_active_pattern(PatternKind::AskToPin).unwrap();
         store
@@ -154,7 +158,7 @@ async fn a_restart_on_the_same_file_loses_nothing() {
             .record_send(&StatusEntry::from_outcome(
                 PatternKind::AskToPin,
                 MessageKind::Tile,
-                "http://127.0.0.1:4040/channel/b",
+                "http://127.0.0.1:4040/throttledthirdparty/01.00/b",
                 &Outcome::from_parts(200, [("X-NotificationStatus", "Suppressed")]),
                 at,
             ))
@@ -426,7 +430,7 @@ proptest! {
                     for round in 0..rounds {
                         for u in 0..users {
                             let user = format!("user{u:02}");
-                            let channel = format!("http://db3.notify.live.net/c/{u}/{task}/{round}");
+                            let channel = format!("http://db3.notify.live.net/throttledthirdparty/01.00/c{u}-{task}-{round}");
                             let reply = app.register(&user, &channel, "7.1").await;
                             assert!(reply.status.is_success(), "{:?}", reply.json());
                             sent.push((user, channel));

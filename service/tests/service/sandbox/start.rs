@@ -191,6 +191,95 @@ async fn console_controls_refuse_bad_input_naming_the_field_and_the_limit() {
     sandbox.shutdown().await;
 }
 
+/// Issue 14, finding 11: the console's JSON rejections (a content type that is not JSON, a
+/// syntax error, a missing or mistyped field) were axum's plain text; and "Test Now" said
+/// `0..=99` for a number the app takes as `0..=9`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_routes_refuse_unreadable_json_with_a_json_error_and_test_now_takes_0_to_9() {
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = start(data.path()).await;
+    let base = sandbox.service_url();
+    let http = reqwest::Client::new();
+    let ann = format!("{base}/console/api/phones/ann-lumia-920");
+    let cases: [(String, &str, &str, &str); 6] = [
+        (
+            format!("{base}/console/api/faults"),
+            "text/plain",
+            r#"{"count": 1}"#,
+            "not_json",
+        ),
+        (
+            format!("{base}/console/api/faults"),
+            "application/json",
+            r#"{"count": "#,
+            "malformed_json",
+        ),
+        (
+            format!("{base}/console/api/faults"),
+            "application/json",
+            r#"{"cnt": 1}"#,
+            "wrong_fields",
+        ),
+        (
+            format!("{base}/console/api/clock/advance"),
+            "application/json",
+            "{}",
+            "wrong_fields",
+        ),
+        (
+            format!("{ann}/test-now"),
+            "application/json",
+            r#"{"number": "three"}"#,
+            "wrong_fields",
+        ),
+        (
+            format!("{ann}/connection"),
+            "application/json",
+            r#"{"connection": "Conn"#,
+            "malformed_json",
+        ),
+    ];
+    for (url, content_type, body, code) in cases {
+        // The operator header lets a text/plain body past the cross-site guard, so that the
+        // body reader's own refusal is what answers.
+        let r = http
+            .post(&url)
+            .header("content-type", content_type)
+            .header("X-Mpns-Operator", "1")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let media = r.headers()["content-type"].to_str().unwrap().to_owned();
+        let text = r.text().await.unwrap();
+        assert!(
+            (400..500).contains(&status),
+            "{url} {body}: {status} {text}"
+        );
+        assert_eq!(media, "application/json", "{url} {body}: {text}");
+        let json: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["error"]["code"], code, "{url} {body}: {json}");
+        assert!(
+            !json["error"]["message"].as_str().unwrap().is_empty(),
+            "{json}"
+        );
+    }
+
+    for (number, message) in [
+        (json!({"number": 10}), "number 10 is out of range 0..=9"),
+        (json!({"number": 99}), "number 99 is out of range 0..=9"),
+        (json!({"number": 300}), "number 300 is out of range 0..=9"),
+        (json!({}), "number is required (0..=9)"),
+    ] {
+        let (status, body) = post(&format!("{ann}/test-now"), number.clone()).await;
+        assert_eq!(status, 422, "{number}: {body}");
+        assert_eq!(body["error"]["field"], "number");
+        assert_eq!(body["error"]["message"], message);
+    }
+    sandbox.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expiring_a_subscription_gets_the_next_send_a_404_and_registering_again_brings_the_user_back(
 ) {
