@@ -285,12 +285,14 @@ async fn max_channels_and_log_bytes_are_taken_from_the_command_line() {
     let c = client();
     let created = c
         .post(format!("{uri}/_fake/channels"))
+        .header("X-Requested-With", "test")
         .send()
         .await
         .unwrap();
     assert_eq!(created.status().as_u16(), 201);
     let refused = c
         .post(format!("{uri}/_fake/channels"))
+        .header("X-Requested-With", "test")
         .send()
         .await
         .unwrap();

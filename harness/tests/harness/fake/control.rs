@@ -609,6 +609,7 @@ async fn channels_past_the_cap_get_507_and_overlong_names_400_both_as_json() {
 
     let reset = c
         .post(format!("{}/_fake/reset", fake.uri()))
+        .header("X-Requested-With", "test")
         .send()
         .await
         .unwrap();
