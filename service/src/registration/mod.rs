@@ -123,11 +123,11 @@ pub(crate) use guard::is_json;
 pub use guard::{RateLimit, OPERATOR_HEADER};
 pub(crate) use images::CustomImage;
 pub use images::{MAX_NUMBER, TILE_SIZE};
+#[cfg(feature = "sandbox")]
+pub(crate) use json_body::JsonBody;
 pub use listener::{
     ServerLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
 };
-#[cfg(feature = "sandbox")]
-pub(crate) use json_body::JsonBody;
 pub use store::{
     Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
     MAX_COUNTER, SCHEMA_VERSION,

@@ -125,11 +125,13 @@ fn object<T: serde::de::DeserializeOwned>(
             message: "the body must be a JSON object {...}".into(),
         });
     }
-    serde_json::from_value(value).map(Some).map_err(|e| Refusal {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "wrong_fields",
-        message: e.to_string(),
-    })
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "wrong_fields",
+            message: e.to_string(),
+        })
 }
 
 fn millis(d: Duration) -> u64 {
