@@ -60,7 +60,7 @@ tokio::task_local! {
 
 /// Accepts connections until shutdown; each connection is served on its own task (after a TLS
 /// handshake when `tls` is set).
-pub(super) async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<Arc<Acceptor>>,
     router: Router,

@@ -51,7 +51,7 @@
 
 mod answer;
 mod channel_uri;
-mod conn;
+pub(crate) mod conn;
 mod control;
 mod device;
 mod engine;

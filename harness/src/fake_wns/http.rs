@@ -454,7 +454,15 @@ async fn advance(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Res
     axum::Json(serde_json::json!({"now_secs": ctx.clock.now().as_secs()})).into_response()
 }
 
-async fn reset(State(ctx): State<Ctx>) -> Response {
+/// A body-less state change: a page of another site can send a form POST without a preflight,
+/// never with a custom header, so one is required.
+async fn reset(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
+    if !headers.contains_key("x-requested-with") {
+        return error(
+            StatusCode::FORBIDDEN,
+            "a POST without a JSON body needs the header X-Requested-With (any value)",
+        );
+    }
     ctx.core.reset();
     StatusCode::NO_CONTENT.into_response()
 }

@@ -31,6 +31,13 @@
 //! | the channel over its per-minute limit | 200, `channelthrottled` |
 //! | otherwise | 200, `received` (delivered to the device, or cached while it is offline); `dropped` when the device is offline and the notification is not cached |
 //!
+//! The control API takes JSON bodies only (`Content-Type: application/json`, `415` otherwise;
+//! objects where objects are expected), and `POST /_fake/reset`, which has no body, needs the
+//! header `X-Requested-With`, so that a page of another site cannot drive the fake. Connections
+//! get the fake MPNS's limits: a header timeout that is also the idle timeout (10 s,
+//! [`FakeWnsBuilder::header_timeout`]) and a cap on open connections (1024,
+//! [`FakeWnsBuilder::max_connections`]).
+//!
 //! Status headers follow the [`HeaderProfile`]: both (default), only the documented
 //! `X-WNS-Status`, or only the older `X-WNS-NotificationStatus`. Every answer has an empty body,
 //! a 16-hex `X-WNS-Msg-ID`, an `X-WNS-Debug-Trace`, `MS-CV` (echoed, or made) and HSTS.

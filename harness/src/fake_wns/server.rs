@@ -5,8 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use openssl::asn1::Asn1Time;
 use openssl::bn::BigNum;
 use openssl::ec::{EcGroup, EcKey};
@@ -25,11 +23,9 @@ use super::model::{
     AppCredentials, ChannelRequest, Connection, Flow, Settings, WnsChannel, WnsFault, WnsRecord,
 };
 use crate::clock::Clock;
+use crate::fake::conn::{serve, ConnLimits};
 use crate::fake::tls::{Acceptor, TlsConfig};
 use crate::windows::{DeviceOutcome, WindowsDevice, WindowsVersion};
-
-/// How long a client may take to send a request's head before the connection is closed.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a fake WNS call refused, in words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -73,9 +69,24 @@ pub struct FakeWnsBuilder {
     clock: Option<Clock>,
     seed: Option<u64>,
     settings: Settings,
+    limits: ConnLimits,
 }
 
 impl FakeWnsBuilder {
+    /// How long a client has to send each request head, which is also how long a keep-alive
+    /// connection may stay idle (default 10 s), as on the fake MPNS.
+    pub fn header_timeout(mut self, timeout: Duration) -> FakeWnsBuilder {
+        self.limits.header_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The most connections open at once; one more is closed as soon as it is accepted
+    /// (default 1024; 0 is taken as 1).
+    pub fn max_connections(mut self, n: usize) -> FakeWnsBuilder {
+        self.limits.max_connections = n.max(1);
+        self
+    }
+
     /// Listen here (default `127.0.0.1:0`).
     pub fn listen(mut self, addr: SocketAddr) -> FakeWnsBuilder {
         self.addr = addr;
@@ -143,7 +154,7 @@ impl FakeWnsBuilder {
             clock: clock.clone(),
         });
         let stop = CancellationToken::new();
-        let task = tokio::spawn(serve(listener, acceptor, app, stop.clone()));
+        let task = tokio::spawn(serve(listener, acceptor, app, stop.clone(), self.limits));
         Ok(FakeWns {
             core,
             clock,
@@ -167,49 +178,6 @@ fn check_public_url(u: &str) -> Result<String, FakeWnsError> {
         )));
     }
     Ok(u.trim_end_matches('/').to_owned())
-}
-
-async fn serve(
-    listener: TcpListener,
-    tls: Option<Arc<Acceptor>>,
-    app: axum::Router,
-    stop: CancellationToken,
-) {
-    loop {
-        let stream = tokio::select! {
-            _ = stop.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((s, _)) => s,
-                Err(_) => {
-                    // Out of descriptors and the like: back off instead of spinning.
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let tls = tls.clone();
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            let service = TowerToHyperService::new(app);
-            let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT);
-            match tls {
-                None => {
-                    let conn = http.serve_connection(TokioIo::new(stream), service);
-                    tokio::select! { _ = conn => {}, _ = stop.cancelled() => {} }
-                }
-                Some(acceptor) => {
-                    if let Ok((stream, _)) = acceptor.accept(stream).await {
-                        let conn = http.serve_connection(TokioIo::new(stream), service);
-                        tokio::select! { _ = conn => {}, _ = stop.cancelled() => {} }
-                    }
-                }
-            }
-        });
-    }
 }
 
 /// A CA and a leaf certificate for `localhost`, `127.0.0.1` and `*.notify.windows.com`, both
@@ -289,6 +257,7 @@ impl FakeWns {
             clock: None,
             seed: None,
             settings: Settings::default(),
+            limits: ConnLimits::default(),
         }
     }
 
