@@ -27,12 +27,15 @@ use super::tls::Acceptor;
 pub(crate) const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default cap on open connections per listener.
 pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// The default time requests in flight get to finish once the fake is told to stop.
+pub(crate) const DEFAULT_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// A listener's timeouts and connection cap.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConnLimits {
     pub(crate) header_timeout: Duration,
     pub(crate) max_connections: usize,
+    pub(crate) drain_deadline: Duration,
 }
 
 impl Default for ConnLimits {
@@ -40,6 +43,7 @@ impl Default for ConnLimits {
         ConnLimits {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            drain_deadline: DEFAULT_DRAIN_DEADLINE,
         }
     }
 }
@@ -154,9 +158,11 @@ pub(super) async fn serve_connection<I>(
         _ = kill.cancelled() => {}
         _ = shutdown.cancelled() => {
             conn.as_mut().graceful_shutdown();
+            // Past the drain deadline the connection is dropped, answered or not.
             tokio::select! {
                 _ = conn.as_mut() => {}
                 _ = kill.cancelled() => {}
+                _ = tokio::time::sleep(limits.drain_deadline) => {}
             }
         }
     }

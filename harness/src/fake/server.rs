@@ -178,6 +178,14 @@ impl FakeMpnsBuilder {
         self
     }
 
+    /// Once [`FakeMpns::shutdown`] is called, how long requests in flight get to finish before
+    /// their connections are dropped (default 10 s), so that a half-sent request cannot hold
+    /// the shutdown.
+    pub fn drain_deadline(mut self, deadline: Duration) -> Self {
+        self.limits.drain_deadline = deadline;
+        self
+    }
+
     /// The most connections open at once on each listener; one more is closed as soon as it is
     /// accepted (default 1024; 0 is taken as 1).
     pub fn max_connections(mut self, n: usize) -> Self {
@@ -478,7 +486,8 @@ impl FakeMpns {
         }
     }
 
-    /// Stops serving: no new connections, requests in flight finish, then returns.
+    /// Stops serving: no new connections; requests in flight get the drain deadline
+    /// ([`FakeMpnsBuilder::drain_deadline`], 10 s) to finish, then their connections are dropped.
     pub async fn shutdown(mut self) {
         self.core.shutdown.cancel();
         if let Some(task) = self.task.take() {

@@ -80,6 +80,13 @@ impl FakeWnsBuilder {
         self
     }
 
+    /// Once [`FakeWns::shutdown`] is called, how long requests in flight get to finish before
+    /// their connections are dropped (default 10 s).
+    pub fn drain_deadline(mut self, deadline: Duration) -> FakeWnsBuilder {
+        self.limits.drain_deadline = deadline;
+        self
+    }
+
     /// The most connections open at once; one more is closed as soon as it is accepted
     /// (default 1024; 0 is taken as 1).
     pub fn max_connections(mut self, n: usize) -> FakeWnsBuilder {

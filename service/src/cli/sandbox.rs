@@ -147,6 +147,7 @@ pub(crate) async fn run(args: SandboxArgs) -> ExitCode {
                 header_timeout: args.header_timeout,
                 body_timeout: args.body_timeout,
                 max_connections: args.max_connections,
+                drain_deadline: args.drain_deadline,
             },
             operator_token: token,
             open_operator_routes: args.insecure_no_operator_auth,

@@ -9,8 +9,8 @@
 //!   `408` (see [`super::guard`]);
 //! - a cap on open connections ([`ServerLimits::max_connections`]): a connection over the cap is
 //!   closed at once, before anything is read, so that it costs no memory;
-//! - graceful shutdown: stop accepting, let requests in flight finish (the drain deadline is
-//!   the caller's).
+//! - graceful shutdown: stop accepting, let requests in flight finish for at most
+//!   [`ServerLimits::drain_deadline`], then drop the connections still open.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,6 +32,8 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default cap on open connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// The default time requests in flight get to finish once the server is told to stop.
+pub const DEFAULT_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// The read buffer's cap per connection, which bounds a request head (`431` past it).
 pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -48,6 +50,9 @@ pub struct ServerLimits {
     /// The most connections open at once; one more is closed as soon as it is accepted.
     /// Default 1024.
     pub max_connections: usize,
+    /// Once told to stop, how long requests in flight get to finish before their connections
+    /// are dropped, so that a half-sent request cannot hold a shutdown. Default 10 s.
+    pub drain_deadline: Duration,
 }
 
 impl Default for ServerLimits {
@@ -56,6 +61,7 @@ impl Default for ServerLimits {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            drain_deadline: DEFAULT_DRAIN_DEADLINE,
         }
     }
 }
@@ -119,7 +125,8 @@ pub(super) async fn serve(
                 _ = conn.as_mut() => {}
                 _ = shutdown.cancelled() => {
                     conn.as_mut().graceful_shutdown();
-                    let _ = conn.as_mut().await;
+                    // Past the drain deadline the connection is dropped, answered or not.
+                    let _ = tokio::time::timeout(limits.drain_deadline, conn.as_mut()).await;
                 }
             }
         });

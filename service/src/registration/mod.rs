@@ -126,7 +126,8 @@ pub use images::{MAX_NUMBER, TILE_SIZE};
 #[cfg(feature = "sandbox")]
 pub(crate) use json_body::JsonBody;
 pub use listener::{
-    ServerLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    ServerLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_DRAIN_DEADLINE, DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
 };
 pub use store::{
     Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,

@@ -268,3 +268,40 @@ async fn an_oversized_content_length_is_refused_by_the_fake_from_the_head() {
         }
     }
 }
+
+/// Issue 14, finding 8 for the library: a request whose body never finishes holds
+/// `FakeMpns::shutdown` only until the drain deadline.
+#[tokio::test]
+async fn a_half_sent_request_holds_shutdown_only_until_the_drain_deadline() {
+    let fake = FakeMpns::builder()
+        .drain_deadline(Duration::from_secs(1))
+        .start()
+        .await;
+    let addr = fake.addr();
+    let channel = fake.create_channel(Default::default()).unwrap();
+    let path = channel.uri.trim_start_matches(fake.uri()).to_owned();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    // The head and 10 of 100 promised bytes: the handler waits for the rest.
+    stream
+        .write_all(
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/xml\r\nX-NotificationClass: 2\r\nX-WindowsPhone-Target: toast\r\nContent-Length: 100\r\n\r\n<wp:Notif"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    // The request is being served once the fake has its head (its record comes later).
+    let mut probe = [0u8; 1];
+    let early = tokio::time::timeout(Duration::from_millis(200), stream.peek(&mut probe)).await;
+    assert!(early.is_err(), "the fake answered a half-sent body");
+    let t0 = Instant::now();
+    crate::support::wait::within("shutdown to return", fake.shutdown()).await;
+    let took = t0.elapsed();
+    println!("fake MPNS shutdown with a half-sent request: {took:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "{took:?}: it did not wait for the request at all"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}

@@ -23,6 +23,7 @@ fn tight() -> ServerLimits {
         header_timeout: Duration::from_secs(1),
         body_timeout: Duration::from_secs(1),
         max_connections: 1024,
+        drain_deadline: Duration::from_secs(1),
     }
 }
 
@@ -305,6 +306,7 @@ async fn connections_over_the_cap_are_closed_at_once() {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             max_connections: 4,
+            ..tight()
         },
         ..ServiceConfig::default()
     })
@@ -579,4 +581,46 @@ async fn one_client_is_rate_limited_and_another_is_not() {
         let answer = exchange(&mut other, &get("/api/server-info", addr, "")).await;
         assert_eq!(status_of(&answer), 200, "{answer}");
     }
+}
+
+/// Issue 14, finding 8 for the library: a request whose body never finishes holds
+/// `RunningService::shutdown` only until the drain deadline (here 1 s; the body deadline is
+/// 30 s, which bounded it before).
+#[tokio::test]
+async fn a_half_sent_request_holds_shutdown_only_until_the_drain_deadline() {
+    let service = start(ServiceConfig {
+        limits: ServerLimits {
+            body_timeout: Duration::from_secs(30),
+            drain_deadline: Duration::from_secs(1),
+            ..tight()
+        },
+        ..ServiceConfig::default()
+    })
+    .await;
+    let addr = service.local_addr();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /api/registrations HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"user_name\""
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut probe = [0u8; 1];
+    let early = tokio::time::timeout(Duration::from_millis(200), stream.peek(&mut probe)).await;
+    assert!(early.is_err(), "the service answered a half-sent body");
+    let t0 = Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), service.shutdown())
+        .await
+        .expect("shutdown returns within 10 s")
+        .unwrap();
+    let took = t0.elapsed();
+    println!("service shutdown with a half-sent request: {took:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "{took:?}: it did not wait for the request at all"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
 }
