@@ -22,9 +22,10 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::engine::Core;
-use super::error::FakeError;
+use super::error::{path_error, FakeError};
 use super::faults::FaultRule;
 use super::model::{ChannelId, ChannelInfo, ChannelOptions, DeviceUpdate, DeviceView};
+use super::scenario::Scenario;
 
 /// An error answer.
 pub(crate) struct ApiError(StatusCode, String);
@@ -99,6 +100,8 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
         .route("/_fake/faults/{id}", axum::routing::delete(remove_fault))
         .route("/_fake/clock", get(clock))
         .route("/_fake/clock/advance", post(advance))
+        .route("/_fake/settings", get(get_settings).patch(patch_settings))
+        .route("/_fake/scenario", post(load_scenario))
         .route("/_fake", axum::routing::any(unknown))
         .route("/_fake/", axum::routing::any(unknown))
         .route("/_fake/{*rest}", axum::routing::any(unknown))
@@ -109,7 +112,18 @@ async fn unknown(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError(
         StatusCode::NOT_FOUND,
         format!(
-            "no control endpoint {method} {}; endpoints: /_fake/channels, /_fake/channels/{{id}}/device, /_fake/channels/{{id}}/notifications, /_fake/notifications, /_fake/reset, /_fake/events, /_fake/faults, /_fake/clock/advance",
+            "no control endpoint {method} {}; endpoints: /_fake/channels, /_fake/channels/{{id}}/device, /_fake/channels/{{id}}/notifications, /_fake/notifications, /_fake/reset, /_fake/events, /_fake/faults, /_fake/clock/advance, /_fake/settings, /_fake/scenario",
+            uri.path()
+        ),
+    )
+}
+
+/// Any path outside `/_fake/` on a control listener of its own.
+pub(crate) async fn not_a_control_path(uri: axum::http::Uri) -> ApiError {
+    ApiError(
+        StatusCode::NOT_FOUND,
+        format!(
+            "{} is not a control API path: this listener serves /_fake/ only; channel URIs are on the notification listener",
             uri.path()
         ),
     )
@@ -140,8 +154,13 @@ fn json_or_default<T: DeserializeOwned + Default>(body: &Bytes, what: &str) -> A
 }
 
 fn json<T: DeserializeOwned>(body: &Bytes, what: &str) -> ApiResult<T> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("invalid {what} JSON: {e}")))
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("invalid {what} JSON: {}", path_error(&e)),
+        )
+    })
 }
 
 #[derive(Serialize)]
@@ -286,6 +305,51 @@ async fn remove_fault(State(core): Shared, Path(id): Path<String>) -> ApiResult<
             format!("no fault rule with id {n}; GET /_fake/faults lists them"),
         ))
     }
+}
+
+/// The server's settings that can change at run time.
+#[derive(Serialize)]
+struct SettingsView {
+    /// Notifications an unauthenticated channel takes per day before 406.
+    daily_limit: u32,
+    /// The queue capacity of devices created from now on.
+    queue_capacity: usize,
+}
+
+/// `PATCH /_fake/settings`: unset fields stay.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SettingsUpdate {
+    daily_limit: Option<u32>,
+    queue_capacity: Option<usize>,
+}
+
+fn settings_view(core: &Core) -> SettingsView {
+    SettingsView {
+        daily_limit: core.daily_limit(),
+        queue_capacity: core.queue_capacity(),
+    }
+}
+
+async fn get_settings(State(core): Shared) -> Json<SettingsView> {
+    Json(settings_view(&core))
+}
+
+async fn patch_settings(State(core): Shared, Body(body): Body) -> ApiResult<Json<SettingsView>> {
+    let u: SettingsUpdate = json(&body, "settings")?;
+    if let Some(cap) = u.queue_capacity {
+        core.set_queue_capacity(cap)?;
+    }
+    if let Some(n) = u.daily_limit {
+        core.set_daily_limit(n);
+    }
+    Ok(Json(settings_view(&core)))
+}
+
+async fn load_scenario(State(core): Shared, Body(body): Body) -> ApiResult<impl IntoResponse> {
+    let scenario: Scenario = json(&body, "scenario")?;
+    let channels = core.apply_scenario(&scenario)?;
+    Ok((StatusCode::OK, Json(channels)))
 }
 
 #[derive(Serialize)]

@@ -123,6 +123,10 @@ pub struct ChannelOptions {
     /// Initial state, applied over the defaults (connected, bound to tile and toast, app
     /// running, primary tile pinned, power normal).
     pub device_state: Option<DeviceUpdate>,
+    /// A fixed token, so that the channel URI is known in advance
+    /// (`http://HOST:PORT/throttledthirdparty/01.00/<token>`): 1..=64 characters of `A-Z a-z
+    /// 0-9 - _`, not used by another channel. Default: 64 random characters starting `AAF`.
+    pub token: Option<String>,
 }
 
 /// A channel as listed by `GET /_fake/channels`.

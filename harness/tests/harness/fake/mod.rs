@@ -5,5 +5,6 @@ mod answers;
 mod binary;
 mod control;
 mod expect;
+mod scenario;
 mod tls;
 mod wire;
