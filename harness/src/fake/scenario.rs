@@ -47,7 +47,7 @@ use super::model::{ChannelOptions, DeviceId, DeviceUpdate};
 /// let e = Scenario::from_toml("daily_limt = 3\n").unwrap_err();
 /// assert!(e.to_string().contains("daily_limt"), "{e}");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Scenario {
     /// Notifications an unauthenticated channel takes per day before MPNS answers 406.

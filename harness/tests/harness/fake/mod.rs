@@ -5,6 +5,7 @@ mod answers;
 mod binary;
 mod control;
 mod expect;
+mod openapi;
 mod scenario;
 mod tls;
 mod wire;
