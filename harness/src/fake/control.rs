@@ -127,7 +127,25 @@ struct ApiDoc;
 pub(crate) fn openapi() -> serde_json::Value {
     let mut doc = serde_json::to_value(<ApiDoc as utoipa::OpenApi>::openapi()).unwrap_or_default();
     open_closed_parts_of_all_of(&mut doc);
+    spell_unsigned_formats(&mut doc);
     doc
+}
+
+/// utoipa's `non_strict_integers` spells unsigned formats `u-int32`; the usual spelling is
+/// `uint32` (a format is a hint to readers and generators; the range is in `minimum`).
+fn spell_unsigned_formats(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(f)) = map.get_mut("format") {
+                if let Some(bits) = f.strip_prefix("u-int") {
+                    *f = format!("uint{bits}");
+                }
+            }
+            map.values_mut().for_each(spell_unsigned_formats);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(spell_unsigned_formats),
+        _ => {}
+    }
 }
 
 /// utoipa writes `additionalProperties: false` for a type with `deny_unknown_fields` (right
@@ -262,15 +280,25 @@ fn channel_id(raw: &str) -> ApiResult<ChannelId> {
     })
 }
 
-/// Parses an optional JSON body; an empty body is `T::default()`.
+/// Parses an optional JSON body; an empty body (or `null`) is `T::default()`.
 fn json_or_default<T: DeserializeOwned + Default>(body: &Bytes, what: &str) -> ApiResult<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let text = body.trim_ascii();
+    if text.is_empty() || text == b"null" {
         return Ok(T::default());
     }
     json(body, what)
 }
 
+/// Parses a JSON object body. Anything but an object is refused first: serde would otherwise
+/// read a struct from an array by position (`[null, null]` as `{}`), which the document does
+/// not allow (Schemathesis found `PATCH /_fake/settings` taking it).
 fn json<T: DeserializeOwned>(body: &Bytes, what: &str) -> ApiResult<T> {
+    if body.trim_ascii().first() != Some(&b'{') {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("invalid {what} JSON: expected a JSON object ({{...}})"),
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         ApiError(
@@ -485,6 +513,7 @@ struct SettingsUpdate {
     /// request on.
     daily_limit: Option<u32>,
     /// The queue capacity of every device now and of devices created later (0..=1000000).
+    #[schema(maximum = 1_000_000)]
     queue_capacity: Option<usize>,
 }
 

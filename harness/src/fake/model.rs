@@ -78,6 +78,7 @@ pub struct DeviceUpdate {
     /// The pinned secondary tiles, by `Id` (navigation URI); replaces the list.
     pub secondary_tiles: Option<Vec<String>>,
     /// How many notifications may wait in the device queue.
+    #[schema(maximum = 1_000_000)]
     pub queue_capacity: Option<usize>,
 }
 

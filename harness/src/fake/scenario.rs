@@ -54,6 +54,7 @@ pub struct Scenario {
     pub daily_limit: Option<u32>,
     /// Notifications that may wait in a device queue before MPNS answers QueueFull (every
     /// device, and those created later).
+    #[schema(maximum = 1_000_000)]
     pub queue_capacity: Option<usize>,
     /// Channels to create, in order (ids 1, 2, ... on a fresh fake); give `token` to know the
     /// URI in advance.
@@ -91,6 +92,11 @@ impl Scenario {
 
     /// Reads a scenario from JSON text.
     pub fn from_json(text: &str) -> Result<Self, FakeError> {
+        if !text.trim_start().starts_with('{') {
+            return Err(FakeError::Invalid(
+                "invalid JSON: a scenario is a JSON object ({...})".into(),
+            ));
+        }
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de)
             .map_err(|e| FakeError::Invalid(format!("invalid JSON: {}", path_error(&e))))

@@ -344,3 +344,51 @@ async fn a_public_uri_that_is_not_scheme_host_and_port_is_refused_by_name() {
         .to_string();
     assert!(err.contains("needs TLS"), "{err}");
 }
+
+/// Schemathesis found serde reading `[null, null]` as an empty settings object (200); every
+/// control API body must be a JSON object, as the document says.
+#[tokio::test]
+async fn a_json_array_is_refused_where_the_document_asks_for_an_object() {
+    let fake = FakeMpns::start().await;
+    let c = client();
+    let base = fake.uri();
+    for (method, path) in [
+        (reqwest::Method::PATCH, "/_fake/settings"),
+        (reqwest::Method::POST, "/_fake/channels"),
+        (reqwest::Method::POST, "/_fake/scenario"),
+        (reqwest::Method::POST, "/_fake/faults"),
+        (reqwest::Method::POST, "/_fake/clock/advance"),
+    ] {
+        let r = c
+            .request(method.clone(), format!("{base}{path}"))
+            .header("content-type", "application/json")
+            .body("[null, null]")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{method} {path}");
+        let answer: Value = r.json().await.unwrap();
+        let error = answer["error"].as_str().unwrap();
+        assert!(
+            error.contains("expected a JSON object"),
+            "{method} {path}: {error}"
+        );
+    }
+    assert!(fake.channels().is_empty());
+    let err = Scenario::from_json("[]").unwrap_err().to_string();
+    assert!(err.contains("a scenario is a JSON object"), "{err}");
+}
+
+#[tokio::test]
+async fn a_null_body_creates_a_channel_with_every_default_as_an_empty_one_does() {
+    let fake = FakeMpns::start().await;
+    let r = client()
+        .post(format!("{}/_fake/channels", fake.uri()))
+        .header("content-type", "application/json")
+        .body("null")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    assert_eq!(fake.channels()[0].app, "app-1");
+}
