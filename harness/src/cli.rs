@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::fake::TlsConfig;
+use crate::fake::{Scenario, TlsConfig};
 use crate::protocol::Mode;
 use crate::{Clock, FakeMpns};
 
@@ -24,7 +24,11 @@ use crate::{Clock, FakeMpns};
 ///   curl -s -X PATCH http://127.0.0.1:8080/_fake/channels/1/device --json '{"connection":"TempDisconnected"}'
 ///   curl -s http://127.0.0.1:8080/_fake/channels/1/notifications
 ///   curl -s http://127.0.0.1:8080/_fake/faults --json '{"action":"status_503","count":2}'
+///   curl -s -X PATCH http://127.0.0.1:8080/_fake/settings --json '{"daily_limit":1}'
 ///   curl -sN http://127.0.0.1:8080/_fake/events                       # server-sent events
+///
+/// A scenario file (--scenario) preloads channels with fixed tokens, device states, fault
+/// rules, the daily limit and the queue capacity.
 ///
 /// The first line on stdout is exactly `fake-mpns listening on http://ADDR`. SIGINT or SIGTERM
 /// stops it: it stops accepting, lets open requests finish for at most --drain-deadline
@@ -33,10 +37,37 @@ use crate::{Clock, FakeMpns};
 #[derive(Debug, Parser)]
 #[command(name = "fake-mpns", version, verbatim_doc_comment)]
 pub struct FakeMpnsArgs {
+    /// Log output: -v, -q.
+    #[command(flatten)]
+    pub log: LogArgs,
+
     /// Address to listen on; port 0 picks a free port (printed on the first line).
     /// Example: --listen 127.0.0.1:8080
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: SocketAddr,
+
+    /// Scheme, host and port written into channel URIs instead of the bound address, so that
+    /// other machines or containers can reach them (without it, 0.0.0.0 becomes 127.0.0.1).
+    /// Example: --public-url http://fake-mpns:8080
+    #[arg(long, value_name = "URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+
+    /// The same for authenticated channels on the https listener (needs --tls-cert).
+    /// Example: --public-tls-url https://fake-mpns:8443
+    #[arg(long, value_name = "URL", value_parser = parse_public_tls_url, requires = "tls_cert")]
+    pub public_tls_url: Option<String>,
+
+    /// Serve the control API (/_fake/...) on its own listener at this address (a third line
+    /// `fake-mpns control listening on http://ADDR` is printed); the notification listener then
+    /// serves channel URIs only. Example: --control-listen 127.0.0.1:8081
+    #[arg(long, value_name = "ADDR")]
+    pub control_listen: Option<SocketAddr>,
+
+    /// Start in the state a scenario file describes (JSON, or TOML when the name ends in
+    /// .toml): channels with fixed tokens, device states, fault rules, daily limit and queue
+    /// capacity (these two win over the flags). Example: --scenario fixtures/scenarios/example.toml
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 
     /// Refuse (400) what MPNS took in practice but the documentation does not allow: no XML
     /// declaration, other element orders, WP8 templates without Version="2.0", Content-Type
@@ -106,6 +137,60 @@ pub struct FakeMpnsArgs {
     pub drain_deadline: Duration,
 }
 
+/// How much the fake logs (on stderr); `RUST_LOG`, when set, wins.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct LogArgs {
+    /// More log output (-v debug, -vv trace). Example: -v
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Less log output (-q warnings only, -qq errors only). Example: -q
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub quiet: u8,
+}
+
+impl LogArgs {
+    /// The level of this project's crates: `info` by default.
+    pub fn level(&self) -> &'static str {
+        match (self.verbose, self.quiet) {
+            (0, 0) => "info",
+            (1, _) => "debug",
+            (v, _) if v >= 2 => "trace",
+            (_, 1) => "warn",
+            _ => "error",
+        }
+    }
+
+    /// Sends logs to stderr (stdout keeps only the lines scripts read), unless logging was set
+    /// up already.
+    pub fn init(&self) {
+        use tracing_subscriber::EnvFilter;
+        let level = self.level();
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new(format!(
+                "warn,mpns={level},mpns_service={level},mpns_harness={level}"
+            ))
+        });
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            // Colours only on a terminal: a log redirected to a file stays plain text.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_target(false)
+            .try_init();
+    }
+}
+
+/// Parses `--public-url`: `http(s)://HOST[:PORT]`.
+pub fn parse_public_url(s: &str) -> Result<String, String> {
+    crate::fake::server::check_public_uri(s, false)
+}
+
+/// Parses `--public-tls-url`: `https://HOST[:PORT]`.
+pub fn parse_public_tls_url(s: &str) -> Result<String, String> {
+    crate::fake::server::check_public_uri(s, true)
+}
+
 /// The exit code when a second SIGINT or SIGTERM cuts the drain short (128 + SIGINT, as shells
 /// report an interrupted command).
 pub const SECOND_SIGNAL_EXIT_CODE: i32 = 130;
@@ -124,6 +209,7 @@ pub fn parse_drain_deadline(s: &str) -> Result<Duration, String> {
 /// the https line when TLS is configured) as the first stdout line, then serves. Exit code 0 on
 /// a stop (drained or not, see [`Signals::drain`]), 130 on a second signal, 2 when it cannot start.
 pub async fn run(args: FakeMpnsArgs) -> ExitCode {
+    args.log.init();
     let clock = if args.virtual_clock {
         Clock::virtual_clock()
     } else {
@@ -145,6 +231,24 @@ pub async fn run(args: FakeMpnsArgs) -> ExitCode {
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
     }
+    if let Some(url) = &args.public_url {
+        builder = builder.public_uri(url.clone());
+    }
+    if let Some(url) = &args.public_tls_url {
+        builder = builder.public_tls_uri(url.clone());
+    }
+    if let Some(addr) = args.control_listen {
+        builder = builder.control_listen(addr);
+    }
+    if let Some(path) = &args.scenario {
+        match Scenario::from_file(path) {
+            Ok(s) => builder = builder.scenario(s),
+            Err(e) => {
+                eprintln!("fake-mpns: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         match TlsConfig::from_files(cert, key, args.tls_client_ca.as_deref()) {
             Ok(tls) => builder = builder.tls(tls).tls_listen(args.tls_listen),
@@ -163,6 +267,17 @@ pub async fn run(args: FakeMpnsArgs) -> ExitCode {
     };
     let fake = match builder.try_start().await {
         Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            let e = e.to_string();
+            // The builder's "scenario: channels[1]: ..." gets the file's name.
+            match (e.strip_prefix("scenario: "), &args.scenario) {
+                (Some(rest), Some(path)) => {
+                    eprintln!("fake-mpns: scenario file {}: {rest}", path.display());
+                }
+                _ => eprintln!("fake-mpns: {e}"),
+            }
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("fake-mpns: cannot start on {}: {e}", args.listen);
             return ExitCode::from(2);
@@ -173,6 +288,9 @@ pub async fn run(args: FakeMpnsArgs) -> ExitCode {
         let _ = writeln!(out, "fake-mpns listening on {}", fake.uri());
         if let Some(tls) = fake.tls_uri() {
             let _ = writeln!(out, "fake-mpns tls listening on {tls}");
+        }
+        if args.control_listen.is_some() {
+            let _ = writeln!(out, "fake-mpns control listening on {}", fake.control_uri());
         }
         let _ = out.flush();
     }

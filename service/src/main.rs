@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mpns_harness::cli::LogArgs;
 
 mod cli;
 
@@ -50,35 +51,32 @@ enum Command {
     Sandbox(cli::sandbox::SandboxArgs),
 }
 
-/// Logs go to stderr, so stdout keeps only the lines scripts read.
-fn init_logging(verbose: u8, quiet: u8) {
-    use tracing_subscriber::EnvFilter;
-    let level = match (verbose, quiet) {
-        (0, 0) => "info",
-        (1, _) => "debug",
-        (v, _) if v >= 2 => "trace",
-        (_, 1) => "warn",
-        _ => "error",
-    };
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("warn,mpns={level},mpns_harness={level}")));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // Colours only on a terminal: a log redirected to a file stays plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    init_logging(args.verbose, args.quiet);
+    let log = LogArgs {
+        verbose: args.verbose,
+        quiet: args.quiet,
+    };
     match args.command {
-        Some(Command::Send(args)) => cli::send::run(args).await,
-        Some(Command::FakeMpns(args)) => mpns_harness::cli::run(args).await,
-        Some(Command::Sandbox(args)) => cli::sandbox::run(args).await,
-        None => cli::sandbox::run(args.sandbox).await,
+        Some(Command::Send(args)) => {
+            log.init();
+            cli::send::run(args).await
+        }
+        // The fake's own -v and -q (`mpns fake-mpns -q`) add to the global ones (`mpns -q
+        // fake-mpns`); its `run` sets up logging.
+        Some(Command::FakeMpns(mut fake)) => {
+            fake.log.verbose = fake.log.verbose.max(log.verbose);
+            fake.log.quiet = fake.log.quiet.max(log.quiet);
+            mpns_harness::cli::run(fake).await
+        }
+        Some(Command::Sandbox(args)) => {
+            log.init();
+            cli::sandbox::run(args).await
+        }
+        None => {
+            log.init();
+            cli::sandbox::run(args.sandbox).await
+        }
     }
 }

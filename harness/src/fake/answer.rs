@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::protocol::Target;
 
 /// `X-NotificationStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum NotificationStatus {
     /// Accepted and queued (not a delivery receipt).
     Received,
@@ -44,7 +44,7 @@ pub enum NotificationStatus {
 }
 
 /// The device's connection, as `X-DeviceConnectionStatus` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum Connection {
     /// The push client holds a live connection: notifications are delivered when due.
     Connected,
@@ -57,7 +57,7 @@ pub enum Connection {
 }
 
 /// The channel's subscription, as `X-SubscriptionStatus` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum Subscription {
     /// The channel exists.
     Active,
@@ -66,7 +66,9 @@ pub enum Subscription {
 }
 
 /// The device's battery policy (docs/mpns-protocol.md §6.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema,
+)]
 pub enum Power {
     /// Everything is delivered.
     #[default]
@@ -112,7 +114,7 @@ impl Subscription {
 }
 
 /// An MPNS answer: the HTTP status and the three status headers (absent ones are `None`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 pub struct Answer {
     /// HTTP status code.
     pub status: u16,
@@ -151,7 +153,7 @@ impl Answer {
 }
 
 /// Why a notification got the answer it got, and what happens to it next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Fate {
     /// 404: no such channel (or the URI names it under the wrong kind).

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Json, Router};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
@@ -23,22 +23,27 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::engine::Core;
-use super::error::FakeError;
-use super::faults::FaultRule;
+use super::error::{path_error, FakeError};
+use super::events::Event;
+use super::faults::{FaultRule, FaultStatus};
 use super::model::{
     ChannelId, ChannelInfo, ChannelOptions, DeviceUpdate, DeviceView, NotificationRecord,
 };
+use super::scenario::Scenario;
 
 /// An error answer.
 pub(crate) struct ApiError(StatusCode, String);
 
+/// Every error answer's body.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ErrorBody {
+    /// What is wrong, naming the field or value and how to fix it.
+    error: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        #[derive(Serialize)]
-        struct E {
-            error: String,
-        }
-        (self.0, Json(E { error: self.1 })).into_response()
+        (self.0, Json(ErrorBody { error: self.1 })).into_response()
     }
 }
 
@@ -155,32 +160,162 @@ async fn same_site_only(req: axum::extract::Request, next: Next) -> Response {
 type ApiResult<T> = Result<T, ApiError>;
 type Shared = State<Arc<Core>>;
 
-pub(crate) fn routes() -> Router<Arc<Core>> {
-    Router::new()
-        .route("/_fake/channels", post(create_channel).get(list_channels))
-        .route("/_fake/channels/{id}", get(get_channel))
-        .route("/_fake/channels/{id}/rotate", post(rotate))
-        .route(
+/// The control API's description: generated from the handlers' annotations below and the
+/// serde types they take and return, served at `/_fake/openapi.json` and kept in the
+/// repository as `docs/openapi/fake-mpns.json`.
+///
+/// `info.version` is the control API's version (its paths, methods and JSON shapes), not the
+/// crate's: stable within a major version (fields and endpoints may be added; none is removed
+/// or changes meaning); the README says the same.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "fake-mpns control API",
+        version = "1.0.0",
+        description = "The JSON control API of the fake Microsoft Push Notification Service (MPNS): channels, device state, recorded notifications, fault rules, the clock, settings, scenarios and an event stream. Channel URIs themselves (`/throttledthirdparty/01.00/{token}`, `/unthrottledthirdparty/01.00/{token}`) speak MPNS's protocol and are not part of this document.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    paths(
+        create_channel,
+        list_channels,
+        get_channel,
+        rotate,
+        get_device,
+        put_device,
+        channel_notifications,
+        clear_channel_notifications,
+        all_notifications,
+        clear_all_notifications,
+        reset,
+        events,
+        add_fault,
+        list_faults,
+        clear_faults,
+        remove_fault,
+        clock,
+        advance,
+        get_settings,
+        patch_settings,
+        load_scenario,
+        openapi_json
+    ),
+    components(schemas(Event))
+)]
+struct ApiDoc;
+
+/// The control API's OpenAPI 3.1 document, as served.
+pub(crate) fn openapi() -> serde_json::Value {
+    let mut doc = serde_json::to_value(<ApiDoc as utoipa::OpenApi>::openapi()).unwrap_or_default();
+    open_closed_parts_of_all_of(&mut doc);
+    spell_unsigned_formats(&mut doc);
+    doc
+}
+
+/// utoipa's `non_strict_integers` spells unsigned formats `u-int32`; the usual spelling is
+/// `uint32` (a format is a hint to readers and generators; the range is in `minimum`).
+fn spell_unsigned_formats(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(f)) = map.get_mut("format") {
+                if let Some(bits) = f.strip_prefix("u-int") {
+                    *f = format!("uint{bits}");
+                }
+            }
+            map.values_mut().for_each(spell_unsigned_formats);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(spell_unsigned_formats),
+        _ => {}
+    }
+}
+
+/// utoipa writes `additionalProperties: false` for a type with `deny_unknown_fields` (right
+/// for a request body: unknown fields are refused), but a type that flattens it into a bigger
+/// object (`FaultStatus` flattens `FaultRule`) then becomes `allOf: [closed FaultRule, {id,
+/// ...}]`, which no answer can match. Such members of an `allOf` are inlined without the
+/// `additionalProperties: false`.
+fn open_closed_parts_of_all_of(doc: &mut serde_json::Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    else {
+        return;
+    };
+    let closed: std::collections::BTreeMap<String, serde_json::Value> = schemas
+        .iter()
+        .filter(|(_, s)| s.get("additionalProperties") == Some(&serde_json::Value::Bool(false)))
+        .map(|(name, s)| {
+            let mut open = s.clone();
+            if let Some(o) = open.as_object_mut() {
+                o.remove("additionalProperties");
+            }
+            (format!("#/components/schemas/{name}"), open)
+        })
+        .collect();
+    for schema in schemas.values_mut() {
+        let Some(parts) = schema.get_mut("allOf").and_then(|a| a.as_array_mut()) else {
+            continue;
+        };
+        for part in parts {
+            let target = part.get("$ref").and_then(|r| r.as_str()).unwrap_or("");
+            if let Some(open) = closed.get(target) {
+                *part = open.clone();
+            }
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/_fake/openapi.json", tag = "server",
+    responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
+async fn openapi_json() -> Response {
+    // Pretty, so that the copy in the repository reads well in a diff.
+    let text = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        text,
+    )
+        .into_response()
+}
+
+/// Every control path with its handlers, the one list `routes` serves and the tests compare
+/// with the document.
+pub(crate) fn table() -> Vec<(&'static str, MethodRouter<Arc<Core>>)> {
+    vec![
+        ("/_fake/channels", post(create_channel).get(list_channels)),
+        ("/_fake/channels/{id}", get(get_channel)),
+        ("/_fake/channels/{id}/rotate", post(rotate)),
+        (
             "/_fake/channels/{id}/device",
             get(get_device).put(put_device).patch(put_device),
-        )
-        .route(
+        ),
+        (
             "/_fake/channels/{id}/notifications",
             get(channel_notifications).delete(clear_channel_notifications),
-        )
-        .route(
+        ),
+        (
             "/_fake/notifications",
             get(all_notifications).delete(clear_all_notifications),
-        )
-        .route("/_fake/reset", post(reset))
-        .route("/_fake/events", get(events))
-        .route(
+        ),
+        ("/_fake/reset", post(reset)),
+        ("/_fake/events", get(events)),
+        (
             "/_fake/faults",
             post(add_fault).get(list_faults).delete(clear_faults),
-        )
-        .route("/_fake/faults/{id}", axum::routing::delete(remove_fault))
-        .route("/_fake/clock", get(clock))
-        .route("/_fake/clock/advance", post(advance))
+        ),
+        ("/_fake/faults/{id}", delete(remove_fault)),
+        ("/_fake/clock", get(clock)),
+        ("/_fake/clock/advance", post(advance)),
+        ("/_fake/settings", get(get_settings).patch(patch_settings)),
+        ("/_fake/scenario", post(load_scenario)),
+        ("/_fake/openapi.json", get(openapi_json)),
+    ]
+}
+
+pub(crate) fn routes() -> Router<Arc<Core>> {
+    table()
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
         .route("/_fake", axum::routing::any(unknown))
         .route("/_fake/", axum::routing::any(unknown))
         .route("/_fake/{*rest}", axum::routing::any(unknown))
@@ -192,7 +327,19 @@ async fn unknown(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError(
         StatusCode::NOT_FOUND,
         format!(
-            "no control endpoint {method} {}; endpoints: /_fake/channels, /_fake/channels/{{id}}/device, /_fake/channels/{{id}}/notifications, /_fake/notifications, /_fake/reset, /_fake/events, /_fake/faults, /_fake/clock/advance",
+            "no control endpoint {method} {}; endpoints: {} (GET /_fake/openapi.json describes them)",
+            uri.path(),
+            table().iter().map(|(p, _)| *p).collect::<Vec<_>>().join(", ")
+        ),
+    )
+}
+
+/// Any path outside `/_fake/` on a control listener of its own.
+pub(crate) async fn not_a_control_path(uri: axum::http::Uri) -> ApiError {
+    ApiError(
+        StatusCode::NOT_FOUND,
+        format!(
+            "{} is not a control API path: this listener serves /_fake/ only; channel URIs are on the notification listener",
             uri.path()
         ),
     )
@@ -214,62 +361,65 @@ fn channel_id(raw: &str) -> ApiResult<ChannelId> {
     })
 }
 
-/// Parses an optional JSON body; an empty body is `T::default()`.
+/// Parses an optional JSON body; an empty body (or `null`) is `T::default()`.
 fn json_or_default<T: DeserializeOwned + Default>(body: &Bytes, what: &str) -> ApiResult<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let text = body.trim_ascii();
+    if text.is_empty() || text == b"null" {
         return Ok(T::default());
     }
     json(body, what)
 }
 
+/// Parses a JSON object body. Anything but an object is refused first: serde would otherwise
+/// read a struct from an array by position (`[null, null]` as `{}`), which the document does
+/// not allow (Schemathesis found `PATCH /_fake/settings` taking it).
 fn json<T: DeserializeOwned>(body: &Bytes, what: &str) -> ApiResult<T> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("invalid {what} JSON: {e}")))?;
-    // serde would take an array for a struct's fields in order, which no client means.
-    if !value.is_object() {
+    if body.trim_ascii().first() != Some(&b'{') {
         return Err(ApiError(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "the {what} must be a JSON object {{...}}, not {}",
-                kind(&value)
-            ),
+            StatusCode::BAD_REQUEST,
+            format!("invalid {what} JSON: expected a JSON object ({{...}})"),
         ));
     }
-    serde_json::from_value(value)
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("invalid {what} JSON: {e}")))
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("invalid {what} JSON: {}", path_error(&e)),
+        )
+    })
 }
 
-fn kind(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Null => "null",
-        serde_json::Value::Object(_) => "an object",
-    }
-}
-
-#[derive(Serialize)]
-struct Created {
+/// A new channel and its device's state.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ChannelCreated {
     #[serde(flatten)]
     channel: ChannelInfo,
+    /// The device's state seen through the new channel.
     device_state: DeviceView,
 }
 
+#[utoipa::path(post, path = "/_fake/channels", tag = "channels",
+    request_body(content = Option<ChannelOptions>, description = "Optional: an empty body takes every default"),
+    responses(
+        (status = 201, description = "The channel, with its URI and device state", body = ChannelCreated),
+        (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody),
+        (status = 409, description = "The device already has a channel for that app", body = ErrorBody),
+    ))]
 async fn create_channel(State(core): Shared, Body(body): Body) -> ApiResult<impl IntoResponse> {
     let opts: ChannelOptions = json_or_default(&body, "channel options")?;
     let channel = core.create_channel(opts)?;
     let device_state = core.device_view(channel.id)?;
     Ok((
         StatusCode::CREATED,
-        Json(Created {
+        Json(ChannelCreated {
             channel,
             device_state,
         }),
     ))
 }
 
+#[utoipa::path(get, path = "/_fake/channels", tag = "channels",
+    responses((status = 200, description = "Every channel, by id", body = Vec<ChannelInfo>)))]
 async fn list_channels(State(core): Shared) -> Json<Vec<ChannelInfo>> {
     Json(
         core.channel_ids()
@@ -279,18 +429,27 @@ async fn list_channels(State(core): Shared) -> Json<Vec<ChannelInfo>> {
     )
 }
 
+#[utoipa::path(get, path = "/_fake/channels/{id}", tag = "channels", params(("id" = u64, Path, description = "The channel id (`GET /_fake/channels` lists them)")),
+    responses((status = 200, description = "The channel", body = ChannelInfo), (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody), (status = 404, description = "No such channel", body = ErrorBody)))]
 async fn get_channel(State(core): Shared, Path(id): Path<String>) -> ApiResult<Json<ChannelInfo>> {
     Ok(Json(core.channel_info(channel_id(&id)?)?))
 }
 
+#[utoipa::path(post, path = "/_fake/channels/{id}/rotate", tag = "channels", params(("id" = u64, Path, description = "The channel id (`GET /_fake/channels` lists them)")),
+    responses((status = 200, description = "The channel with its new URI; the old one answers 404", body = ChannelInfo), (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody), (status = 404, description = "No such channel", body = ErrorBody)))]
 async fn rotate(State(core): Shared, Path(id): Path<String>) -> ApiResult<Json<ChannelInfo>> {
     Ok(Json(core.rotate(channel_id(&id)?)?))
 }
 
+#[utoipa::path(get, path = "/_fake/channels/{id}/device", tag = "devices", params(("id" = u64, Path, description = "The channel id (`GET /_fake/channels` lists them)")),
+    responses((status = 200, description = "The device state seen through the channel", body = DeviceView), (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody), (status = 404, description = "No such channel", body = ErrorBody)))]
 async fn get_device(State(core): Shared, Path(id): Path<String>) -> ApiResult<Json<DeviceView>> {
     Ok(Json(core.device_view(channel_id(&id)?)?))
 }
 
+#[utoipa::path(method(put, patch), path = "/_fake/channels/{id}/device", tag = "devices", params(("id" = u64, Path, description = "The channel id (`GET /_fake/channels` lists them)")),
+    request_body(content = DeviceUpdate, description = "Unset fields stay as they are"),
+    responses((status = 200, description = "The device state after the change", body = DeviceView), (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody), (status = 404, description = "No such channel", body = ErrorBody)))]
 async fn put_device(
     State(core): Shared,
     Path(id): Path<String>,
@@ -309,12 +468,16 @@ fn records_response(records: Vec<Arc<NotificationRecord>>, dropped: u64) -> Resp
     ([(RECORDS_DROPPED, dropped.to_string())], Json(records)).into_response()
 }
 
+#[utoipa::path(get, path = "/_fake/channels/{id}/notifications", tag = "notifications", params(("id" = u64, Path, description = "The channel id (`GET /_fake/channels` lists them)")),
+    responses((status = 200, description = "Every request recorded on the channel, in order", body = Vec<NotificationRecord>), (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody), (status = 404, description = "No such channel", body = ErrorBody)))]
 async fn channel_notifications(State(core): Shared, Path(id): Path<String>) -> ApiResult<Response> {
     let id = channel_id(&id)?;
     let records = core.notifications(Some(id))?;
     Ok(records_response(records, core.records_dropped(Some(id))?))
 }
 
+#[utoipa::path(delete, path = "/_fake/channels/{id}/notifications", tag = "notifications", params(("id" = u64, Path, description = "The channel id (`GET /_fake/channels` lists them)")),
+    responses((status = 204, description = "Forgotten"), (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody), (status = 404, description = "No such channel", body = ErrorBody)))]
 async fn clear_channel_notifications(
     State(core): Shared,
     Path(id): Path<String>,
@@ -323,21 +486,29 @@ async fn clear_channel_notifications(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/_fake/notifications", tag = "notifications",
+    responses((status = 200, description = "Every request recorded, all channels and unknown URIs", body = Vec<NotificationRecord>)))]
 async fn all_notifications(State(core): Shared) -> ApiResult<Response> {
     let records = core.notifications(None)?;
     Ok(records_response(records, core.records_dropped(None)?))
 }
 
+#[utoipa::path(delete, path = "/_fake/notifications", tag = "notifications",
+    responses((status = 204, description = "Forgotten")))]
 async fn clear_all_notifications(State(core): Shared) -> ApiResult<StatusCode> {
     core.clear_notifications(None)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/_fake/reset", tag = "server",
+    responses((status = 204, description = "Channels, devices, records and fault rules forgotten")))]
 async fn reset(State(core): Shared) -> StatusCode {
     core.reset();
     StatusCode::NO_CONTENT
 }
 
+#[utoipa::path(get, path = "/_fake/events", tag = "events",
+    responses((status = 200, description = "Server-sent events: one per `Event`, the SSE event name is its `type`, the data its JSON; a `lagged` event (`{\"missed\": N}`) when a slow reader missed some", content_type = "text/event-stream", body = Event)))]
 async fn events(
     State(core): Shared,
 ) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>> {
@@ -364,11 +535,16 @@ async fn events(
     Sse::new(opened.chain(stream)).keep_alive(KeepAlive::default())
 }
 
-#[derive(Serialize)]
+/// An installed fault rule's id.
+#[derive(Serialize, utoipa::ToSchema)]
 struct FaultCreated {
+    /// For `DELETE /_fake/faults/{id}`.
     id: u64,
 }
 
+#[utoipa::path(post, path = "/_fake/faults", tag = "faults",
+    request_body(content = FaultRule),
+    responses((status = 201, description = "Installed", body = FaultCreated), (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody)))]
 async fn add_fault(State(core): Shared, Body(body): Body) -> ApiResult<impl IntoResponse> {
     let rule: FaultRule = json(&body, "fault rule")?;
     let id = core
@@ -378,15 +554,22 @@ async fn add_fault(State(core): Shared, Body(body): Body) -> ApiResult<impl Into
     Ok((StatusCode::CREATED, Json(FaultCreated { id })))
 }
 
+#[utoipa::path(get, path = "/_fake/faults", tag = "faults",
+    responses((status = 200, description = "The installed rules", body = Vec<FaultStatus>)))]
 async fn list_faults(State(core): Shared) -> impl IntoResponse {
     Json(core.faults.list())
 }
 
+#[utoipa::path(delete, path = "/_fake/faults", tag = "faults",
+    responses((status = 204, description = "Every rule removed")))]
 async fn clear_faults(State(core): Shared) -> StatusCode {
     core.faults.clear();
     StatusCode::NO_CONTENT
 }
 
+#[utoipa::path(delete, path = "/_fake/faults/{id}", tag = "faults",
+    params(("id" = u64, Path, description = "The rule's id")),
+    responses((status = 204, description = "Removed"), (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody), (status = 404, description = "No such rule", body = ErrorBody)))]
 async fn remove_fault(State(core): Shared, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let n = id.parse::<u64>().map_err(|_| {
         ApiError(
@@ -404,9 +587,69 @@ async fn remove_fault(State(core): Shared, Path(id): Path<String>) -> ApiResult<
     }
 }
 
-#[derive(Serialize)]
+/// The server's settings that can change at run time.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Settings {
+    /// Notifications an unauthenticated channel takes per day before 406.
+    daily_limit: u32,
+    /// The queue capacity of devices created from now on.
+    queue_capacity: usize,
+}
+
+/// `PATCH /_fake/settings`: unset fields stay.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SettingsUpdate {
+    /// Notifications an unauthenticated channel takes per day before 406, from its next
+    /// request on.
+    daily_limit: Option<u32>,
+    /// The queue capacity of every device now and of devices created later (0..=1000000).
+    #[schema(maximum = 1_000_000)]
+    queue_capacity: Option<usize>,
+}
+
+fn settings_view(core: &Core) -> Settings {
+    Settings {
+        daily_limit: core.daily_limit(),
+        queue_capacity: core.queue_capacity(),
+    }
+}
+
+#[utoipa::path(get, path = "/_fake/settings", tag = "server",
+    responses((status = 200, description = "The settings now", body = Settings)))]
+async fn get_settings(State(core): Shared) -> Json<Settings> {
+    Json(settings_view(&core))
+}
+
+#[utoipa::path(patch, path = "/_fake/settings", tag = "server",
+    request_body(content = SettingsUpdate, description = "Unset fields stay as they are"),
+    responses((status = 200, description = "The settings after the change", body = Settings), (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody)))]
+async fn patch_settings(State(core): Shared, Body(body): Body) -> ApiResult<Json<Settings>> {
+    let u: SettingsUpdate = json(&body, "settings")?;
+    if let Some(cap) = u.queue_capacity {
+        core.set_queue_capacity(cap)?;
+    }
+    if let Some(n) = u.daily_limit {
+        core.set_daily_limit(n);
+    }
+    Ok(Json(settings_view(&core)))
+}
+
+#[utoipa::path(post, path = "/_fake/scenario", tag = "server",
+    request_body(content = Scenario),
+    responses((status = 200, description = "The channels it created", body = Vec<ChannelInfo>), (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody)))]
+async fn load_scenario(State(core): Shared, Body(body): Body) -> ApiResult<impl IntoResponse> {
+    let scenario: Scenario = json(&body, "scenario")?;
+    let channels = core.apply_scenario(&scenario)?;
+    Ok((StatusCode::OK, Json(channels)))
+}
+
+/// The fake's clock.
+#[derive(Serialize, utoipa::ToSchema)]
 struct ClockView {
+    /// Clock time in ms since the fake started (virtual time on a virtual clock).
     now_ms: u64,
+    /// Whether the clock is virtual (moved only by `POST /_fake/clock/advance`).
     #[serde(rename = "virtual")]
     is_virtual: bool,
 }
@@ -418,17 +661,26 @@ fn clock_view(core: &Core) -> ClockView {
     }
 }
 
+#[utoipa::path(get, path = "/_fake/clock", tag = "clock",
+    responses((status = 200, description = "The clock now", body = ClockView)))]
 async fn clock(State(core): Shared) -> Json<ClockView> {
     Json(clock_view(&core))
 }
 
-#[derive(Deserialize, Default)]
+/// How far to move a virtual clock: exactly one of the two.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Advance {
+    /// Seconds.
     seconds: Option<u64>,
+    /// Milliseconds.
     ms: Option<u64>,
 }
 
+#[utoipa::path(post, path = "/_fake/clock/advance", tag = "clock",
+    request_body(content = Advance, description = "Exactly one of `seconds` or `ms`, at most a year"),
+    responses((status = 200, description = "The clock after the move", body = ClockView), (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody),
+        (status = 409, description = "The clock is real", body = ErrorBody)))]
 async fn advance(State(core): Shared, Body(body): Body) -> ApiResult<Json<ClockView>> {
     let a: Advance = json(&body, "clock advance")?;
     let by = match (a.seconds, a.ms) {
@@ -458,4 +710,93 @@ async fn advance(State(core): Shared, Body(body): Body) -> ApiResult<Json<ClockV
     }
     core.advance(by);
     Ok(Json(clock_view(&core)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use axum::body::Body;
+    use axum::http::{Method, Request, StatusCode};
+    use tower::ServiceExt;
+
+    use super::{openapi, routes, table};
+    use crate::clock::Clock;
+    use crate::fake::engine::{Config, Core};
+
+    const METHODS: [Method; 7] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+    ];
+
+    /// Every (path, method) the router serves: each path of the table, asked with each method;
+    /// the ones not served get the 405 fallback.
+    async fn served() -> BTreeSet<(String, String)> {
+        let core = Core::new(Config::default(), Clock::virtual_clock());
+        let router = routes().with_state(core);
+        let mut out = BTreeSet::new();
+        for (path, _) in table() {
+            let concrete = path.replace("{id}", "1");
+            for method in METHODS {
+                let req = Request::builder()
+                    .method(method.clone())
+                    .uri(&concrete)
+                    .body(Body::empty())
+                    .unwrap();
+                let status = router.clone().oneshot(req).await.unwrap().status();
+                // HEAD is answered by GET handlers (axum): the document lists GET only.
+                if status != StatusCode::METHOD_NOT_ALLOWED && method != Method::HEAD {
+                    out.insert((path.to_owned(), method.as_str().to_ascii_lowercase()));
+                }
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn every_route_served_is_in_the_openapi_document_and_every_documented_one_is_served() {
+        let doc = openapi();
+        let documented: BTreeSet<(String, String)> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .filter(|k| METHODS.iter().any(|m| m.as_str().eq_ignore_ascii_case(k)))
+                    .map(move |m| (path.clone(), m.clone()))
+            })
+            .collect();
+        let served = served().await;
+        assert!(served.len() > 20, "{served:?}");
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let unserved: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            undocumented.is_empty() && unserved.is_empty(),
+            "served but not in the document: {undocumented:?}; in the document but not served: {unserved:?}"
+        );
+    }
+
+    #[test]
+    fn no_part_of_an_all_of_is_closed_to_the_other_parts_properties() {
+        let doc = openapi();
+        let status = &doc["components"]["schemas"]["FaultStatus"]["allOf"];
+        let parts = status.as_array().expect("FaultStatus is an allOf");
+        assert!(parts
+            .iter()
+            .any(|p| p["properties"].get("action").is_some()));
+        for part in parts {
+            assert_ne!(part["additionalProperties"], false, "{part}");
+        }
+        assert_eq!(
+            doc["components"]["schemas"]["FaultRule"]["additionalProperties"], false,
+            "a rule with an unknown field is still refused"
+        );
+    }
 }

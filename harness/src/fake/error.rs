@@ -31,3 +31,14 @@ pub enum FakeError {
     #[error("{0}")]
     Invalid(String),
 }
+
+/// A JSON error with the path of the field at fault: `field.path: what is wrong at line L
+/// column C`, or the error alone when it is about the whole document.
+pub(crate) fn path_error(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = e.path().to_string();
+    if path == "." {
+        e.inner().to_string()
+    } else {
+        format!("{path}: {}", e.inner())
+    }
+}

@@ -13,7 +13,7 @@ use super::model::{ChannelId, DeviceId, DeviceView, NotificationRecord};
 use crate::protocol::Target;
 
 /// One thing that happened. Serialized with a `type` field in snake_case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
@@ -47,6 +47,7 @@ pub enum Event {
     /// A request reached a channel URI and was answered.
     Notification {
         /// The full record.
+        #[schema(value_type = NotificationRecord)]
         record: Arc<NotificationRecord>,
     },
     /// A notification reached the device.

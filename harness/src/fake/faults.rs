@@ -22,7 +22,7 @@ use crate::lock::{MutexExt, RwLockExt};
 use crate::protocol::{Batching, Target};
 
 /// What a matching rule does to the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultAction {
     /// Answer `503 Service Unavailable` with no MPNS headers (the notification is not taken).
@@ -38,7 +38,7 @@ pub enum FaultAction {
 }
 
 /// Which notification type a rule matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TargetFilter {
     /// Tile notifications (`token`).
@@ -56,7 +56,7 @@ pub enum TargetFilter {
 /// `{"action":"delay","delay_ms":1500,"target":"toast"}`,
 /// `{"action":"drop_connection","channel":3}`,
 /// `{"action":"status_503","probability":0.1,"seed":42}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaultRule {
     /// What to do.
@@ -146,7 +146,7 @@ impl FaultRule {
 }
 
 /// An installed rule, as listed by `GET /_fake/faults`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FaultStatus {
     /// Its id (for `DELETE /_fake/faults/{id}`).
     pub id: u64,

@@ -22,6 +22,13 @@
 //! | `GET /_fake/events` | server-sent events, one per [`Event`], named by its `type` |
 //! | `POST`, `GET`, `DELETE /_fake/faults`, `DELETE /_fake/faults/{id}` | fault rules ([`FaultRule`]); a used-up counted rule is no longer checked, and only the newest [`SPENT_KEPT`] of those are listed |
 //! | `GET /_fake/clock`, `POST /_fake/clock/advance` (`{"seconds": 450}` or `{"ms": ...}`) | reads or moves a virtual clock |
+//! | `GET`, `PATCH /_fake/settings` (`{"daily_limit": 1, "queue_capacity": 5}`) | reads or changes the daily limit and the queue capacity (of every device, and of new ones) |
+//! | `GET /_fake/openapi.json` | this API's OpenAPI 3.1 document (kept as `docs/openapi/fake-mpns.json`) |
+//! | `POST /_fake/scenario` ([`Scenario`] as JSON) | creates its channels, sets its device states, settings and fault rules; `200` with the created [`ChannelInfo`]s |
+//!
+//! `POST /_fake/channels` takes a fixed `token` (the channel URI is then known in advance).
+//! With [`FakeMpnsBuilder::control_listen`] the control API has a listener of its own and the
+//! notification listener serves channel URIs only.
 //!
 //! Field names are snake_case; state values are spelled as MPNS spells them on the wire
 //! (`"Connected"`, `"TempDisconnected"`, `"Expired"`, `"CriticalLow"`). Errors are
@@ -64,6 +71,7 @@ mod model;
 mod model_tests;
 mod record;
 mod registry;
+mod scenario;
 pub(crate) mod server;
 pub(crate) mod tls;
 
@@ -77,5 +85,6 @@ pub use model::{
     DeviceUpdate, DeviceView, NotificationRecord,
 };
 pub use record::{HEADERS_KEPT, PATH_KEPT};
+pub use scenario::Scenario;
 pub(crate) use server::{FakeMpns, FakeMpnsBuilder};
 pub use tls::TlsConfig;

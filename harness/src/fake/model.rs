@@ -14,7 +14,19 @@ use crate::fake::answer::{Answer, Connection, Fate, Power, Subscription};
 use crate::protocol::{Batching, Content, Target};
 
 /// A channel's id in the control API (`/_fake/channels/{id}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct ChannelId(pub u64);
 
@@ -25,7 +37,9 @@ impl fmt::Display for ChannelId {
 }
 
 /// A device's name. A device holds at most one channel per app.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct DeviceId(pub String);
 
@@ -44,7 +58,7 @@ impl From<&str> for DeviceId {
 /// A change to a device and one of its channels; unset fields stay as they are.
 /// `connection`, `power` and `queue_capacity` belong to the device (shared by its channels); the
 /// rest belong to the channel's app.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceUpdate {
     /// Device connection.
@@ -64,6 +78,7 @@ pub struct DeviceUpdate {
     /// The pinned secondary tiles, by `Id` (navigation URI); replaces the list.
     pub secondary_tiles: Option<Vec<String>>,
     /// How many notifications may wait in the device queue.
+    #[schema(maximum = 1_000_000)]
     pub queue_capacity: Option<usize>,
 }
 
@@ -78,7 +93,7 @@ impl DeviceUpdate {
 }
 
 /// A device and one of its channels, as seen through that channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DeviceView {
     /// The device.
     pub device: DeviceId,
@@ -107,7 +122,7 @@ pub struct DeviceView {
 }
 
 /// How to create a channel from Rust (emulated phones) or through `POST /_fake/channels`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChannelOptions {
     /// The device (created on first use). Default: a fresh `device-<id>`.
@@ -123,10 +138,14 @@ pub struct ChannelOptions {
     /// Initial state, applied over the defaults (connected, bound to tile and toast, app
     /// running, primary tile pinned, power normal).
     pub device_state: Option<DeviceUpdate>,
+    /// A fixed token, so that the channel URI is known in advance
+    /// (`http://HOST:PORT/throttledthirdparty/01.00/<token>`): 1..=64 characters of `A-Z a-z
+    /// 0-9 - _`, not used by another channel. Default: 64 random characters starting `AAF`.
+    pub token: Option<String>,
 }
 
 /// A channel as listed by `GET /_fake/channels`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChannelInfo {
     /// Its id.
     pub id: ChannelId,
@@ -152,7 +171,7 @@ pub struct ChannelInfo {
 }
 
 /// A `/callback` registration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CallbackInfo {
     /// `X-CallbackURI`.
     pub uri: String,
@@ -180,7 +199,7 @@ pub struct Delivered {
 }
 
 /// What became of an accepted notification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Not taken for delivery (refused, suppressed, queue full).
@@ -203,7 +222,7 @@ pub enum DeliveryState {
 }
 
 /// One request that reached a channel URI (or a URI that looked like one), with its answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NotificationRecord {
     /// Global arrival order.
     pub seq: u64,
@@ -213,17 +232,22 @@ pub struct NotificationRecord {
     pub received_at_ms: u64,
     /// HTTP method.
     #[serde(serialize_with = "ser::method")]
+    #[schema(value_type = String)]
     pub method: Method,
     /// Request URI (path and query); serialized as the path.
     #[serde(rename = "path", serialize_with = "ser::path")]
+    #[schema(value_type = String)]
     pub uri: Uri,
     /// Request headers in order; serialized as `[name, value]` pairs (values lossy UTF-8).
     #[serde(serialize_with = "ser::headers")]
+    #[schema(value_type = Vec<Vec<String>>)]
     pub headers: HeaderMap,
     /// Body as sent; serialized as text (lossy UTF-8).
     #[serde(serialize_with = "ser::bytes")]
+    #[schema(value_type = String)]
     pub body: Bytes,
     /// The parsed notification, if the request was well formed.
+    #[schema(value_type = Option<Content>)]
     pub content: Option<Arc<Content>>,
     /// Tile, toast or raw, if known.
     pub target: Option<Target>,
@@ -231,6 +255,7 @@ pub struct NotificationRecord {
     pub batching: Option<Batching>,
     /// The `X-MessageID` answered.
     #[serde(serialize_with = "ser::header_value")]
+    #[schema(value_type = String)]
     pub message_id: HeaderValue,
     /// The answer given.
     pub response: Answer,

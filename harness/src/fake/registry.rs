@@ -10,17 +10,48 @@ use hashbrown::HashTable;
 use crate::fake::device::Device;
 use crate::fake::model::ChannelId;
 
-/// Characters in a channel token: `AAF` and 61 random base64url characters.
-pub(super) const TOKEN_LEN: usize = 64;
+/// Characters in a generated channel token: `AAF` and 61 random base64url characters; also the
+/// most a fixed token (from a scenario or `POST /_fake/channels`) may have.
+pub(crate) const TOKEN_LEN: usize = 64;
 
 /// A channel URI's token, kept inline (a million channels make a million of them).
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) struct Token(pub(super) [u8; TOKEN_LEN]);
+pub(super) struct Token {
+    bytes: [u8; TOKEN_LEN],
+    len: u8,
+}
 
 impl Token {
+    /// A generated token of the full length.
+    pub(super) fn generated(bytes: [u8; TOKEN_LEN]) -> Self {
+        Self {
+            bytes,
+            len: TOKEN_LEN as u8,
+        }
+    }
+
+    /// A fixed token: 1..=64 characters of `A-Z a-z 0-9 - _`, so that the URI is a valid
+    /// channel URI; the error names the rule.
+    pub(super) fn fixed(token: &str) -> Result<Self, String> {
+        let ok_chars = token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+        if token.is_empty() || token.len() > TOKEN_LEN || !ok_chars {
+            return Err(format!(
+                "token {token:?} is not 1..={TOKEN_LEN} characters of A-Z, a-z, 0-9, '-' and '_'"
+            ));
+        }
+        let mut bytes = [0; TOKEN_LEN];
+        bytes[..token.len()].copy_from_slice(token.as_bytes());
+        Ok(Self {
+            bytes,
+            len: token.len() as u8,
+        })
+    }
+
     pub(super) fn as_str(&self) -> &str {
-        // Only `new_token` makes tokens, from ASCII characters.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        // Tokens are made of ASCII characters only (`generated` and `fixed`).
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
     }
 }
 

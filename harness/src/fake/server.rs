@@ -22,6 +22,7 @@ use super::model::{
     ChannelId, ChannelInfo, ChannelOptions, Delivered, DeviceId, DeviceUpdate, DeviceView,
     NotificationRecord,
 };
+use super::scenario::Scenario;
 use super::tls::{Acceptor, TlsConfig};
 use crate::clock::Clock;
 use crate::protocol::Mode;
@@ -49,6 +50,7 @@ pub struct FakeMpns {
     addr: SocketAddr,
     uri: String,
     tls_uri: Option<String>,
+    control_uri: String,
     task: Option<JoinHandle<()>>,
     expectations: Expectations,
     wait_limit: Duration,
@@ -64,6 +66,10 @@ pub struct FakeMpnsBuilder {
     tls: Option<TlsConfig>,
     tls_addr: SocketAddr,
     limits: ConnLimits,
+    control_addr: Option<SocketAddr>,
+    public_uri: Option<String>,
+    public_tls_uri: Option<String>,
+    scenario: Option<Scenario>,
 }
 
 impl Default for FakeMpnsBuilder {
@@ -76,6 +82,10 @@ impl Default for FakeMpnsBuilder {
             tls: None,
             tls_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             limits: ConnLimits::default(),
+            control_addr: None,
+            public_uri: None,
+            public_tls_uri: None,
+            scenario: None,
         }
     }
 }
@@ -163,6 +173,38 @@ impl FakeMpnsBuilder {
         self
     }
 
+    /// Serve the control API (`/_fake/...`) on a listener of its own at this address; the
+    /// notification listener then answers `/_fake/...` as any other path that is not a
+    /// channel URI (400). Default: both on one listener.
+    pub fn control_listen(mut self, addr: SocketAddr) -> Self {
+        self.control_addr = Some(addr);
+        self
+    }
+
+    /// The scheme, host and port written into channel URIs instead of the bound address, e.g.
+    /// `http://fake-mpns:8080` for a fake in a CI service container that other containers reach
+    /// by that name. `http` or `https`, no path, query or user; checked by
+    /// [`try_start`](Self::try_start).
+    pub fn public_uri(mut self, uri: impl Into<String>) -> Self {
+        self.public_uri = Some(uri.into());
+        self
+    }
+
+    /// The same for authenticated channels on the https listener (`https` only); only with
+    /// [`tls`](Self::tls).
+    pub fn public_tls_uri(mut self, uri: impl Into<String>) -> Self {
+        self.public_tls_uri = Some(uri.into());
+        self
+    }
+
+    /// State to start in: channels (with fixed tokens), device states, fault rules, the daily
+    /// limit and queue capacity; applied by [`try_start`](Self::try_start) before the first
+    /// request is served.
+    pub fn scenario(mut self, scenario: Scenario) -> Self {
+        self.scenario = Some(scenario);
+        self
+    }
+
     /// How long (wall clock) [`FakeMpns::wait_until`] and
     /// [`FakeMpns::wait_for_notifications`] wait before failing the test (default 10 s).
     pub fn wait_limit(mut self, limit: Duration) -> Self {
@@ -204,8 +246,28 @@ impl FakeMpnsBuilder {
         })
     }
 
-    /// Binds and starts serving; returns once the listener accepts connections.
+    /// Binds and starts serving; returns once the listeners accept connections.
+    ///
+    /// Errors: an address that cannot be bound, unusable TLS settings, a public URI that is not
+    /// `http(s)://HOST[:PORT]`, or a scenario that does not apply (the message names the entry),
+    /// the last two as [`std::io::ErrorKind::InvalidInput`].
     pub async fn try_start(self) -> std::io::Result<FakeMpns> {
+        let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+        let public = self
+            .public_uri
+            .as_deref()
+            .map(|u| check_public_uri(u, false))
+            .transpose()
+            .map_err(invalid)?;
+        let public_tls = match (&self.public_tls_uri, &self.tls) {
+            (Some(_), None) => {
+                return Err(invalid(
+                    "a public https URI needs TLS (a certificate and key)".into(),
+                ))
+            }
+            (Some(u), Some(_)) => Some(check_public_uri(u, true).map_err(invalid)?),
+            (None, _) => None,
+        };
         let acceptor = self.tls.as_ref().map(Acceptor::new).transpose()?;
         let listener = TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
@@ -216,26 +278,60 @@ impl FakeMpnsBuilder {
         };
         let tls_addr = tls_listener.as_ref().map(|l| l.local_addr()).transpose()?;
         let tls_uri = tls_addr.map(|a| format!("https://{a}"));
+        let control_listener = match self.control_addr {
+            Some(a) => Some(TcpListener::bind(a).await?),
+            None => None,
+        };
+        let control_uri = match &control_listener {
+            Some(l) => format!("http://{}", l.local_addr()?),
+            None => uri.clone(),
+        };
         let clock = self.clock.unwrap_or_default();
         let core = Core::new(self.config, clock);
-        core.set_base_uri(uri.clone(), tls_uri.clone());
-        let router = router(core.clone());
+        core.set_base_uri(
+            public.unwrap_or_else(|| reachable_base("http", addr)),
+            public_tls.or_else(|| tls_addr.map(|a| reachable_base("https", a))),
+        );
+        if let Some(scenario) = &self.scenario {
+            core.apply_scenario(scenario)
+                .map_err(|e| invalid(format!("scenario: {e}")))?;
+        }
         let shutdown = core.shutdown.clone();
         let limits = self.limits;
-        let plain = serve(listener, None, router.clone(), shutdown.clone(), limits);
-        let task = tokio::spawn(async move {
-            match (tls_listener, acceptor) {
-                (Some(l), Some(a)) => {
-                    tokio::join!(plain, serve(l, Some(a), router, shutdown, limits));
-                }
-                _ => plain.await,
+        let (notify_router, control_router) = match control_listener {
+            Some(l) => (
+                channel_router(core.clone()),
+                Some((l, control_router(core.clone()))),
+            ),
+            None => (router(core.clone()), None),
+        };
+        let plain = serve(
+            listener,
+            None,
+            notify_router.clone(),
+            shutdown.clone(),
+            limits,
+        );
+        let tls_shutdown = shutdown.clone();
+        let tls = async move {
+            if let (Some(l), Some(a)) = (tls_listener, acceptor) {
+                serve(l, Some(a), notify_router, tls_shutdown, limits).await;
             }
+        };
+        let control = async move {
+            if let Some((l, r)) = control_router {
+                serve(l, None, r, shutdown, limits).await;
+            }
+        };
+        let task = tokio::spawn(async move {
+            tokio::join!(plain, tls, control);
         });
         Ok(FakeMpns {
             core,
             addr,
             uri,
             tls_uri,
+            control_uri,
             task: Some(task),
             expectations: Expectations::default(),
             wait_limit: self.wait_limit,
@@ -250,6 +346,74 @@ pub(crate) fn router(core: Arc<Core>) -> Router {
         .with_state(core)
 }
 
+/// The notification listener's surface when the control API has a listener of its own: every
+/// path is read as a channel URI (so `/_fake/...` gets MPNS's 400 for a malformed one).
+fn channel_router(core: Arc<Core>) -> Router {
+    Router::new().fallback(channel_request).with_state(core)
+}
+
+/// The control listener's surface: the control API, and its JSON 404 for any other path.
+fn control_router(core: Arc<Core>) -> Router {
+    super::control::routes()
+        .fallback(super::control::not_a_control_path)
+        .with_state(core)
+}
+
+/// The base of channel URIs when no public URI is given: the bound address, with an unspecified
+/// IP (`0.0.0.0`, `::`), which no client can connect to, replaced by loopback.
+fn reachable_base(scheme: &str, addr: SocketAddr) -> String {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("{scheme}://{addr}")
+}
+
+/// Checks a public base URI (`http(s)://HOST[:PORT]`, an optional trailing `/`) and returns it
+/// without the slash; `tls`: only `https`. The error names what is wrong.
+pub(crate) fn check_public_uri(raw: &str, tls: bool) -> Result<String, String> {
+    let uri: axum::http::Uri = raw.parse().map_err(|e| {
+        format!("public URL {raw:?} is not a URL ({e}); example: http://fake-mpns:8080")
+    })?;
+    let scheme = uri.scheme_str().unwrap_or("");
+    let allowed: &[&str] = if tls { &["https"] } else { &["http", "https"] };
+    if !allowed.contains(&scheme) {
+        return Err(format!(
+            "public URL {raw:?} must start with {}; example: {}",
+            allowed
+                .iter()
+                .map(|s| format!("{s}://"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            if tls {
+                "https://fake-mpns:8443"
+            } else {
+                "http://fake-mpns:8080"
+            }
+        ));
+    }
+    let Some(authority) = uri.authority() else {
+        return Err(format!("public URL {raw:?} has no host"));
+    };
+    if authority.as_str().contains('@') {
+        return Err(format!(
+            "public URL {raw:?} must not hold a user name or password"
+        ));
+    }
+    if authority.host().is_empty() {
+        return Err(format!("public URL {raw:?} has no host"));
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Err(format!(
+            "public URL {raw:?} must be scheme, host and port only (channel URIs add their own path)"
+        ));
+    }
+    Ok(format!("{scheme}://{authority}"))
+}
+
 impl FakeMpns {
     /// Starts a lenient fake on `127.0.0.1:0` with a virtual clock; returns once listening.
     pub async fn start() -> FakeMpns {
@@ -261,9 +425,35 @@ impl FakeMpns {
         FakeMpnsBuilder::default()
     }
 
-    /// `http://127.0.0.1:PORT`, the base of every channel URI and of `/_fake/`.
+    /// `http://127.0.0.1:PORT`, the notification listener's bound address: the base of channel
+    /// URIs unless [`FakeMpnsBuilder::public_uri`] set another, and of `/_fake/` unless
+    /// [`FakeMpnsBuilder::control_listen`] gave the control API its own listener.
     pub fn uri(&self) -> &str {
         &self.uri
+    }
+
+    /// `http://127.0.0.1:PORT` of the control API: [`uri`](Self::uri), or the control
+    /// listener's when [`FakeMpnsBuilder::control_listen`] gave it one.
+    pub fn control_uri(&self) -> &str {
+        &self.control_uri
+    }
+
+    /// Changes the daily limit of unauthenticated channels from their next request on (as
+    /// `PATCH /_fake/settings` does).
+    pub fn set_daily_limit(&self, n: u32) {
+        self.core.set_daily_limit(n);
+    }
+
+    /// Changes the queue capacity of every device, and of devices created from now on (as
+    /// `PATCH /_fake/settings` does).
+    pub fn set_queue_capacity(&self, n: usize) -> Result<(), FakeError> {
+        self.core.set_queue_capacity(n)
+    }
+
+    /// Loads a scenario into the running fake (channels, device states, fault rules,
+    /// settings); returns the channels it created.
+    pub fn load_scenario(&self, scenario: &Scenario) -> Result<Vec<ChannelInfo>, FakeError> {
+        self.core.apply_scenario(scenario)
     }
 
     /// The bound address.
@@ -510,5 +700,21 @@ impl Drop for FakeMpns {
 impl std::fmt::Debug for FakeMpns {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FakeMpns").field("uri", &self.uri).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reachable_base;
+
+    #[test]
+    fn an_unspecified_bound_address_becomes_loopback_in_channel_uris() {
+        for (bound, base) in [
+            ("0.0.0.0:8080", "http://127.0.0.1:8080"),
+            ("[::]:8080", "http://[::1]:8080"),
+            ("10.1.2.3:80", "http://10.1.2.3:80"),
+        ] {
+            assert_eq!(reachable_base("http", bound.parse().unwrap()), base);
+        }
     }
 }

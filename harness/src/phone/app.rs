@@ -194,6 +194,7 @@ impl App {
             authenticated: service.is_some(),
             service_name: service.map(str::to_owned),
             device_state: Some(state),
+            token: None,
         })?;
         a.channel_ids.push(info.id);
         a.channel = Some(Channel {

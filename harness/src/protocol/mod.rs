@@ -58,7 +58,7 @@ pub enum Mode {
 }
 
 /// The notification type, from `X-WindowsPhone-Target`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     /// `token` (or `tile`, leniently).
@@ -70,7 +70,7 @@ pub enum Target {
 }
 
 /// The delivery interval, from `X-NotificationClass` (absent means immediate).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 pub enum Batching {
     /// Class 1, 2 or 3 (or no header).
     Immediate,
@@ -96,7 +96,7 @@ pub struct Inspected {
 }
 
 /// The parsed notification.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Content {
     /// A toast.
@@ -107,12 +107,13 @@ pub enum Content {
     Raw {
         /// The body as sent.
         #[serde(serialize_with = "bytes_as_text")]
+        #[schema(value_type = String)]
         body: Bytes,
     },
 }
 
 /// `wp:Toast` children, each `None` when the element is absent.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 pub struct ToastContent {
     /// `wp:Text1`.
     pub text1: Option<String>,
@@ -125,7 +126,7 @@ pub struct ToastContent {
 }
 
 /// `wp:Sound`: a package path, or `Silent="true"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Sound {
     /// An app-relative `.wav`/`.mp3` path.
@@ -135,7 +136,7 @@ pub enum Sound {
 }
 
 /// Tile templates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 pub enum Template {
     /// The WP7 standard tile (no `Template` attribute).
     Standard,
@@ -148,7 +149,7 @@ pub enum Template {
 }
 
 /// `wp:Tile`: which tile, which template, and each property element in document order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TileContent {
     /// `Id` (or `ID`) attribute: the secondary tile's navigation URI; `None` for the primary tile.
     pub id: Option<String>,
@@ -157,11 +158,12 @@ pub struct TileContent {
     /// Whether `Version="2.0"` was on `wp:Notification`.
     pub version2: bool,
     /// Property elements in document order, by local name (`Count`, `BackgroundImage`, ...).
+    #[schema(value_type = Vec<Vec<Value>>)]
     pub properties: Vec<(String, TileValue)>,
 }
 
 /// A tile property's new value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TileValue {
     /// Set to this text (unescaped).

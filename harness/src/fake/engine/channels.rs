@@ -16,8 +16,8 @@ use crate::fake::model::{
     CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeviceId, DeviceUpdate,
     DeviceView,
 };
-use crate::fake::registry::Slot;
-use crate::lock::RwLockExt;
+use crate::fake::registry::{Slot, Token};
+use crate::lock::{MutexExt, RwLockExt};
 
 impl Core {
     pub(crate) fn create_channel(&self, opts: ChannelOptions) -> Result<ChannelInfo, FakeError> {
@@ -42,6 +42,21 @@ impl Core {
         if self.registry().count >= self.config.max_channels {
             return Err(self.too_many_channels());
         }
+        // Channels with fixed tokens are created one at a time, so that two of the same token
+        // cannot both pass the check below.
+        let _fixed = opts.token.as_ref().map(|_| self.fixed_tokens.locked());
+        let fixed = match &opts.token {
+            Some(t) => {
+                let token = Token::fixed(t).map_err(FakeError::Invalid)?;
+                if let Some((other, _)) = self.registry().find(token.as_str()) {
+                    return Err(FakeError::Invalid(format!(
+                        "token {t:?} is already the token of channel {other}"
+                    )));
+                }
+                Some(token)
+            }
+            None => None,
+        };
         let id = ChannelId(self.next_channel.fetch_add(1, Ordering::Relaxed) + 1);
         let app: Box<str> = match &opts.app {
             Some(app) => app.as_str().into(),
@@ -55,15 +70,12 @@ impl Core {
                 let named = self.devices.read_locked();
                 let device = match named.get(&default_device_name(id)) {
                     Some(d) => d.clone(),
-                    None => Arc::new(Device::new(
-                        DeviceName::Default(id),
-                        self.config.queue_capacity,
-                    )),
+                    None => Arc::new(Device::new(DeviceName::Default(id), self.queue_capacity())),
                 };
                 (device, Some(named))
             }
         };
-        let token = self.new_token();
+        let token = fixed.unwrap_or_else(|| self.new_token());
         {
             let mut d = device.lock();
             if let Some(existing) = d.channels.iter().find(|c| c.app == app) {
@@ -335,11 +347,55 @@ impl Core {
     }
 }
 
-fn check_capacity(cap: usize) -> Result<(), FakeError> {
+pub(super) fn check_capacity(cap: usize) -> Result<(), FakeError> {
     if cap > 1_000_000 {
         return Err(FakeError::Invalid(format!(
             "queue_capacity {cap} is out of range 0..=1000000"
         )));
     }
     Ok(())
+}
+
+impl Core {
+    /// Loads a scenario: the settings, then the channels, the device states and the fault
+    /// rules, in order. Stops at the first error, which names the entry (`channels[2]: ...`);
+    /// what came before it stays applied.
+    pub(crate) fn apply_scenario(
+        &self,
+        scenario: &crate::fake::scenario::Scenario,
+    ) -> Result<Vec<ChannelInfo>, FakeError> {
+        let at = |what: String| move |e: FakeError| FakeError::Invalid(format!("{what}: {e}"));
+        // Fault rules are checked before anything is applied, as are the settings.
+        for (i, rule) in scenario.faults.iter().enumerate() {
+            rule.validate()
+                .map_err(|e| FakeError::Invalid(format!("faults[{i}]: {e}")))?;
+        }
+        if let Some(cap) = scenario.queue_capacity {
+            check_capacity(cap).map_err(at("queue_capacity".into()))?;
+        }
+        if let Some(cap) = scenario.queue_capacity {
+            self.set_queue_capacity(cap)
+                .map_err(at("queue_capacity".into()))?;
+        }
+        if let Some(n) = scenario.daily_limit {
+            self.set_daily_limit(n);
+        }
+        let mut created = Vec::with_capacity(scenario.channels.len());
+        for (i, opts) in scenario.channels.iter().enumerate() {
+            created.push(
+                self.create_channel(opts.clone())
+                    .map_err(at(format!("channels[{i}]")))?,
+            );
+        }
+        for (device, update) in &scenario.devices {
+            self.update_device_by_id(device, update)
+                .map_err(at(format!("devices.{device}")))?;
+        }
+        for (i, rule) in scenario.faults.iter().enumerate() {
+            self.faults
+                .add(rule.clone())
+                .map_err(|e| FakeError::Invalid(format!("faults[{i}]: {e}")))?;
+        }
+        Ok(created)
+    }
 }

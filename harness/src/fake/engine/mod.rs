@@ -15,7 +15,7 @@ mod receive;
 mod tests;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
@@ -80,6 +80,11 @@ pub(crate) struct Core {
     pub waiting: AtomicUsize,
     /// Cancelled when the server shuts down (ends event streams and held requests).
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Notifications an unauthenticated channel takes per day: `config.daily_limit` at start,
+    /// changed at run time by `PATCH /_fake/settings`.
+    daily_limit: AtomicU32,
+    /// The queue capacity of devices created from now on (see [`Core::set_queue_capacity`]).
+    queue_capacity: AtomicUsize,
     base_uri: OnceLock<String>,
     tls_base_uri: OnceLock<String>,
     /// Lock order: `devices`, then `registry`, then a device.
@@ -95,6 +100,8 @@ pub(crate) struct Core {
     next_channel: AtomicU64,
     next_seq: AtomicU64,
     rng: Mutex<StdRng>,
+    /// Held while a channel with a fixed token is created (see `create_channel`).
+    fixed_tokens: Mutex<()>,
     http: OnceLock<reqwest::Client>,
     self_ref: Weak<Core>,
 }
@@ -110,8 +117,11 @@ impl Core {
             None => StdRng::from_rng(&mut rand::rng()),
         };
         let log_used = Arc::new(AtomicUsize::new(0));
+        let (daily_limit, queue_capacity) = (config.daily_limit, config.queue_capacity);
         Arc::new_cyclic(|me| Core {
             config,
+            daily_limit: AtomicU32::new(daily_limit),
+            queue_capacity: AtomicUsize::new(queue_capacity),
             clock,
             events: Events::new(),
             faults: Faults::default(),
@@ -128,6 +138,7 @@ impl Core {
             next_channel: AtomicU64::new(0),
             next_seq: AtomicU64::new(0),
             rng: Mutex::new(rng),
+            fixed_tokens: Mutex::new(()),
             http: OnceLock::new(),
             self_ref: me.clone(),
         })
@@ -139,6 +150,40 @@ impl Core {
         if let Some(tls) = tls {
             let _ = self.tls_base_uri.set(tls);
         }
+    }
+
+    /// Notifications an unauthenticated channel takes per day, now.
+    pub(crate) fn daily_limit(&self) -> u32 {
+        self.daily_limit.load(Ordering::Relaxed)
+    }
+
+    /// The queue capacity new devices get, now.
+    pub(crate) fn queue_capacity(&self) -> usize {
+        self.queue_capacity.load(Ordering::Relaxed)
+    }
+
+    /// Changes the daily limit of every unauthenticated channel, from its next request on.
+    pub(crate) fn set_daily_limit(&self, n: u32) {
+        self.daily_limit.store(n, Ordering::Relaxed);
+        self.touch();
+    }
+
+    /// Changes the queue capacity of every device there is and of those created from now on
+    /// (a device's own capacity can still be changed afterwards through its channel).
+    pub(crate) fn set_queue_capacity(&self, n: usize) -> Result<(), FakeError> {
+        channels::check_capacity(n)?;
+        // Under the map of named devices, so that no device is created in between with the
+        // old capacity.
+        let named = self.devices.write_locked();
+        self.queue_capacity.store(n, Ordering::Relaxed);
+        let mut devices: Vec<Arc<Device>> = named.values().cloned().collect();
+        devices.extend(self.channel_list().into_iter().map(|(_, d)| d));
+        drop(named);
+        for d in devices {
+            d.lock().queue_capacity = n;
+        }
+        self.touch();
+        Ok(())
     }
 
     fn uri_of(&self, authenticated: bool, token: &str) -> String {
@@ -164,7 +209,7 @@ impl Core {
         for c in &mut t[3..] {
             *c = ALPHABET[rng.random_range(0..64usize)];
         }
-        Token(t)
+        Token::generated(t)
     }
 
     /// An empty log, counted against the fake's byte budget.
@@ -216,7 +261,7 @@ impl Core {
         }
         let d = Arc::new(Device::new(
             DeviceName::Named(id.clone()),
-            self.config.queue_capacity,
+            self.queue_capacity(),
         ));
         named.insert(id.clone(), d.clone());
         d

@@ -124,7 +124,7 @@ impl Core {
                     authenticated: c.authenticated,
                     certified: self.certified(c, client_cn),
                     sent_today: c.sent_today,
-                    daily_limit: self.config.daily_limit,
+                    daily_limit: self.daily_limit(),
                     target: inspected.target,
                     bound_tile: c.bound_tile,
                     bound_toast: c.bound_toast,

@@ -109,6 +109,10 @@ async fn help_documents_every_flag_with_an_example() {
         "--tls-client-ca",
         "--tls-listen",
         "--drain-deadline",
+        "--public-url",
+        "--public-tls-url",
+        "--control-listen",
+        "--scenario",
     ] {
         let at = help
             .find(&format!("{flag} "))
@@ -327,4 +331,191 @@ async fn max_channels_and_log_bytes_are_taken_from_the_command_line() {
     within("fake-mpns to exit on SIGTERM", child.wait())
         .await
         .unwrap();
+}
+
+/// Starts the binary and returns it with every stdout line that starts with `fake-mpns `
+/// (the listening lines), read until `lines` of them came.
+async fn start_with_lines(args: &[&str], lines: usize) -> (Child, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the fake-mpns binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut got = Vec::new();
+    while got.len() < lines {
+        let line = within("fake-mpns to print its addresses", stdout.next_line())
+            .await
+            .unwrap()
+            .expect("a line on stdout");
+        got.push(line);
+    }
+    (child, got)
+}
+
+#[tokio::test]
+async fn with_a_public_url_the_binary_hands_out_channel_uris_on_that_base() {
+    let (mut child, lines) = start_with_lines(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "http://fake.example:8080",
+        ],
+        1,
+    )
+    .await;
+    let uri = lines[0].strip_prefix("fake-mpns listening on ").unwrap();
+    assert!(
+        uri.starts_with("http://127.0.0.1:"),
+        "the bound address: {uri}"
+    );
+    let c = client();
+    let created: serde_json::Value = c
+        .post(format!("{uri}/_fake/channels"))
+        .header("X-Requested-With", "test")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let channel = created["uri"].as_str().unwrap();
+    let path = channel
+        .strip_prefix("http://fake.example:8080/throttledthirdparty/01.00/")
+        .unwrap_or_else(|| panic!("{channel} is not on the public base"));
+    let reached = format!("{uri}/throttledthirdparty/01.00/{path}");
+    assert_eq!(send(toast(&c, &reached, 2)).await.status, 200);
+    signal(&child, "-TERM").await;
+    let status = within("fake-mpns to exit", child.wait()).await.unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn a_bad_public_url_is_a_clear_error_and_exit_code_2() {
+    let out = Command::new(BIN)
+        .args(["--public-url", "fake.example:8080"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--public-url"), "{err}");
+    assert!(err.contains("must start with http:// or https://"), "{err}");
+}
+
+#[tokio::test]
+async fn with_control_listen_the_control_api_is_on_its_own_socket_and_not_on_the_notification_one()
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut child, lines) = start_with_lines(&["--control-listen", "127.0.0.1:0"], 2).await;
+    let notify = lines[0]
+        .strip_prefix("fake-mpns listening on http://")
+        .unwrap()
+        .to_owned();
+    let control = lines[1]
+        .strip_prefix("fake-mpns control listening on http://")
+        .unwrap_or_else(|| panic!("second line {:?}", lines[1]))
+        .to_owned();
+    assert_ne!(notify, control);
+    // One raw HTTP/1.1 request on a fresh connection; the whole answer as text.
+    async fn ask(addr: &str, head: &str) -> String {
+        let mut s = within("a connection", tokio::net::TcpStream::connect(addr))
+            .await
+            .unwrap();
+        s.write_all(
+            format!("{head}\r\nHost: {addr}\r\nX-Requested-With: test\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut out = Vec::new();
+        within("the answer", s.read_to_end(&mut out)).await.unwrap();
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    let created = ask(&control, "POST /_fake/channels HTTP/1.1").await;
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+    let on_notify = ask(&notify, "POST /_fake/channels HTTP/1.1").await;
+    assert!(on_notify.starts_with("HTTP/1.1 400"), "{on_notify}");
+    assert!(
+        on_notify.to_ascii_lowercase().contains("x-messageid:"),
+        "answered as a channel URI, not by the control API: {on_notify}"
+    );
+    assert!(!on_notify.contains("\"id\""), "{on_notify}");
+    let listed = ask(&notify, "GET /_fake/channels HTTP/1.1").await;
+    assert!(listed.starts_with("HTTP/1.1 400"), "{listed}");
+    let token = created
+        .split("/throttledthirdparty/01.00/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a channel URI in the answer");
+    assert!(
+        created.contains(&format!("http://{notify}/throttledthirdparty/")),
+        "{created}"
+    );
+    let on_control = ask(
+        &control,
+        &format!("POST /throttledthirdparty/01.00/{token} HTTP/1.1"),
+    )
+    .await;
+    assert!(on_control.starts_with("HTTP/1.1 404"), "{on_control}");
+    assert!(
+        on_control.contains("not a control API path"),
+        "{on_control}"
+    );
+    signal(&child, "-TERM").await;
+    let status = within("fake-mpns to exit", child.wait()).await.unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn the_binary_loads_the_example_scenario_file() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/scenarios/example.toml"
+    );
+    let (mut child, uri) = start(&["--scenario", example]).await;
+    let c = client();
+    let weather = format!("{uri}/throttledthirdparty/01.00/weather-lumia");
+    assert_eq!(
+        send(toast(&c, &weather, 2)).await.status,
+        503,
+        "the scenario's fault rule"
+    );
+    let settings: serde_json::Value = c
+        .get(format!("{uri}/_fake/settings"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        settings,
+        serde_json::json!({"daily_limit": 3, "queue_capacity": 5})
+    );
+    signal(&child, "-TERM").await;
+    let status = within("fake-mpns to exit", child.wait()).await.unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn a_scenario_that_does_not_apply_is_exit_code_2_naming_the_file_and_the_entry() {
+    let dir = std::env::temp_dir().join(format!("h15-bin-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("twice.json");
+    std::fs::write(&path, r#"{"channels": [{"token": "t"}, {"token": "t"}]}"#).unwrap();
+    let out = Command::new(BIN)
+        .arg("--scenario")
+        .arg(&path)
+        .output()
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "it never said it listens");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("twice.json"), "{err}");
+    assert!(err.contains("channels[1]"), "{err}");
 }

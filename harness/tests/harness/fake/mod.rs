@@ -6,5 +6,7 @@ mod binary;
 mod control;
 mod expect;
 mod hostile;
+mod openapi;
+mod scenario;
 mod tls;
 mod wire;

@@ -242,3 +242,56 @@ async fn a_key_that_does_not_match_the_certificate_is_a_clear_start_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_public_tls_uri_is_the_base_of_authenticated_channel_uris_and_the_fake_answers_them() {
+    let pki = pki();
+    let tls = TlsConfig::new(
+        pki.server.cert_pem(),
+        pki.server.key.private_key_to_pem_pkcs8().unwrap(),
+    )
+    .client_ca(pki.ca.cert_pem());
+    let fake = FakeMpns::builder()
+        .tls(tls)
+        .public_uri("http://fake.example:8080")
+        .public_tls_uri("https://fake.example:8443")
+        .start()
+        .await;
+    let ch = fake
+        .create_channel(ChannelOptions {
+            authenticated: true,
+            service_name: Some("push.example.com".into()),
+            token: Some("bank".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        ch.uri,
+        "https://fake.example:8443/unthrottledthirdparty/01.00/bank"
+    );
+    let plain = fake.create_channel(ChannelOptions::default()).unwrap();
+    assert!(
+        plain.uri.starts_with("http://fake.example:8080/"),
+        "{}",
+        plain.uri
+    );
+    // Through the bound https address, as a forwarded connection would arrive.
+    let reached = ch
+        .uri
+        .replace("https://fake.example:8443", fake.tls_uri().unwrap());
+    let ok = send(toast(&https_client(&pki, Some(&pki.client)), &reached, 2)).await;
+    assert_eq!(ok.row(), (200, "Received", "Connected", "Active"));
+    for bad in ["http://fake.example:8443", "fake.example:8443"] {
+        let err = FakeMpns::builder()
+            .tls(TlsConfig::new(
+                pki.server.cert_pem(),
+                pki.server.key.private_key_to_pem_pkcs8().unwrap(),
+            ))
+            .public_tls_uri(bad)
+            .try_start()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must start with https://"), "{bad}: {err}");
+    }
+}
