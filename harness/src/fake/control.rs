@@ -97,6 +97,7 @@ pub(crate) fn routes() -> Router<Arc<Core>> {
             post(add_fault).get(list_faults).delete(clear_faults),
         )
         .route("/_fake/faults/{id}", axum::routing::delete(remove_fault))
+        .route("/_fake/repeats", get(repeats))
         .route("/_fake/clock", get(clock))
         .route("/_fake/clock/advance", post(advance))
         .route("/_fake", axum::routing::any(unknown))
@@ -171,6 +172,14 @@ async fn list_channels(State(core): Shared) -> Json<Vec<ChannelInfo>> {
             .filter_map(|id| core.channel_info(id).ok())
             .collect(),
     )
+}
+
+/// `GET /_fake/repeats`: `{"total": <requests that were repeats>, "repeats": [{"channel",
+/// "message_id", "times"}]}`, every message id a channel received more than once.
+async fn repeats(State(core): Shared) -> Json<serde_json::Value> {
+    let repeats = core.repeats();
+    let total: u32 = repeats.iter().map(|r| r.times - 1).sum();
+    Json(serde_json::json!({ "total": total, "repeats": repeats }))
 }
 
 async fn get_channel(State(core): Shared, Path(id): Path<String>) -> ApiResult<Json<ChannelInfo>> {

@@ -75,6 +75,8 @@ pub(super) struct Outcome {
     pub(super) fate: Option<Fate>,
     pub(super) diagnostics: Vec<String>,
     pub(super) delivery: DeliveryState,
+    /// How many times the channel had received this request's `X-MessageID` before.
+    pub(super) repeat: u32,
 }
 
 impl Kept {
@@ -134,6 +136,7 @@ impl Kept {
             fate: o.fate,
             diagnostics: o.diagnostics.clone(),
             delivery: o.delivery.clone(),
+            repeat: o.repeat,
         })
     }
 }
