@@ -16,6 +16,7 @@ mod cli;
 ///   mpns                                   # the sandbox; open the printed console URL
 ///   mpns sandbox --port 0 --data /tmp/demo
 ///   mpns fake-mpns --listen 127.0.0.1:8080
+///   mpns serve --data ./data --allow-host 127.0.0.1:8080
 ///   mpns send toast --channel http://127.0.0.1:8080/throttledthirdparty/01.00/AAF... --text1 Hi --text2 There
 ///   mpns send tile --channel URI --count 3 --title Quest --json
 #[derive(Debug, Parser)]
@@ -45,6 +46,7 @@ enum Command {
     /// arguments or an invalid message (nothing was sent), 3 retry later, 4 suppressed, 5 remove
     /// the channel, 6 fix the request, 7 check credentials, 8 an answer MPNS never documented.
     Send(cli::send::SendArgs),
+    Serve(cli::serve::ServeArgs),
     // The subcommands' help (with examples) is the doc of their argument types.
     FakeMpns(mpns_harness::cli::FakeMpnsArgs),
     Sandbox(cli::sandbox::SandboxArgs),
@@ -77,6 +79,7 @@ async fn main() -> ExitCode {
     init_logging(args.verbose, args.quiet);
     match args.command {
         Some(Command::Send(args)) => cli::send::run(args).await,
+        Some(Command::Serve(args)) => cli::serve::run(args).await,
         Some(Command::FakeMpns(args)) => mpns_harness::cli::run(args).await,
         Some(Command::Sandbox(args)) => cli::sandbox::run(args).await,
         None => cli::sandbox::run(args.sandbox).await,

@@ -152,7 +152,8 @@ impl Sender {
             state,
         });
         let store = shared.state.store();
-        match store.release_abandoned(&shared.owner) {
+        let now = shared.state.clock().now();
+        match store.release_abandoned(&shared.owner, now, steps::message_type) {
             Ok(0) => {}
             Ok(n) => tracing::warn!(
                 jobs = n,

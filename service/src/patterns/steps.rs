@@ -73,6 +73,15 @@ pub(crate) fn message(
     built.map_err(|e| e.to_string())
 }
 
+/// The status log's message type of a step (before its message is built).
+pub(crate) fn message_type(step: &str) -> &'static str {
+    match step {
+        "tile" => "Tile",
+        "toast" => "Toast",
+        _ => "Raw",
+    }
+}
+
 /// The jobs an answer adds to its batch (see the module's table).
 pub(crate) fn follow_ups(
     pattern: PatternKind,

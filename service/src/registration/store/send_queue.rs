@@ -456,14 +456,77 @@ impl Store {
     }
 
     /// Puts back every job left in flight by another owner (a process that died): with SQLite
-    /// one process owns the database, so whoever opens it takes them over at once. Returns how
+    /// one process owns the database, so whoever opens it takes them over at once. Each gets a
+    /// status-log row saying that its request may have reached MPNS without its answer being
+    /// recorded (so the log has a row for every request MPNS may have received; the resend
+    /// carries the same `X-MessageID`). `message_type` names a step's message type. Returns how
     /// many.
-    pub(crate) fn release_abandoned(&self, owner: &str) -> Result<usize, StoreError> {
-        Ok(self.lock().execute(
+    pub(crate) fn release_abandoned(
+        &self,
+        owner: &str,
+        at: SystemTime,
+        message_type: impl Fn(&str) -> &'static str,
+    ) -> Result<usize, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let abandoned = {
+            let mut stmt = tx.prepare(
+                "SELECT j.id, j.step, j.channel_uri, b.pattern, b.uuid
+                 FROM send_jobs j JOIN send_batches b ON b.id = j.batch_id
+                 WHERE j.state = 1 AND j.owner IS NOT ?1",
+            )?;
+            let rows = stmt.query_map([owner], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        for (id, step, channel_uri, pattern, uuid) in &abandoned {
+            let pattern = PatternKind::from_id(pattern).unwrap_or(PatternKind::OneTime);
+            let message_id = uuid.parse().ok().map(|u| message_id(u, *id).to_string());
+            let entry = StatusEntry {
+                id: 0,
+                pattern: pattern.display_name().to_owned(),
+                message_type: message_type(step).to_owned(),
+                http_status: None,
+                notification_status: None,
+                device_connection_status: None,
+                subscription_status: None,
+                message_id,
+                channel_uri: channel_uri.clone(),
+                at,
+                error: Some(
+                    "no answer recorded: the process stopped while this request was in flight; \
+                     sent again with the same X-MessageID"
+                        .into(),
+                ),
+            };
+            tx.prepare_cached(
+                "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
+                                         subscription, message_id, channel_uri, at, error)
+                 VALUES (?1, ?2, NULL, NULL, NULL, NULL, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                entry.pattern,
+                entry.message_type,
+                entry.message_id,
+                entry.channel_uri,
+                to_millis(entry.at),
+                entry.error,
+            ])?;
+        }
+        tx.execute(
             "UPDATE send_jobs SET state = 0, owner = NULL, lease_until = NULL
              WHERE state = 1 AND owner IS NOT ?1",
             [owner],
-        )?)
+        )?;
+        tx.commit()?;
+        Ok(abandoned.len())
     }
 
     /// The batch's shared part, for building its jobs' messages.
