@@ -209,6 +209,21 @@ impl std::fmt::Debug for Sandbox {
     }
 }
 
+/// Removes the registrations whose channel the allowed hosts of now refuse; returns how many.
+fn drop_stale_registrations(store: &Store, allowed: &AllowedHosts) -> Result<usize, String> {
+    let all = store.subscribers().map_err(|e| e.to_string())?;
+    let mut dropped = 0;
+    for reg in all {
+        if allowed.check(&reg.channel_uri).is_err() {
+            store
+                .unregister(&reg.user_name)
+                .map_err(|e| e.to_string())?;
+            dropped += 1;
+        }
+    }
+    Ok(dropped)
+}
+
 impl Sandbox {
     /// Starts everything (see the module doc) and returns once the console is listening and
     /// the three phones are registered.
@@ -258,6 +273,22 @@ impl Sandbox {
             clock: Arc::new(clock.clone()),
             ..ServiceConfig::default()
         };
+        // Each start has a new fake MPNS on a new port: registrations on an earlier start's
+        // fake point at a server that is gone (and a host no longer allowed), so they go
+        // (issue 14, finding 5). The phones register again below.
+        let stale =
+            drop_stale_registrations(&store, &service_config.allowed_hosts).map_err(|message| {
+                SandboxError::Data {
+                    path: db.clone(),
+                    message,
+                }
+            })?;
+        if stale > 0 {
+            tracing::warn!(
+                registrations = stale,
+                "registrations on an earlier start's fake MPNS dropped"
+            );
+        }
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
         let for_app = shared.clone();
         let service = serve_with(addr, store, service_config, move |state| {
