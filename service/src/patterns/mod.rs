@@ -19,21 +19,32 @@
 //! active (the recipe's Send button was on the active tab), and registrations and "Test Now"
 //! are answered by the active pattern only.
 //!
-//! # Sending
+//! # Sending: the durable send queue
 //!
-//! Every send goes through the `mpns` [`Client`] at the recipe's High priority (immediate
-//! class). Each attempt is logged as by [`Store::record_send`](crate::registration::Store::record_send)
-//! (rows that arrive together in one transaction), which prunes the registrations of a channel
-//! MPNS calls expired (404). What MPNS asks to retry (QueueFull and 503: back-off in minutes;
-//! 406 and 412: hourly) is retried on the service's [`Clock`](mpns::Clock) under the
-//! [`RetryPolicy`], each retry logged too, until it is accepted, refused for good, or the
-//! policy's limits are reached. Each subscriber's share of an action
-//! (One Time: each of its messages) is a job in its own task; at most
-//! [`PatternsConfig::concurrency`] requests are in flight, and a job waiting to retry holds no
-//! slot. A batch's jobs start a few at a time, as earlier ones get past their first attempt
-//! (only started jobs hold their state), but all count as running from the start. The operator's call returns once the batch is
-//! under way; [`Batch::finished`] waits for its jobs (retries included). Tests wait for
-//! reactions to events with [`Patterns::wait_for_events`], then [`Patterns::wait_idle`].
+//! Nothing an operator sends lives only in the process. Send, Activate's `Update Info`, and
+//! the reactions to a registration or a "Test Now" each commit a *batch* to the store before
+//! they answer: who asked, when, the pattern's settings, and one *job* per subscriber ×
+//! message (One Time: each of its messages), with its state (queued, in flight, waiting to
+//! retry until T, delivered, given up, cancelled), attempts and last outcome
+//! (`registration/store/send_queue.rs`). A 100,000-subscriber plan is one `INSERT … SELECT`.
+//!
+//! A worker (`sender.rs`) claims due jobs with a lease and sends them through the `mpns`
+//! [`Client`] at the recipe's High priority, at most [`PatternsConfig::concurrency`] requests
+//! in flight. Each answer is recorded with its status-log row (which prunes a channel MPNS
+//! calls expired, 404), the job's next state and its follow-ups (Counter's tile, Ask to Pin's
+//! raw: `steps.rs`) in one transaction; answers that arrive together share it. What MPNS asks
+//! to retry (QueueFull and 503: back-off in minutes; 406 and 412: hourly) is the same job
+//! waiting with a due time on the service's [`Clock`](mpns::Clock), under the
+//! [`RetryPolicy`]. A job's `X-MessageID` is fixed (derived from its batch and row), so a
+//! repeat is recognisable; every attempt re-checks the channel against the allowed hosts of
+//! now, and one refused is logged, not sent.
+//!
+//! [`Patterns::start`] resumes every unfinished batch: jobs an earlier process left in flight
+//! are logged as possibly sent and sent again (the only duplicates possible: requests on the
+//! wire when a process died, each with its `X-MessageID`); retries wait for their due time.
+//! [`Batch::finished`] waits for a batch's jobs (retries included), [`Patterns::cancel`]
+//! cancels one; tests wait for reactions with [`Patterns::wait_for_events`], then
+//! [`Patterns::wait_idle`].
 //!
 //! # Richer tiles for newer phones
 //!

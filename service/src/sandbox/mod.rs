@@ -6,7 +6,8 @@
 //! - the registration service with the patterns ([`crate::registration::router_with`] and
 //!   [`crate::patterns::router`]) and
 //!   its SQLite file under [`SandboxConfig::data_dir`], so a second start finds the data of the
-//!   first;
+//!   first (its unfinished sends resume; registrations on the first start's fake MPNS, whose
+//!   port is gone, are dropped);
 //! - three emulated phones running the Push Patterns app, each in another situation
 //!   ([`Situation`]), registered with the service under fixed user names (`ann`, `bob`, `cat`);
 //! - the web console, on the same port as the service: `/` is the console, `/api/...` the
