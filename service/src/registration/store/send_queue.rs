@@ -703,3 +703,143 @@ impl Store {
         Ok(batches)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::registration::Registration;
+
+    fn store_with(users: &[&str]) -> Store {
+        let store = Store::in_memory().unwrap();
+        for u in users {
+            store
+                .register(&Registration {
+                    user_name: (*u).into(),
+                    channel_uri: format!("http://127.0.0.1:1/c/{u}"),
+                    os_version: "8.0".into(),
+                    registered_at: UNIX_EPOCH,
+                    last_outcome: None,
+                })
+                .unwrap();
+        }
+        store
+    }
+
+    fn plan(store: &Store, steps: Vec<&'static str>) -> (i64, usize, usize) {
+        let batch = NewBatch {
+            pattern: PatternKind::OneTime,
+            origin: "send",
+            spec: None,
+            at: UNIX_EPOCH + Duration::from_secs(100),
+        };
+        store
+            .plan_batch(
+                &batch,
+                &Targets::AllSubscribers { steps },
+                &PlanRules::default(),
+                |_, _| {},
+            )
+            .unwrap()
+            .unwrap()
+    }
+
+    fn at(s: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(s)
+    }
+
+    #[test]
+    fn a_plan_has_each_subscribers_steps_in_order_and_claims_take_them_once() {
+        let store = store_with(&["bob", "ann"]);
+        let (_, subscribers, jobs) = plan(&store, vec!["tile", "toast"]);
+        assert_eq!((subscribers, jobs), (2, 4));
+        let claimed = store.claim_jobs("a", at(100), at(0), at(60), 10).unwrap();
+        let order: Vec<_> = claimed
+            .iter()
+            .map(|j| format!("{}:{}", j.user_name, j.step))
+            .collect();
+        assert_eq!(order, ["ann:tile", "ann:toast", "bob:tile", "bob:toast"]);
+        // Leased: another owner takes nothing until the lease runs out on the wall clock.
+        assert!(store
+            .claim_jobs("b", at(100), at(59), at(120), 10)
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store
+                .claim_jobs("b", at(100), at(60), at(120), 10)
+                .unwrap()
+                .len(),
+            4
+        );
+    }
+
+    #[test]
+    fn a_waiting_job_is_claimed_only_at_its_due_time_and_a_cancelled_one_never() {
+        let store = store_with(&["ann", "bob"]);
+        let (batch, _, _) = plan(&store, vec!["tile"]);
+        let claimed = store.claim_jobs("a", at(100), at(0), at(60), 10).unwrap();
+        let finishes: Vec<_> = claimed
+            .iter()
+            .map(|j| Finish {
+                job_id: j.id,
+                batch_id: batch,
+                entry: None,
+                next: JobState::Waiting,
+                due: Some(at(3700)),
+                outcome: "412".into(),
+                follow_ups: Vec::new(),
+            })
+            .collect();
+        store.finish_jobs(&finishes, |_| {}).unwrap();
+        assert_eq!(store.next_due().unwrap(), Some(at(3700)));
+        assert!(store
+            .claim_jobs("a", at(3699), at(0), at(60), 10)
+            .unwrap()
+            .is_empty());
+        assert_eq!(store.cancel_batch(batch, |_| {}).unwrap(), Some(2));
+        assert!(store
+            .claim_jobs("a", at(3700), at(0), at(60), 10)
+            .unwrap()
+            .is_empty());
+        let shown = &store.batches(1).unwrap()[0];
+        assert_eq!(
+            (shown.cancelled, shown.cancelled_jobs, shown.waiting),
+            (true, 2, 0)
+        );
+        assert_eq!(store.cancel_batch(batch + 1, |_| {}).unwrap(), None);
+    }
+
+    #[test]
+    fn jobs_left_in_flight_by_another_process_are_logged_and_queued_again() {
+        let store = store_with(&["ann"]);
+        plan(&store, vec!["toast"]);
+        let first = store
+            .claim_jobs("dead", at(100), at(0), at(600), 10)
+            .unwrap();
+        assert_eq!(
+            store
+                .release_abandoned("new", at(200), |_| "Toast")
+                .unwrap(),
+            1
+        );
+        let log = store.status_log(0, 10).unwrap();
+        assert_eq!(log.len(), 1);
+        assert!(log[0].error.as_deref().unwrap().contains("in flight"));
+        let again = store
+            .claim_jobs("new", at(200), at(0), at(600), 10)
+            .unwrap();
+        assert_eq!(
+            again[0].id, first[0].id,
+            "the same job, so the same X-MessageID"
+        );
+    }
+
+    #[test]
+    fn a_message_id_is_fixed_per_job_and_distinct_between_jobs() {
+        let batch = Uuid::new_v4();
+        assert_eq!(message_id(batch, 7), message_id(batch, 7));
+        assert_ne!(message_id(batch, 7), message_id(batch, 8));
+        assert_eq!(message_id(batch, 7).get_version_num(), 4);
+    }
+}
