@@ -21,7 +21,7 @@
 //! | `POST /_fake/reset` | forgets channels, devices, records and fault rules |
 //! | `GET /_fake/events` | server-sent events, one per [`Event`], named by its `type` |
 //! | `POST`, `GET`, `DELETE /_fake/faults`, `DELETE /_fake/faults/{id}` | fault rules ([`FaultRule`]); a used-up counted rule is no longer checked, and only the newest [`SPENT_KEPT`] of those are listed |
-//! | `GET /_fake/repeats` | every `X-MessageID` a channel received more than once ([`Repeat`]s) and the total of repeated requests; each record's `repeat` and each channel's `repeats` count them too, and reset forgets them |
+//! | `GET /_fake/repeats` | every `X-MessageID` a channel received more than once ([`Repeat`]s) and the total of repeated requests; each record's `repeat` and each channel's `repeats` count them too (requests a fault rule answered never reached the channel and are not counted), and reset forgets them |
 //! | `GET /_fake/clock`, `POST /_fake/clock/advance` (`{"seconds": 450}` or `{"ms": ...}`) | reads or moves a virtual clock |
 //!
 //! Field names are snake_case; state values are spelled as MPNS spells them on the wire
