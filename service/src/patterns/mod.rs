@@ -258,6 +258,7 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        self.sender.stop();
         self.listener.abort();
         self.worker.abort();
     }

@@ -108,6 +108,8 @@ struct Shared {
     permits: Semaphore,
     hand: usize,
     in_hand: AtomicUsize,
+    /// Set when the patterns stop: a claim still waiting for the store takes nothing.
+    stopped: std::sync::atomic::AtomicBool,
     /// The worker sleeps until the next due time: every unfinished job waits for a retry.
     asleep: std::sync::atomic::AtomicBool,
     /// This process's name on its leases.
@@ -144,6 +146,7 @@ impl Sender {
             hand: concurrency.max(1) * STARTS_PER_SLOT,
             in_hand: AtomicUsize::new(0),
             asleep: Default::default(),
+            stopped: Default::default(),
             owner,
             wake: Notify::new(),
             trackers: Mutex::new(HashMap::new()),
@@ -188,6 +191,13 @@ impl Sender {
 
     pub(crate) fn clock(&self) -> Arc<dyn Clock> {
         self.inner.state.clock()
+    }
+
+    /// Stops claiming (the worker task is aborted by its owner): a claim that was waiting for
+    /// the store's lock takes nothing, so a start after this one finds every job it must
+    /// resume.
+    pub(crate) fn stop(&self) {
+        self.inner.stopped.store(true, Ordering::SeqCst);
     }
 
     /// Whether every unfinished job waits for its due time on the clock (the worker sleeps
@@ -397,8 +407,13 @@ async fn work(shared: Arc<Shared>) {
         let room = shared.hand - shared.in_hand.load(Ordering::SeqCst);
         if room > 0 {
             let (owner, now, wall) = (shared.owner.clone(), clock.now(), SystemTime::now());
+            let live = shared.clone();
             let claimed = store
-                .run(move |s| s.claim_jobs(&owner, now, wall, wall + LEASE, room))
+                .run(move |s| {
+                    s.claim_jobs(&owner, (now, wall, wall + LEASE), room, || {
+                        !live.stopped.load(Ordering::SeqCst)
+                    })
+                })
                 .await;
             match claimed {
                 Ok(jobs) => {

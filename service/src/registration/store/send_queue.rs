@@ -410,16 +410,20 @@ impl Store {
 
     /// Claims up to `limit` jobs for `owner`: queued or waiting ones due by `now` (the
     /// service's clock), and in-flight ones whose lease ran out by `wall_now`. Each is marked
-    /// in flight under `owner` until `lease_until` (wall clock). Oldest due first.
+    /// in flight under `owner` until `lease_until` (wall clock). Oldest due first. Nothing is
+    /// claimed unless `live()`, asked under the store's lock: a worker stopped while its claim
+    /// waited for the lock must not take jobs that a new start has already released.
     pub(crate) fn claim_jobs(
         &self,
         owner: &str,
-        now: SystemTime,
-        wall_now: SystemTime,
-        lease_until: SystemTime,
+        (now, wall_now, lease_until): (SystemTime, SystemTime, SystemTime),
         limit: usize,
+        live: impl FnOnce() -> bool,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
         let conn = self.lock();
+        if !live() {
+            return Ok(Vec::new());
+        }
         let mut stmt = conn.prepare_cached(&format!(
             "UPDATE send_jobs SET state = 1, owner = ?1, lease_until = ?2
              WHERE id IN (
@@ -754,7 +758,9 @@ mod tests {
         let store = store_with(&["bob", "ann"]);
         let (_, subscribers, jobs) = plan(&store, vec!["tile", "toast"]);
         assert_eq!((subscribers, jobs), (2, 4));
-        let claimed = store.claim_jobs("a", at(100), at(0), at(60), 10).unwrap();
+        let claimed = store
+            .claim_jobs("a", (at(100), at(0), at(60)), 10, || true)
+            .unwrap();
         let order: Vec<_> = claimed
             .iter()
             .map(|j| format!("{}:{}", j.user_name, j.step))
@@ -762,12 +768,12 @@ mod tests {
         assert_eq!(order, ["ann:tile", "ann:toast", "bob:tile", "bob:toast"]);
         // Leased: another owner takes nothing until the lease runs out on the wall clock.
         assert!(store
-            .claim_jobs("b", at(100), at(59), at(120), 10)
+            .claim_jobs("b", (at(100), at(59), at(120)), 10, || true)
             .unwrap()
             .is_empty());
         assert_eq!(
             store
-                .claim_jobs("b", at(100), at(60), at(120), 10)
+                .claim_jobs("b", (at(100), at(60), at(120)), 10, || true)
                 .unwrap()
                 .len(),
             4
@@ -778,7 +784,9 @@ mod tests {
     fn a_waiting_job_is_claimed_only_at_its_due_time_and_a_cancelled_one_never() {
         let store = store_with(&["ann", "bob"]);
         let (batch, _, _) = plan(&store, vec!["tile"]);
-        let claimed = store.claim_jobs("a", at(100), at(0), at(60), 10).unwrap();
+        let claimed = store
+            .claim_jobs("a", (at(100), at(0), at(60)), 10, || true)
+            .unwrap();
         let finishes: Vec<_> = claimed
             .iter()
             .map(|j| Finish {
@@ -794,12 +802,12 @@ mod tests {
         store.finish_jobs(&finishes, |_| {}).unwrap();
         assert_eq!(store.next_due().unwrap(), Some(at(3700)));
         assert!(store
-            .claim_jobs("a", at(3699), at(0), at(60), 10)
+            .claim_jobs("a", (at(3699), at(0), at(60)), 10, || true)
             .unwrap()
             .is_empty());
         assert_eq!(store.cancel_batch(batch, |_| {}).unwrap(), Some(2));
         assert!(store
-            .claim_jobs("a", at(3700), at(0), at(60), 10)
+            .claim_jobs("a", (at(3700), at(0), at(60)), 10, || true)
             .unwrap()
             .is_empty());
         let shown = &store.batches(1).unwrap()[0];
@@ -815,7 +823,7 @@ mod tests {
         let store = store_with(&["ann"]);
         plan(&store, vec!["toast"]);
         let first = store
-            .claim_jobs("dead", at(100), at(0), at(600), 10)
+            .claim_jobs("dead", (at(100), at(0), at(600)), 10, || true)
             .unwrap();
         assert_eq!(
             store
@@ -827,12 +835,22 @@ mod tests {
         assert_eq!(log.len(), 1);
         assert!(log[0].error.as_deref().unwrap().contains("in flight"));
         let again = store
-            .claim_jobs("new", at(200), at(0), at(600), 10)
+            .claim_jobs("new", (at(200), at(0), at(600)), 10, || true)
             .unwrap();
         assert_eq!(
             again[0].id, first[0].id,
             "the same job, so the same X-MessageID"
         );
+    }
+
+    #[test]
+    fn a_stopped_worker_claims_nothing() {
+        let store = store_with(&["ann"]);
+        plan(&store, vec!["toast"]);
+        let claimed = store.claim_jobs("a", (at(100), at(0), at(60)), 10, || false);
+        assert!(claimed.unwrap().is_empty());
+        let claimed = store.claim_jobs("b", (at(100), at(0), at(60)), 10, || true);
+        assert_eq!(claimed.unwrap().len(), 1);
     }
 
     #[test]
