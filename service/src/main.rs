@@ -17,6 +17,7 @@ mod cli;
 ///   mpns                                   # the sandbox; open the printed console URL
 ///   mpns sandbox --port 0 --data /tmp/demo
 ///   mpns fake-mpns --listen 127.0.0.1:8080
+///   mpns serve --data ./data --allow-host 127.0.0.1:8080
 ///   mpns send toast --channel http://127.0.0.1:8080/throttledthirdparty/01.00/AAF... --text1 Hi --text2 There
 ///   mpns send tile --channel URI --count 3 --title Quest --json
 #[derive(Debug, Parser)]
@@ -46,6 +47,7 @@ enum Command {
     /// arguments or an invalid message (nothing was sent), 3 retry later, 4 suppressed, 5 remove
     /// the channel, 6 fix the request, 7 check credentials, 8 an answer MPNS never documented.
     Send(cli::send::SendArgs),
+    Serve(cli::serve::ServeArgs),
     // The subcommands' help (with examples) is the doc of their argument types.
     FakeMpns(mpns_harness::cli::FakeMpnsArgs),
     Sandbox(cli::sandbox::SandboxArgs),
@@ -65,6 +67,10 @@ async fn main() -> ExitCode {
         }
         // The fake's own -v and -q (`mpns fake-mpns -q`) add to the global ones (`mpns -q
         // fake-mpns`); its `run` sets up logging.
+        Some(Command::Serve(args)) => {
+            log.init();
+            cli::serve::run(args).await
+        }
         Some(Command::FakeMpns(mut fake)) => {
             fake.log.verbose = fake.log.verbose.max(log.verbose);
             fake.log.quiet = fake.log.quiet.max(log.quiet);

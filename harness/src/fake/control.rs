@@ -27,7 +27,7 @@ use super::error::{path_error, FakeError};
 use super::events::Event;
 use super::faults::{FaultRule, FaultStatus};
 use super::model::{
-    ChannelId, ChannelInfo, ChannelOptions, DeviceUpdate, DeviceView, NotificationRecord,
+    ChannelId, ChannelInfo, ChannelOptions, DeviceUpdate, DeviceView, NotificationRecord, Repeat,
 };
 use super::scenario::Scenario;
 
@@ -192,6 +192,7 @@ type Shared = State<Arc<Core>>;
         list_faults,
         clear_faults,
         remove_fault,
+        repeats,
         clock,
         advance,
         get_settings,
@@ -302,6 +303,7 @@ pub(crate) fn table() -> Vec<(&'static str, MethodRouter<Arc<Core>>)> {
             post(add_fault).get(list_faults).delete(clear_faults),
         ),
         ("/_fake/faults/{id}", delete(remove_fault)),
+        ("/_fake/repeats", get(repeats)),
         ("/_fake/clock", get(clock)),
         ("/_fake/clock/advance", post(advance)),
         ("/_fake/settings", get(get_settings).patch(patch_settings)),
@@ -427,6 +429,23 @@ async fn list_channels(State(core): Shared) -> Json<Vec<ChannelInfo>> {
             .filter_map(|id| core.channel_info(id).ok())
             .collect(),
     )
+}
+
+/// Every message id a channel received more than once (a sender's repeats).
+#[derive(Serialize, utoipa::ToSchema)]
+struct Repeats {
+    /// Requests that were repeats, over all channels.
+    total: u32,
+    /// Each repeated message id with its channel and how many times it came.
+    repeats: Vec<Repeat>,
+}
+
+#[utoipa::path(get, path = "/_fake/repeats", tag = "notifications",
+    responses((status = 200, description = "Every message id a channel received more than once", body = Repeats)))]
+async fn repeats(State(core): Shared) -> Json<Repeats> {
+    let repeats = core.repeats();
+    let total: u32 = repeats.iter().map(|r| r.times - 1).sum();
+    Json(Repeats { total, repeats })
 }
 
 #[utoipa::path(get, path = "/_fake/channels/{id}", tag = "channels", params(("id" = u64, Path, description = "The channel id (`GET /_fake/channels` lists them)")),
@@ -743,9 +762,12 @@ mod tests {
         for (path, _) in table() {
             let concrete = path.replace("{id}", "1");
             for method in METHODS {
+                // The custom header passes the cross-site guard, which would otherwise answer a
+                // body-less POST with 403 before the router could say 405.
                 let req = Request::builder()
                     .method(method.clone())
                     .uri(&concrete)
+                    .header("X-Requested-With", "test")
                     .body(Body::empty())
                     .unwrap();
                 let status = router.clone().oneshot(req).await.unwrap().status();

@@ -48,6 +48,31 @@ pub(super) struct ChannelState {
     pub(super) sent_today: u32,
     pub(super) callback: Option<Box<Callback>>,
     pub(super) log: Log,
+    /// How many times each `X-MessageID` reached this channel (a sender's repeats), and how
+    /// many requests were repeats; allocated at the first request that carries an id.
+    pub(super) seen: Option<Box<SeenIds>>,
+}
+
+/// The message ids a channel received, for counting repeats.
+#[derive(Default)]
+pub(super) struct SeenIds {
+    pub(super) times: std::collections::HashMap<Box<str>, u32>,
+    pub(super) repeats: u32,
+}
+
+impl ChannelState {
+    /// Notes a request's `X-MessageID`; returns how many times the channel had received it
+    /// before (0 the first time).
+    pub(super) fn note_message_id(&mut self, id: &str) -> u32 {
+        let seen = self.seen.get_or_insert_with(Box::default);
+        let times = seen.times.entry(Box::from(id)).or_insert(0);
+        *times += 1;
+        let before = *times - 1;
+        if before > 0 {
+            seen.repeats += 1;
+        }
+        before
+    }
 }
 
 pub(super) struct DeviceState {

@@ -149,9 +149,13 @@ impl Expectations {
                     Some(Content::Raw { body }) => format!("raw {} bytes", body.len()),
                     None => format!("{} (not understood)", r.method),
                 };
+                let repeat = match r.repeat {
+                    0 => String::new(),
+                    n => format!(" (repeat {n} of X-MessageID {:?})", r.message_id),
+                };
                 let _ = writeln!(
                     report,
-                    "  #{} {what} -> {}",
+                    "  #{} {what} -> {}{repeat}",
                     r.seq,
                     super::events::describe(&r.response, r.fate)
                 );

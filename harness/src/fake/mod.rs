@@ -21,6 +21,7 @@
 //! | `POST /_fake/reset` | forgets channels, devices, records and fault rules |
 //! | `GET /_fake/events` | server-sent events, one per [`Event`], named by its `type` |
 //! | `POST`, `GET`, `DELETE /_fake/faults`, `DELETE /_fake/faults/{id}` | fault rules ([`FaultRule`]); a used-up counted rule is no longer checked, and only the newest [`SPENT_KEPT`] of those are listed |
+//! | `GET /_fake/repeats` | every `X-MessageID` a channel received more than once ([`Repeat`]s) and the total of repeated requests; each record's `repeat` and each channel's `repeats` count them too (requests a fault rule answered never reached the channel and are not counted), and reset forgets them |
 //! | `GET /_fake/clock`, `POST /_fake/clock/advance` (`{"seconds": 450}` or `{"ms": ...}`) | reads or moves a virtual clock |
 //! | `GET`, `PATCH /_fake/settings` (`{"daily_limit": 1, "queue_capacity": 5}`) | reads or changes the daily limit and the queue capacity (of every device, and of new ones) |
 //! | `GET /_fake/openapi.json` | this API's OpenAPI 3.1 document (kept as `docs/openapi/fake-mpns.json`) |
@@ -82,7 +83,7 @@ pub use expect::Expect;
 pub use faults::{FaultAction, FaultRule, FaultStatus, TargetFilter, SPENT_KEPT};
 pub use model::{
     CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeliveryState, DeviceId,
-    DeviceUpdate, DeviceView, NotificationRecord,
+    DeviceUpdate, DeviceView, NotificationRecord, Repeat,
 };
 pub use record::{HEADERS_KEPT, PATH_KEPT};
 pub use scenario::Scenario;

@@ -168,6 +168,19 @@ pub struct ChannelInfo {
     pub records_dropped: u64,
     /// The stored `/callback` registration, if any.
     pub callback: Option<CallbackInfo>,
+    /// Requests whose `X-MessageID` this channel had already received (repeats).
+    pub repeats: u32,
+}
+
+/// Message ids a channel received more than once (`GET /_fake/repeats`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Repeat {
+    /// The channel.
+    pub channel: ChannelId,
+    /// The `X-MessageID`.
+    pub message_id: String,
+    /// How many times it arrived (2 or more).
+    pub times: u32,
 }
 
 /// A `/callback` registration.
@@ -265,6 +278,9 @@ pub struct NotificationRecord {
     pub diagnostics: Vec<String>,
     /// What happened afterwards.
     pub delivery: DeliveryState,
+    /// How many times this channel had already received this request's `X-MessageID` (0 the
+    /// first time): a sender's repeat of one message, such as a resend after a crash.
+    pub repeat: u32,
 }
 
 /// Serializers that turn the HTTP types of a record into plain JSON text.

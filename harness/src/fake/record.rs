@@ -76,6 +76,8 @@ pub(super) struct Outcome {
     pub(super) fate: Option<Fate>,
     pub(super) diagnostics: Vec<String>,
     pub(super) delivery: DeliveryState,
+    /// How many times the channel had received this request's `X-MessageID` before.
+    pub(super) repeat: u32,
 }
 
 impl Kept {
@@ -156,6 +158,7 @@ impl Kept {
             fate: o.fate,
             diagnostics: o.diagnostics.clone(),
             delivery: o.delivery.clone(),
+            repeat: o.repeat,
         })
     }
 }

@@ -20,7 +20,7 @@ use super::expect::{Expect, Expectations};
 use super::faults::{FaultRule, FaultStatus};
 use super::model::{
     ChannelId, ChannelInfo, ChannelOptions, Delivered, DeviceId, DeviceUpdate, DeviceView,
-    NotificationRecord,
+    NotificationRecord, Repeat,
 };
 use super::scenario::Scenario;
 use super::tls::{Acceptor, TlsConfig};
@@ -555,6 +555,12 @@ impl FakeMpns {
     /// ```
     pub fn deliveries(&self, device: &DeviceId) -> broadcast::Receiver<Delivered> {
         self.core.subscribe_device(device)
+    }
+
+    /// Every message id a channel received more than once (a sender's repeats), by channel
+    /// and id; unlike the records, never evicted.
+    pub fn repeats(&self) -> Vec<Repeat> {
+        self.core.repeats()
     }
 
     /// Every request recorded on a channel, in order (`None`: all channels, plus requests to

@@ -2,3 +2,4 @@
 
 pub(crate) mod sandbox;
 pub(crate) mod send;
+pub(crate) mod serve;

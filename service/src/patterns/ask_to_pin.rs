@@ -13,11 +13,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::sender::Jobs;
 use super::tiles::{self, check_count, TileFront};
-use super::{Ctx, JobFuture};
-use crate::registration::{FieldError, PatternKind, Registration};
-use mpns::NotificationStatus;
+use crate::registration::FieldError;
+use mpns::{NotificationStatus, Outcome};
 
 /// The raw text the phone app reacts to with its "please pin" prompt (the recipe's, exactly).
 pub const ASK_TO_PIN: &str = "AskToPin";
@@ -61,105 +59,7 @@ impl AskToPin {
     }
 }
 
-/// Sends `front` as the user's tile, then asks to pin when it was suppressed.
-async fn send_and_check(ctx: Ctx, reg: Registration, front: TileFront) {
-    let Some(channel) = super::channel(&reg) else {
-        return;
-    };
-    let tile = match tiles::tile(reg.os(), &front) {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %e, "Ask to Pin tile not built");
-            return;
-        }
-    };
-    let sent = ctx
-        .sender
-        .send_settled(PatternKind::AskToPin, &channel, &tile)
-        .await;
-    let suppressed = sent
-        .outcome()
-        .is_some_and(|o| o.status == 200 && o.notification == Some(NotificationStatus::Suppressed));
-    if suppressed {
-        match tiles::raw(ASK_TO_PIN) {
-            Ok(ask) => {
-                ctx.sender
-                    .send_settled(PatternKind::AskToPin, &channel, &ask)
-                    .await;
-            }
-            Err(e) => tracing::error!(error = %e, "AskToPin raw not built"),
-        }
-    }
-}
-
-/// An Ask to Pin send: each subscriber's registration, without its last outcome. Every user's
-/// tile is stored, even one whose channel no longer parses (logged when its job runs).
-pub(crate) struct Plan {
-    front: TileFront,
-    targets: Vec<Registration>,
-}
-
-impl Plan {
-    pub(crate) fn new(front: TileFront) -> Plan {
-        Plan {
-            front,
-            targets: Vec::new(),
-        }
-    }
-}
-
-impl super::Plan for Plan {
-    fn add(&mut self, reg: Registration) {
-        self.targets.push(Registration {
-            last_outcome: None,
-            ..reg
-        });
-    }
-
-    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
-        let Plan { front, targets } = *self;
-        let (ctx, jobs) = (ctx.clone(), targets.len());
-        let each = targets.into_iter().map(move |reg| -> JobFuture {
-            Box::pin(store_and_send(ctx.clone(), reg, front.clone()))
-        });
-        Jobs::new(jobs, each)
-    }
-}
-
-/// One subscriber's share: its tile is stored, then sent (and the question asked if needed).
-async fn store_and_send(ctx: Ctx, reg: Registration, front: TileFront) {
-    let stored = serde_json::to_value(&front).unwrap_or_default();
-    let user = reg.user_name.clone();
-    let at = ctx.sender.clock().now();
-    if let Err(e) = ctx
-        .sender
-        .store()
-        .run(move |s| s.set_last_tile(PatternKind::AskToPin, &user, &stored, at))
-        .await
-    {
-        tracing::error!(error = %e, "Ask to Pin tile not stored");
-    }
-    send_and_check(ctx, reg, front).await;
-}
-
-/// A registration while Ask to Pin is active: the stored tile again (or the current settings'),
-/// and the question if it is still not pinned.
-pub(crate) fn on_registered(ctx: &Ctx, fallback: TileFront, reg: &Registration) -> JobFuture {
-    let (ctx, reg) = (ctx.clone(), reg.clone());
-    Box::pin(async move {
-        let user = reg.user_name.clone();
-        let stored = ctx
-            .sender
-            .store()
-            .run(move |s| s.last_tile(PatternKind::AskToPin, &user))
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "Ask to Pin stored tile unreadable");
-                None
-            });
-        let front = stored
-            .and_then(|v| serde_json::from_value::<TileFront>(v).ok())
-            .unwrap_or(fallback);
-        send_and_check(ctx, reg, front).await;
-    })
+/// Whether the tile's final answer asks for the raw [`ASK_TO_PIN`]: 200 `Suppressed`.
+pub(crate) fn suppressed(outcome: &Outcome) -> bool {
+    outcome.status == 200 && outcome.notification == Some(NotificationStatus::Suppressed)
 }

@@ -5,13 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::sender::Jobs;
 use super::tiles::{self, field_error, TileFront};
-use super::{Ctx, JobFuture};
-use crate::registration::{FieldError, PatternKind, Registration};
+use crate::registration::{FieldError, JobData, NewJob, Registration};
 use mpns::{
-    ChannelUri, DeviceConnectionStatus, Message, NotificationStatus, OsVersion, Outcome,
-    SubscriptionStatus,
+    DeviceConnectionStatus, Message, NotificationStatus, OsVersion, Outcome, SubscriptionStatus,
 };
 
 /// What the operator sends with Counter. The defaults are the recipe's.
@@ -99,126 +96,31 @@ pub(crate) fn read_probe(outcome: &Outcome) -> Probe {
     Probe::NotRunning
 }
 
-/// A Counter send: each subscriber's user name (for its counter), channel and OS level.
-pub(crate) struct Plan {
-    settings: Counter,
-    /// `None` (logged) if it could not be built: then nothing is sent.
-    probe: Option<Message>,
-    targets: Vec<Target>,
-}
-
-struct Target {
-    user_name: String,
-    channel: ChannelUri,
-    os: OsVersion,
-}
-
-impl Plan {
-    pub(crate) fn new(settings: Counter) -> Plan {
-        let probe = tiles::raw(&settings.raw_message)
-            .inspect_err(|e| tracing::error!(error = %e, "Counter probe not built"))
-            .ok();
-        Plan {
-            settings,
-            probe,
-            targets: Vec::new(),
-        }
-    }
-}
-
-impl super::Plan for Plan {
-    fn add(&mut self, reg: Registration) {
-        if self.probe.is_none() {
-            return;
-        }
-        let Some(channel) = super::channel(&reg) else {
-            return;
-        };
-        let os = reg.os();
-        self.targets.push(Target {
-            user_name: reg.user_name,
-            channel,
-            os,
-        });
-    }
-
-    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
-        let Plan {
-            settings,
-            probe,
-            targets,
-        } = *self;
-        let Some(probe) = probe else {
-            return Jobs::new(0, std::iter::empty());
-        };
-        let (ctx, jobs) = (ctx.clone(), targets.len());
-        let each = targets.into_iter().map(move |target| -> JobFuture {
-            Box::pin(job(ctx.clone(), target, probe.clone(), settings.clone()))
-        });
-        Jobs::new(jobs, each)
-    }
-}
-
-/// One subscriber's share: the probe, then the counted tile if the app is not seen running.
-async fn job(ctx: Ctx, target: Target, probe: Message, settings: Counter) {
-    let Target {
-        user_name,
-        channel,
-        os,
-    } = target;
-    let sent = ctx
-        .sender
-        .send_first(PatternKind::Counter, &channel, &probe, &ctx.trackers)
-        .await;
-    let Some(outcome) = sent.outcome() else {
-        // The recipe only logged a failed probe; so does this (it is in the log).
-        return;
-    };
-    if read_probe(outcome) != Probe::NotRunning {
-        return;
-    }
-    let count = match ctx
-        .sender
-        .store()
-        .run(move |s| s.increment_counter(PatternKind::Counter, &user_name))
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "Counter increment failed");
-            return;
-        }
-    };
-    match tiles::tile(os, &settings.front(count)) {
-        Ok(tile) => {
-            ctx.sender
-                .send_settled(PatternKind::Counter, &channel, &tile)
-                .await;
-        }
-        Err(e) => tracing::error!(error = %e, "Counter tile not built"),
-    }
-}
-
 /// A registration while Counter is active: the badge is cleared (a tile with Count 0 and the
 /// pattern's background and title). The store already reset the counter when it registered
 /// the user ([`Store::register`](crate::registration::Store::register)).
-pub(crate) fn on_registered(
-    ctx: &Ctx,
+pub(crate) fn reset_job(reg: &Registration) -> NewJob {
+    NewJob {
+        user_name: reg.user_name.clone(),
+        channel_uri: reg.channel_uri.clone(),
+        os_version: reg.os_version.clone(),
+        step: "tile",
+        data: JobData::Text("0".into()),
+    }
+}
+
+/// The probe: the raw message.
+pub(crate) fn probe(settings: &Counter) -> Result<Message, mpns::MessageError> {
+    tiles::raw(&settings.raw_message)
+}
+
+/// The counted tile.
+pub(crate) fn tile(
     settings: &Counter,
-    reg: &Registration,
-) -> Option<JobFuture> {
-    let channel = super::channel(reg)?;
-    let (ctx, reg, settings) = (ctx.clone(), reg.clone(), settings.clone());
-    Some(Box::pin(async move {
-        match tiles::tile(reg.os(), &settings.front(0)) {
-            Ok(tile) => {
-                ctx.sender
-                    .send_settled(PatternKind::Counter, &channel, &tile)
-                    .await;
-            }
-            Err(e) => tracing::error!(error = %e, "Counter reset tile not built"),
-        }
-    }))
+    os: OsVersion,
+    count: u8,
+) -> Result<Message, mpns::MessageError> {
+    tiles::tile(os, &settings.front(count))
 }
 
 #[cfg(test)]

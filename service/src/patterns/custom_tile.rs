@@ -3,15 +3,11 @@
 //! 173×173 PNG, drawn on request. Count and Title are optional, as in the recipe; each
 //! subscriber's send has its own message id (the recipe shared one object, and so one id).
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
 
-use super::sender::Jobs;
-use super::tiles::{self, check_count, field_error, TileFront};
-use super::{Ctx, JobFuture};
-use crate::registration::{CustomImage, FieldError, PatternKind, Registration, ServiceState};
-use mpns::{ChannelUri, Message, OsVersion, Tile};
+use super::tiles::{check_count, field_error, TileFront};
+use crate::registration::{CustomImage, FieldError, ServiceState};
+use mpns::Tile;
 
 /// What the operator sends with Custom Tile.
 ///
@@ -74,56 +70,5 @@ impl CustomTile {
             count,
             title: self.title.clone(),
         })
-    }
-}
-
-/// A Custom Tile send: each subscriber's channel and OS level; the tile is built once per OS
-/// level and shared (each send still gets its own message id).
-pub(crate) struct Plan {
-    front: TileFront,
-    built: HashMap<OsVersion, Result<Message, mpns::MessageError>>,
-    targets: Vec<(ChannelUri, OsVersion)>,
-}
-
-impl Plan {
-    pub(crate) fn new(front: TileFront) -> Plan {
-        Plan {
-            front,
-            built: HashMap::new(),
-            targets: Vec::new(),
-        }
-    }
-}
-
-impl super::Plan for Plan {
-    fn add(&mut self, reg: Registration) {
-        let Some(channel) = super::channel(&reg) else {
-            return;
-        };
-        let os = reg.os();
-        let front = &self.front;
-        match self
-            .built
-            .entry(os)
-            .or_insert_with(|| tiles::tile(os, front))
-        {
-            Ok(_) => self.targets.push((channel, os)),
-            Err(e) => tracing::error!(error = %e, "Custom Tile not built"),
-        }
-    }
-
-    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
-        let Plan { built, targets, .. } = *self;
-        let (ctx, jobs) = (ctx.clone(), targets.len());
-        let each = targets.into_iter().filter_map(move |(channel, os)| {
-            let tile = built.get(&os)?.as_ref().ok()?.clone();
-            let ctx = ctx.clone();
-            Some(Box::pin(async move {
-                ctx.sender
-                    .send_settled(PatternKind::CustomTile, &channel, &tile)
-                    .await;
-            }) as JobFuture)
-        });
-        Jobs::new(jobs, each)
     }
 }

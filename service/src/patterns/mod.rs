@@ -19,21 +19,32 @@
 //! active (the recipe's Send button was on the active tab), and registrations and "Test Now"
 //! are answered by the active pattern only.
 //!
-//! # Sending
+//! # Sending: the durable send queue
 //!
-//! Every send goes through the `mpns` [`Client`] at the recipe's High priority (immediate
-//! class). Each attempt is logged as by [`Store::record_send`](crate::registration::Store::record_send)
-//! (rows that arrive together in one transaction), which prunes the registrations of a channel
-//! MPNS calls expired (404). What MPNS asks to retry (QueueFull and 503: back-off in minutes;
-//! 406 and 412: hourly) is retried on the service's [`Clock`](mpns::Clock) under the
-//! [`RetryPolicy`], each retry logged too, until it is accepted, refused for good, or the
-//! policy's limits are reached. Each subscriber's share of an action
-//! (One Time: each of its messages) is a job in its own task; at most
-//! [`PatternsConfig::concurrency`] requests are in flight, and a job waiting to retry holds no
-//! slot. A batch's jobs start a few at a time, as earlier ones get past their first attempt
-//! (only started jobs hold their state), but all count as running from the start. The operator's call returns once the batch is
-//! under way; [`Batch::finished`] waits for its jobs (retries included). Tests wait for
-//! reactions to events with [`Patterns::wait_for_events`], then [`Patterns::wait_idle`].
+//! Nothing an operator sends lives only in the process. Send, Activate's `Update Info`, and
+//! the reactions to a registration or a "Test Now" each commit a *batch* to the store before
+//! they answer: who asked, when, the pattern's settings, and one *job* per subscriber ×
+//! message (One Time: each of its messages), with its state (queued, in flight, waiting to
+//! retry until T, delivered, given up, cancelled), attempts and last outcome
+//! (`registration/store/send_queue.rs`). A 100,000-subscriber plan is one `INSERT … SELECT`.
+//!
+//! A worker (`sender.rs`) claims due jobs with a lease and sends them through the `mpns`
+//! [`Client`] at the recipe's High priority, at most [`PatternsConfig::concurrency`] requests
+//! in flight. Each answer is recorded with its status-log row (which prunes a channel MPNS
+//! calls expired, 404), the job's next state and its follow-ups (Counter's tile, Ask to Pin's
+//! raw: `steps.rs`) in one transaction; answers that arrive together share it. What MPNS asks
+//! to retry (QueueFull and 503: back-off in minutes; 406 and 412: hourly) is the same job
+//! waiting with a due time on the service's [`Clock`](mpns::Clock), under the
+//! [`RetryPolicy`]. A job's `X-MessageID` is fixed (derived from its batch and row), so a
+//! repeat is recognisable; every attempt re-checks the channel against the allowed hosts of
+//! now, and one refused is logged, not sent.
+//!
+//! [`Patterns::start`] resumes every unfinished batch: jobs an earlier process left in flight
+//! are logged as possibly sent and sent again (the only duplicates possible: requests on the
+//! wire when a process died, each with its `X-MessageID`); retries wait for their due time.
+//! [`Batch::finished`] waits for a batch's jobs (retries included), [`Patterns::cancel`]
+//! cancels one; tests wait for reactions with [`Patterns::wait_for_events`], then
+//! [`Patterns::wait_idle`].
 //!
 //! # Richer tiles for newer phones
 //!
@@ -77,11 +88,10 @@ mod error;
 mod one_time;
 mod routes;
 mod sender;
+mod steps;
 mod tile_schedule;
 mod tiles;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -94,9 +104,12 @@ pub use error::PatternError;
 pub use one_time::OneTime;
 pub use routes::router;
 
-use crate::registration::{PatternKind, Registration, ServiceEvent, ServiceState, Store};
-use mpns::{ChannelUri, Client, Message, RetryPolicy};
-use sender::{JobGuard, Jobs, Sender, Tracker};
+use crate::registration::{
+    JobData, NewBatch, NewJob, PatternKind, PlanRules, ServiceEvent, ServiceState, Store,
+    StoreError, Targets,
+};
+use mpns::{Client, RetryPolicy};
+use sender::{Planned, Sender, Tracker};
 
 /// The raw text that tells running apps to re-read the server info (the recipe's, exactly).
 pub const UPDATE_INFO: &str = "Update Info";
@@ -110,8 +123,6 @@ pub const TILE_BACKGROUNDS: [&str; 3] = [
 
 /// The default number of requests in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 16;
-
-type JobFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// How the patterns send.
 #[derive(Debug, Clone)]
@@ -156,11 +167,12 @@ impl SendRequest {
     }
 }
 
-/// The jobs one operator action started.
+/// The jobs one operator action (or reaction) committed to the send queue.
 #[derive(Debug)]
 #[must_use = "a batch runs on its own; keep it to wait for it with `finished`"]
 pub struct Batch {
     pattern: PatternKind,
+    id: i64,
     subscribers: usize,
     tracker: Arc<Tracker>,
 }
@@ -171,12 +183,17 @@ impl Batch {
         self.pattern
     }
 
+    /// Its id in the send queue (see [`Patterns::cancel`] and `GET /api/batches`).
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
     /// How many subscribers it was sent to.
     pub fn subscribers(&self) -> usize {
         self.subscribers
     }
 
-    /// Jobs (sends, follow-ups, retries) still running.
+    /// Jobs (sends, follow-ups, retries) not finished yet: queued, in flight or waiting.
     pub fn in_flight(&self) -> usize {
         self.tracker.running()
     }
@@ -185,86 +202,6 @@ impl Batch {
     /// this waits on the clock: a test advances it.
     pub async fn finished(&self) {
         self.tracker.wait_idle().await;
-    }
-}
-
-/// What the jobs share.
-#[derive(Clone)]
-pub(crate) struct Ctx {
-    state: ServiceState,
-    sender: Sender,
-    /// Counted by every job and retry started under this context.
-    trackers: Vec<Arc<Tracker>>,
-}
-
-impl Ctx {
-    fn with(&self, tracker: &Arc<Tracker>) -> Ctx {
-        let mut ctx = self.clone();
-        ctx.trackers.push(tracker.clone());
-        ctx
-    }
-
-    fn spawn(&self, job: JobFuture) {
-        self.sender.spawn(JobGuard::new(self.trackers.clone()), job);
-    }
-
-    /// Starts a batch's jobs as earlier ones get past their first attempt; they count as
-    /// running from now.
-    fn start(&self, jobs: Jobs) {
-        self.sender.start_batch(self.trackers.clone(), jobs);
-    }
-}
-
-/// The registration's channel, or `None` (logged) when it no longer parses.
-fn channel(reg: &Registration) -> Option<ChannelUri> {
-    match reg.channel_uri.parse() {
-        Ok(c) => Some(c),
-        Err(e) => {
-            tracing::error!(user = %reg.user_name, error = %e, "stored channel URI unusable");
-            None
-        }
-    }
-}
-
-/// What a send keeps of each subscriber while its jobs run. The subscribers are read into it
-/// one at a time, and a fan-out to 100,000 holds 100,000 of these for the whole send, so each
-/// keeps only what its jobs need; the jobs are made from it one at a time as they start.
-trait Plan: Send + 'static {
-    /// Notes one subscriber; one that cannot be sent to is logged and left out.
-    fn add(&mut self, reg: Registration);
-
-    /// The jobs, made as they start.
-    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs;
-}
-
-/// Activation's `Update Info`: the same raw message to every subscriber's channel.
-struct UpdateInfo {
-    pattern: PatternKind,
-    message: Message,
-    channels: Vec<ChannelUri>,
-}
-
-impl Plan for UpdateInfo {
-    fn add(&mut self, reg: Registration) {
-        self.channels.extend(channel(&reg));
-    }
-
-    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
-        let UpdateInfo {
-            pattern,
-            message,
-            channels,
-        } = *self;
-        let ctx = ctx.clone();
-        Jobs::new(
-            channels.len(),
-            channels.into_iter().map(move |channel| -> JobFuture {
-                let (ctx, message) = (ctx.clone(), message.clone());
-                Box::pin(async move {
-                    ctx.sender.send_settled(pattern, &channel, &message).await;
-                })
-            }),
-        )
     }
 }
 
@@ -304,23 +241,26 @@ impl Current {
     }
 }
 
-/// The push patterns, running. Cheap to clone; the event listener stops when the last clone is
-/// dropped.
+/// The push patterns, running. Cheap to clone; the event listener and the send queue's worker
+/// stop when the last clone is dropped.
 #[derive(Clone)]
 pub struct Patterns {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    ctx: Ctx,
+    sender: Sender,
     current: Arc<Mutex<Current>>,
     handled: Arc<Handled>,
     listener: tokio::task::JoinHandle<()>,
+    worker: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        self.sender.stop();
         self.listener.abort();
+        self.worker.abort();
     }
 }
 
@@ -332,60 +272,71 @@ impl std::fmt::Debug for Patterns {
     }
 }
 
+/// What a send commits: its settings, steps and the state that changes with it.
+struct SendPlan {
+    spec: String,
+    steps: Vec<&'static str>,
+    settings: Option<String>,
+    last_tile: Option<String>,
+}
+
 impl Patterns {
     /// Starts the patterns on the service's state: from now on registrations and "Test Now"
-    /// requests are answered by the active pattern. Call inside a tokio runtime.
+    /// requests are answered by the active pattern, and every batch the store holds unfinished
+    /// (from before a restart) resumes. Call inside a tokio runtime.
     pub fn start(state: ServiceState, client: Client, config: PatternsConfig) -> Patterns {
-        let sender = Sender::new(
-            client,
-            state.clock(),
-            config.retry,
-            state.store().clone(),
-            config.concurrency,
-        );
-        let ctx = Ctx {
-            state: state.clone(),
-            sender,
-            trackers: vec![Arc::new(Tracker::default())],
-        };
+        let (sender, worker) =
+            Sender::start(state.clone(), client, config.retry, config.concurrency);
         let current = Arc::new(Mutex::new(Current::saved(state.store())));
         let handled = Arc::new(Handled::default());
         // Subscribe before returning, so that no event after `start` is missed.
         let events = state.subscribe();
         let listener = tokio::spawn(listen(
-            ctx.clone(),
+            sender.clone(),
             current.clone(),
             handled.clone(),
             events,
         ));
         Patterns {
             inner: Arc::new(Inner {
-                ctx,
+                sender,
                 current,
                 handled,
                 listener,
+                worker,
             }),
         }
     }
 
     /// The service state the patterns run on.
     pub fn state(&self) -> &ServiceState {
-        &self.inner.ctx.state
+        self.inner.sender.state()
     }
 
-    /// Jobs (sends, follow-ups, retries) running now, across all batches and reactions.
+    /// Jobs (sends, follow-ups, retries) not finished now, across all batches and reactions.
     pub fn in_flight(&self) -> usize {
-        self.inner.ctx.trackers[0].running()
+        self.inner.sender.all().running()
     }
 
-    /// Completes once no job is running (retries included). Reactions to events the listener
-    /// has not picked up yet are not counted.
+    /// Jobs parked on the clock: while every unfinished job waits for a retry's due time (the
+    /// send queue's worker then sleeps on the clock until the first of them), all of them;
+    /// otherwise none. A test that sees `parked() == in_flight() > 0` advances the clock.
+    pub fn parked(&self) -> usize {
+        if self.inner.sender.parked() {
+            self.in_flight()
+        } else {
+            0
+        }
+    }
+
+    /// Completes once no job is unfinished (retries included). Reactions to events the
+    /// listener has not picked up yet are not counted.
     pub async fn wait_idle(&self) {
-        self.inner.ctx.trackers[0].wait_idle().await;
+        self.inner.sender.all().wait_idle().await;
     }
 
     /// How many service events (registrations, "Test Now" requests) the patterns have handled
-    /// since [`start`](Patterns::start); a reaction's jobs are running (and counted by
+    /// since [`start`](Patterns::start); a reaction's jobs are committed (and counted by
     /// [`in_flight`](Patterns::in_flight)) before its event counts as handled.
     pub fn events_handled(&self) -> u64 {
         self.inner.handled.count.load(Ordering::SeqCst)
@@ -405,96 +356,142 @@ impl Patterns {
         }
     }
 
-    /// Makes `pattern` the active one and sends the raw `Update Info` to every subscriber.
+    /// Makes `pattern` the active one and sends the raw `Update Info` to every subscriber;
+    /// returns once the change and the whole plan are committed.
     ///
     /// # Errors
     /// [`PatternError::Store`] when the store fails.
     pub async fn activate(&self, pattern: PatternKind) -> Result<Batch, PatternError> {
-        let store = self.state().store();
-        let mut plan = Box::new(UpdateInfo {
-            pattern,
-            message: tiles::raw(UPDATE_INFO)
-                .map_err(|e| PatternError::Internal(format!("Update Info not built: {e}")))?,
-            channels: Vec::new(),
-        });
-        let (subscribers, plan) = store
-            .run(move |s| {
-                s.set_active_pattern(pattern)?;
-                let n = s.for_each_subscriber(|reg| plan.add(reg))?;
-                Ok((n, plan))
-            })
-            .await?;
+        let planned = self
+            .inner
+            .sender
+            .enqueue(
+                NewBatch {
+                    pattern,
+                    origin: "activate",
+                    spec: None,
+                    at: self.state().clock().now(),
+                },
+                Targets::AllSubscribers {
+                    steps: vec![steps::UPDATE_INFO_STEP],
+                },
+                PlanRules {
+                    set_active: Some(pattern),
+                    ..PlanRules::default()
+                },
+            )
+            .await?
+            .map_err(|active| PatternError::Internal(format!("{} is active", active.id())))?;
         tracing::info!(pattern = pattern.id(), "pattern activated");
-        let batch = self.batch(pattern, subscribers);
-        let ctx = self.inner.ctx.with(&batch.tracker);
-        ctx.start(plan.into_jobs(&ctx));
-        Ok(batch)
+        Ok(batch(pattern, planned))
     }
 
     /// Sends a pattern to every subscriber. The request is checked first (a field that breaks a
     /// rule is [`PatternError::Invalid`] naming it), and its pattern must be the active one.
+    /// Returns once the whole plan (every subscriber's jobs) is committed to the send queue.
     ///
     /// # Errors
     /// [`PatternError::Invalid`] for a bad field, [`PatternError::NotActive`] when the pattern
     /// is not active, [`PatternError::Store`] when the store fails.
     pub async fn send(&self, request: SendRequest) -> Result<Batch, PatternError> {
         let pattern = request.pattern();
-        let mut plan: Box<dyn Plan> = match &request {
-            SendRequest::OneTime(r) => Box::new(one_time::Plan::new(r.clone().check()?)),
+        let plan = match &request {
+            SendRequest::OneTime(r) => {
+                let checked = r.clone().check()?;
+                SendPlan {
+                    spec: json(checked.request()),
+                    steps: checked.steps(),
+                    settings: None,
+                    last_tile: None,
+                }
+            }
             SendRequest::Counter(r) => {
                 r.check()?;
-                Box::new(counter::Plan::new(r.clone()))
+                SendPlan {
+                    spec: json(r),
+                    steps: vec!["probe"],
+                    settings: Some(json(r)),
+                    last_tile: None,
+                }
             }
-            SendRequest::AskToPin(r) => Box::new(ask_to_pin::Plan::new(r.check()?)),
-            SendRequest::CustomTile(r) => Box::new(custom_tile::Plan::new(r.check(self.state())?)),
-        };
-        // The settings a registration will be answered with, stored with the send.
-        let saved = match &request {
-            SendRequest::Counter(settings) => serde_json::to_value(settings).ok(),
-            SendRequest::AskToPin(settings) => serde_json::to_value(settings).ok(),
-            SendRequest::OneTime(_) | SendRequest::CustomTile(_) => None,
-        };
-        let at = self.state().clock().now();
-        let read = self
-            .state()
-            .store()
-            .run(move |s| {
-                let active = s.active_pattern()?;
-                if active != pattern {
-                    return Ok(Err(active));
+            SendRequest::AskToPin(r) => {
+                let front = r.check()?;
+                SendPlan {
+                    spec: json(&front),
+                    steps: vec!["tile"],
+                    settings: Some(json(r)),
+                    last_tile: Some(json(&front)),
                 }
-                if let Some(saved) = &saved {
-                    s.set_pattern_settings(pattern, saved, at)?;
-                }
-                let n = s.for_each_subscriber(|reg| plan.add(reg))?;
-                Ok(Ok((n, plan)))
-            })
-            .await?;
-        let (subscribers, plan) =
-            read.map_err(|active| PatternError::NotActive { pattern, active })?;
+            }
+            SendRequest::CustomTile(r) => SendPlan {
+                spec: json(&r.check(self.state())?),
+                steps: vec!["tile"],
+                settings: None,
+                last_tile: None,
+            },
+        };
+        let planned = self
+            .inner
+            .sender
+            .enqueue(
+                NewBatch {
+                    pattern,
+                    origin: "send",
+                    spec: Some(plan.spec),
+                    at: self.state().clock().now(),
+                },
+                Targets::AllSubscribers { steps: plan.steps },
+                PlanRules {
+                    require_active: Some(pattern),
+                    settings: plan.settings.map(|s| (pattern, s)),
+                    last_tile_of_all: plan.last_tile.map(|t| (pattern, t)),
+                    ..PlanRules::default()
+                },
+            )
+            .await?
+            .map_err(|active| PatternError::NotActive { pattern, active })?;
         match request {
             SendRequest::Counter(settings) => self.current().counter = settings,
             SendRequest::AskToPin(settings) => self.current().ask_to_pin = settings,
             SendRequest::OneTime(_) | SendRequest::CustomTile(_) => {}
         }
-        let batch = self.batch(pattern, subscribers);
-        let ctx = self.inner.ctx.with(&batch.tracker);
-        ctx.start(plan.into_jobs(&ctx));
-        tracing::info!(pattern = pattern.id(), subscribers, "pattern sent");
+        let batch = batch(pattern, planned);
+        tracing::info!(
+            pattern = pattern.id(),
+            batch = batch.id,
+            subscribers = batch.subscribers,
+            "pattern sent"
+        );
         Ok(batch)
     }
 
-    fn batch(&self, pattern: PatternKind, subscribers: usize) -> Batch {
-        Batch {
-            pattern,
-            subscribers,
-            tracker: Arc::new(Tracker::default()),
-        }
+    /// Cancels a batch: its jobs not yet on the wire are never sent (those on the wire finish
+    /// and are not retried). Returns how many jobs were cancelled, `None` for no such batch.
+    ///
+    /// # Errors
+    /// [`PatternError::Store`] when the store fails.
+    pub async fn cancel(&self, batch: i64) -> Result<Option<usize>, PatternError> {
+        Ok(self.inner.sender.cancel(batch).await?)
     }
 
     fn current(&self) -> std::sync::MutexGuard<'_, Current> {
         lock(&self.inner.current)
     }
+}
+
+fn batch(pattern: PatternKind, planned: Planned) -> Batch {
+    Batch {
+        pattern,
+        id: planned.id,
+        subscribers: planned.subscribers,
+        tracker: planned.tracker,
+    }
+}
+
+/// Settings as the JSON stored with a batch.
+fn json<T: serde::Serialize>(settings: &T) -> String {
+    // Plain structs of strings and numbers: serializing cannot fail.
+    serde_json::to_string(settings).unwrap_or_default()
 }
 
 /// Counts handled events.
@@ -513,9 +510,10 @@ impl Handled {
 
 /// Reacts to registrations and "Test Now" requests with the pattern active when the event is
 /// handled (a registration racing an activation gets the new pattern's answer, as the phone
-/// will also learn from the `Update Info`).
+/// will also learn from the `Update Info`). Each reaction is a batch of its own, committed
+/// before the event counts as handled.
 async fn listen(
-    ctx: Ctx,
+    sender: Sender,
     current: Arc<Mutex<Current>>,
     handled: Arc<Handled>,
     mut events: broadcast::Receiver<ServiceEvent>,
@@ -530,33 +528,70 @@ async fn listen(
             }
             Err(broadcast::error::RecvError::Closed) => return,
         };
-        let active = match ctx.state.store().run(|s| s.active_pattern()).await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "active pattern unreadable");
-                handled.add(1);
-                continue;
-            }
-        };
-        let job = match (&event, active) {
-            (ServiceEvent::Registered(reg), PatternKind::Counter) => {
-                let settings = lock(&current).counter.clone();
-                counter::on_registered(&ctx, &settings, reg)
-            }
-            (ServiceEvent::Registered(reg), PatternKind::AskToPin) => {
-                let fallback = lock(&current).ask_to_pin.check().ok();
-                fallback.map(|front| ask_to_pin::on_registered(&ctx, front, reg))
-            }
-            (ServiceEvent::TileUpdateRequested(request), PatternKind::TileSchedule) => {
-                tile_schedule::on_tile_request(&ctx, request)
-            }
-            _ => None,
-        };
-        if let Some(job) = job {
-            ctx.spawn(job);
+        if let Err(e) = react(&sender, &current, &event).await {
+            tracing::error!(error = %e, "reaction not queued");
         }
         handled.add(1);
     }
+}
+
+/// Queues the active pattern's reaction to one event, if it has one.
+async fn react(
+    sender: &Sender,
+    current: &Mutex<Current>,
+    event: &ServiceEvent,
+) -> Result<(), StoreError> {
+    let store = sender.store();
+    let active = store.run(|s| s.active_pattern()).await?;
+    let (origin, spec, job) = match (event, active) {
+        (ServiceEvent::Registered(reg), PatternKind::Counter) => {
+            let settings = serde_json::to_string(&lock(current).counter).ok();
+            ("registration", settings, counter::reset_job(reg))
+        }
+        (ServiceEvent::Registered(reg), PatternKind::AskToPin) => {
+            let Ok(fallback) = lock(current).ask_to_pin.check() else {
+                return Ok(());
+            };
+            let user = reg.user_name.clone();
+            let stored = store
+                .run(move |s| s.last_tile(PatternKind::AskToPin, &user))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "Ask to Pin stored tile unreadable");
+                    None
+                })
+                .and_then(|v| serde_json::from_value::<tiles::TileFront>(v).ok())
+                .unwrap_or(fallback);
+            let job = NewJob {
+                user_name: reg.user_name.clone(),
+                channel_uri: reg.channel_uri.clone(),
+                os_version: reg.os_version.clone(),
+                step: "tile",
+                data: JobData::Text(serde_json::to_string(&stored).unwrap_or_default()),
+            };
+            ("registration", None, job)
+        }
+        (ServiceEvent::TileUpdateRequested(request), PatternKind::TileSchedule) => {
+            let user = request.user_name.clone();
+            let reg = store.run(move |s| s.registration(&user)).await?;
+            ("test_now", None, tile_schedule::job(request, reg.as_ref()))
+        }
+        _ => return Ok(()),
+    };
+    sender
+        .enqueue(
+            NewBatch {
+                pattern: active,
+                origin,
+                spec,
+                at: sender.clock().now(),
+            },
+            Targets::Jobs(vec![job]),
+            PlanRules::default(),
+        )
+        .await?
+        .ok();
+    Ok(())
 }
 
 /// The patterns' one lock: a panic while it was held leaves `Current` whole (every change to it

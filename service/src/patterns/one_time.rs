@@ -1,15 +1,11 @@
 //! One Time: the simplest pattern, any mix of a tile, a toast and a raw message to every
 //! subscriber, once. No state, no reaction to registrations.
 
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
 
-use serde::Deserialize;
-
-use super::sender::Jobs;
 use super::tiles::{self, check_count, field_error, TileFront, ToastSound};
-use super::{Ctx, JobFuture};
-use crate::registration::{FieldError, PatternKind, Registration};
-use mpns::{ChannelUri, Message, OsVersion, Toast};
+use crate::registration::FieldError;
+use mpns::{Message, OsVersion, Toast};
 
 /// What the operator sends with One Time. The defaults are the recipe's.
 ///
@@ -18,7 +14,7 @@ use mpns::{ChannelUri, Message, OsVersion, Toast};
 /// assert_eq!(one.title, "Game Update");
 /// assert!(one.tile && one.toast && one.raw);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OneTime {
     /// Send the tile.
@@ -133,99 +129,45 @@ impl OneTime {
 }
 
 impl Checked {
-    /// The messages for one subscriber, in the recipe's order: tile, toast, raw.
-    fn messages(&self, os: OsVersion) -> Result<Vec<Message>, mpns::MessageError> {
+    /// The request as stored with its batch.
+    pub(crate) fn request(&self) -> &OneTime {
+        &self.request
+    }
+
+    /// Each subscriber's jobs, in the recipe's order: tile, toast, raw (those chosen).
+    pub(crate) fn steps(&self) -> Vec<&'static str> {
         let r = &self.request;
-        let mut out = Vec::with_capacity(3);
-        if r.tile {
-            out.push(tiles::tile(os, &self.front)?);
-        }
-        if r.toast {
-            let sound = match (&r.toast_sound, r.toast_silent) {
-                (Some(path), _) => ToastSound::Path(path),
-                (None, true) => ToastSound::Silent,
-                (None, false) => ToastSound::Default,
-            };
-            out.push(tiles::toast(
-                os,
-                &r.toast_title,
-                &r.toast_subtitle,
-                r.toast_param.as_deref(),
-                sound,
-            )?);
-        }
-        if r.raw {
-            out.push(tiles::raw(&r.raw_message)?);
-        }
-        Ok(out)
+        [(r.tile, "tile"), (r.toast, "toast"), (r.raw, "raw")]
+            .into_iter()
+            .filter_map(|(on, step)| on.then_some(step))
+            .collect()
     }
-}
 
-/// A One Time send: each subscriber's channel and OS level. Each message to each subscriber
-/// is a job of its own, so a tile waiting an hour for a disconnected device does not hold back
-/// its toast (which waits its own hour).
-///
-/// The messages are built once per OS level (a few at most) and shared: a `Message` clone
-/// shares its rendered body.
-pub(crate) struct Plan {
-    checked: Checked,
-    built: HashMap<OsVersion, Result<Vec<Message>, mpns::MessageError>>,
-    targets: Vec<(ChannelUri, OsVersion)>,
-    jobs: usize,
-}
-
-impl Plan {
-    pub(crate) fn new(checked: Checked) -> Plan {
-        Plan {
-            checked,
-            built: HashMap::new(),
-            targets: Vec::new(),
-            jobs: 0,
-        }
-    }
-}
-
-impl super::Plan for Plan {
-    fn add(&mut self, reg: Registration) {
-        let Some(channel) = super::channel(&reg) else {
-            return;
-        };
-        let os = reg.os();
-        let checked = &self.checked;
-        match self.built.entry(os).or_insert_with(|| checked.messages(os)) {
-            Ok(messages) => {
-                self.jobs += messages.len();
-                self.targets.push((channel, os));
+    /// The message of one step for one OS level, or `None` for an unknown step.
+    pub(crate) fn message(
+        &self,
+        step: &str,
+        os: OsVersion,
+    ) -> Option<Result<Message, mpns::MessageError>> {
+        let r = &self.request;
+        Some(match step {
+            "tile" => tiles::tile(os, &self.front),
+            "toast" => {
+                let sound = match (&r.toast_sound, r.toast_silent) {
+                    (Some(path), _) => ToastSound::Path(path),
+                    (None, true) => ToastSound::Silent,
+                    (None, false) => ToastSound::Default,
+                };
+                tiles::toast(
+                    os,
+                    &r.toast_title,
+                    &r.toast_subtitle,
+                    r.toast_param.as_deref(),
+                    sound,
+                )
             }
-            Err(e) => {
-                tracing::error!(user = %reg.user_name, error = %e, "One Time message not built");
-            }
-        }
-    }
-
-    fn into_jobs(self: Box<Self>, ctx: &Ctx) -> Jobs {
-        let Plan {
-            built,
-            targets,
-            jobs,
-            ..
-        } = *self;
-        let ctx = ctx.clone();
-        let each = targets.into_iter().flat_map(move |(channel, os)| {
-            let messages = match built.get(&os) {
-                Some(Ok(m)) => m.clone(),
-                _ => Vec::new(),
-            };
-            let ctx = ctx.clone();
-            messages.into_iter().map(move |message| -> JobFuture {
-                let (ctx, channel) = (ctx.clone(), channel.clone());
-                Box::pin(async move {
-                    ctx.sender
-                        .send_settled(PatternKind::OneTime, &channel, &message)
-                        .await;
-                })
-            })
-        });
-        Jobs::new(jobs, each)
+            "raw" => tiles::raw(&r.raw_message),
+            _ => return None,
+        })
     }
 }

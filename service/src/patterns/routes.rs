@@ -29,13 +29,64 @@ use crate::registration::{
 /// |---|---|---|
 /// | `GET /api/patterns` | | `{"active", "patterns": [{"id", "name", "active"}…]}` |
 /// | `POST /api/patterns/active` | `{"pattern": "counter"}` | 202 `{"active", "push_pattern", "subscribers"}`; sends `Update Info` to every subscriber |
-/// | `POST /api/patterns/{pattern}/send` | that pattern's settings (all optional: the recipe's defaults) | 202 `{"pattern", "subscribers"}`; 409 if the pattern is not the active one; 422 for `tile-schedule`, which has no send |
+/// | `POST /api/patterns/{pattern}/send` | that pattern's settings (all optional: the recipe's defaults) | 202 `{"pattern", "subscribers", "batch"}` once the whole plan is committed; 409 if the pattern is not the active one; 422 for `tile-schedule`, which has no send |
+/// | `GET /api/batches?limit=N` | | `{"batches": [...]}`, newest first (`limit` 1..=100, default 20): each batch's id, pattern, origin, time and its jobs by state (`queued`, `in_flight`, `waiting` with `waiting_until`, `delivered`, `given_up`, `cancelled_jobs`) |
+/// | `POST /api/batches/{id}/cancel` | | 200 `{"batch", "cancelled"}`: jobs not yet on the wire are never sent; 404 for no such batch |
 pub fn router(patterns: Patterns) -> Router {
     Router::new()
         .route("/api/patterns", get(list))
         .route("/api/patterns/active", post(activate))
         .route("/api/patterns/{pattern}/send", post(send))
+        .route("/api/batches", get(batches))
+        .route("/api/batches/{id}/cancel", post(cancel))
         .with_state(patterns)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchesQuery {
+    limit: Option<u32>,
+}
+
+async fn batches(
+    State(patterns): State<Patterns>,
+    q: Result<axum::extract::Query<BatchesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>> {
+    let q = q.map_err(|e| ServiceError::BadRequest {
+        status: StatusCode::BAD_REQUEST,
+        code: "bad_query",
+        message: e.body_text(),
+    })?;
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ServiceError::invalid(
+            "limit",
+            "out_of_range",
+            format!("limit {limit} is out of range 1..=100"),
+        )
+        .into());
+    }
+    let batches = patterns
+        .state()
+        .store()
+        .run(move |s| s.batches(limit))
+        .await?;
+    Ok(Json(json!({ "batches": batches })))
+}
+
+async fn cancel(
+    State(patterns): State<Patterns>,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<serde_json::Value>> {
+    let Path(id) = id.map_err(|e| ServiceError::BadRequest {
+        status: StatusCode::BAD_REQUEST,
+        code: "bad_path",
+        message: e.body_text(),
+    })?;
+    match patterns.cancel(id).await? {
+        Some(n) => Ok(Json(json!({ "batch": id, "cancelled": n }))),
+        None => Err(ServiceError::NotFound(format!("no batch {id}")).into()),
+    }
 }
 
 type Result<T, E = RouteError> = std::result::Result<T, E>;
@@ -122,6 +173,7 @@ async fn activate(
         "active": pattern.id(),
         "push_pattern": pattern.display_name(),
         "subscribers": batch.subscribers(),
+        "batch": batch.id(),
     });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
@@ -193,7 +245,11 @@ async fn send(
         }
     };
     let batch = patterns.send(request).await?;
-    let body = json!({ "pattern": kind.id(), "subscribers": batch.subscribers() });
+    let body = json!({
+        "pattern": kind.id(),
+        "subscribers": batch.subscribers(),
+        "batch": batch.id(),
+    });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 

@@ -1,43 +1,43 @@
-//! The one way the patterns send: through the `mpns` [`Client`], with a bounded number of
-//! requests in flight, every attempt logged before it returns (rows that arrive together are
-//! committed together, [`Store::record_sends`]), and the retries MPNS
-//! asks for (QueueFull, 503, 406, 412) waited out on the injected [`Clock`] under the
-//! [`RetryPolicy`]'s limits.
+//! The one way the patterns send: through the durable queue in the store. An operator action
+//! (or a reaction to a phone) commits its whole plan as a batch of jobs ([`Sender::enqueue`])
+//! before it answers; this module's worker claims due jobs with a lease, sends each through
+//! the `mpns` [`Client`] with a bounded number of requests in flight, and records the answer,
+//! its status-log row, the job's next state and its follow-up jobs in one transaction
+//! ([`Store::finish_jobs`]; the answers that arrive while a commit is going on are committed
+//! together next). Nothing counts as delivered before its commit.
 //!
-//! A job (everything one subscriber gets from one operator action) runs in its own task, so a
-//! device that needs an hourly retry never holds up the others. The concurrency bound is on the
-//! HTTP requests (a semaphore permit per attempt), not on the jobs: a job asleep on the clock
-//! holds no permit. The store is only touched between requests, through [`Store::run`], so no
-//! lock is held while a request is on the wire.
+//! Retries are jobs with a later due time on the injected [`Clock`], under the
+//! [`RetryPolicy`]'s limits: a 412 parked for an hour is a row, and goes out at its time after
+//! any restart. At start, jobs an earlier process left in flight are taken back (their request
+//! may have reached MPNS: a repeat carries the same `X-MessageID`, derived from the job), and
+//! every unfinished batch resumes.
 //!
-//! A batch's jobs are started lazily ([`Sender::start_batch`]): the next one starts when fewer
-//! than [`STARTS_PER_SLOT`] × concurrency started jobs are on their first attempt (on the wire
-//! or waiting for its log row). So only started jobs hold a future (a fan-out to 100,000
-//! subscribers does not build 100,000 of them up front), while a job parked on a retry, past
-//! its first attempt, never keeps the next ones from starting.
+//! The worker holds at most [`STARTS_PER_SLOT`] × concurrency claimed jobs (on the wire or
+//! waiting for their commit), so a fan-out to millions holds a few dozen jobs in memory, not
+//! millions. It sleeps on the clock (until the next due job) only when it holds none; while
+//! jobs are in hand, each commit wakes it. So when a test sees the clock's one sleeper, every
+//! job left is parked on a retry.
 
-use std::cell::Cell;
-use std::future::Future;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
-use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use uuid::Uuid;
 
-use super::JobFuture;
-use crate::registration::{PatternKind, Recorded, StatusEntry, Store};
-use mpns::{ChannelUri, Client, Clock, Message, Outcome, Retry, RetryPolicy, TransportError};
+use super::steps;
+use crate::registration::{
+    message_id, parse_os_version, BatchSpec, Changes, ClaimedJob, Finish, JobState, NewBatch,
+    PatternKind, PlanRules, ServiceState, StatusEntry, Store, StoreError, Targets,
+};
+use mpns::{Client, Clock, Message, OsVersion, Retry, RetryPolicy};
 
-/// Counts running jobs and wakes waiters when none are left.
+/// Counts a batch's unfinished jobs and wakes waiters when none are left.
 #[derive(Debug, Default)]
 pub(crate) struct Tracker {
     running: AtomicUsize,
     idle: Notify,
-}
-
-/// Held by a running job; dropping it ends the job for its trackers.
-pub(crate) struct JobGuard {
-    trackers: Vec<Arc<Tracker>>,
 }
 
 impl Tracker {
@@ -50,7 +50,16 @@ impl Tracker {
     }
 
     fn sub(&self, n: usize) {
-        if n > 0 && self.running.fetch_sub(n, Ordering::SeqCst) == n {
+        if n == 0 {
+            return;
+        }
+        let before = self
+            .running
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| {
+                Some(r.saturating_sub(n))
+            })
+            .unwrap_or(0);
+        if before <= n {
             self.idle.notify_waiters();
         }
     }
@@ -68,256 +77,294 @@ impl Tracker {
     }
 }
 
-impl JobGuard {
-    pub(crate) fn new(trackers: Vec<Arc<Tracker>>) -> JobGuard {
-        for t in &trackers {
-            t.add(1);
-        }
-        JobGuard { trackers }
-    }
-}
-
-impl Drop for JobGuard {
-    fn drop(&mut self) {
-        for t in &self.trackers {
-            t.sub(1);
-        }
-    }
-}
-
-/// A batch's jobs, built one at a time as they start (see [`Sender::start_batch`]).
-pub(crate) struct Jobs {
-    /// Exactly how many `next` yields: all are counted as running from the start.
-    count: usize,
-    next: Box<dyn Iterator<Item = JobFuture> + Send>,
-}
-
-impl Jobs {
-    /// `count` must be the number of jobs `next` yields.
-    pub(crate) fn new(
-        count: usize,
-        next: impl Iterator<Item = JobFuture> + Send + 'static,
-    ) -> Jobs {
-        Jobs {
-            count,
-            next: Box::new(next),
-        }
-    }
-}
-
-/// Jobs counted by the trackers before they start, so that a batch's progress and its end are
-/// the same as if every job had been started at once. Each started job takes one over; what
-/// is left when this is dropped is given back.
-struct Pending {
-    trackers: Vec<Arc<Tracker>>,
-    left: usize,
-}
-
-impl Pending {
-    fn new(trackers: Vec<Arc<Tracker>>, count: usize) -> Pending {
-        for t in &trackers {
-            t.add(count);
-        }
-        Pending {
-            trackers,
-            left: count,
-        }
-    }
-
-    /// The guard of the next job to start.
-    fn start_one(&mut self) -> JobGuard {
-        if self.left == 0 {
-            // More jobs than announced: count this one on its own.
-            return JobGuard::new(self.trackers.clone());
-        }
-        self.left -= 1;
-        JobGuard {
-            trackers: self.trackers.clone(),
-        }
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        for t in &self.trackers {
-            t.sub(self.left);
-        }
-    }
-}
-
-/// How many of a batch's jobs may be on their first attempt, per request slot. More than one:
-/// the store writes one log row at a time, more slowly than the wire answers, so jobs queue
-/// for it; with no more started jobs than slots, the wire would wait for the store. Four keeps
-/// both busy, and bounds the jobs (and the store's blocking threads) queued for the store.
+/// How many jobs the worker holds at once, per request slot: more than one, so that the wire
+/// is busy while answers wait for their commit (SQLite commits more slowly than the wire
+/// answers; answers that wait together commit together).
 pub(crate) const STARTS_PER_SLOT: usize = 4;
 
-tokio::task_local! {
-    /// The start a batch's job was given (see [`Sender::start_batch`]); its first attempt
-    /// holds it until logged.
-    static STARTED_WITH: Cell<Option<OwnedSemaphorePermit>>;
-}
+/// How long a claim lasts on the wall clock without its process. Longer than any request
+/// (the client's timeouts); on SQLite a restart takes jobs back at once anyway.
+const LEASE: Duration = Duration::from_secs(300);
 
-/// What one message's sends came to.
-#[derive(Debug, Clone)]
-pub(crate) struct Sent {
-    /// The last answer (or failure).
-    pub result: Result<Outcome, TransportError>,
-}
+/// The most answers committed in one transaction.
+const ROWS_PER_WRITE: usize = 256;
 
-impl Sent {
-    pub(crate) fn outcome(&self) -> Option<&Outcome> {
-        self.result.as_ref().ok()
-    }
+/// A batch's shared part, and its messages built once per step and OS level.
+struct Prepared {
+    spec: BatchSpec,
+    built: Mutex<HashMap<(String, String), Result<Message, String>>>,
 }
 
 /// The shared sending machinery of all patterns. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Sender {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    state: ServiceState,
     client: Client,
-    clock: Arc<dyn Clock>,
     policy: RetryPolicy,
-    store: Store,
-    permits: Arc<Semaphore>,
-    /// Batch jobs on their first attempt (see [`Sender::start_batch`]).
-    starts: Arc<Semaphore>,
-    log: LogWriter,
+    permits: Semaphore,
+    hand: usize,
+    in_hand: AtomicUsize,
+    /// Set when the patterns stop: a claim still waiting for the store takes nothing.
+    stopped: std::sync::atomic::AtomicBool,
+    /// The worker sleeps until the next due time: every unfinished job waits for a retry.
+    asleep: std::sync::atomic::AtomicBool,
+    /// This process's name on its leases.
+    owner: String,
+    wake: Notify,
+    /// Unfinished batches' trackers; `all` counts every unfinished job.
+    trackers: Mutex<HashMap<i64, Arc<Tracker>>>,
+    all: Arc<Tracker>,
+    prepared: Mutex<HashMap<i64, Arc<Prepared>>>,
+}
+
+/// A committed batch: its id, how many subscribers and jobs, and its tracker.
+pub(crate) struct Planned {
+    pub id: i64,
+    pub subscribers: usize,
+    pub tracker: Arc<Tracker>,
 }
 
 impl Sender {
-    pub(crate) fn new(
+    /// Starts the worker (inside a tokio runtime): takes back the jobs an earlier process left
+    /// in flight and resumes every unfinished batch. The worker stops when the returned handle
+    /// is aborted.
+    pub(crate) fn start(
+        state: ServiceState,
         client: Client,
-        clock: Arc<dyn Clock>,
         policy: RetryPolicy,
-        store: Store,
         concurrency: usize,
-    ) -> Sender {
-        Sender {
+    ) -> (Sender, tokio::task::JoinHandle<()>) {
+        let owner = Uuid::new_v4().to_string();
+        let shared = Arc::new(Shared {
             client,
-            clock,
             policy,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            starts: Arc::new(Semaphore::new(concurrency.max(1) * STARTS_PER_SLOT)),
-            log: LogWriter::start(store.clone()),
-            store,
+            permits: Semaphore::new(concurrency.max(1)),
+            hand: concurrency.max(1) * STARTS_PER_SLOT,
+            in_hand: AtomicUsize::new(0),
+            asleep: Default::default(),
+            stopped: Default::default(),
+            owner,
+            wake: Notify::new(),
+            trackers: Mutex::new(HashMap::new()),
+            all: Arc::new(Tracker::default()),
+            prepared: Mutex::new(HashMap::new()),
+            state,
+        });
+        let store = shared.state.store();
+        let now = shared.state.clock().now();
+        match store.release_abandoned(&shared.owner, now, steps::message_type) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                jobs = n,
+                "jobs left in flight by an earlier process are sent again (same X-MessageID)"
+            ),
+            Err(e) => tracing::error!(error = %e, "jobs left in flight could not be taken back"),
         }
+        match store.unfinished_jobs() {
+            Ok(batches) => {
+                let mut trackers = lock(&shared.trackers);
+                for (batch, n) in batches {
+                    tracing::info!(batch, jobs = n, "unfinished batch resumes");
+                    let tracker = Arc::new(Tracker::default());
+                    tracker.add(n);
+                    shared.all.add(n);
+                    trackers.insert(batch, tracker);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "unfinished batches could not be read"),
+        }
+        let worker = tokio::spawn(work(shared.clone()));
+        (Sender { inner: shared }, worker)
+    }
+
+    pub(crate) fn state(&self) -> &ServiceState {
+        &self.inner.state
     }
 
     pub(crate) fn store(&self) -> &Store {
-        &self.store
+        self.inner.state.store()
     }
 
-    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.state.clock()
     }
 
-    /// Runs `job` in its own task, counted by `guard`'s trackers until it ends.
-    pub(crate) fn spawn<F>(&self, guard: JobGuard, job: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        tokio::spawn(async move {
-            job.await;
-            drop(guard);
-        });
+    /// Stops claiming (the worker task is aborted by its owner): a claim that was waiting for
+    /// the store's lock takes nothing, so a start after this one finds every job it must
+    /// resume.
+    pub(crate) fn stop(&self) {
+        self.inner.stopped.store(true, Ordering::SeqCst);
     }
 
-    /// Starts a batch's jobs, counted by `trackers` from now until each ends: in order, each
-    /// once fewer than [`STARTS_PER_SLOT`] × concurrency started jobs are on their first
-    /// attempt. A job's start is released when its first attempt is logged (in
-    /// [`Sender::attempt`]) or when the job ends. A job past its first attempt (following up,
-    /// or parked on a retry) holds none, so an hour's wait does not hold back the next ones.
-    pub(crate) fn start_batch(&self, trackers: Vec<Arc<Tracker>>, jobs: Jobs) {
-        let mut pending = Pending::new(trackers, jobs.count);
-        let starts = self.starts.clone();
-        tokio::spawn(async move {
-            for job in jobs.next {
-                // The semaphore is never closed.
-                let start = starts.clone().acquire_owned().await.ok();
-                let guard = pending.start_one();
-                tokio::spawn(STARTED_WITH.scope(Cell::new(start), async move {
-                    job.await;
-                    drop(guard);
-                }));
+    /// Whether every unfinished job waits for its due time on the clock (the worker sleeps
+    /// until the first of them).
+    pub(crate) fn parked(&self) -> bool {
+        self.inner.asleep.load(Ordering::SeqCst)
+    }
+
+    /// Every unfinished job, of all batches.
+    pub(crate) fn all(&self) -> &Arc<Tracker> {
+        &self.inner.all
+    }
+
+    /// Commits a batch's plan (see [`Store::plan_batch`]) and wakes the worker. The batch's
+    /// jobs count as running from the commit on.
+    pub(crate) async fn enqueue(
+        &self,
+        batch: NewBatch,
+        targets: Targets,
+        rules: PlanRules,
+    ) -> Result<Result<Planned, PatternKind>, StoreError> {
+        let shared = self.inner.clone();
+        let tracker = Arc::new(Tracker::default());
+        let counted = tracker.clone();
+        let planned = self
+            .store()
+            .run(move |s| {
+                s.plan_batch(&batch, &targets, &rules, |id, jobs| {
+                    if jobs > 0 {
+                        counted.add(jobs);
+                        shared.all.add(jobs);
+                        lock(&shared.trackers).insert(id, counted);
+                    }
+                })
+            })
+            .await?;
+        Ok(planned.map(|(id, subscribers, _jobs)| {
+            self.inner.wake.notify_one();
+            Planned {
+                id,
+                subscribers,
+                tracker,
             }
-            drop(pending);
+        }))
+    }
+
+    /// Cancels a batch: jobs not yet on the wire are never sent. `None` for no such batch.
+    pub(crate) async fn cancel(&self, batch: i64) -> Result<Option<usize>, StoreError> {
+        let shared = self.inner.clone();
+        self.store()
+            .run(move |s| {
+                s.cancel_batch(batch, |n| {
+                    shared.apply(&Changes {
+                        finished: HashMap::from([(batch, n)]),
+                        ..Changes::default()
+                    });
+                })
+            })
+            .await
+    }
+}
+
+impl Shared {
+    /// Counts what a commit changed: follow-ups first, so that a batch never reads as
+    /// finished between a job's end and its follow-up's start.
+    fn apply(&self, changes: &Changes) {
+        let mut trackers = lock(&self.trackers);
+        for (batch, n) in &changes.added {
+            trackers.entry(*batch).or_default().add(*n);
+            self.all.add(*n);
+        }
+        for (batch, n) in &changes.finished {
+            if let Some(t) = trackers.get(batch) {
+                t.sub(*n);
+                if t.running() == 0 {
+                    trackers.remove(batch);
+                    lock(&self.prepared).remove(batch);
+                }
+            }
+            self.all.sub(*n);
+        }
+    }
+
+    async fn prepared(&self, batch: i64) -> Option<Arc<Prepared>> {
+        if let Some(p) = lock(&self.prepared).get(&batch) {
+            return Some(p.clone());
+        }
+        let spec = match self.state.store().run(move |s| s.batch_spec(batch)).await {
+            Ok(spec) => spec?,
+            Err(e) => {
+                tracing::error!(batch, error = %e, "batch unreadable");
+                return None;
+            }
+        };
+        let prepared = Arc::new(Prepared {
+            spec,
+            built: Mutex::new(HashMap::new()),
         });
+        Some(
+            lock(&self.prepared)
+                .entry(batch)
+                .or_insert(prepared)
+                .clone(),
+        )
     }
 
-    /// Sends and keeps retrying while the policy asks, returning the final result.
-    pub(crate) async fn send_settled(
-        &self,
-        pattern: PatternKind,
-        channel: &ChannelUri,
-        message: &Message,
-    ) -> Sent {
-        let id = message.message_id().unwrap_or_else(Uuid::new_v4);
-        // Boxed: a job's future stays small while it waits to start, so a fan-out to 100,000
-        // subscribers does not hold 100,000 copies of the whole request state machine.
-        let first = Box::pin(self.attempt(pattern, channel, message, id)).await;
-        Box::pin(self.retry_from(pattern, channel, message, id, first, 1)).await
-    }
-
-    /// Sends once and returns that first answer; if the policy asks for a retry, the retries
-    /// go on in a task of their own, counted by `trackers`.
-    pub(crate) async fn send_first(
-        &self,
-        pattern: PatternKind,
-        channel: &ChannelUri,
-        message: &Message,
-        trackers: &[Arc<Tracker>],
-    ) -> Sent {
-        let id = message.message_id().unwrap_or_else(Uuid::new_v4);
-        let first = Box::pin(self.attempt(pattern, channel, message, id)).await;
-        if matches!(self.policy.decide(&first, 1), Retry::After(_)) {
-            let sender = self.clone();
-            let (channel, message) = (channel.clone(), message.clone());
-            let result = first.clone();
-            self.spawn(JobGuard::new(trackers.to_vec()), async move {
-                sender
-                    .retry_from(pattern, &channel, &message, id, result, 1)
-                    .await;
-            });
-        }
-        Sent { result: first }
-    }
-
-    async fn retry_from(
-        &self,
-        pattern: PatternKind,
-        channel: &ChannelUri,
-        message: &Message,
-        id: Uuid,
-        mut result: Result<Outcome, TransportError>,
-        mut attempt: u32,
-    ) -> Sent {
-        while let Retry::After(delay) = self.policy.decide(&result, attempt) {
-            tracing::debug!(%channel, attempt, ?delay, "pattern send waits to retry");
-            self.clock.sleep(delay).await;
-            attempt += 1;
-            // Boxed, so that a job asleep on the clock does not carry room for a whole attempt.
-            result = Box::pin(self.attempt(pattern, channel, message, id)).await;
-        }
-        Sent { result }
-    }
-
-    /// One request, then its log row (which prunes an expired channel's registrations).
-    async fn attempt(
-        &self,
-        pattern: PatternKind,
-        channel: &ChannelUri,
-        message: &Message,
-        id: Uuid,
-    ) -> Result<Outcome, TransportError> {
-        // A batch job's first attempt holds the job's start until it is logged.
-        let _start = STARTED_WITH.try_with(Cell::take).ok().flatten();
+    /// One attempt at a claimed job, and what to record.
+    async fn attempt(&self, job: ClaimedJob, prepared: Option<Arc<Prepared>>) -> Finish {
+        let clock = self.state.clock();
+        let mut finish = Finish {
+            job_id: job.id,
+            batch_id: job.batch_id,
+            entry: None,
+            next: JobState::GivenUp,
+            due: None,
+            outcome: String::new(),
+            follow_ups: Vec::new(),
+        };
+        let Some(prepared) = prepared else {
+            finish.outcome = "not sent: its batch is unreadable".into();
+            return finish;
+        };
+        let pattern = prepared.spec.pattern;
+        let os = parse_os_version(&job.os_version).unwrap_or(OsVersion::V7_0);
+        let built = if job.data.is_none() {
+            let key = (job.step.clone(), job.os_version.clone());
+            let mut cache = lock(&prepared.built);
+            cache
+                .entry(key)
+                .or_insert_with(|| steps::message(&prepared.spec, &job, os))
+                .clone()
+        } else {
+            steps::message(&prepared.spec, &job, os)
+        };
+        let message = match built {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(user = %job.user_name, step = %job.step, error = %e, "message not built");
+                finish.outcome = format!("not sent: {e}");
+                return finish;
+            }
+        };
+        // The allowed hosts of now, not of the registration's day (issue 14, finding 5).
+        let channel = match self.state.check_channel(&job.channel_uri) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(user = %job.user_name, channel = %job.channel_uri, error = %e.message, "stored channel refused; not sent");
+                let why = format!("not sent: {}", e.message);
+                finish.entry = Some(StatusEntry::from_failure(
+                    pattern,
+                    message.kind(),
+                    &job.channel_uri,
+                    &why,
+                    clock.now(),
+                ));
+                finish.outcome = why;
+                return finish;
+            }
+        };
+        let id = message_id(prepared.spec.uuid, job.id);
         let result = {
             // The semaphore is never closed.
             let _permit = self.permits.acquire().await.ok();
-            // Boxed once the permit is held: a request's state is a few KB, and unboxed it
-            // would be part of every job's future.
-            Box::pin(self.client.send_with_id(channel, message, id)).await
+            Box::pin(self.client.send_with_id(&channel, &message, id)).await
         };
-        let at = self.clock.now();
+        let attempt = job.attempts + 1;
+        let at = clock.now();
         let entry = match &result {
             Ok(outcome) => {
                 StatusEntry::from_outcome(pattern, message.kind(), channel.as_str(), outcome, at)
@@ -330,121 +377,139 @@ impl Sender {
                 at,
             ),
         };
-        match self.log.record(entry).await {
-            Ok(recorded) if !recorded.pruned.is_empty() => {
-                tracing::info!(%channel, users = ?recorded.pruned, "expired channel pruned");
+        (finish.next, finish.due) = match self.policy.decide(&result, attempt) {
+            Retry::After(delay) => {
+                tracing::debug!(%channel, attempt, ?delay, "pattern send waits to retry");
+                (JobState::Waiting, Some(at + delay))
             }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "could not record a pattern send"),
-        }
-        result
+            Retry::Never(_) if result.as_ref().is_ok_and(|o| o.status == 200) => {
+                (JobState::Delivered, None)
+            }
+            Retry::Never(_) => (JobState::GivenUp, None),
+        };
+        finish.follow_ups =
+            steps::follow_ups(pattern, &job, &result, attempt, finish.next.is_final());
+        finish.outcome = entry.summary();
+        finish.entry = Some(entry);
+        finish
     }
 }
 
-/// Writes the attempts' log rows. Each attempt hands its row over and waits until it is
-/// written; the rows that arrive while a write is going on are written next, together, in one
-/// transaction. One commit per row (and a blocking thread per waiting row) was what held a
-/// fan-out back: the wire answers faster than SQLite commits.
-#[derive(Clone)]
-struct LogWriter {
-    rows: mpsc::UnboundedSender<LogRow>,
+/// The worker: claims due jobs while it has room, sends each in a task of its own, and waits
+/// (for a commit, a new plan, or the next due time) when there is nothing to claim.
+async fn work(shared: Arc<Shared>) {
+    let (done, finished) = mpsc::unbounded_channel::<Finish>();
+    let writer = tokio::spawn(write(shared.clone(), finished));
+    let _stop_writer = AbortOnDrop(writer);
+    let clock = shared.state.clock();
+    let store = shared.state.store().clone();
+    loop {
+        let room = shared.hand - shared.in_hand.load(Ordering::SeqCst);
+        if room > 0 {
+            let (owner, now, wall) = (shared.owner.clone(), clock.now(), SystemTime::now());
+            let live = shared.clone();
+            let claimed = store
+                .run(move |s| {
+                    s.claim_jobs(&owner, (now, wall, wall + LEASE), room, || {
+                        !live.stopped.load(Ordering::SeqCst)
+                    })
+                })
+                .await;
+            match claimed {
+                Ok(jobs) => {
+                    let n = jobs.len();
+                    shared.in_hand.fetch_add(n, Ordering::SeqCst);
+                    for job in jobs {
+                        // Read here, in claim order, so that the jobs take their request
+                        // slots in that order (a subscriber's tile, toast, raw).
+                        let prepared = shared.prepared(job.batch_id).await;
+                        let (shared, done) = (shared.clone(), done.clone());
+                        tokio::spawn(async move {
+                            let finish = shared.attempt(job, prepared).await;
+                            // The writer ends only with this worker.
+                            let _ = done.send(finish);
+                        });
+                    }
+                    if n == room {
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "send queue unreadable; trying again in a second");
+                    // Real time: a failing disk is not on the service's clock.
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+        }
+        if shared.in_hand.load(Ordering::SeqCst) > 0 {
+            // Each commit wakes us.
+            shared.wake.notified().await;
+            continue;
+        }
+        match store.run(|s| s.next_due()).await {
+            Ok(Some(due)) if due <= clock.now() => continue,
+            Ok(Some(due)) => {
+                let sleep = clock.sleep_until(due);
+                shared.asleep.store(true, Ordering::SeqCst);
+                tokio::select! {
+                    () = shared.wake.notified() => {}
+                    () = sleep => {}
+                }
+                shared.asleep.store(false, Ordering::SeqCst);
+            }
+            Ok(None) => shared.wake.notified().await,
+            Err(e) => {
+                tracing::error!(error = %e, "send queue unreadable; trying again in a second");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
 }
 
-/// A row to write, and where to say what was recorded.
-type LogRow = (StatusEntry, oneshot::Sender<Result<Recorded, String>>);
-
-/// The most rows written in one transaction.
-const ROWS_PER_WRITE: usize = 256;
-
-impl LogWriter {
-    /// Starts the writer task (inside a tokio runtime); it ends when the last clone is dropped.
-    fn start(store: Store) -> LogWriter {
-        let (rows, mut incoming) = mpsc::unbounded_channel::<LogRow>();
-        tokio::spawn(async move {
-            let mut waiting = Vec::with_capacity(ROWS_PER_WRITE);
-            while incoming.recv_many(&mut waiting, ROWS_PER_WRITE).await > 0 {
-                let (entries, acks): (Vec<StatusEntry>, Vec<_>) = waiting.drain(..).unzip();
-                match store.run(move |s| s.record_sends(&entries)).await {
-                    Ok(recorded) => {
-                        for (ack, recorded) in acks.into_iter().zip(recorded) {
-                            let _ = ack.send(Ok(recorded));
-                        }
-                    }
-                    Err(e) => {
-                        let error = e.to_string();
-                        for ack in acks {
-                            let _ = ack.send(Err(error.clone()));
-                        }
+/// Commits the answers: those that arrive while a commit is going on are committed next,
+/// together. One commit per answer was what held a fan-out back.
+async fn write(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finish>) {
+    let mut waiting = Vec::with_capacity(ROWS_PER_WRITE);
+    while finished.recv_many(&mut waiting, ROWS_PER_WRITE).await > 0 {
+        let finishes: Vec<Finish> = std::mem::take(&mut waiting);
+        let n = finishes.len();
+        let counted = shared.clone();
+        let written = shared
+            .state
+            .store()
+            .run(move |s| {
+                let changes = s.finish_jobs(&finishes, |c| counted.apply(c))?;
+                Ok((finishes, changes))
+            })
+            .await;
+        match written {
+            Ok((finishes, changes)) => {
+                for (f, recorded) in finishes.iter().zip(&changes.recorded) {
+                    if let Some(r) = recorded.as_ref().filter(|r| !r.pruned.is_empty()) {
+                        let channel = f.entry.as_ref().map(|e| e.channel_uri.as_str());
+                        tracing::info!(channel, users = ?r.pruned, "expired channel pruned");
                     }
                 }
             }
-        });
-        LogWriter { rows }
-    }
-
-    /// Writes `entry` (with the rows waiting beside it) and returns what was recorded.
-    async fn record(&self, entry: StatusEntry) -> Result<Recorded, String> {
-        let stopped = || "the status log writer has stopped".to_owned();
-        let (ack, written) = oneshot::channel();
-        self.rows.send((entry, ack)).map_err(|_| stopped())?;
-        written.await.map_err(|_| stopped())?
+            // The jobs stay in flight under this process's lease: they are sent again after
+            // a restart, or when the lease runs out.
+            Err(e) => tracing::error!(error = %e, answers = n, "could not record pattern sends"),
+        }
+        shared.in_hand.fetch_sub(n, Ordering::SeqCst);
+        shared.wake.notify_one();
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
-    #[tokio::test]
-    async fn a_batch_builds_its_jobs_only_as_earlier_ones_get_past_their_first_attempt() {
-        let sender = Sender::new(
-            Client::new(),
-            Arc::new(mpns::TokioClock),
-            RetryPolicy::default(),
-            Store::in_memory().unwrap(),
-            2,
-        );
-        let starts = 2 * STARTS_PER_SLOT;
-        let tracker = Arc::new(Tracker::default());
-        let built = Arc::new(AtomicUsize::new(0));
-        let started = Arc::new(AtomicUsize::new(0));
-        let job_started = Arc::new(Notify::new());
-        // Jobs that never send keep their start until they end: here, until the gate opens.
-        let gate = Arc::new(Semaphore::new(0));
-        let jobs = (0..30).map({
-            let (built, started, job_started, gate) = (
-                built.clone(),
-                started.clone(),
-                job_started.clone(),
-                gate.clone(),
-            );
-            move |_| -> JobFuture {
-                built.fetch_add(1, Ordering::SeqCst);
-                let (started, job_started, gate) =
-                    (started.clone(), job_started.clone(), gate.clone());
-                Box::pin(async move {
-                    started.fetch_add(1, Ordering::SeqCst);
-                    job_started.notify_one();
-                    let _pass = gate.acquire().await;
-                })
-            }
-        });
-        sender.start_batch(vec![tracker.clone()], Jobs::new(30, jobs));
-        assert_eq!(tracker.running(), 30, "every job counts from the start");
-
-        while started.load(Ordering::SeqCst) < starts {
-            job_started.notified().await;
-        }
-        assert_eq!(
-            built.load(Ordering::SeqCst),
-            starts + 1,
-            "only the next job is built, waiting for a start"
-        );
-        assert_eq!(tracker.running(), 30);
-
-        gate.add_permits(30);
-        tracker.wait_idle().await;
-        assert_eq!(built.load(Ordering::SeqCst), 30);
-        assert_eq!(started.load(Ordering::SeqCst), 30);
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
+}
+
+/// The sender's locks guard maps that every change leaves whole, so a poisoned one is used.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -6,43 +6,19 @@
 //! read `?parameter=`). Only the BackgroundImage is set; Count and Title stay as they are (the
 //! recipe's library could not leave them out and sent `0` and an empty title).
 
-use super::tiles::{self, TileFront};
-use super::{Ctx, JobFuture};
-use crate::registration::{PatternKind, TileRequest};
-use mpns::OsVersion;
+use crate::registration::{JobData, NewJob, Registration, TileRequest};
 
-pub(crate) fn on_tile_request(ctx: &Ctx, request: &TileRequest) -> Option<JobFuture> {
-    let channel = match request.channel_uri.parse() {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "Tile Schedule request with an unusable channel");
-            return None;
-        }
-    };
-    let (ctx, request) = (ctx.clone(), request.clone());
-    Some(Box::pin(async move {
-        let user = request.user_name.clone();
-        let os = ctx
-            .sender
-            .store()
-            .run(move |s| s.registration(&user))
-            .await
-            .ok()
-            .flatten()
-            .filter(|r| r.channel_uri == request.channel_uri)
-            .map_or(OsVersion::V7_0, |r| r.os());
-        let front = TileFront {
-            background_image: Some(request.image_uri.clone()),
-            count: None,
-            title: None,
-        };
-        match tiles::tile(os, &front) {
-            Ok(tile) => {
-                ctx.sender
-                    .send_settled(PatternKind::TileSchedule, &channel, &tile)
-                    .await;
-            }
-            Err(e) => tracing::error!(error = %e, "Tile Schedule tile not built"),
-        }
-    }))
+/// The job that answers a "Test Now" request: the tile with the chosen number image, shaped
+/// for the OS of the user's registration when it is on the same channel (7.0 otherwise).
+pub(crate) fn job(request: &TileRequest, registration: Option<&Registration>) -> NewJob {
+    let os_version = registration
+        .filter(|r| r.channel_uri == request.channel_uri)
+        .map_or_else(|| "7.0".to_owned(), |r| r.os_version.clone());
+    NewJob {
+        user_name: request.user_name.clone(),
+        channel_uri: request.channel_uri.clone(),
+        os_version,
+        step: "tile",
+        data: JobData::Text(request.image_uri.clone()),
+    }
 }

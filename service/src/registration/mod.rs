@@ -129,10 +129,16 @@ pub use listener::{
     ServerLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_DRAIN_DEADLINE, DEFAULT_HEADER_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
 };
+pub(crate) use store::{
+    message_id, BatchSpec, Changes, ClaimedJob, Finish, JobData, NewBatch, NewJob, PlanRules,
+    Targets,
+};
+pub use store::{BatchProgress, JobState};
 pub use store::{
     Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
     MAX_COUNTER, SCHEMA_VERSION,
 };
+pub(crate) use validate::parse_os_version;
 pub use validate::{AllowedHosts, MAX_CHANNEL_URI_BYTES, MAX_USER_NAME_CHARS};
 
 /// The default request body limit: 16 KiB, far above any real registration.
@@ -307,6 +313,12 @@ impl ServiceState {
                 events,
             }),
         }
+    }
+
+    /// Checks a stored channel URI against the allowed hosts of now (they may have changed
+    /// since it was registered).
+    pub(crate) fn check_channel(&self, uri: &str) -> Result<mpns::ChannelUri, FieldError> {
+        self.inner.allowed_hosts.check(uri)
     }
 
     /// The store.

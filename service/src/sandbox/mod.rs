@@ -6,7 +6,8 @@
 //! - the registration service with the patterns ([`crate::registration::router_with`] and
 //!   [`crate::patterns::router`]) and
 //!   its SQLite file under [`SandboxConfig::data_dir`], so a second start finds the data of the
-//!   first;
+//!   first (its unfinished sends resume; registrations on the first start's fake MPNS, whose
+//!   port is gone, are dropped);
 //! - three emulated phones running the Push Patterns app, each in another situation
 //!   ([`Situation`]), registered with the service under fixed user names (`ann`, `bob`, `cat`);
 //! - the web console, on the same port as the service: `/` is the console, `/api/...` the
@@ -233,6 +234,21 @@ impl std::fmt::Debug for Sandbox {
     }
 }
 
+/// Removes the registrations whose channel the allowed hosts of now refuse; returns how many.
+fn drop_stale_registrations(store: &Store, allowed: &AllowedHosts) -> Result<usize, String> {
+    let all = store.subscribers().map_err(|e| e.to_string())?;
+    let mut dropped = 0;
+    for reg in all {
+        if allowed.check(&reg.channel_uri).is_err() {
+            store
+                .unregister(&reg.user_name)
+                .map_err(|e| e.to_string())?;
+            dropped += 1;
+        }
+    }
+    Ok(dropped)
+}
+
 impl Sandbox {
     /// Starts everything (see the module doc) and returns once the console is listening and
     /// the three phones are registered.
@@ -282,6 +298,22 @@ impl Sandbox {
             clock: Arc::new(clock.clone()),
             ..config.service.clone()
         };
+        // Each start has a new fake MPNS on a new port: registrations on an earlier start's
+        // fake point at a server that is gone (and a host no longer allowed), so they go
+        // (issue 14, finding 5). The phones register again below.
+        let stale =
+            drop_stale_registrations(&store, &service_config.allowed_hosts).map_err(|message| {
+                SandboxError::Data {
+                    path: db.clone(),
+                    message,
+                }
+            })?;
+        if stale > 0 {
+            tracing::warn!(
+                registrations = stale,
+                "registrations on an earlier start's fake MPNS dropped"
+            );
+        }
         let addr = SocketAddr::new(config.ip, config.port);
         let for_app = shared.clone();
         let service = serve_with(addr, store, service_config, move |state| {

@@ -3,6 +3,7 @@
 mod support;
 
 mod cli {
+    mod crash;
     mod fake_mpns;
     mod sandbox;
     mod send;

@@ -14,7 +14,7 @@ use crate::fake::error::FakeError;
 use crate::fake::events::Event;
 use crate::fake::model::{
     CallbackInfo, ChannelId, ChannelInfo, ChannelOptions, Delivered, DeviceId, DeviceUpdate,
-    DeviceView,
+    DeviceView, Repeat,
 };
 use crate::fake::registry::{Slot, Token};
 use crate::lock::{MutexExt, RwLockExt};
@@ -103,6 +103,7 @@ impl Core {
                 primary_pinned: true,
                 secondary: BTreeSet::new(),
                 day_start: self.clock.now(),
+                seen: None,
                 sent_today: 0,
                 callback: None,
                 log: self.new_log(),
@@ -170,7 +171,31 @@ impl Core {
                 uri: cb.uri.clone(),
                 blob: String::from_utf8_lossy(&cb.blob).into_owned(),
             }),
+            repeats: c.seen.as_ref().map_or(0, |s| s.repeats),
         })
+    }
+
+    /// Every message id a channel received more than once, by channel and id.
+    pub(crate) fn repeats(&self) -> Vec<Repeat> {
+        let mut out = Vec::new();
+        for (id, device) in self.channel_list() {
+            let d = device.lock();
+            let Some(seen) = d.channel(id).and_then(|c| c.seen.as_ref()) else {
+                continue;
+            };
+            out.extend(
+                seen.times
+                    .iter()
+                    .filter(|(_, n)| **n > 1)
+                    .map(|(m, n)| Repeat {
+                        channel: id,
+                        message_id: m.to_string(),
+                        times: *n,
+                    }),
+            );
+        }
+        out.sort_by(|a, b| (a.channel, &a.message_id).cmp(&(b.channel, &b.message_id)));
+        out
     }
 
     pub(crate) fn channel_ids(&self) -> Vec<ChannelId> {

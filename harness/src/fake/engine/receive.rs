@@ -51,6 +51,7 @@ impl Core {
             fate,
             diagnostics,
             delivery: DeliveryState::NotQueued,
+            repeat: 0,
         };
         let rec = Arc::new(Kept::new(info, outcome));
         self.events.emit(|| Event::Notification {
@@ -146,6 +147,7 @@ impl Core {
                 content,
                 diagnostics,
             } = inspected;
+            let repeat = message_id.as_deref().map_or(0, |id| c.note_message_id(id));
             let content = Arc::new(content);
             let delivery = if fate == Fate::Accepted {
                 let due = now.saturating_add(match batching {
@@ -168,6 +170,7 @@ impl Core {
                 fate: Some(fate),
                 diagnostics,
                 delivery: delivery.clone(),
+                repeat,
             };
             let kept = Arc::new(Kept::new(info, outcome));
             // The event shows the record as it is now (queued); the log's copy moves on to

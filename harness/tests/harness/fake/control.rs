@@ -623,3 +623,39 @@ async fn channels_past_the_cap_get_507_and_overlong_names_400_both_as_json() {
     let (status, body) = post_json(&c, url, json!({})).await;
     assert_eq!(status, 201, "after a reset there is room again: {body}");
 }
+
+#[tokio::test]
+async fn a_repeated_message_id_is_counted_per_channel_in_records_channels_and_repeats() {
+    let fake = FakeMpns::start().await;
+    let c = client();
+    let base = fake.uri();
+    let a = fake.create_channel(Default::default()).unwrap();
+    let b = fake.create_channel(Default::default()).unwrap();
+    let id = "5f0c2e2a-9a53-4bb7-9a3c-2f5d6b0f4a11";
+    for _ in 0..3 {
+        send(toast(&c, &a.uri, 2).header("X-MessageID", id)).await;
+    }
+    // The same id on another channel is that channel's first; requests without one are never
+    // counted as repeats.
+    send(toast(&c, &b.uri, 2).header("X-MessageID", id)).await;
+    send(toast(&c, &b.uri, 2)).await;
+    send(toast(&c, &b.uri, 2)).await;
+
+    let repeats = |ch| -> Vec<u32> {
+        let records = fake.notifications(Some(ch)).unwrap();
+        records.iter().map(|r| r.repeat).collect()
+    };
+    assert_eq!(repeats(a.id), [0, 1, 2]);
+    assert_eq!(repeats(b.id), [0, 0, 0]);
+    assert_eq!(fake.channel(a.id).unwrap().repeats, 2);
+    assert_eq!(fake.channel(b.id).unwrap().repeats, 0);
+    let (_, body) = get_json(&c, format!("{base}/_fake/repeats")).await;
+    assert_eq!(
+        body,
+        json!({"total": 2, "repeats": [{"channel": a.id.0, "message_id": id, "times": 3}]})
+    );
+    let (_, list) = get_json(&c, format!("{base}/_fake/channels/{}/notifications", a.id)).await;
+    assert_eq!(list[2]["repeat"], 2);
+    let (_, channel) = get_json(&c, format!("{base}/_fake/channels/{}", a.id)).await;
+    assert_eq!(channel["repeats"], 2);
+}

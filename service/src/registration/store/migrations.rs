@@ -64,6 +64,37 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         settings_json TEXT NOT NULL,
         updated_at    INTEGER NOT NULL
     );",
+    // 5: the durable send queue (send_queue.rs): batches, and their jobs with state, due time
+    // (service clock) and lease (wall clock). Partial indexes keep the claim query on the
+    // unfinished jobs only.
+    "CREATE TABLE send_batches (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        uuid       TEXT NOT NULL,
+        pattern    TEXT NOT NULL,
+        origin     TEXT NOT NULL,
+        spec       TEXT,
+        created_at INTEGER NOT NULL,
+        jobs       INTEGER NOT NULL DEFAULT 0,
+        cancelled  INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE send_jobs (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        batch_id     INTEGER NOT NULL REFERENCES send_batches (id),
+        user_name    TEXT NOT NULL,
+        channel_uri  TEXT NOT NULL,
+        os_version   TEXT NOT NULL,
+        step         TEXT NOT NULL,
+        data         TEXT,
+        state        INTEGER NOT NULL,
+        due_at       INTEGER NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        owner        TEXT,
+        lease_until  INTEGER,
+        last_outcome TEXT
+    );
+    CREATE INDEX send_jobs_due ON send_jobs (due_at, id) WHERE state IN (0, 2);
+    CREATE INDEX send_jobs_leased ON send_jobs (lease_until) WHERE state = 1;
+    CREATE INDEX send_jobs_by_batch ON send_jobs (batch_id, state);",
 ];
 
 /// The schema version a database has once opened by this build.

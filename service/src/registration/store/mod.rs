@@ -14,12 +14,13 @@
 //!
 //! **Layout.** This file holds [`Store`] itself: opening, the lock and the blocking-pool
 //! runner. Each table group adds its methods to `Store` in a file of its own: `registrations`,
-//! `pattern_state` (active pattern, counters, last tiles, settings), `status_log` and
-//! `tile_requests`; `times` is how instants are stored and shown.
+//! `pattern_state` (active pattern, counters, last tiles, settings), `status_log`,
+//! `send_queue` (the durable send queue) and `tile_requests`; `times` is how instants are stored and shown.
 
 mod migrations;
 mod pattern_state;
 mod registrations;
+mod send_queue;
 mod status_log;
 mod tile_requests;
 mod times;
@@ -34,6 +35,11 @@ pub(crate) use migrations::MIGRATIONS;
 pub use migrations::SCHEMA_VERSION;
 pub use pattern_state::MAX_COUNTER;
 pub use registrations::Registration;
+pub(crate) use send_queue::{
+    message_id, BatchSpec, Changes, ClaimedJob, Finish, JobData, NewBatch, NewJob, PlanRules,
+    Targets,
+};
+pub use send_queue::{BatchProgress, JobState};
 pub use status_log::{Recorded, StatusEntry};
 pub use tile_requests::TileRequest;
 

@@ -91,7 +91,7 @@ impl StatusEntry {
         self.http_status == Some(404) && self.subscription_status.as_deref() == Some("Expired")
     }
 
-    fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         match self.http_status {
             None => format!(
                 "no answer: {}",
@@ -138,38 +138,7 @@ impl Store {
         let tx = conn.transaction()?;
         let mut recorded = Vec::with_capacity(entries.len());
         for entry in entries {
-            // Cached statements: this runs once per send, and compiling the SQL each time
-            // cost more than running it.
-            tx.prepare_cached(
-                "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
-                                         subscription, message_id, channel_uri, at, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                entry.pattern,
-                entry.message_type,
-                entry.http_status,
-                entry.notification_status,
-                entry.device_connection_status,
-                entry.subscription_status,
-                entry.message_id,
-                entry.channel_uri,
-                to_millis(entry.at),
-                entry.error,
-            ])?;
-            let id = tx.last_insert_rowid();
-            tx.prepare_cached("UPDATE registrations SET last_outcome = ?1 WHERE channel_uri = ?2")?
-                .execute(params![entry.summary(), entry.channel_uri])?;
-            let mut pruned = Vec::new();
-            if entry.is_expired() {
-                let mut stmt = tx.prepare_cached(
-                    "DELETE FROM registrations WHERE channel_uri = ?1 RETURNING user_name",
-                )?;
-                let rows = stmt.query_map([&entry.channel_uri], |r| r.get::<_, String>(0))?;
-                pruned = rows.collect::<Result<Vec<_>, _>>()?;
-                pruned.sort();
-            }
-            recorded.push(Recorded { id, pruned });
+            recorded.push(record_in(&tx, entry)?);
         }
         tx.commit()?;
         Ok(recorded)
@@ -203,6 +172,46 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Records one send inside `tx` (see [`Store::record_send`]): the log row, the registrations'
+/// last outcome, and the pruning of an expired channel.
+pub(super) fn record_in(
+    tx: &rusqlite::Transaction<'_>,
+    entry: &StatusEntry,
+) -> Result<Recorded, StoreError> {
+    // Cached statements: this runs once per send, and compiling the SQL each time
+    // cost more than running it.
+    tx.prepare_cached(
+        "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
+                                     subscription, message_id, channel_uri, at, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        entry.pattern,
+        entry.message_type,
+        entry.http_status,
+        entry.notification_status,
+        entry.device_connection_status,
+        entry.subscription_status,
+        entry.message_id,
+        entry.channel_uri,
+        to_millis(entry.at),
+        entry.error,
+    ])?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached("UPDATE registrations SET last_outcome = ?1 WHERE channel_uri = ?2")?
+        .execute(params![entry.summary(), entry.channel_uri])?;
+    let mut pruned = Vec::new();
+    if entry.is_expired() {
+        let mut stmt = tx.prepare_cached(
+            "DELETE FROM registrations WHERE channel_uri = ?1 RETURNING user_name",
+        )?;
+        let rows = stmt.query_map([&entry.channel_uri], |r| r.get::<_, String>(0))?;
+        pruned = rows.collect::<Result<Vec<_>, _>>()?;
+        pruned.sort();
+    }
+    Ok(Recorded { id, pruned })
 }
 
 fn message_type(kind: MessageKind) -> &'static str {

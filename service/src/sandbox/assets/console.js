@@ -143,6 +143,7 @@ function setupTabs() {
         const r = await api("POST", `/api/patterns/${pattern}/send`, formBody(form));
         say(`Sent ${pattern} to ${r.subscribers} subscriber(s).`);
       } catch (err) { say(`Send failed: ${err.message}`, true); }
+      scheduleRefresh("batches");
     });
     updatePreview(form);
   }
@@ -204,6 +205,40 @@ async function refreshLog() {
     lastLogId = Math.max(lastLogId, e.id);
     logRows.set(e.id, e);
     body.prepend(logRow(e)); // newest first
+  }
+}
+
+async function refreshBatches() {
+  const r = await api("GET", "/api/batches?limit=10");
+  const body = $("#batches");
+  body.replaceChildren();
+  for (const b of r.batches) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = b.id;
+    const waiting = b.waiting ? `${b.waiting} until ${b.waiting_until}` : "0";
+    const cells = [String(b.id), b.pattern, b.origin, String(b.queued), String(b.in_flight), waiting,
+      String(b.delivered), String(b.given_up), b.cancelled ? `${b.cancelled_jobs} (batch cancelled)` : String(b.cancelled_jobs)];
+    const fields = ["id", "pattern", "origin", "queued", "in_flight", "waiting", "delivered", "given_up", "cancelled"];
+    cells.forEach((c, i) => {
+      const td = document.createElement("td"); td.textContent = c; td.dataset.field = fields[i]; tr.appendChild(td);
+    });
+    const action = document.createElement("td");
+    if (!b.cancelled && b.queued + b.waiting + b.in_flight > 0) {
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.textContent = "Cancel";
+      btn.setAttribute("aria-label", `Cancel batch ${b.id}`);
+      btn.addEventListener("click", async () => {
+        try {
+          const c = await api("POST", `/api/batches/${b.id}/cancel`);
+          say(`Batch ${b.id} cancelled: ${c.cancelled} job(s) will not be sent.`);
+        } catch (err) { say(`Cancelling failed: ${err.message}`, true); }
+        scheduleRefresh("batches");
+      });
+      action.appendChild(btn);
+    }
+    tr.appendChild(action);
+    body.appendChild(tr);
   }
 }
 
@@ -385,6 +420,7 @@ function scheduleRefresh(what) {
       const jobs = [];
       if (all || todo.has("phones") || todo.has("clock")) jobs.push(refreshState());
       if (all || todo.has("log")) jobs.push(refreshLog());
+      if (all || todo.has("log") || todo.has("clock") || todo.has("batches")) jobs.push(refreshBatches());
       if (all || todo.has("log") || todo.has("subscribers")) jobs.push(refreshSubscribers());
       await Promise.all(jobs);
     } catch (e) { say(`Refresh failed: ${e.message}`, true); }

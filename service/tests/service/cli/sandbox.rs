@@ -384,3 +384,123 @@ async fn header_timeout_flag_closes_a_silent_connection() {
     assert!(closed < Duration::from_secs(3), "{closed:?}");
     assert_eq!(signal_and_wait(child, "-TERM").await, Some(0));
 }
+
+/// Starts the sandbox and reads its banner: the console URL and the fake MPNS's URL.
+async fn start_with_fake(args: &[&str]) -> (Child, String, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the mpns binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut console, mut fake) = (None, None);
+    while fake.is_none() {
+        let mut line = String::new();
+        within("the sandbox's banner", stdout.read_line(&mut line))
+            .await
+            .unwrap();
+        assert!(!line.is_empty(), "the banner ended early");
+        if let Some(url) = line.strip_prefix("mpns sandbox console on ") {
+            console = Some(url.trim_end().to_owned());
+        }
+        if let Some(url) = line.trim().strip_prefix("fake MPNS:") {
+            fake = Some(url.trim().trim_end_matches("/_fake/").to_owned());
+        }
+    }
+    (
+        child,
+        console.expect("the console line first"),
+        fake.unwrap(),
+    )
+}
+
+async fn json_request(method: reqwest::Method, url: &str, body: &str) -> serde_json::Value {
+    let r = reqwest::Client::new()
+        .request(method, url)
+        .header("Content-Type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn after_a_restart_on_the_same_data_nothing_is_sent_to_the_old_fakes_port() {
+    let data = tempfile::tempdir().unwrap();
+    let data_arg = data.path().to_str().unwrap();
+    let args = ["--port", "0", "--data", data_arg, "-q"];
+    let (first, url, old_fake) = start_with_fake(&args).await;
+    for i in 0..20 {
+        let channel = json_request(
+            reqwest::Method::POST,
+            &format!("{old_fake}/_fake/channels"),
+            "{}",
+        )
+        .await;
+        let body = serde_json::json!({
+            "user_name": format!("extra{i:02}"),
+            "channel_uri": channel["uri"],
+            "os_version": "8.0",
+        });
+        json_request(
+            reqwest::Method::POST,
+            &format!("{url}api/registrations"),
+            &body.to_string(),
+        )
+        .await;
+    }
+    assert_eq!(signal_and_wait(first, "-TERM").await, Some(0));
+
+    let (second, url, new_fake) = start_with_fake(&args).await;
+    assert_ne!(old_fake, new_fake, "each start has a fake on a new port");
+    let subscribers = reqwest::get(format!("{url}api/subscribers"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        subscribers.contains("\"count\":3"),
+        "only the three phones, registered again on the new fake: {subscribers}"
+    );
+    let sent = json_request(
+        reqwest::Method::POST,
+        &format!("{url}api/patterns/one-time/send"),
+        r#"{"tile": false, "raw": false}"#,
+    )
+    .await;
+    assert_eq!(sent["subscribers"], 3);
+    let batches = format!("{url}api/batches?limit=1");
+    within("the send to finish", async {
+        loop {
+            let b = json_request(reqwest::Method::GET, &batches, "").await;
+            let b = &b["batches"][0];
+            if b["queued"] == 0 && b["in_flight"] == 0 && b["waiting"] == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let log = json_request(
+        reqwest::Method::GET,
+        &format!("{url}api/status-log?limit=1000"),
+        "",
+    )
+    .await;
+    let old_host = old_fake.trim_start_matches("http://");
+    let rows = log["entries"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let channel = row["channel_uri"].as_str().unwrap();
+        assert!(
+            !channel.contains(old_host),
+            "a send went to the old fake's port: {row}"
+        );
+    }
+    assert_eq!(signal_and_wait(second, "-TERM").await, Some(0));
+}

@@ -42,7 +42,8 @@ async fn activating_a_pattern_sends_update_info_to_every_subscriber() {
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(
         body,
-        json!({"active": "counter", "push_pattern": "Counter", "subscribers": 3})
+        json!({"active": "counter", "push_pattern": "Counter", "subscribers": 3, "batch": 1}),
+        "the first batch of the send queue"
     );
     world.wait_idle().await;
 
@@ -86,7 +87,11 @@ async fn one_time_sends_tile_toast_and_raw_shaped_for_each_os() {
             json!({"count": 7, "toast_param": "/Views/Inbox.xaml?from=toast", "toast_silent": true}),
         )
         .await;
-    assert_eq!(reply, json!({"pattern": "one-time", "subscribers": 5}));
+    assert_eq!(
+        reply,
+        json!({"pattern": "one-time", "subscribers": 5, "batch": 2}),
+        "the batch after the activation's"
+    );
     world.wait_idle().await;
 
     let records = world.records();

@@ -396,7 +396,9 @@ async fn an_inactive_counter_probe_sends_the_tile_which_arrives_when_the_device_
     );
     world.send("counter", json!({})).await;
     world.fake.wait_for_notifications(2).await;
-    world.clock.wait_for_sleepers(2).await;
+    // The queue's worker is the one sleeper, once nothing is in flight: probe and tile both
+    // wait for the same hour.
+    world.clock.wait_for_sleepers(1).await;
     world
         .fake
         .update_device(phone.id, &DeviceUpdate::connection(Connection::Connected))
@@ -579,7 +581,8 @@ async fn no_more_requests_are_in_flight_than_the_concurrency_allows() {
         concurrency: 2,
         ..PatternsConfig::default()
     };
-    let world = World::with(FakeMpns::builder(), config).await;
+    // The stand-in's address is an allowed host: every send checks the channel again.
+    let world = World::with_hosts(FakeMpns::builder(), config, &[&addr.to_string()]).await;
     let store = world.state().store().clone();
     for i in 0..12 {
         store
@@ -712,4 +715,112 @@ async fn a_batch_counts_every_job_as_running_from_the_moment_it_is_sent() {
     within("the batch of twelve jobs to finish", batch.finished()).await;
     assert_eq!(batch.in_flight(), 0);
     assert_eq!(world.records().len(), 12);
+}
+
+#[tokio::test]
+async fn a_stored_channel_on_a_host_no_longer_allowed_is_skipped_and_logged_never_sent() {
+    let world = World::new().await;
+    let phone = world.channel("8.0", DeviceUpdate::default());
+    world.register("ann", &phone, "8.0").await;
+    // Stored when its host was allowed (another fake, on another port); it is not any more.
+    let gone = "http://127.0.0.1:9/throttledthirdparty/01.00/gone";
+    world
+        .state()
+        .store()
+        .register(&mpns_service::registration::Registration {
+            user_name: "old".into(),
+            channel_uri: gone.into(),
+            os_version: "8.0".into(),
+            registered_at: patterns_support::start_time(),
+            last_outcome: None,
+        })
+        .unwrap();
+    world.activate("one-time").await;
+    world.send("one-time", tile_only()).await;
+    world.wait_idle().await;
+    assert_eq!(world.records().len(), 1, "only ann's tile reached MPNS");
+    let rows = world.state().store().status_log(0, 100).unwrap();
+    let refused: Vec<_> = rows.iter().filter(|e| e.channel_uri == gone).collect();
+    assert_eq!(
+        refused.len(),
+        2,
+        "Update Info and the tile, each logged: {rows:?}"
+    );
+    for row in refused {
+        assert_eq!(row.http_status, None);
+        let error = row.error.as_deref().unwrap();
+        assert!(error.starts_with("not sent: "), "{error}");
+        assert!(
+            error.contains("127.0.0.1"),
+            "names the refused host: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_retry_parked_before_a_restart_goes_out_at_its_time_with_the_same_message_id() {
+    let mut world = World::new().await;
+    let phone = world.channel("7.1", DeviceUpdate::default());
+    world.register("ann", &phone, "7.1").await;
+    world.activate("one-time").await;
+    set(
+        &world,
+        &phone,
+        device(|d| d.connection = Some(Connection::Inactive)),
+    );
+    world.send("one-time", tile_only()).await;
+    world.fake.wait_for_notifications(1).await;
+    world.clock.wait_for_sleepers(1).await;
+    // The process "dies": its patterns stop; new ones start on the same store.
+    world.restart_patterns();
+    world
+        .fake
+        .update_device(phone.id, &DeviceUpdate::connection(Connection::Connected))
+        .unwrap();
+    assert_eq!(world.patterns.in_flight(), 1, "the parked retry resumed");
+    world.clock.wait_for_sleepers(1).await;
+    world.clock.advance(HOUR - Duration::from_secs(1));
+    assert_eq!(world.records().len(), 1, "not a second early");
+    world.clock.advance(Duration::from_secs(1));
+    world.wait_idle().await;
+    let records = world.records();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1].response.status, 200);
+    assert_eq!(records[1].received_at_ms, 3_600_000);
+    assert_eq!(records[1].message_id, records[0].message_id);
+    assert_eq!(records[1].repeat, 1, "the fake sees the same message again");
+}
+
+#[tokio::test]
+async fn a_cancelled_batch_sends_nothing_more_and_its_parked_retries_never_go_out() {
+    let config = PatternsConfig {
+        concurrency: 1,
+        ..PatternsConfig::default()
+    };
+    let world = World::with(FakeMpns::builder(), config).await;
+    let phone = world.channel("7.1", DeviceUpdate::default());
+    world.register("ann", &phone, "7.1").await;
+    world.activate("one-time").await;
+    set(
+        &world,
+        &phone,
+        device(|d| d.connection = Some(Connection::Inactive)),
+    );
+    let batch = world
+        .patterns
+        .send(mpns_service::patterns::SendRequest::OneTime(
+            serde_json::from_value(tile_only()).unwrap(),
+        ))
+        .await
+        .unwrap();
+    world.fake.wait_for_notifications(1).await;
+    world.clock.wait_for_sleepers(1).await;
+    assert_eq!(world.patterns.cancel(batch.id()).await.unwrap(), Some(1));
+    within("the cancelled batch to end", batch.finished()).await;
+    world.clock.advance(HOUR);
+    world.wait_idle().await;
+    assert_eq!(world.records().len(), 1, "the retry was cancelled");
+    let shown = world.state().store().batches(1).unwrap();
+    assert_eq!((shown[0].cancelled, shown[0].cancelled_jobs), (true, 1));
+    assert_eq!(world.patterns.cancel(9999).await.unwrap(), None);
 }

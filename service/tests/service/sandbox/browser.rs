@@ -1,12 +1,15 @@
 //! The sandbox's console in a real browser (see `support::browser`): One Time's tile and its
-//! status log, a 503 fault retried after the clock advances, and Ask to Pin's popup.
+//! status log, a 503 fault retried after the clock advances, Ask to Pin's popup, and a batch
+//! waiting on a retry, shown live and cancelled.
 //! Every other control of the console is driven in `console_controls`.
 
 use std::path::PathBuf;
 
 use fantoccini::Locator;
 
-use crate::support::browser::{click, count_xpath, one_time_tile_only, session, wait_for};
+use crate::support::browser::{
+    click, count_xpath, forget_status, one_time_tile_only, phone_choice, send, session, wait_for,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sending_a_one_time_tile_from_the_console_changes_the_pinned_phones_tile_count() {
@@ -187,4 +190,62 @@ async fn the_console_asks_for_the_operator_token_once_and_then_works() {
     wait_for(c, &count_xpath("ann-lumia-920", "4")).await;
     assert!(c.get_alert_text().await.is_err(), "a second prompt came");
     s.finish("console-token.png").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_waiting_on_a_412_shows_live_and_cancel_stops_its_retry() {
+    let Some(s) = session().await else { return };
+    let c = &s.client;
+    one_time_tile_only(c, 4).await;
+    phone_choice(c, "bob-lumia-800", "connection", "Inactive").await;
+    send(c, "one-time", 3).await;
+    // Two delivered, bob's tile waits an hour for its 412 retry.
+    let row = "//tbody[@id='batches']/tr[td[@data-field='pattern']='one-time' and td[@data-field='origin']='send']";
+    wait_for(
+        c,
+        &format!("{row}[td[@data-field='delivered']='2' and td[@data-field='waiting'][starts-with(., '1 until ')]]"),
+    )
+    .await;
+    forget_status(c).await;
+    // Found and clicked in one script: the table is redrawn as the log moves.
+    let clicked = c
+        .execute(
+            "const b = document.evaluate(arguments[0], document, null, \
+             XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue; \
+             if (!b) return false; b.click(); return true;",
+            vec![serde_json::json!(format!("{row}//button[.='Cancel']"))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        clicked,
+        serde_json::json!(true),
+        "the batch has a Cancel button"
+    );
+    wait_for(
+        c,
+        "//p[@id='send-result' and contains(., 'cancelled: 1 job(s) will not be sent')]",
+    )
+    .await;
+    wait_for(
+        c,
+        &format!("{row}[td[@data-field='cancelled']='1 (batch cancelled)' and td[@data-field='waiting']='0']"),
+    )
+    .await;
+    // An hour later nothing was retried: the batch still counts two delivered, none waiting.
+    phone_choice(c, "bob-lumia-800", "connection", "Connected").await;
+    c.find(Locator::Css("#clock-form select[name=seconds]"))
+        .await
+        .unwrap()
+        .select_by_value("3600")
+        .await
+        .unwrap();
+    click(c, "#clock-form button[type=submit]").await;
+    wait_for(c, "//span[@id='advanced' and contains(., '3600 s ahead')]").await;
+    wait_for(
+        c,
+        &format!("{row}[td[@data-field='delivered']='2' and td[@data-field='given_up']='0' and not(.//button)]"),
+    )
+    .await;
+    s.finish("sandbox-console-batch-cancel.png").await;
 }

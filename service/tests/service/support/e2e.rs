@@ -178,7 +178,7 @@ impl Scene {
                 panic!(
                     "the patterns did not finish within 10 s ({} job(s) running, {} parked on the clock): advance the clock past the retry first",
                     self.patterns.in_flight(),
-                    self.clock.waiting()
+                    self.patterns.parked()
                 );
             }
             self.world.settle().await;
@@ -226,7 +226,8 @@ impl Scene {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let running = self.patterns.in_flight();
-            let parked = self.clock.waiting();
+            // The send queue's worker is the one sleeper on the clock for all parked jobs.
+            let parked = self.patterns.parked();
             if running == 0 || parked >= running {
                 return;
             }

@@ -159,12 +159,25 @@ impl World {
         builder: mpns_harness::FakeMpnsBuilder,
         config: PatternsConfig,
     ) -> World {
+        World::with_hosts(builder, config, &[]).await
+    }
+
+    /// [`World::with`], allowing channels on `hosts` too (stand-in servers of a test).
+    pub(crate) async fn with_hosts(
+        builder: mpns_harness::FakeMpnsBuilder,
+        config: PatternsConfig,
+        hosts: &[&str],
+    ) -> World {
         let harness_clock = mpns_harness::Clock::virtual_clock();
         let fake = builder.clock(harness_clock.clone()).start().await;
         let clock = SharedClock::new(harness_clock);
         let host = fake.uri().trim_start_matches("http://").to_owned();
+        let mut allowed_hosts = AllowedHosts::default().with_host(&host).unwrap();
+        for extra in hosts {
+            allowed_hosts = allowed_hosts.with_host(extra).unwrap();
+        }
         let service = ServiceConfig {
-            allowed_hosts: AllowedHosts::default().with_host(&host).unwrap(),
+            allowed_hosts,
             public_base_url: Some("http://127.0.0.1:8000".into()),
             clock: Arc::new(clock.clone()),
             ..ServiceConfig::default()
