@@ -2,160 +2,37 @@
 //! read what senders sent, install fault rules, move the clock, and an SSE stream of events,
 //! so that a test in any language can drive the fake (as people drive Mailpit or LocalStack).
 //!
-//! Errors are JSON `{"error": "..."}` with a 4xx status naming the problem.
+//! Errors are JSON `{"error": "..."}` with a 4xx status naming the problem. Reading requests
+//! and answering errors is in `request`; the document's fix-ups in `document`.
+
+mod document;
+mod request;
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
+use axum::http::{Method, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Json, Router};
 use futures_util::StreamExt;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::engine::Core;
-use super::error::{path_error, FakeError};
 use super::events::Event;
 use super::faults::{FaultRule, FaultStatus};
 use super::model::{
-    ChannelId, ChannelInfo, ChannelOptions, DeviceUpdate, DeviceView, NotificationRecord, Repeat,
+    ChannelInfo, ChannelOptions, DeviceUpdate, DeviceView, NotificationRecord, Repeat,
 };
 use super::scenario::Scenario;
-
-/// An error answer.
-pub(crate) struct ApiError(StatusCode, String);
-
-/// Every error answer's body.
-#[derive(Serialize, utoipa::ToSchema)]
-struct ErrorBody {
-    /// What is wrong, naming the field or value and how to fix it.
-    error: String,
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(ErrorBody { error: self.1 })).into_response()
-    }
-}
-
-impl From<FakeError> for ApiError {
-    fn from(e: FakeError) -> Self {
-        let status = match e {
-            FakeError::NoSuchChannel(_) => StatusCode::NOT_FOUND,
-            FakeError::AppHasChannel { .. } => StatusCode::CONFLICT,
-            FakeError::TooManyChannels { .. } => StatusCode::INSUFFICIENT_STORAGE,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        ApiError(status, e.to_string())
-    }
-}
-
-/// The largest control API body (axum's default limit, which the extractor applies too).
-const CONTROL_BODY_LIMIT: usize = 2 * 1024 * 1024;
-/// How long a control API body may take to arrive.
-const CONTROL_BODY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A request body, its rejections (413 past the body limit, a failed read) answered as the
-/// other errors are: `{"error": ...}`.
-struct Body(Bytes);
-
-impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
-    type Rejection = ApiError;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let declared_json = is_json(req.headers());
-        // Refused from the head, before any body is read and before any `100 Continue`.
-        if let Some(n) = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .filter(|n| *n > CONTROL_BODY_LIMIT as u64)
-        {
-            return Err(ApiError(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the request body is too large ({n} bytes, Content-Length; the limit is {CONTROL_BODY_LIMIT} bytes); control API bodies are small JSON objects"),
-            ));
-        }
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let read = tokio::time::timeout(CONTROL_BODY_TIMEOUT, Bytes::from_request(req, state));
-        let read = read.await.map_err(|_| {
-            ApiError(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the request body did not arrive within {} s",
-                    CONTROL_BODY_TIMEOUT.as_secs()
-                ),
-            )
-        })?;
-        let body = read.map(Body).map_err(|e| {
-            let status = e.status();
-            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!("the request body is too large ({e}); control API bodies are small JSON objects")
-            } else {
-                e.body_text()
-            };
-            ApiError(status, message)
-        })?;
-        // A page of another site can post text/plain without asking: a body must say it is JSON.
-        if !declared_json && !body.0.iter().all(u8::is_ascii_whitespace) {
-            let got = content_type.as_deref().unwrap_or("no Content-Type");
-            let shown: String = got.chars().take(60).collect();
-            return Err(ApiError(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!(
-                    "the body must be JSON, sent with Content-Type: application/json (got {shown})"
-                ),
-            ));
-        }
-        Ok(body)
-    }
-}
-
-/// Whether the request says its body is JSON (`application/json`, `application/*+json`).
-fn is_json(headers: &HeaderMap) -> bool {
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
-}
-
-/// A control `POST` must carry `Content-Type: application/json` or an `X-Requested-With`
-/// header: a page of another site can send neither without a CORS preflight, which the fake
-/// never grants, so it cannot reset the fake or install fault rules from a developer's browser.
-/// (`PUT`, `PATCH` and `DELETE` always need a preflight.)
-async fn same_site_only(req: axum::extract::Request, next: Next) -> Response {
-    if req.method() != Method::POST
-        || is_json(req.headers())
-        || req.headers().contains_key("x-requested-with")
-    {
-        return next.run(req).await;
-    }
-    ApiError(
-        StatusCode::FORBIDDEN,
-        format!(
-            "{} {} changes state: send Content-Type: application/json or the header X-Requested-With (for example -H 'X-Requested-With: curl')",
-            req.method(),
-            req.uri().path()
-        ),
-    )
-    .into_response()
-}
+use document::{open_closed_parts_of_all_of, spell_unsigned_formats};
+pub(crate) use request::ApiError;
+use request::{channel_id, json, json_or_default, same_site_only, Body, ErrorBody};
 
 type ApiResult<T> = Result<T, ApiError>;
 type Shared = State<Arc<Core>>;
@@ -210,59 +87,6 @@ pub(crate) fn openapi() -> serde_json::Value {
     open_closed_parts_of_all_of(&mut doc);
     spell_unsigned_formats(&mut doc);
     doc
-}
-
-/// utoipa's `non_strict_integers` spells unsigned formats `u-int32`; the usual spelling is
-/// `uint32` (a format is a hint to readers and generators; the range is in `minimum`).
-fn spell_unsigned_formats(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            if let Some(serde_json::Value::String(f)) = map.get_mut("format") {
-                if let Some(bits) = f.strip_prefix("u-int") {
-                    *f = format!("uint{bits}");
-                }
-            }
-            map.values_mut().for_each(spell_unsigned_formats);
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(spell_unsigned_formats),
-        _ => {}
-    }
-}
-
-/// utoipa writes `additionalProperties: false` for a type with `deny_unknown_fields` (right
-/// for a request body: unknown fields are refused), but a type that flattens it into a bigger
-/// object (`FaultStatus` flattens `FaultRule`) then becomes `allOf: [closed FaultRule, {id,
-/// ...}]`, which no answer can match. Such members of an `allOf` are inlined without the
-/// `additionalProperties: false`.
-fn open_closed_parts_of_all_of(doc: &mut serde_json::Value) {
-    let Some(schemas) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(|s| s.as_object_mut())
-    else {
-        return;
-    };
-    let closed: std::collections::BTreeMap<String, serde_json::Value> = schemas
-        .iter()
-        .filter(|(_, s)| s.get("additionalProperties") == Some(&serde_json::Value::Bool(false)))
-        .map(|(name, s)| {
-            let mut open = s.clone();
-            if let Some(o) = open.as_object_mut() {
-                o.remove("additionalProperties");
-            }
-            (format!("#/components/schemas/{name}"), open)
-        })
-        .collect();
-    for schema in schemas.values_mut() {
-        let Some(parts) = schema.get_mut("allOf").and_then(|a| a.as_array_mut()) else {
-            continue;
-        };
-        for part in parts {
-            let target = part.get("$ref").and_then(|r| r.as_str()).unwrap_or("");
-            if let Some(open) = closed.get(target) {
-                *part = open.clone();
-            }
-        }
-    }
 }
 
 #[utoipa::path(get, path = "/_fake/openapi.json", tag = "server",
@@ -352,43 +176,6 @@ async fn wrong_method(method: Method, uri: axum::http::Uri) -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         format!("method {method} is not allowed on {}", uri.path()),
     )
-}
-
-fn channel_id(raw: &str) -> ApiResult<ChannelId> {
-    raw.parse::<u64>().map(ChannelId).map_err(|_| {
-        ApiError(
-            StatusCode::BAD_REQUEST,
-            format!("channel id {raw:?} is not a number (ids are listed by GET /_fake/channels)"),
-        )
-    })
-}
-
-/// Parses an optional JSON body; an empty body (or `null`) is `T::default()`.
-fn json_or_default<T: DeserializeOwned + Default>(body: &Bytes, what: &str) -> ApiResult<T> {
-    let text = body.trim_ascii();
-    if text.is_empty() || text == b"null" {
-        return Ok(T::default());
-    }
-    json(body, what)
-}
-
-/// Parses a JSON object body. Anything but an object is refused first: serde would otherwise
-/// read a struct from an array by position (`[null, null]` as `{}`), which the document does
-/// not allow (Schemathesis found `PATCH /_fake/settings` taking it).
-fn json<T: DeserializeOwned>(body: &Bytes, what: &str) -> ApiResult<T> {
-    if body.trim_ascii().first() != Some(&b'{') {
-        return Err(ApiError(
-            StatusCode::BAD_REQUEST,
-            format!("invalid {what} JSON: expected a JSON object ({{...}})"),
-        ));
-    }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        ApiError(
-            StatusCode::BAD_REQUEST,
-            format!("invalid {what} JSON: {}", path_error(&e)),
-        )
-    })
 }
 
 /// A new channel and its device's state.
