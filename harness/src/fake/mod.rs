@@ -60,7 +60,7 @@
 mod answer;
 mod channel_uri;
 pub(crate) mod conn;
-mod control;
+pub(crate) mod control;
 mod device;
 mod engine;
 pub(crate) mod error;

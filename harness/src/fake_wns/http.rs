@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::core::{Answer, Core, Incoming};
 use super::model::{ChannelRequest, Connection, Flow, Settings, WnsFault};
 use crate::clock::Clock;
+use crate::fake::control::request::{json as read_json_object, ApiError};
 use crate::windows::{AppState, PowerState, WindowsVersion};
 
 /// Most bytes of any request body read (notifications are refused above 5,000 with 413).
@@ -123,22 +124,21 @@ async fn notify(
     }))
 }
 
-/// A JSON body: `application/json` required, an object where one is expected, errors as
-/// `{"error": ...}`.
-fn json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Reject> {
-    let ct = headers
+/// A JSON body: `application/json` required (415), and read as the fake MPNS's control API
+/// reads its bodies (an object where one is expected, errors naming the field, 400).
+fn json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Reject> {
+    let media = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if ct.split(';').next().map(str::trim) != Some("application/json") {
+    if media.split(';').next().map(str::trim) != Some("application/json") {
         return Err(Reject(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "the body must be application/json".into(),
         ));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| Reject(StatusCode::BAD_REQUEST, format!("the JSON body: {e}")))
+    read_json_object(body, "control").map_err(|ApiError(status, message)| Reject(status, message))
 }
 
 /// A refused control request: its status and message, answered as `{"error": ...}`.

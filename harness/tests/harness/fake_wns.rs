@@ -779,6 +779,34 @@ async fn the_control_api_sets_up_a_whole_scenario_in_json_and_refuses_other_cont
         .await
         .unwrap();
     assert_eq!(array.status(), 400);
+    // serde would read a struct from an array by position: [503] as {"status": 503}.
+    let by_position = client()
+        .post(format!("{base}/_fake/faults"))
+        .json(&serde_json::json!([503]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_position.status(), 400);
+    let e: serde_json::Value = by_position.json().await.unwrap();
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains("expected a JSON object"),
+        "{e}"
+    );
+    let faults: Vec<serde_json::Value> = client()
+        .get(format!("{base}/_fake/faults"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        faults.is_empty(),
+        "no fault rule came of the array: {faults:?}"
+    );
     let unknown = client()
         .get(format!("{base}/_fake/nothing"))
         .send()

@@ -6,7 +6,7 @@
 //! and answering errors is in `request`; the document's fix-ups in `document`.
 
 mod document;
-mod request;
+pub(crate) mod request;
 
 use std::convert::Infallible;
 use std::sync::Arc;

@@ -17,7 +17,7 @@ use crate::fake::error::{path_error, FakeError};
 use crate::fake::model::ChannelId;
 
 /// An error answer.
-pub(crate) struct ApiError(pub(super) StatusCode, pub(super) String);
+pub(crate) struct ApiError(pub(crate) StatusCode, pub(crate) String);
 
 /// Every error answer's body.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -166,7 +166,7 @@ pub(super) fn json_or_default<T: DeserializeOwned + Default>(
 /// Parses a JSON object body. Anything but an object is refused first: serde would otherwise
 /// read a struct from an array by position (`[null, null]` as `{}`), which the document does
 /// not allow (Schemathesis found `PATCH /_fake/settings` taking it).
-pub(super) fn json<T: DeserializeOwned>(body: &Bytes, what: &str) -> ApiResult<T> {
+pub(crate) fn json<T: DeserializeOwned>(body: &Bytes, what: &str) -> ApiResult<T> {
     if body.trim_ascii().first() != Some(&b'{') {
         return Err(ApiError(
             StatusCode::BAD_REQUEST,
