@@ -504,7 +504,9 @@ fn layers_import_downwards_only() {
         (
             "harness/src",
             "screen",
-            &["fake", "fake_wns", "phone", "windows", "apps", "world", "cli"][..],
+            &[
+                "fake", "fake_wns", "phone", "windows", "apps", "world", "cli",
+            ][..],
         ),
         (
             "harness/src",
@@ -515,7 +517,9 @@ fn layers_import_downwards_only() {
         (
             "harness/src",
             "windows",
-            &["screen", "fake", "fake_wns", "phone", "apps", "world", "cli"][..],
+            &[
+                "screen", "fake", "fake_wns", "phone", "apps", "world", "cli",
+            ][..],
         ),
         (
             "harness/src",
