@@ -115,7 +115,7 @@ pub(super) async fn notification_body(
 #[utoipa::path(get, path = "/_fake/channels/{id}/notifications/{seq}/render", tag = "notifications",
     params(("id" = u64, Path, description = "The channel id (`GET /_fake/channels` lists them)"), ("seq" = u64, Path, description = "The record's `seq`")),
     responses(
-        (status = 200, description = "The toast or tile as a phone would show it, on a start screen of the channel's app with that tile pinned; remote images are drawn as boxes labelled with their URI", content_type = "image/svg+xml", body = String),
+        (status = 200, description = "The toast or tile as a phone would show it, on a start screen of the channel's app with that tile pinned; remote images are drawn as boxes labelled with their URI. Drawn whether or not it reached the phone: the record's `delivery` says that", content_type = "image/svg+xml", body = String),
         (status = 400, description = "Bad input: the error names the field or value", body = ErrorBody),
         (status = 404, description = "No such channel, or the channel holds no such record", body = ErrorBody),
         (status = 422, description = "Nothing a phone would show: a raw notification, a request that is not a well-formed toast or tile, or one the phone's shell refuses (the error says which)", body = ErrorBody),
