@@ -236,7 +236,13 @@ async fn the_fake_mpns_web_view_shows_notifications_live_as_text_and_drives_faul
     wait_for(c, "//ul[@id='faults' and not(li)]").await;
     assert!(fake.faults().is_empty());
 
-    // Device state follows the event stream.
+    // Delivery and device state follow the event stream: the toast reached the connected
+    // device at once (the fake announces that before the notification itself).
+    wait_for(
+        c,
+        &format!("//article[@id='note-{seq}']//dd[@data-field='delivery' and starts-with(., 'delivered at')]"),
+    )
+    .await;
     fake.update_device(id, &DeviceUpdate::connection(Connection::TempDisconnected))
         .unwrap();
     wait_for(

@@ -217,7 +217,7 @@ function addNote(rec, fresh) {
   facts(answerFacts, [
     ['status', a.status], ['X-NotificationStatus', a.notification], ['X-DeviceConnectionStatus', a.device],
     ['X-SubscriptionStatus', a.subscription], ['X-MessageID', rec.message_id], ['fate', rec.fate],
-    ['delivery', deliveryText(rec.delivery)], ['repeat', rec.repeat ? `${rec.repeat} earlier` : null],
+    ['delivery', deliveryText(deliveries.get(rec.seq) || rec.delivery)], ['repeat', rec.repeat ? `${rec.repeat} earlier` : null],
   ]);
 
   const headers = el('table', { class: 'headers' },
@@ -280,7 +280,15 @@ async function drawScreen(rec, box) {
   }
 }
 
-function setDelivery(seq, text) {
+// Delivery news by record number. The fake announces a delivery made at once (a connected
+// device) before the notification's own event, whose record still says "queued": the news is
+// kept until the record is drawn.
+const deliveries = new Map();
+
+function setDelivery(seq, delivery) {
+  deliveries.set(seq, delivery);
+  if (deliveries.size > 1000) deliveries.delete(deliveries.keys().next().value);
+  const text = deliveryText(delivery);
   const dd = document.querySelector(`#note-${seq} .answer-facts dd[data-field="delivery"]`);
   if (dd) dd.textContent = text;
 }
@@ -361,6 +369,35 @@ async function reloadAll() {
   }
 }
 
+// What the stream announced, applied together a moment later: a sender's burst of thousands of
+// notifications costs the page (and the fake) one redraw and one read per channel, not one per
+// notification.
+const later = { records: [], channels: new Set(), faults: false, timer: null };
+
+function soon() {
+  if (later.timer === null) later.timer = setTimeout(applyLater, 200);
+}
+
+function applyLater() {
+  later.timer = null;
+  const records = later.records.splice(0);
+  for (const rec of records.slice(-MAX_NOTES)) {
+    if (rec.channel === state.selected) addNote(rec, true);
+  }
+  for (const id of later.channels) {
+    api('GET', `/_fake/channels/${id}`).then((c) => {
+      state.channels.set(c.id, c);
+      if (c.id === state.selected) drawChannel();
+    }).catch(() => {});
+    loadDevice(id, true);
+  }
+  later.channels.clear();
+  if (later.faults) {
+    later.faults = false;
+    loadFaults().catch(() => {});
+  }
+}
+
 function listen() {
   const events = new EventSource('/_fake/events');
   const on = (name, handle) => events.addEventListener(name, (e) => {
@@ -378,23 +415,23 @@ function listen() {
     $('#conn').classList.remove('live');
   });
   on('notification', ({ record }) => {
-    if (record.channel !== null && record.channel === state.selected) addNote(record, true);
-    if (record.channel !== null && state.channels.has(record.channel)) {
-      api('GET', `/_fake/channels/${record.channel}`).then((c) => {
-        state.channels.set(c.id, c);
-        if (c.id === state.selected) drawChannel();
-      }).catch(() => {});
-      loadDevice(record.channel, true);
+    if (record.channel !== null && record.channel === state.selected) {
+      later.records.push(record);
+      if (later.records.length > MAX_NOTES) later.records.shift();
     }
+    if (record.channel !== null && state.channels.has(record.channel)) later.channels.add(record.channel);
+    soon();
   });
-  on('fault_applied', () => loadFaults().catch(() => {}));
+  on('fault_applied', () => { later.faults = true; soon(); });
   on('delivered', ({ seq, at_ms, channel }) => {
-    setDelivery(seq, deliveryText({ state: 'delivered', at_ms }));
-    loadDevice(channel, true);
+    setDelivery(seq, { state: 'delivered', at_ms });
+    later.channels.add(channel);
+    soon();
   });
   on('discarded', ({ seq, reason, channel }) => {
-    setDelivery(seq, deliveryText({ state: 'discarded', reason }));
-    loadDevice(channel, true);
+    setDelivery(seq, { state: 'discarded', reason });
+    later.channels.add(channel);
+    soon();
   });
   on('channel_created', () => loadChannels().catch(() => {}));
   on('channel_rotated', () => loadChannels().catch(() => {}));
