@@ -68,6 +68,11 @@ async fn the_fake_mpns_web_view_shows_notifications_live_as_text_and_drives_faul
     };
     let c = &b.client;
     wait_for(c, "//span[@id='conn' and normalize-space(.)='live']").await;
+    wait_for(
+        c,
+        &format!("//ul[@id='channels']//button[@data-channel='{id}' and contains(., 'Connected')]"),
+    )
+    .await;
     click(c, &format!("#channels button[data-channel='{id}']")).await;
     wait_for(
         c,

@@ -59,8 +59,7 @@ function facts(dl, pairs) {
 
 function deviceLine(d) {
   if (!d) return '';
-  return [d.connection, d.subscription, `power ${d.power}`, d.app_running ? 'app running' : 'app closed',
-    `${d.queued} queued`].join(' · ');
+  return [d.connection, d.subscription, `power ${d.power}`, d.app_running ? 'app running' : 'app closed'].join(' · ');
 }
 
 // ---- channels ---------------------------------------------------------------------------
@@ -372,7 +371,7 @@ async function reloadAll() {
 // What the stream announced, applied together a moment later: a sender's burst of thousands of
 // notifications costs the page (and the fake) one redraw and one read per channel, not one per
 // notification.
-const later = { records: [], channels: new Set(), faults: false, timer: null };
+const later = { records: [], channels: new Set(), allChannels: false, faults: false, timer: null };
 
 function soon() {
   if (later.timer === null) later.timer = setTimeout(applyLater, 200);
@@ -383,6 +382,11 @@ function applyLater() {
   const records = later.records.splice(0);
   for (const rec of records.slice(-MAX_NOTES)) {
     if (rec.channel === state.selected) addNote(rec, true);
+  }
+  if (later.allChannels) {
+    later.allChannels = false;
+    later.channels.clear();
+    loadChannels().catch(() => {});
   }
   for (const id of later.channels) {
     api('GET', `/_fake/channels/${id}`).then((c) => {
@@ -419,24 +423,27 @@ function listen() {
       later.records.push(record);
       if (later.records.length > MAX_NOTES) later.records.shift();
     }
-    if (record.channel !== null && state.channels.has(record.channel)) later.channels.add(record.channel);
+    // Only the selected channel's facts change with each send (sent today, its queue); the list
+    // shows what changes with device events.
+    if (record.channel !== null && record.channel === state.selected) later.channels.add(record.channel);
     soon();
   });
   on('fault_applied', () => { later.faults = true; soon(); });
   on('delivered', ({ seq, at_ms, channel }) => {
     setDelivery(seq, { state: 'delivered', at_ms });
-    later.channels.add(channel);
+    if (channel === state.selected) later.channels.add(channel);
     soon();
   });
   on('discarded', ({ seq, reason, channel }) => {
     setDelivery(seq, { state: 'discarded', reason });
-    later.channels.add(channel);
+    if (channel === state.selected) later.channels.add(channel);
     soon();
   });
-  on('channel_created', () => loadChannels().catch(() => {}));
-  on('channel_rotated', () => loadChannels().catch(() => {}));
+  on('channel_created', () => { later.allChannels = true; soon(); });
+  on('channel_rotated', () => { later.allChannels = true; soon(); });
   on('device_changed', ({ device }) => {
-    for (const c of state.channels.values()) if (c.device === device) loadDevice(c.id, true);
+    for (const c of state.channels.values()) if (c.device === device) later.channels.add(c.id);
+    soon();
   });
   on('clock_advanced', (c) => showClock({ now_ms: c.now_ms, virtual: true }));
   on('notifications_cleared', ({ channel }) => {
