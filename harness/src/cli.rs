@@ -27,6 +27,10 @@ use crate::{Clock, FakeMpns};
 ///   curl -s -X PATCH http://127.0.0.1:8080/_fake/settings --json '{"daily_limit":1}'
 ///   curl -sN http://127.0.0.1:8080/_fake/events                       # server-sent events
 ///
+/// Open http://127.0.0.1:8080/ in a browser to watch notifications arrive (the web view at
+/// /_fake/ui: channels, notifications live with headers, payload, lint and the phone's drawing,
+/// fault rules).
+///
 /// A scenario file (--scenario) preloads channels with fixed tokens, device states, fault
 /// rules, the daily limit and the queue capacity.
 ///

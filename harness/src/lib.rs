@@ -40,6 +40,7 @@ pub mod fake_wns;
 mod lock;
 pub mod phone;
 pub mod protocol;
+mod screen;
 pub mod windows;
 mod world;
 

@@ -25,6 +25,9 @@
 //! | `GET /_fake/clock`, `POST /_fake/clock/advance` (`{"seconds": 450}` or `{"ms": ...}`) | reads or moves a virtual clock |
 //! | `GET`, `PATCH /_fake/settings` (`{"daily_limit": 1, "queue_capacity": 5}`) | reads or changes the daily limit and the queue capacity (of every device, and of new ones) |
 //! | `GET /_fake/openapi.json` | this API's OpenAPI 3.1 document (kept as `docs/openapi/fake-mpns.json`) |
+//! | `GET /_fake/channels/{id}/notifications/{seq}/body` | the record's body, the exact bytes sent (the record's `body` is lossy UTF-8) |
+//! | `GET /_fake/channels/{id}/notifications/{seq}/render` | the toast or tile as a phone would show it (SVG); `422` naming why for raw, malformed or refused ones |
+//! | `GET /_fake/ui` (and `GET /`) | the web view: channels, their notifications live, fault rules; built on this API only |
 //! | `POST /_fake/scenario` ([`Scenario`] as JSON) | creates its channels, sets its device states, settings and fault rules; `200` with the created [`ChannelInfo`]s |
 //!
 //! `POST /_fake/channels` takes a fixed `token` (the channel URI is then known in advance).

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
@@ -13,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::channel_uri::channel_request;
 use super::conn::{serve, ConnLimits};
+use super::control::to_the_page;
 use super::engine::{Config, Core};
 use super::error::FakeError;
 use super::events::Event;
@@ -339,9 +341,12 @@ impl FakeMpnsBuilder {
     }
 }
 
-/// The whole HTTP surface: control API under `/_fake/`, channel URIs everywhere else.
+/// The whole HTTP surface: control API under `/_fake/`, channel URIs everywhere else, and
+/// `GET /` sent to the web view (`/` is no channel URI; any other method on it still gets
+/// MPNS's answer to a malformed one).
 pub(crate) fn router(core: Arc<Core>) -> Router {
     super::control::routes()
+        .route("/", get(to_the_page).fallback(channel_request))
         .fallback(channel_request)
         .with_state(core)
 }
@@ -352,9 +357,14 @@ fn channel_router(core: Arc<Core>) -> Router {
     Router::new().fallback(channel_request).with_state(core)
 }
 
-/// The control listener's surface: the control API, and its JSON 404 for any other path.
+/// The control listener's surface: the control API, `GET /` sent to the web view, and its JSON
+/// 404 for any other path.
 fn control_router(core: Arc<Core>) -> Router {
     super::control::routes()
+        .route(
+            "/",
+            get(to_the_page).fallback(super::control::not_a_control_path),
+        )
         .fallback(super::control::not_a_control_path)
         .with_state(core)
 }

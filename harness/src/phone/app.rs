@@ -10,16 +10,16 @@ use super::delivery::AppState;
 use super::error::PhoneError;
 use super::events::{ChannelError, PhoneEvent};
 use super::handle::{App, Phone};
-use super::image::{AllowedImageUris, TileBinding};
 use super::outcome::{DeliveryRecord, RawNotification};
 use super::schedule::{ScheduleStatus, TileImageUpdate, TileSchedule};
 use super::schedule_settings::ShellTileSchedule;
-use super::shell::Shell;
 use super::state::{running, AppData, PhoneInner, ScheduleEntry};
-use super::tile::{Tile, TileKey};
-use super::toast::{LaunchTarget, Toast};
 use crate::fake::ChannelOptions;
 use crate::protocol::Template;
+use crate::screen::image::{AllowedImageUris, TileBinding};
+use crate::screen::shell::Shell;
+use crate::screen::tile::{Tile, TileKey};
+use crate::screen::toast::{LaunchTarget, Toast};
 
 /// Tells one schedule of an app from the one that replaced it.
 static NEXT_SCHEDULE: AtomicU64 = AtomicU64::new(1);

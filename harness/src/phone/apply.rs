@@ -4,12 +4,12 @@
 use super::delivery::{decide, Bindings, DeliveryFate, Incoming};
 use super::events::{ChannelError, PhoneEvent};
 use super::outcome::{DeliveryRecord, Outcome, RawNotification};
-use super::shell::FetchId;
 use super::state::{AppData, PhoneInner, PhoneState};
-use super::tile::TileKey;
-use super::toast::Toast;
 use crate::fake::Delivered;
 use crate::protocol::Content;
+use crate::screen::shell::FetchId;
+use crate::screen::tile::TileKey;
+use crate::screen::toast::Toast;
 
 /// A download the task runs for a tile update.
 pub(super) struct FetchJob {
@@ -132,10 +132,10 @@ pub(super) fn apply_delivery(p: &PhoneInner, st: &mut PhoneState, d: &Delivered)
         }
         (DeliveryFate::ShownInTray | DeliveryFate::TileUpdated, _) => {
             match app.shell.apply(&d.content, &binding) {
-                Ok(super::shell::Applied::ToastShown { index }) => {
+                Ok(crate::screen::shell::Applied::ToastShown { index }) => {
                     record(app, Outcome::ShownInTray { index });
                 }
-                Ok(super::shell::Applied::TileUpdated { tile, fetches }) => {
+                Ok(crate::screen::shell::Applied::TileUpdated { tile, fetches }) => {
                     if fetches.is_empty() {
                         record(app, Outcome::TileUpdated { tile });
                     } else {
@@ -157,17 +157,17 @@ pub(super) fn apply_delivery(p: &PhoneInner, st: &mut PhoneState, d: &Delivered)
                             .collect();
                     }
                 }
-                Ok(super::shell::Applied::TileNotPinned { tile }) => {
+                Ok(crate::screen::shell::Applied::TileNotPinned { tile }) => {
                     record(app, Outcome::TileNotPinned { tile });
                 }
-                Ok(super::shell::Applied::NotForShell) => {}
+                Ok(crate::screen::shell::Applied::NotForShell) => {}
                 Err(e) => {
                     let message = e.to_string();
                     let error = e.channel_error().map(|k| match k {
-                        super::shell::ChannelErrorKind::PayloadFormatError => {
+                        crate::screen::shell::ChannelErrorKind::PayloadFormatError => {
                             ChannelError::PayloadFormatError
                         }
-                        super::shell::ChannelErrorKind::MessageBadContent => {
+                        crate::screen::shell::ChannelErrorKind::MessageBadContent => {
                             ChannelError::MessageBadContent
                         }
                     });

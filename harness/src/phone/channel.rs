@@ -4,9 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::image::TileBinding;
 use crate::fake::ChannelId;
 use crate::protocol::{Content, Template, TileValue};
+use crate::screen::image::TileBinding;
 
 /// A Windows Phone OS version, as far as push notifications tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -85,7 +85,7 @@ impl OsVersion {
                 if !self.supports_template(t.template) {
                     return Err(format!(
                         "the {} template is not supported on Windows Phone {v} (7.8 and later)",
-                        super::tile::template_name(t.template)
+                        crate::screen::tile::template_name(t.template)
                     ));
                 }
                 if self == Self::Wp70 {

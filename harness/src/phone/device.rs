@@ -18,9 +18,9 @@ use super::http::Http;
 use super::schedule::TileSchedule;
 use super::state::{AppData, Cmd, PhoneInner, PhoneState};
 use super::task::Task;
-use super::tile::TileKey;
 use crate::fake::{Connection, DeviceId, DeviceUpdate, FakeMpns, Power};
 use crate::lock::MutexExt;
+use crate::screen::tile::TileKey;
 
 impl Phone {
     /// Starts a phone named `name` (its device id on the fake) running OS `os` (`"7.1"`,

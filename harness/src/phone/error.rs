@@ -3,10 +3,10 @@
 
 use super::channel::OsVersion;
 use super::schedule_settings::ScheduleError;
-use super::shell::ShellError;
-use super::tile::TileKey;
 use crate::fake::FakeError;
 use crate::protocol::Template;
+use crate::screen::shell::ShellError;
+use crate::screen::tile::TileKey;
 
 /// What went wrong with a call on a phone or one of its apps. The phone is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,7 +76,7 @@ pub enum PhoneError {
     #[error("{0}")]
     AllowedUris(String),
     /// The template does not exist on this OS version.
-    #[error("the {} template does not exist on Windows Phone {os} (7.8 and later)", super::tile::template_name(*.template))]
+    #[error("the {} template does not exist on Windows Phone {os} (7.8 and later)", crate::screen::tile::template_name(*.template))]
     TemplateNotSupported {
         /// The template.
         template: Template,

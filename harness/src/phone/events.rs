@@ -14,8 +14,8 @@ use bytes::Bytes;
 use tokio::sync::Notify;
 
 use super::delivery::PowerLevel;
-use super::toast::Toast;
 use crate::lock::MutexExt;
+use crate::screen::toast::Toast;
 
 /// How long a wait helper waits (wall-clock) before it fails the test.
 pub(crate) const WAIT_LIMIT: Duration = Duration::from_secs(10);

@@ -1,6 +1,7 @@
 //! The emulated Windows Phone's shell: what the user sees of an app's notifications.
 //!
-//! At its core, pure (no clock, no sockets): the start screen with the app's pinned tiles
+//! At its core, pure (no clock, no sockets; kept in the crate's `screen` module, below the fake
+//! MPNS, whose web view draws notifications with it): the start screen with the app's pinned tiles
 //! ([`Shell`], [`Tile`]), the toast tray ([`Toast`]), the rules for tile images
 //! ([`classify_image`], [`AllowedImageUris`]), the table of what each notification does by app
 //! state and battery ([`decide`]), and two renderings of the whole visible state: stable text
@@ -52,19 +53,25 @@ mod events;
 mod fetch;
 pub(crate) mod handle;
 pub(crate) mod http;
-mod image;
 mod outcome;
 mod render_phone;
-mod render_svg;
-mod render_text;
 mod schedule;
 mod schedule_settings;
-mod shell;
 mod state;
 mod task;
-mod tile;
-mod toast;
 
+pub use crate::screen::image::{
+    check_remote_image, classify_image, AllowedImageUris, ImageError, ImageSource, TileBinding,
+    MAX_ALLOWED_URI_CHARS,
+};
+pub use crate::screen::render_svg::render_svg;
+pub use crate::screen::render_text::{render_text, render_tile_text};
+pub use crate::screen::shell::{
+    Applied, ChannelErrorKind, FetchId, FetchProgress, ImageFetch, Shell, ShellError,
+    TEMPLATE_MISMATCH,
+};
+pub use crate::screen::tile::{Face, Role, Side, Size, Slot, Tile, TileKey};
+pub use crate::screen::toast::{LaunchTarget, Toast, ToastSound};
 pub use channel::{ChannelView, OsVersion, RateLimit};
 pub use delivery::{decide, AppState, Bindings, DeliveryFate, Incoming, PowerLevel, Why};
 pub(crate) use error::PhoneError;
@@ -73,20 +80,8 @@ pub use fetch::{
     fetch_image, fetch_image_with, FetchError, FetchLimits, IMAGE_TIMEOUT, MAX_IMAGE_BYTES,
 };
 pub(crate) use handle::{App, Phone};
-pub use image::{
-    check_remote_image, classify_image, AllowedImageUris, ImageError, ImageSource, TileBinding,
-    MAX_ALLOWED_URI_CHARS,
-};
 pub use outcome::{DeliveryRecord, Outcome, RawNotification};
-pub use render_svg::render_svg;
-pub use render_text::{render_text, render_tile_text};
 pub use schedule::{
     ScheduleState, ScheduleStatus, TileImageUpdate, TileSchedule, MAX_FAILURES_IN_A_ROW,
 };
 pub use schedule_settings::{ScheduleError, ShellTileSchedule, UpdateInterval, UpdateRecurrence};
-pub use shell::{
-    Applied, ChannelErrorKind, FetchId, FetchProgress, ImageFetch, Shell, ShellError,
-    TEMPLATE_MISMATCH,
-};
-pub use tile::{Face, Role, Side, Size, Slot, Tile, TileKey};
-pub use toast::{LaunchTarget, Toast, ToastSound};

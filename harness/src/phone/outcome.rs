@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::delivery::Why;
 use super::events::ChannelError;
-use super::tile::TileKey;
+use crate::screen::tile::TileKey;
 
 /// A raw notification the app received (`HttpNotificationReceived`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,13 +10,13 @@
 use std::fmt::Write;
 
 use super::events::preview;
-use super::image::TileBinding;
-use super::render_svg::render_svg;
-use super::render_text::render_text;
 use super::schedule::{ScheduleState, MAX_FAILURES_IN_A_ROW};
 use super::schedule_settings::{UpdateInterval, UpdateRecurrence};
 use super::state::AppData;
 use super::state::PhoneInner;
+use crate::screen::image::TileBinding;
+use crate::screen::render_svg::render_svg;
+use crate::screen::render_text::render_text;
 
 /// How many delivery records and events of each app the text shows (the last ones).
 const SHOWN: usize = 20;

@@ -39,13 +39,13 @@
 //!   saying relative to what); anything else is refused by `start()`.
 
 use super::fetch::fetch_image;
-use super::image::{AllowedImageUris, TileBinding};
 use super::schedule_settings::{ScheduleError, ShellTileSchedule, UpdateRecurrence};
-use super::shell::{Applied, Shell, ShellError};
-use super::tile::TileKey;
 use crate::lock::MutexExt;
 use crate::phone::FetchError;
 use crate::protocol::{Content, TileContent, TileValue};
+use crate::screen::image::{AllowedImageUris, TileBinding};
+use crate::screen::shell::{Applied, Shell, ShellError};
+use crate::screen::tile::TileKey;
 use crate::Clock;
 use bytes::Bytes;
 use std::fmt;

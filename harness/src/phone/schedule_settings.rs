@@ -2,7 +2,7 @@
 //! start time, image URI) and why `start()` can refuse it. Plain values, checked once at
 //! `start()`, apart from the engine that runs them.
 
-use super::tile::TileKey;
+use crate::screen::tile::TileKey;
 use std::time::Duration;
 
 /// `UpdateInterval`: how often a recurring schedule runs. Hourly is the shortest.

@@ -16,12 +16,12 @@ use super::events::{EventLog, PhoneEvent};
 use super::http::Http;
 use super::outcome::{DeliveryRecord, RawNotification};
 use super::schedule::TileSchedule;
-use super::shell::Shell;
-use super::tile::TileKey;
-use super::toast::LaunchTarget;
 use crate::clock::Clock;
 use crate::fake::{ChannelId, Connection, DeviceId, DeviceUpdate, FakeMpns, Subscription};
 use crate::lock::MutexExt;
+use crate::screen::shell::Shell;
+use crate::screen::tile::TileKey;
+use crate::screen::toast::LaunchTarget;
 
 /// The phone's mutable state.
 pub(crate) struct PhoneState {

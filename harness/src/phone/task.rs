@@ -12,9 +12,9 @@ use super::apply::{apply_delivery, FetchJob};
 use super::events::PhoneEvent;
 use super::http::{fetch_remote, Http};
 use super::outcome::{DeliveryRecord, Outcome};
-use super::shell::FetchProgress;
 use super::state::{Cmd, PhoneInner, PhoneState};
 use crate::fake::{Delivered, Event};
+use crate::screen::shell::FetchProgress;
 
 pub(super) struct FetchDone {
     job: FetchJob,

@@ -2,9 +2,9 @@
 //! sibling modules import each other, directly or around a loop; and the layers of
 //! ARCHITECTURE.md import downwards only (message -> wire -> client in the sender, message ->
 //! wire -> auth -> client in the WNS sender; registration
-//! -> patterns -> sandbox -> cli in the service; clock -> protocol -> fake -> phone -> apps ->
-//! world -> cli in the harness, with `windows`, the emulated Windows device, beside the phone
-//! and using neither it nor the fake MPNS).
+//! -> patterns -> sandbox -> cli in the service; clock -> protocol -> screen -> fake -> phone ->
+//! apps -> world -> cli in the harness, with `windows`, the emulated Windows device, beside the
+//! phone and using neither it, its screen nor the fake MPNS).
 //!
 //! A module depends on another when its code names it through `crate::`, `super::`, `self::` or
 //! a child module's name (in a `use` or inline). A module with children is one unit with them:
@@ -493,13 +493,20 @@ fn layers_import_downwards_only() {
             "harness/src",
             "clock",
             &[
-                "protocol", "fake", "phone", "windows", "apps", "world", "cli",
+                "protocol", "screen", "fake", "phone", "windows", "apps", "world", "cli",
             ][..],
         ),
         (
             "harness/src",
             "protocol",
-            &["fake", "phone", "windows", "apps", "world", "cli"][..],
+            &["screen", "fake", "phone", "windows", "apps", "world", "cli"][..],
+        ),
+        (
+            "harness/src",
+            "screen",
+            &[
+                "fake", "fake_wns", "phone", "windows", "apps", "world", "cli",
+            ][..],
         ),
         (
             "harness/src",
@@ -510,12 +517,14 @@ fn layers_import_downwards_only() {
         (
             "harness/src",
             "windows",
-            &["fake", "fake_wns", "phone", "apps", "world", "cli"][..],
+            &[
+                "screen", "fake", "fake_wns", "phone", "apps", "world", "cli",
+            ][..],
         ),
         (
             "harness/src",
             "fake_wns",
-            &["phone", "apps", "world", "cli"][..],
+            &["screen", "phone", "apps", "world", "cli"][..],
         ),
         ("harness/src", "apps", &["world", "cli"][..]),
         ("harness/src", "world", &["cli"][..]),

@@ -34,5 +34,6 @@ mod registration {
 mod sandbox {
     mod browser;
     mod console_controls;
+    mod fake_ui;
     mod start;
 }

@@ -7,6 +7,7 @@
 
 mod document;
 pub(crate) mod request;
+mod view;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ use super::scenario::Scenario;
 use document::{open_closed_parts_of_all_of, spell_unsigned_formats};
 pub(crate) use request::ApiError;
 use request::{channel_id, json, json_or_default, same_site_only, Body, ErrorBody};
+pub(crate) use view::to_the_page;
 
 type ApiResult<T> = Result<T, ApiError>;
 type Shared = State<Arc<Core>>;
@@ -75,7 +77,12 @@ type Shared = State<Arc<Core>>;
         get_settings,
         patch_settings,
         load_scenario,
-        openapi_json
+        openapi_json,
+        view::notification_body,
+        view::notification_render,
+        view::ui_page,
+        view::ui_script,
+        view::ui_style
     ),
     components(schemas(Event))
 )]
@@ -133,6 +140,17 @@ pub(crate) fn table() -> Vec<(&'static str, MethodRouter<Arc<Core>>)> {
         ("/_fake/settings", get(get_settings).patch(patch_settings)),
         ("/_fake/scenario", post(load_scenario)),
         ("/_fake/openapi.json", get(openapi_json)),
+        (
+            "/_fake/channels/{id}/notifications/{seq}/body",
+            get(view::notification_body),
+        ),
+        (
+            "/_fake/channels/{id}/notifications/{seq}/render",
+            get(view::notification_render),
+        ),
+        ("/_fake/ui", get(view::ui_page)),
+        ("/_fake/ui/app.js", get(view::ui_script)),
+        ("/_fake/ui/app.css", get(view::ui_style)),
     ]
 }
 
@@ -547,7 +565,7 @@ mod tests {
         let router = routes().with_state(core);
         let mut out = BTreeSet::new();
         for (path, _) in table() {
-            let concrete = path.replace("{id}", "1");
+            let concrete = path.replace("{id}", "1").replace("{seq}", "1");
             for method in METHODS {
                 // The custom header passes the cross-site guard, which would otherwise answer a
                 // body-less POST with 403 before the router could say 405.

@@ -74,6 +74,33 @@ async fn the_binary_prints_its_address_serves_and_exits_cleanly_on_sigterm() {
         406,
         "--daily-limit 1"
     );
+    // The web view is the binary's too: `/` leads to it, and it draws the accepted toast.
+    let page = c.get(format!("{uri}/")).send().await.unwrap();
+    assert_eq!(page.url().path(), "/_fake/ui");
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("<title>fake MPNS</title>"));
+    let id = created["id"].as_u64().unwrap();
+    let first: Vec<serde_json::Value> = c
+        .get(format!("{uri}/_fake/channels/{id}/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let drawn = c
+        .get(format!(
+            "{uri}/_fake/channels/{id}/notifications/{}/render",
+            first[0]["seq"]
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(drawn.status().as_u16(), 200);
+    assert!(drawn.text().await.unwrap().starts_with("<svg "));
     signal(&child, "-TERM").await;
     let status = within("fake-mpns to exit on SIGTERM", child.wait())
         .await

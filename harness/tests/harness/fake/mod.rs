@@ -9,4 +9,5 @@ mod hostile;
 mod openapi;
 mod scenario;
 mod tls;
+mod view;
 mod wire;

@@ -1,6 +1,7 @@
 //! The console in a real browser, for the sandbox's browser tests: headless Chromium driven
 //! through chromedriver (WebDriver, `fantoccini`), against a sandbox started in this process on
-//! port 0 with a temporary data folder ([`session`]), and the waits and clicks the tests share.
+//! port 0 with a temporary data folder ([`session`]), and the waits and clicks the tests share;
+//! [`browser_on`] opens any page (the fake MPNS's web view) with the same browser.
 //!
 //! Without `chromium` and `chromedriver` on the PATH [`session`] prints a loud SKIP and gives
 //! `None`, unless the environment variable `CI` is set: then it fails (`.ci/run` installs both).
@@ -56,7 +57,7 @@ fn browser() -> Option<(PathBuf, PathBuf)> {
             // test that passes.
             let banner = format!(
                 "\n**********************************************************************\n\
-                 SKIPPED sandbox browser test: {missing} not found on the PATH.\n\
+                 SKIPPED browser test: {missing} not found on the PATH.\n\
                  Install them with: apt-get install -y chromium chromium-driver\n\
                  **********************************************************************\n"
             );
@@ -177,14 +178,70 @@ async fn open_browser(chromium: &PathBuf, driver: &Driver, profile: &std::path::
         .expect("a chromium session through chromedriver")
 }
 
+/// A headless Chromium driven through its own chromedriver, with a throwaway profile. Dropped
+/// without [`Browser::finish`] (a test that failed), it still ends the browser session:
+/// chromium outlives a killed chromedriver.
+pub(crate) struct Browser {
+    pub client: Client,
+    closed: bool,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// A browser, or `None` (after a loud SKIP) without Chromium outside CI.
+    async fn open() -> Option<Browser> {
+        let (chromium, driver_path) = browser()?;
+        let profile = tempfile::tempdir().unwrap();
+        let driver = start_driver(&driver_path).await;
+        let client = open_browser(&chromium, &driver, profile.path()).await;
+        Some(Browser {
+            client,
+            closed: false,
+            _driver: driver,
+            _profile: profile,
+        })
+    }
+
+    /// Leaves a screenshot in `target/tmp/` and ends the session.
+    pub(crate) async fn finish(mut self, screenshot: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(screenshot);
+        std::fs::write(&path, &png).unwrap();
+        eprintln!("screenshot: {}", path.display());
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+        self.closed = true;
+        self.client.clone().close().await.unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        let client = self.client.clone();
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+            })
+        });
+    }
+}
+
+/// A browser on `url` (the fake MPNS's web view), or `None` when the test must skip.
+pub(crate) async fn browser_on(url: &str) -> Option<Browser> {
+    let b = Browser::open().await?;
+    b.client.goto(url).await.unwrap();
+    Some(b)
+}
+
 /// A sandbox, a browser on its console, and their temporary folders.
 pub(crate) struct Session {
     sandbox: Option<Sandbox>,
     pub client: Client,
-    closed: bool,
-    _driver: Driver,
+    browser: Browser,
     _data: tempfile::TempDir,
-    _profile: tempfile::TempDir,
 }
 
 pub(crate) async fn session() -> Option<Session> {
@@ -194,9 +251,8 @@ pub(crate) async fn session() -> Option<Session> {
 /// Like [`session`]; with `token`, the sandbox wants it for the operator's routes and the test
 /// answers the console's prompt for it (which must come exactly once) before the page is live.
 pub(crate) async fn session_with(token: Option<&str>) -> Option<Session> {
-    let (chromium, driver_path) = browser()?;
+    let browser = Browser::open().await?;
     let data = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
     let sandbox = Sandbox::start(SandboxConfig {
         data_dir: data.path().to_owned(),
         port: 0,
@@ -208,16 +264,12 @@ pub(crate) async fn session_with(token: Option<&str>) -> Option<Session> {
     })
     .await
     .expect("sandbox starts");
-    let driver = start_driver(&driver_path).await;
-    let client = open_browser(&chromium, &driver, profile.path()).await;
     let url = sandbox.console_url();
     let s = Session {
         sandbox: Some(sandbox),
-        client,
-        closed: false,
-        _driver: driver,
+        client: browser.client.clone(),
+        browser,
         _data: data,
-        _profile: profile,
     };
     s.client.goto(&url).await.unwrap();
     if let Some(token) = token {
@@ -252,30 +304,9 @@ pub(crate) async fn session_with(token: Option<&str>) -> Option<Session> {
 
 impl Session {
     pub(crate) async fn finish(mut self, screenshot: &str) {
-        let png = self.client.screenshot().await.unwrap();
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(screenshot);
-        std::fs::write(&path, &png).unwrap();
-        eprintln!("screenshot: {}", path.display());
-        assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
-        self.closed = true;
-        self.client.clone().close().await.unwrap();
         let sandbox = self.sandbox.take().expect("finished once");
+        self.browser.finish(screenshot).await;
         sandbox.shutdown().await;
-    }
-}
-
-/// A test that fails still ends the browser session: chromium outlives a killed chromedriver.
-impl Drop for Session {
-    fn drop(&mut self) {
-        if self.closed {
-            return;
-        }
-        let client = self.client.clone();
-        tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(async {
-                let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
-            })
-        });
     }
 }
 
@@ -306,13 +337,16 @@ async fn fail(client: &Client, waited_for: &str, error: &str) -> ! {
     if let Ok(png) = client.screenshot().await {
         let _ = std::fs::write(&shot, png);
     }
-    let status = client.find(Locator::Css("#send-result")).await.ok();
+    let status = client
+        .find(Locator::Css("#send-result, #status"))
+        .await
+        .ok();
     let said = match status {
         Some(el) => el.text().await.unwrap_or_default(),
         None => String::new(),
     };
     panic!(
-        "waited {WAIT:?} for {waited_for}: {error}; the console said: {said:?}; the page: {}",
+        "waited {WAIT:?} for {waited_for}: {error}; the page said: {said:?}; the page: {}",
         shot.display()
     );
 }

@@ -314,7 +314,7 @@ impl Shell {
     }
 
     /// Applies a notification the push client decided the shell should handle (see
-    /// [`decide`](super::decide)): a toast goes to the tray, a tile update to its tile. `binding`
+    /// [`decide`](crate::phone::decide)): a toast goes to the tray, a tile update to its tile. `binding`
     /// is how the channel is bound to the shell tile, which decides whether remote images are
     /// allowed.
     ///
