@@ -138,6 +138,7 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T> {
 struct RegisterBody {
     /// 1..=64 characters after NFC normalisation, no control or invisible formatting
     /// characters, no leading or trailing whitespace; the key of the registration.
+    #[schema(min_length = 1, max_length = 64)]
     user_name: String,
     /// The phone's MPNS channel URI, on an allowed push host (`*.notify.live.net` or one the
     /// operator configured), a channel path, at most 2048 bytes.
@@ -197,7 +198,7 @@ async fn register(
 }
 
 #[utoipa::path(delete, path = "/api/registrations/{user}", tag = "phones",
-    params(("user" = String, Path, description = "The user name the phone registered with")),
+    params(("user" = String, Path, min_length = 1, max_length = 64, example = "ann", description = "The user name the phone registered with")),
     responses(
         (status = 204, description = "Unregistered"),
         (status = 400, description = "The path could not be read (`bad_path`)", body = ErrorBody),
@@ -229,6 +230,7 @@ async fn unregister(
 #[into_params(parameter_in = Query)]
 struct ServerInfoQuery {
     /// The user whose counter to show; without it the counter is 0.
+    #[param(min_length = 1, max_length = 64, example = "ann")]
     user: Option<String>,
 }
 
@@ -388,6 +390,7 @@ async fn status_log(
 #[schema(example = json!({"user_name": "ann", "number": 7}))]
 struct TileUpdateBody {
     /// A registered user.
+    #[schema(min_length = 1, max_length = 64)]
     user_name: String,
     /// The number image to show, `0..=99`.
     number: i64,
@@ -518,7 +521,7 @@ async fn custom_image(q: Result<Query<CustomQuery>, QueryRejection>) -> Result<R
 }
 
 #[utoipa::path(get, path = "/images/numbers/{file}", tag = "images",
-    params(("file" = String, Path, description = "`<n>.png` with `n` in `0..=99`, no leading zeros (`7.png`)")),
+    params(("file" = String, Path, example = "7.png", description = "`<n>.png` with `n` in `0..=99`, no leading zeros (`7.png`)")),
     responses(
         (status = 200, description = "A Tile Schedule number image", content_type = "image/png", body = Png,
             headers(("Cache-Control" = String, description = "`public, max-age=86400`"))),
@@ -538,6 +541,7 @@ async fn number_image(file: Result<Path<String>, PathRejection>) -> Result<Respo
 #[into_params(parameter_in = Query)]
 struct RecipeQuery {
     /// `number<n>.png` with `n` in `0..=99` (the recipe's service read this key).
+    #[param(example = "number7.png")]
     parameter: Option<String>,
     /// The same, under the key the recipe's schedule asked with.
     uri: Option<String>,
