@@ -331,7 +331,7 @@ async fn subscribers(
         None
     };
     Ok(Json(SubscribersPage {
-        count: total as u64,
+        count: total,
         subscribers: page,
         next,
     }))
