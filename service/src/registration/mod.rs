@@ -23,6 +23,8 @@
 //!
 //! [`router_with`] adds another layer's routes, such as the operator's routes of
 //! [`crate::patterns`] (`/api/patterns`, `/api/patterns/active`, `/api/patterns/{pattern}/send`).
+//! With them comes the API's OpenAPI 3.1 document at [`OPENAPI_PATH`] (`/api/openapi.json`,
+//! open), versioned [`API_VERSION`] and kept as `docs/openapi/registration-service.json`.
 //!
 //! Errors are `{"error": {"code", "field", "message"}}`: 422 for a field that breaks a rule
 //! (the message names field, rule and limit) or a JSON array where an object is expected, 400
