@@ -265,7 +265,9 @@ fn pattern_ids() -> String {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"pattern": "counter"}))]
 struct ActivateBody {
-    /// A pattern's id: `one-time`, `counter`, `ask-to-pin`, `custom-tile` or `tile-schedule`.
+    /// A pattern's id: `one-time`, `counter`, `ask-to-pin`, `custom-tile` or `tile-schedule`
+    /// (read as text here, so that an unknown one gets the message listing them).
+    #[schema(value_type = PatternKind)]
     pattern: String,
 }
 

@@ -142,6 +142,7 @@ struct RegisterBody {
     user_name: String,
     /// The phone's MPNS channel URI, on an allowed push host (`*.notify.live.net` or one the
     /// operator configured), a channel path, at most 2048 bytes.
+    #[schema(max_length = 2048)]
     channel_uri: String,
     /// `7.0`, `7.1`, `7.5`, `7.8`, `8.0`, `8.1` or a full version such as `8.0.10492.0`.
     os_version: String,
@@ -393,6 +394,7 @@ struct TileUpdateBody {
     #[schema(min_length = 1, max_length = 64)]
     user_name: String,
     /// The number image to show, `0..=99`.
+    #[schema(minimum = 0, maximum = 99)]
     number: i64,
 }
 
@@ -470,6 +472,7 @@ struct CustomQuery {
     /// The text drawn (at most 60 characters the tile font can draw).
     text: Option<String>,
     /// The text size in pixels per character, `8..=48` (20).
+    #[param(value_type = Option<u32>, minimum = 8, maximum = 48)]
     size: Option<String>,
     /// The text colour: a name or `#rrggbb` (white).
     color: Option<String>,
