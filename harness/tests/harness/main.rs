@@ -6,6 +6,7 @@
 mod app;
 mod fake;
 mod fake_wns;
+mod guide;
 mod phone;
 mod protocol;
 mod support;

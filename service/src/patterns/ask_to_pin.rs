@@ -26,7 +26,7 @@ pub const ASK_TO_PIN: &str = "AskToPin";
 /// answer, after any retries MPNS asked for, is `Suppressed` (the tile is not pinned), the raw
 /// [`ASK_TO_PIN`] follows. The primary tile on every OS: a secondary tile exists only once the
 /// app has created it, so the server cannot pin one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AskToPin {
     /// The tile's BackgroundImage.

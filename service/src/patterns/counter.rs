@@ -29,7 +29,7 @@ use mpns::{
 ///
 /// The counter is incremented in one SQL statement that stops at 99, so concurrent sends never
 /// lose an increment and never overflow (the recipe's counter passed 99 and threw).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Counter {
     /// The tile's BackgroundImage.

@@ -14,7 +14,7 @@ use mpns::Tile;
 /// `size` is the text size in pixels per character (8..=48, default 20), `color` a name or
 /// `#rrggbb` (default white), `background` `tile1`, `tile2`, `tile3`, a name or `#rrggbb`
 /// (default `tile1`); the image endpoint's rules, checked before anything is sent.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CustomTile {
     /// The text drawn on the image (at most 60 characters the tile font can draw).

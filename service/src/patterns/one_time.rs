@@ -14,7 +14,7 @@ use mpns::{Message, OsVersion, Toast};
 /// assert_eq!(one.title, "Game Update");
 /// assert!(one.tile && one.toast && one.raw);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct OneTime {
     /// Send the tile.

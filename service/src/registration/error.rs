@@ -128,12 +128,32 @@ pub(crate) fn error_response(
     field: Option<&str>,
     message: &str,
 ) -> Response {
-    let body = serde_json::json!({
-        "error": {
-            "code": code,
-            "field": field,
-            "message": message,
-        }
-    });
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            field: field.map(str::to_owned),
+            message: message.to_owned(),
+        },
+    };
     (status, Json(body)).into_response()
+}
+
+/// Every refusal's body (the OpenAPI document's `ErrorBody`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": {"code": "out_of_range", "field": "limit", "message": "limit 0 is out of range 1..=1000"}}))]
+pub(crate) struct ErrorBody {
+    /// What was refused and why.
+    error: ErrorDetail,
+}
+
+/// The refusal itself.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// A stable machine-readable name of the rule or the problem (`malformed_json`,
+    /// `out_of_range`, `not_found`, `unauthorized`, `rate_limited`, ...).
+    code: String,
+    /// The request field that broke a rule (with a 422), else null.
+    field: Option<String>,
+    /// What a person reads: the field, the rule and the limit.
+    message: String,
 }

@@ -155,7 +155,7 @@ fn host_part(host: &str) -> &str {
 }
 
 /// The routes phones call: open, rate-limited.
-fn is_phone_route(path: &str) -> bool {
+pub(super) fn is_phone_route(path: &str) -> bool {
     path == "/api/registrations"
         || path.starts_with("/api/registrations/")
         || path == "/api/server-info"
@@ -164,11 +164,16 @@ fn is_phone_route(path: &str) -> bool {
         || path.starts_with("/ImageService/")
 }
 
-/// The console's page and static files: open (they hold no data; the page asks for the token).
-fn is_static_route(path: &str) -> bool {
+/// The console's page and static files and the API's OpenAPI document: open (they hold no
+/// data; the page asks for the token).
+pub(super) fn is_static_route(path: &str) -> bool {
     matches!(
         path,
-        "/" | "/console" | "/console/" | "/console/console.css" | "/console/console.js"
+        "/" | "/console"
+            | "/console/"
+            | "/console/console.css"
+            | "/console/console.js"
+            | super::OPENAPI_PATH
     )
 }
 

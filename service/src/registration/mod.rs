@@ -23,6 +23,8 @@
 //!
 //! [`router_with`] adds another layer's routes, such as the operator's routes of
 //! [`crate::patterns`] (`/api/patterns`, `/api/patterns/active`, `/api/patterns/{pattern}/send`).
+//! With them comes the API's OpenAPI 3.1 document at [`OPENAPI_PATH`] (`/api/openapi.json`,
+//! open), versioned [`API_VERSION`] and kept as `docs/openapi/registration-service.json`.
 //!
 //! Errors are `{"error": {"code", "field", "message"}}`: 422 for a field that breaks a rule
 //! (the message names field, rule and limit) or a JSON array where an object is expected, 400
@@ -99,6 +101,7 @@ mod field;
 mod guard;
 mod images;
 mod listener;
+mod openapi;
 // Used by the sandbox console's routes only, so far.
 #[cfg(feature = "sandbox")]
 mod json_body;
@@ -116,8 +119,10 @@ use tokio_util::sync::CancellationToken;
 use mpns::{Clock, TokioClock};
 
 pub(crate) use api::json_body;
-pub(crate) use error::error_response;
+#[cfg(test)]
+pub(crate) use api::table as service_table;
 pub use error::ServiceError;
+pub(crate) use error::{error_response, ErrorBody};
 pub use field::FieldError;
 pub(crate) use guard::is_json;
 pub use guard::{RateLimit, OPERATOR_HEADER};
@@ -129,6 +134,7 @@ pub use listener::{
     ServerLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_DRAIN_DEADLINE, DEFAULT_HEADER_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
 };
+pub(crate) use openapi::openapi_with;
 pub(crate) use store::{
     message_id, BatchSpec, Changes, ClaimedJob, Finish, JobData, NewBatch, NewJob, PlanRules,
     Targets,
@@ -141,11 +147,22 @@ pub use store::{
 pub(crate) use validate::parse_os_version;
 pub use validate::{AllowedHosts, MAX_CHANNEL_URI_BYTES, MAX_USER_NAME_CHARS};
 
+/// The version of the service's HTTP API (its paths, methods and JSON shapes): the OpenAPI
+/// document's `info.version`, not the crate's. Within a major version fields and routes may be
+/// added; none is removed or changes meaning (the README's "What is stable").
+pub const API_VERSION: &str = "1.0.0";
+
+/// Where the API's OpenAPI 3.1 document is served, by the operator's routes
+/// ([`crate::patterns::router`]); open, like the console's static files (it holds no data).
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+
 /// The default request body limit: 16 KiB, far above any real registration.
 pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
 
 /// The five push patterns of the recipe; one is active at a time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum PatternKind {
     /// "One Time": tile, toast and raw to everyone.

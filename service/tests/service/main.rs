@@ -28,6 +28,7 @@ mod registration {
     mod api;
     mod hostile;
     mod images;
+    mod openapi;
     mod security;
     mod store;
 }

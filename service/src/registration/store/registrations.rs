@@ -13,7 +13,7 @@ use crate::registration::PatternKind;
 use mpns::OsVersion;
 
 /// One phone app's registration: who, where to push, and which OS it runs.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Registration {
     /// The key: a later registration with the same name replaces this one.
     pub user_name: String,
@@ -23,6 +23,7 @@ pub struct Registration {
     pub os_version: String,
     /// When it was registered (or last replaced).
     #[serde(serialize_with = "serialize_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub registered_at: SystemTime,
     /// A short text for the last send's outcome ("200 Received/Connected/Active"), if any.
     pub last_outcome: Option<String>,

@@ -199,7 +199,7 @@ pub(crate) struct Changes {
 }
 
 /// A batch as the console shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct BatchProgress {
     /// The batch's id.
     pub id: i64,
@@ -209,6 +209,7 @@ pub struct BatchProgress {
     pub origin: String,
     /// When it was accepted.
     #[serde(serialize_with = "serialize_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: SystemTime,
     /// Whether the operator cancelled it.
     pub cancelled: bool,
@@ -220,6 +221,7 @@ pub struct BatchProgress {
     pub waiting: u64,
     /// When the first waiting job is due, if any.
     #[serde(serialize_with = "serialize_opt_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub waiting_until: Option<SystemTime>,
     /// Jobs accepted by MPNS.
     pub delivered: u64,

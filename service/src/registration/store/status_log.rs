@@ -12,7 +12,7 @@ use crate::registration::PatternKind;
 use mpns::{DeviceConnectionStatus, MessageKind, NotificationStatus, Outcome, SubscriptionStatus};
 
 /// One row of the message status log: one send and what came back.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct StatusEntry {
     /// The row id, increasing; 0 until stored.
     pub id: i64,
@@ -34,6 +34,7 @@ pub struct StatusEntry {
     pub channel_uri: String,
     /// When the answer (or the failure) arrived.
     #[serde(serialize_with = "serialize_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: SystemTime,
     /// The transport failure, when no answer came back.
     pub error: Option<String>,

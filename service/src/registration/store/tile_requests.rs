@@ -9,7 +9,7 @@ use super::times::{from_millis, serialize_time, to_millis};
 use super::{Store, StoreError};
 
 /// A "Test Now" request of the Tile Schedule pattern, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TileRequest {
     /// The row id.
     pub id: i64,
@@ -23,6 +23,7 @@ pub struct TileRequest {
     pub image_uri: String,
     /// When.
     #[serde(serialize_with = "serialize_time")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: SystemTime,
 }
 
