@@ -7,6 +7,7 @@ mod cli {
     mod fake_mpns;
     mod sandbox;
     mod send;
+    mod send_wns;
 }
 mod e2e {
     mod delivery;
