@@ -73,6 +73,45 @@ pub(crate) fn message(
     built.map_err(|e| e.to_string())
 }
 
+/// What a job to a WNS registration sends: One Time's steps and Activate's `Update Info` have
+/// WNS equivalents ([`OneTime`]'s `wns_notification`); the other patterns are not sent to
+/// Windows devices, and the job is given up with a status-log row that says so.
+pub(crate) fn wns_message(
+    spec: &BatchSpec,
+    job: &ClaimedJob,
+) -> Result<(wns::Notification, &'static str), String> {
+    let (built, message_type) = match (spec.pattern, job.step.as_str()) {
+        (_, UPDATE_INFO_STEP) => (
+            wns::Raw::new(UPDATE_INFO.as_bytes().to_vec()).build(),
+            "Raw",
+        ),
+        (PatternKind::OneTime, step) => {
+            let checked = settings::<OneTime>(spec.spec.as_deref())?
+                .check()
+                .map_err(|e| e.message.clone())?;
+            checked
+                .wns_notification(step)
+                .ok_or_else(|| format!("unknown One Time step {step:?}"))?
+        }
+        (pattern, _) => {
+            return Err(format!(
+                "{} is not sent to Windows devices (WNS); only One Time is",
+                pattern.display_name()
+            ))
+        }
+    };
+    Ok((built.map_err(|e| e.to_string())?, message_type))
+}
+
+/// The status log's message type of a WNS job's step (One Time's tile goes as a badge).
+pub(crate) fn wns_message_type(step: &str) -> &'static str {
+    match step {
+        "tile" => "Badge",
+        "toast" => "Toast",
+        _ => "Raw",
+    }
+}
+
 /// The status log's message type of a step (before its message is built).
 pub(crate) fn message_type(step: &str) -> &'static str {
     match step {
@@ -94,6 +133,7 @@ pub(crate) fn follow_ups(
         user_name: job.user_name.clone(),
         channel_uri: job.channel_uri.clone(),
         os_version: job.os_version.clone(),
+        platform: job.platform,
         step,
         data,
     };
@@ -132,6 +172,7 @@ mod tests {
             step: step.into(),
             data: data.map(str::to_owned),
             attempts: 0,
+            platform: crate::registration::Platform::Mpns,
         }
     }
 

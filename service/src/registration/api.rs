@@ -11,8 +11,8 @@ use serde_json::json;
 
 use super::error::ServiceError;
 use super::images::{self, CustomImage};
-use super::store::Registration;
-use super::validate::{check_os_version, check_user_name, nfc};
+use super::store::{Platform, Registration};
+use super::validate::{check_os_version, check_user_name, check_windows_version, nfc};
 use super::{ServiceEvent, ServiceState};
 
 const DEFAULT_LOG_LIMIT: u32 = 100;
@@ -105,6 +105,9 @@ struct RegisterBody {
     user_name: String,
     channel_uri: String,
     os_version: String,
+    /// `mpns` (the default, so that every existing client keeps working) or `wns`.
+    #[serde(default)]
+    platform: Platform,
 }
 
 async fn register(
@@ -114,14 +117,25 @@ async fn register(
     let mut body: RegisterBody = json_body(&state, body)?;
     body.user_name = nfc(&body.user_name);
     check_user_name("user_name", &body.user_name)?;
-    let channel = state.inner.allowed_hosts.check(&body.channel_uri)?;
-    check_os_version(&body.os_version)?;
+    let channel = match body.platform {
+        Platform::Mpns => {
+            let channel = state.inner.allowed_hosts.check(&body.channel_uri)?;
+            check_os_version(&body.os_version)?;
+            channel.as_str().to_owned()
+        }
+        Platform::Wns => {
+            let channel = state.inner.allowed_hosts.check_wns(&body.channel_uri)?;
+            check_windows_version(&body.os_version)?;
+            channel.as_str().to_owned()
+        }
+    };
     let registration = Registration {
         user_name: body.user_name,
-        channel_uri: channel.as_str().to_owned(),
+        channel_uri: channel,
         os_version: body.os_version,
         registered_at: state.now(),
         last_outcome: None,
+        platform: body.platform,
     };
     let stored = registration.clone();
     let replaced = state.store().run(move |s| s.register(&stored)).await?;

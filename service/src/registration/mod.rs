@@ -135,7 +135,7 @@ pub(crate) use store::{
 };
 pub use store::{BatchProgress, JobState};
 pub use store::{
-    Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
+    Platform, Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
     MAX_COUNTER, SCHEMA_VERSION,
 };
 pub(crate) use validate::parse_os_version;
@@ -319,6 +319,11 @@ impl ServiceState {
     /// since it was registered).
     pub(crate) fn check_channel(&self, uri: &str) -> Result<mpns::ChannelUri, FieldError> {
         self.inner.allowed_hosts.check(uri)
+    }
+
+    /// [`check_channel`](Self::check_channel) for a stored WNS channel.
+    pub(crate) fn check_wns_channel(&self, uri: &str) -> Result<wns::ChannelUri, FieldError> {
+        self.inner.allowed_hosts.check_wns(uri)
     }
 
     /// The store.

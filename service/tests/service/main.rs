@@ -18,6 +18,7 @@ mod e2e {
     mod props_one_time;
     mod props_tile_schedule;
     mod security;
+    mod windows;
 }
 mod layers;
 mod patterns {
