@@ -196,8 +196,7 @@ async fn start(args: ServeArgs) -> Result<ExitCode, String> {
     let wns_on = wns.is_some();
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let service = serve_with(addr, store, config, move |state| {
-        let patterns =
-            Patterns::start_with_wns(state.clone(), Client::new(), wns, patterns_config);
+        let patterns = Patterns::start_with_wns(state.clone(), Client::new(), wns, patterns_config);
         let app = router_with(state, mpns_service::patterns::router(patterns));
         match kept {
             Some(k) => app.merge(clock_routes(k)),

@@ -53,8 +53,9 @@ impl WnsConfigArgs {
             .or_else(|| env("WNS_CLIENT_SECRET"))
             .ok_or("the WNS client id needs a secret: --wns-client-secret or WNS_CLIENT_SECRET")?;
         let mut credentials = match &self.wns_tenant {
-            Some(t) => wns::Credentials::entra(t, id, secret)
-                .map_err(|e| format!("--wns-tenant: {e}"))?,
+            Some(t) => {
+                wns::Credentials::entra(t, id, secret).map_err(|e| format!("--wns-tenant: {e}"))?
+            }
             None => wns::Credentials::store(id, secret),
         };
         if let Some(url) = &self.wns_token_url {
