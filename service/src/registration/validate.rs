@@ -237,7 +237,8 @@ impl AllowedHosts {
             .exact
             .iter()
             .any(|(h, p)| *h == host && p.unwrap_or(443) == effective);
-        if !exact && !(self.live && channel.is_wns() && effective == 443) {
+        let real_wns = self.live && channel.is_wns() && effective == 443;
+        if !(exact || real_wns) {
             return Err(invalid(
                 "host_not_allowed",
                 format!(

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use mpns_harness::fake_wns::{ChannelRequest, Flow, HeaderProfile, Settings, ThrottleAnswer};

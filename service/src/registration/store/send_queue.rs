@@ -733,6 +733,7 @@ mod tests {
                     os_version: "8.0".into(),
                     registered_at: UNIX_EPOCH,
                     last_outcome: None,
+                    platform: crate::registration::Platform::Mpns,
                 })
                 .unwrap();
         }
