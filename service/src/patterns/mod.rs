@@ -289,8 +289,9 @@ impl Patterns {
     }
 
     /// [`Patterns::start`], and WNS registrations (Windows 10/11 devices) sent to with `wns`:
-    /// One Time reaches them with its WNS equivalents (a toast, the count as a badge, the raw);
-    /// the other patterns are not sent to them, and their status-log rows say so. Without a
+    /// One Time reaches them with its WNS equivalents (a toast, the count as a badge, the raw),
+    /// Counter with its probe raw and its count as a badge; Ask to Pin, Custom Tile and Tile
+    /// Schedule are not sent to them, and their status-log rows say so. Without a
     /// WNS client, jobs to WNS registrations are given up with a row saying why.
     pub fn start_with_wns(
         state: ServiceState,

@@ -14,7 +14,7 @@
 //!
 //! A job to a WNS registration (a Windows 10/11 device) goes through the same queue, sent with
 //! the `wns` client when the service has WNS credentials ([`steps::wns_message`] says what it
-//! sends). Its answer maps to the queue's states: 200 delivered (a `dropped` one too, as MPNS's
+//! sends: One Time and Counter have WNS equivalents). Its answer maps to the queue's states: 200 delivered (a `dropped` one too, as MPNS's
 //! suppressed is; the log says which); 406, 429, 503, `channelthrottled` and no answer wait
 //! and retry, not before `Retry-After`, under [`WNS_RETRY`]; 404 and 410 give up and forget
 //! the channel (the log row prunes its registrations); 400, 403, 413 and the rest give up with
@@ -490,6 +490,8 @@ impl Shared {
             Err(wns::SendError::Timeout(_) | wns::SendError::Transport(_)) => retry(None),
             Err(_) => (JobState::GivenUp, None),
         };
+        let accepted = result.as_ref().is_ok_and(wns::Outcome::is_received);
+        finish.follow_ups = steps::wns_follow_ups(pattern, &job, accepted, attempt);
         finish.outcome = entry.summary();
         finish.entry = Some(entry);
         finish

@@ -174,6 +174,19 @@ async fn wns_answers_map_to_the_queue_and_patterns_without_a_wns_equivalent_say_
         "{last}"
     );
 
+    // Counter: the probe raw, then the count as a badge, one more per send.
+    scene.activate("counter").await;
+    for n in ["1", "2"] {
+        scene.send("counter", json!({})).await;
+        scene.quiesce().await;
+        assert_eq!(
+            pc.with(|d, _| d.badge(WNS_APP).map(str::to_owned))
+                .as_deref(),
+            Some(n)
+        );
+    }
+    assert_eq!(scene.counter("ann").await, 2);
+
     // A 410 forgets the channel: the registration is pruned.
     scene.activate("one-time").await;
     fake.add_fault(WnsFault {
