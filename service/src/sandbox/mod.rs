@@ -215,6 +215,8 @@ pub(crate) struct Shared {
     pub(crate) patterns: OnceLock<Patterns>,
     pub(crate) slots: OnceLock<Vec<Slot>>,
     pub(crate) windows: OnceLock<WindowsSlot>,
+    /// The fake WNS's base URL.
+    pub(crate) wns_url: OnceLock<String>,
     pub(crate) service_url: OnceLock<String>,
     /// What changed: `phones`, `log`, `subscribers`, `clock`.
     pub(crate) changes: broadcast::Sender<&'static str>,
@@ -305,6 +307,7 @@ impl Sandbox {
             patterns: OnceLock::new(),
             slots: OnceLock::new(),
             windows: OnceLock::new(),
+            wns_url: OnceLock::new(),
             service_url: OnceLock::new(),
             changes,
             stop: stop_rx.clone(),
@@ -312,6 +315,9 @@ impl Sandbox {
 
         let fake_host = shared.world.fake().addr().to_string();
         let (wns, wns_host) = start_wns(&shared.world).await?;
+        if let Ok(fake) = shared.world.fake_wns().await {
+            let _ = shared.wns_url.set(fake.url().to_owned());
+        }
         let service_config = ServiceConfig {
             allowed_hosts: AllowedHosts::default()
                 .with_host(&fake_host)
@@ -431,6 +437,11 @@ impl Sandbox {
             .iter()
             .map(|s| s.phone.clone())
             .collect()
+    }
+
+    /// The fake WNS's base URL (its control API is under `/_fake/`).
+    pub fn fake_wns_url(&self) -> String {
+        self.shared.wns_url.get().cloned().unwrap_or_default()
     }
 
     /// The Windows PC ([`WINDOWS_PC`]).
