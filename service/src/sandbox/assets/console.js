@@ -194,6 +194,7 @@ function showDetails(e, tr) {
   add("Time", e.at);
   add("Message id", e.message_id || "–");
   add("Channel URI", e.channel_uri);
+  add("Platform", e.platform === "wns" ? "WNS (Windows 10/11)" : "MPNS (Windows Phone)");
   if (e.error) add("Error", e.error);
 }
 

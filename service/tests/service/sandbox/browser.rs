@@ -45,6 +45,7 @@ async fn sending_a_one_time_tile_from_the_console_changes_the_pinned_phones_tile
     // Selecting a row shows its time, message id and channel URI.
     click(c, "#log tr[data-status='200']").await;
     wait_for(c, "//dl[@id='log-details']/dt[.='Message id']").await;
+    wait_for(c, "//dl[@id='log-details']/dt[.='Platform']").await;
     wait_for(
         c,
         "//dl[@id='log-details']/dd[starts-with(., 'http://127.0.0.1:') or starts-with(., 'https://127.0.0.1:')]",
