@@ -14,8 +14,8 @@
 //!
 //! A job to a WNS registration (a Windows 10/11 device) goes through the same queue, sent with
 //! the `wns` client when the service has WNS credentials ([`steps::wns_message`] says what it
-//! sends: One Time and Counter have WNS equivalents). Its answer maps to the queue's states: 200 delivered (a `dropped` one too, as MPNS's
-//! suppressed is; the log says which); 406, 429, 503, `channelthrottled` and no answer wait
+//! sends: One Time and Counter have WNS equivalents). Its answer maps to the queue's states:
+//! 200 delivered (a `dropped` one too, as MPNS's suppressed is; the log says which); 406, 429, 503, `channelthrottled` and no answer wait
 //! and retry, not before `Retry-After`, under [`WNS_RETRY`]; 404 and 410 give up and forget
 //! the channel (the log row prunes its registrations); 400, 403, 413 and the rest give up with
 //! WNS's reason in the log. A 401 never reaches here: the `wns` client refreshes its token and
@@ -462,12 +462,15 @@ impl Shared {
         };
         let attempt = job.attempts + 1;
         let at = clock.now();
-        let retry = |after: Option<Duration>| match attempt <= WNS_RETRY.max_retries {
-            true => (
-                JobState::Waiting,
-                Some(at + WNS_RETRY.delay(attempt, after)),
-            ),
-            false => (JobState::GivenUp, None),
+        let retry = |after: Option<Duration>| {
+            if attempt <= WNS_RETRY.max_retries {
+                (
+                    JobState::Waiting,
+                    Some(at + WNS_RETRY.delay(attempt, after)),
+                )
+            } else {
+                (JobState::GivenUp, None)
+            }
         };
         let entry = match &result {
             Ok(outcome) => {

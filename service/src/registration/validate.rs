@@ -248,7 +248,11 @@ impl AllowedHosts {
                 ),
             ));
         }
-        let rest = &uri[uri.len() - channel.path_and_query().len()..];
+        let rest = uri
+            .len()
+            .checked_sub(channel.path_and_query().len())
+            .and_then(|start| uri.get(start..))
+            .unwrap_or("");
         let token = rest.strip_prefix("/?token=").unwrap_or("");
         let token_ok = !token.is_empty()
             && token.bytes().all(|b| {
@@ -664,6 +668,61 @@ pub(crate) fn check_os_version(s: &str) -> Result<OsVersion, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wns_channels_are_https_on_notify_windows_com_or_an_allowed_host_with_a_token_query() {
+        let hosts = AllowedHosts::default().with_host("127.0.0.1:8090").unwrap();
+        for ok in [
+            "https://db5.notify.windows.com/?token=AwYAAAB%2bQAhY",
+            "https://wns2-by3p.notify.windows.com/?token=a-b_c.d~e",
+            "https://127.0.0.1:8090/?token=abc",
+        ] {
+            assert!(hosts.check_wns(ok).is_ok(), "{ok}");
+        }
+        for (bad, code) in [
+            (
+                "http://db5.notify.windows.com/?token=a",
+                "scheme_not_allowed",
+            ),
+            ("https://notify.windows.com/?token=a", "host_not_allowed"),
+            (
+                "https://db5.notify.windows.com.evil.example/?token=a",
+                "host_not_allowed",
+            ),
+            (
+                "https://db5.notify.windows.com:8443/?token=a",
+                "host_not_allowed",
+            ),
+            ("https://127.0.0.1:8091/?token=a", "host_not_allowed"),
+            (
+                "https://db5.notify.windows.com/?token=",
+                "not_a_channel_path",
+            ),
+            (
+                "https://db5.notify.windows.com/x?token=a",
+                "not_a_channel_path",
+            ),
+            (
+                "https://db5.notify.windows.com/?token=a&b=c",
+                "not_a_channel_path",
+            ),
+            ("https://db5.notify.windows.com", "not_a_channel_path"),
+            (
+                "https://u@db5.notify.windows.com/?token=a",
+                "userinfo_not_allowed",
+            ),
+            (
+                "https://db5.notify.windows.com/?token=\u{e9}",
+                "not_a_channel_path",
+            ),
+        ] {
+            let e = hosts.check_wns(bad).unwrap_err();
+            assert_eq!(e.code, code, "{bad}: {}", e.message);
+        }
+        assert!(AllowedHosts::none()
+            .check_wns("https://db5.notify.windows.com/?token=a")
+            .is_err());
+    }
 
     #[test]
     fn ip_literal_forms_are_recognised() {
