@@ -40,6 +40,7 @@ pub(crate) async fn fanout(args: &Args, faults: bool) -> Res<()> {
                 os_version: "8.0".into(),
                 registered_at: now,
                 last_outcome: None,
+                platform: mpns_service::registration::Platform::Mpns,
             })
             .map_err(|e| e.to_string())?;
     }

@@ -14,7 +14,7 @@
 //! # The public API
 //!
 //! Every public name has exactly one path. The types a test drives are at the root:
-//! [`World`], [`Clock`], [`FakeMpns`] (with [`FakeMpnsBuilder`] and [`FakeError`]), [`Phone`],
+//! [`World`] (with [`WindowsPc`], its Windows devices), [`Clock`], [`FakeMpns`] (with [`FakeMpnsBuilder`] and [`FakeError`]), [`Phone`],
 //! [`App`] (with [`PhoneError`]) and [`PushPatterns`]. What they take and return is grouped in
 //! seven modules:
 //!
@@ -52,4 +52,4 @@ pub use fake::server::{FakeMpns, FakeMpnsBuilder};
 pub use fake_wns::server::FakeWns;
 pub use phone::error::PhoneError;
 pub use phone::handle::{App, Phone};
-pub use world::World;
+pub use world::{WindowsPc, World};

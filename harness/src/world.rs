@@ -15,6 +15,13 @@
 //! on the World's clock: advancing a virtual week runs an hourly schedule 168 times, in order,
 //! before `advance` returns (the runs happen after the jump, each with its own due time; to
 //! interleave them exactly with other timers, advance in steps no longer than the interval).
+//!
+//! Windows devices live beside the phones: [`World::add_windows_device`] adds one to a fake WNS
+//! that the World starts, on the same clock, the first time it is asked for
+//! ([`World::fake_wns`]), so that a World of phones alone starts as fast as before. The fake WNS
+//! serves https with its test CA ([`FakeWns::ca_pem`]), as WNS does. A Windows device applies a
+//! notification while the fake answers the request, so there is nothing to settle; advancing the
+//! World ages its channels (410 after 30 days) and the tokens the fake issued.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,9 +30,12 @@ use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
 use crate::fake::{FakeMpns, FakeMpnsBuilder};
+use crate::fake_wns::server::FakeWns;
+use crate::fake_wns::{ChannelRequest, FakeWnsError, WnsChannel};
 use crate::lock::MutexExt;
 use crate::phone::http::Http;
 use crate::phone::{Phone, PhoneError};
+use crate::windows::{WindowsDevice, WindowsVersion};
 
 /// A fake MPNS and its phones, sharing one clock.
 ///
@@ -45,6 +55,10 @@ use crate::phone::{Phone, PhoneError};
 pub struct World {
     fake: Arc<FakeMpns>,
     phones: Mutex<BTreeMap<String, Phone>>,
+    /// The fake WNS, started on first use.
+    wns: tokio::sync::OnceCell<Arc<FakeWns>>,
+    /// The Windows devices' names, in the order they were added.
+    windows: Mutex<Vec<String>>,
     http: Http,
     started_in: Duration,
 }
@@ -72,6 +86,8 @@ impl World {
         World {
             fake,
             phones: Mutex::new(BTreeMap::new()),
+            wns: tokio::sync::OnceCell::new(),
+            windows: Mutex::new(Vec::new()),
             http: Http::default(),
             started_in: t0.elapsed(),
         }
@@ -108,7 +124,7 @@ impl World {
     /// [`PhoneError::PhoneAlreadyExists`], [`PhoneError::BadOsVersion`].
     pub fn add_phone(&self, name: &str, os: &str) -> Result<Phone, PhoneError> {
         let mut phones = self.lock();
-        if phones.contains_key(name) {
+        if phones.contains_key(name) || self.windows.locked().iter().any(|n| n == name) {
             return Err(PhoneError::PhoneAlreadyExists {
                 name: name.to_owned(),
             });
@@ -150,12 +166,128 @@ impl World {
         self.settle().await;
     }
 
-    /// Every phone rendered as text, by name, separated by blank lines.
+    /// The World's fake WNS: https with its own test CA on `127.0.0.1:0`, on the World's clock,
+    /// started the first time it is asked for.
+    ///
+    /// # Errors
+    /// When the fake cannot start (no port, no test CA).
+    pub async fn fake_wns(&self) -> Result<&FakeWns, FakeWnsError> {
+        let fake = self
+            .wns
+            .get_or_try_init(|| async {
+                FakeWns::builder()
+                    .https()
+                    .clock(self.clock().clone())
+                    .start()
+                    .await
+                    .map(Arc::new)
+            })
+            .await?;
+        Ok(fake)
+    }
+
+    /// Adds a Windows device named `name` to the fake WNS (starting it), connected and plugged
+    /// in, with no apps: [`WindowsPc::open_channel`] installs one and gets its channel.
+    ///
+    /// # Errors
+    /// [`FakeWnsError`] when the name is taken (by a device or a phone) or the fake cannot start.
+    pub async fn add_windows_device(
+        &self,
+        name: &str,
+        version: WindowsVersion,
+    ) -> Result<WindowsPc, FakeWnsError> {
+        if self.lock().contains_key(name) {
+            return Err(FakeWnsError(format!("a phone is already named {name:?}")));
+        }
+        let fake = self.fake_wns().await?;
+        fake.add_device(name, version)?;
+        self.windows.locked().push(name.to_owned());
+        Ok(self
+            .windows_device(name)
+            .expect("the device was just added"))
+    }
+
+    /// The Windows device with this name.
+    pub fn windows_device(&self, name: &str) -> Option<WindowsPc> {
+        let fake = self.wns.get()?;
+        self.windows
+            .locked()
+            .iter()
+            .any(|n| n == name)
+            .then(|| WindowsPc {
+                name: name.to_owned(),
+                fake: fake.clone(),
+            })
+    }
+
+    /// Every Windows device, in the order they were added.
+    pub fn windows_devices(&self) -> Vec<WindowsPc> {
+        let names = self.windows.locked().clone();
+        names
+            .iter()
+            .filter_map(|n| self.windows_device(n))
+            .collect()
+    }
+
+    /// Every phone rendered as text, by name, then every Windows device in the order added,
+    /// separated by blank lines.
     pub fn render_text(&self) -> String {
         self.phones()
             .iter()
             .map(Phone::render_text)
+            .chain(self.windows_devices().iter().map(WindowsPc::render_text))
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+/// A Windows device in a [`World`], on the World's fake WNS. Cloning shares it.
+#[derive(Clone)]
+pub struct WindowsPc {
+    name: String,
+    fake: Arc<FakeWns>,
+}
+
+impl fmt::Debug for WindowsPc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WindowsPc")
+            .field("name", &self.name)
+            .field("fake", &self.fake.url())
+            .finish()
+    }
+}
+
+impl WindowsPc {
+    /// The device's name on the fake WNS.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Installs `app` (registered with the fake WNS) if it is not, and gets its primary
+    /// channel, as the app asking Windows for one would.
+    ///
+    /// # Errors
+    /// [`FakeWnsError`] when the app is not registered with the fake.
+    pub fn open_channel(&self, app: &str) -> Result<WnsChannel, FakeWnsError> {
+        self.fake
+            .create_channel(&ChannelRequest::new(app, self.name.as_str()))
+    }
+
+    /// Looks at or changes the device (app states, power, what it shows); the time passed is
+    /// the World's clock as a date.
+    pub fn with<T>(&self, f: impl FnOnce(&mut WindowsDevice, std::time::SystemTime) -> T) -> T {
+        self.fake
+            .device(&self.name, f)
+            .expect("a World's Windows device stays on its fake WNS")
+    }
+
+    /// The visible state as text ([`WindowsDevice::render_text`]).
+    pub fn render_text(&self) -> String {
+        self.with(|d, _| d.render_text())
+    }
+
+    /// The visible state as SVG ([`WindowsDevice::render_svg`]).
+    pub fn render_svg(&self) -> String {
+        self.with(|d, _| d.render_svg())
     }
 }

@@ -3,3 +3,4 @@
 pub(crate) mod sandbox;
 pub(crate) mod send;
 pub(crate) mod serve;
+pub(crate) mod wns_config;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use mpns_service::registration::{RateLimit, ServerLimits, ServiceConfig};
-use mpns_service::sandbox::{Sandbox, SandboxConfig, PHONES};
+use mpns_service::sandbox::{Sandbox, SandboxConfig, PHONES, WINDOWS_PC};
 
 /// The operator token from --operator-token, --operator-token-file or MPNS_OPERATOR_TOKEN, in
 /// that order; an empty one is an error (it would let anyone in).
@@ -176,6 +176,11 @@ pub(crate) async fn run(args: SandboxArgs) -> ExitCode {
             "  fake MPNS:            {}/_fake/",
             sandbox.fake_mpns_url()
         );
+        let _ = writeln!(
+            out,
+            "  fake WNS:             {}/_fake/",
+            sandbox.fake_wns_url()
+        );
         let _ = writeln!(out, "  data:                 {}", args.data.display());
         let users: Vec<String> = PHONES
             .iter()
@@ -184,6 +189,11 @@ pub(crate) async fn run(args: SandboxArgs) -> ExitCode {
             })
             .collect();
         let _ = writeln!(out, "  phones:               {}", users.join("; "));
+        let (pc, user) = WINDOWS_PC;
+        let _ = writeln!(
+            out,
+            "  Windows PC:           {user} ({pc}, Windows 11, WNS, app with a background task)"
+        );
         let _ = writeln!(out, "Press Ctrl-C to stop.");
         let _ = out.flush();
     }

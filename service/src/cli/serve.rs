@@ -33,6 +33,7 @@ use mpns_service::registration::{
 /// Examples:
 ///   mpns serve --data ./data --allow-host 127.0.0.1:8080      # a fake MPNS on 8080
 ///   mpns serve --port 0 --allow-host db3.notify.live.net
+///   WNS_CLIENT_ID=... WNS_CLIENT_SECRET=... mpns serve   # One Time reaches WNS registrations too
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub(crate) struct ServeArgs {
@@ -56,6 +57,10 @@ pub(crate) struct ServeArgs {
     /// After Ctrl-C or SIGTERM, how long open requests may take to finish, in seconds.
     #[arg(long, default_value = "10", value_name = "SECS", value_parser = mpns_harness::cli::parse_drain_deadline)]
     pub drain_deadline: Duration,
+
+    /// WNS credentials, for registrations of Windows 10/11 devices.
+    #[command(flatten)]
+    pub wns: super::wns_config::WnsConfigArgs,
 
     /// Tests only: a clock that moves only through POST /_test/clock/advance, kept in the data
     /// folder across restarts (it starts at 2026-01-01T10:00:00Z the first time).
@@ -187,9 +192,11 @@ async fn start(args: ServeArgs) -> Result<ExitCode, String> {
         concurrency: args.concurrency.max(1),
         ..PatternsConfig::default()
     };
+    let wns = args.wns.client(&args.allow_hosts)?;
+    let wns_on = wns.is_some();
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let service = serve_with(addr, store, config, move |state| {
-        let patterns = Patterns::start(state.clone(), Client::new(), patterns_config);
+        let patterns = Patterns::start_with_wns(state.clone(), Client::new(), wns, patterns_config);
         let app = router_with(state, mpns_service::patterns::router(patterns));
         match kept {
             Some(k) => app.merge(clock_routes(k)),
@@ -207,6 +214,9 @@ async fn start(args: ServeArgs) -> Result<ExitCode, String> {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "mpns service on {}", service.base_url());
         let _ = writeln!(out, "  data: {}", db.display());
+        if wns_on {
+            let _ = writeln!(out, "  wns: on (One Time reaches WNS registrations)");
+        }
         let _ = out.flush();
     }
     signals.wait().await;

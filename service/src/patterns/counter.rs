@@ -104,6 +104,7 @@ pub(crate) fn reset_job(reg: &Registration) -> NewJob {
         user_name: reg.user_name.clone(),
         channel_uri: reg.channel_uri.clone(),
         os_version: reg.os_version.clone(),
+        platform: reg.platform,
         step: "tile",
         data: JobData::Text("0".into()),
     }

@@ -285,8 +285,22 @@ impl Patterns {
     /// requests are answered by the active pattern, and every batch the store holds unfinished
     /// (from before a restart) resumes. Call inside a tokio runtime.
     pub fn start(state: ServiceState, client: Client, config: PatternsConfig) -> Patterns {
+        Patterns::start_with_wns(state, client, None, config)
+    }
+
+    /// [`Patterns::start`], and WNS registrations (Windows 10/11 devices) sent to with `wns`:
+    /// One Time reaches them with its WNS equivalents (a toast, the count as a badge, the raw),
+    /// Counter with its probe raw and its count as a badge; Ask to Pin, Custom Tile and Tile
+    /// Schedule are not sent to them, and their status-log rows say so. Without a
+    /// WNS client, jobs to WNS registrations are given up with a row saying why.
+    pub fn start_with_wns(
+        state: ServiceState,
+        client: Client,
+        wns: Option<wns::Client>,
+        config: PatternsConfig,
+    ) -> Patterns {
         let (sender, worker) =
-            Sender::start(state.clone(), client, config.retry, config.concurrency);
+            Sender::start(state.clone(), client, wns, config.retry, config.concurrency);
         let current = Arc::new(Mutex::new(Current::saved(state.store())));
         let handled = Arc::new(Handled::default());
         // Subscribe before returning, so that no event after `start` is missed.
@@ -566,6 +580,7 @@ async fn react(
                 user_name: reg.user_name.clone(),
                 channel_uri: reg.channel_uri.clone(),
                 os_version: reg.os_version.clone(),
+                platform: reg.platform,
                 step: "tile",
                 data: JobData::Text(serde_json::to_string(&stored).unwrap_or_default()),
             };

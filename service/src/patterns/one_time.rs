@@ -170,4 +170,36 @@ impl Checked {
             _ => return None,
         })
     }
+
+    /// A step's WNS equivalent for a Windows 10/11 device, and its status-log message type:
+    /// the toast as a ToastGeneric toast (title, subtitle, the page as its launch arguments;
+    /// the sound choices are MPNS's), the tile's count as a badge number (the tile's image and
+    /// title have no equivalent: Windows 11 has no live tiles), the raw as raw.
+    pub(crate) fn wns_notification(
+        &self,
+        step: &str,
+    ) -> Option<(Result<wns::Notification, wns::BuildError>, &'static str)> {
+        let r = &self.request;
+        Some(match step {
+            "tile" => {
+                let count = u32::try_from(r.count).unwrap_or(0);
+                (wns::Badge::number(count).build(), "Badge")
+            }
+            "toast" => {
+                let mut t = wns::Toast::new().text(r.toast_title.clone());
+                if !r.toast_subtitle.is_empty() {
+                    t = t.text(r.toast_subtitle.clone());
+                }
+                if let Some(page) = &r.toast_param {
+                    t = t.launch(page.clone());
+                }
+                (t.build(), "Toast")
+            }
+            "raw" => (
+                wns::Raw::new(r.raw_message.clone().into_bytes()).build(),
+                "Raw",
+            ),
+            _ => return None,
+        })
+    }
 }

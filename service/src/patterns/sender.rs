@@ -12,6 +12,15 @@
 //! may have reached MPNS: a repeat carries the same `X-MessageID`, derived from the job), and
 //! every unfinished batch resumes.
 //!
+//! A job to a WNS registration (a Windows 10/11 device) goes through the same queue, sent with
+//! the `wns` client when the service has WNS credentials ([`steps::wns_message`] says what it
+//! sends: One Time and Counter have WNS equivalents). Its answer maps to the queue's states:
+//! 200 delivered (a `dropped` one too, as MPNS's suppressed is; the log says which); 406, 429, 503, `channelthrottled` and no answer wait
+//! and retry, not before `Retry-After`, under [`WNS_RETRY`]; 404 and 410 give up and forget
+//! the channel (the log row prunes its registrations); 400, 403, 413 and the rest give up with
+//! WNS's reason in the log. A 401 never reaches here: the `wns` client refreshes its token and
+//! sends once more itself.
+//!
 //! The worker holds at most [`STARTS_PER_SLOT`] × concurrency claimed jobs (on the wire or
 //! waiting for their commit), so a fan-out to millions holds a few dozen jobs in memory, not
 //! millions. It sleeps on the clock (until the next due job) only when it holds none; while
@@ -29,9 +38,17 @@ use uuid::Uuid;
 use super::steps;
 use crate::registration::{
     message_id, parse_os_version, BatchSpec, Changes, ClaimedJob, Finish, JobState, NewBatch,
-    PatternKind, PlanRules, ServiceState, StatusEntry, Store, StoreError, Targets,
+    PatternKind, PlanRules, Platform, ServiceState, StatusEntry, Store, StoreError, Targets,
 };
 use mpns::{Client, Clock, Message, OsVersion, Retry, RetryPolicy};
+
+/// How WNS jobs retry: up to 8 times, backing off from a minute to an hour, or after WNS's
+/// `Retry-After` when it gives one (capped at an hour).
+pub(crate) const WNS_RETRY: wns::RetryPolicy = wns::RetryPolicy {
+    max_retries: 8,
+    first_backoff: Duration::from_secs(60),
+    max_delay: Duration::from_secs(3600),
+};
 
 /// Counts a batch's unfinished jobs and wakes waiters when none are left.
 #[derive(Debug, Default)]
@@ -104,6 +121,8 @@ pub(crate) struct Sender {
 struct Shared {
     state: ServiceState,
     client: Client,
+    /// The WNS client, when the service has WNS credentials.
+    wns: Option<wns::Client>,
     policy: RetryPolicy,
     permits: Semaphore,
     hand: usize,
@@ -135,12 +154,14 @@ impl Sender {
     pub(crate) fn start(
         state: ServiceState,
         client: Client,
+        wns: Option<wns::Client>,
         policy: RetryPolicy,
         concurrency: usize,
     ) -> (Sender, tokio::task::JoinHandle<()>) {
         let owner = Uuid::new_v4().to_string();
         let shared = Arc::new(Shared {
             client,
+            wns,
             policy,
             permits: Semaphore::new(concurrency.max(1)),
             hand: concurrency.max(1) * STARTS_PER_SLOT,
@@ -320,6 +341,9 @@ impl Shared {
             finish.outcome = "not sent: its batch is unreadable".into();
             return finish;
         };
+        if job.platform == Platform::Wns {
+            return self.attempt_wns(job, &prepared, finish).await;
+        }
         let pattern = prepared.spec.pattern;
         let os = parse_os_version(&job.os_version).unwrap_or(OsVersion::V7_0);
         let built = if job.data.is_none() {
@@ -389,6 +413,88 @@ impl Shared {
         };
         finish.follow_ups =
             steps::follow_ups(pattern, &job, &result, attempt, finish.next.is_final());
+        finish.outcome = entry.summary();
+        finish.entry = Some(entry);
+        finish
+    }
+}
+
+impl Shared {
+    /// One attempt at a claimed WNS job (see the module's doc for the mapping of answers).
+    async fn attempt_wns(
+        &self,
+        job: ClaimedJob,
+        prepared: &Prepared,
+        mut finish: Finish,
+    ) -> Finish {
+        let clock = self.state.clock();
+        let pattern = prepared.spec.pattern;
+        let not_sent = |why: String, message_type: &str, mut finish: Finish| {
+            tracing::warn!(user = %job.user_name, step = %job.step, why = %why, "WNS job not sent");
+            finish.entry = Some(StatusEntry::from_wns_failure(
+                pattern,
+                message_type,
+                &job.channel_uri,
+                &why,
+                clock.now(),
+            ));
+            finish.outcome = why;
+            finish
+        };
+        let (notification, message_type) = match steps::wns_message(&prepared.spec, &job) {
+            Ok(built) => built,
+            Err(e) => {
+                let ty = steps::wns_message_type(&job.step);
+                return not_sent(format!("not sent: {e}"), ty, finish);
+            }
+        };
+        let Some(client) = &self.wns else {
+            let why = "not sent: the service has no WNS credentials (mpns serve --wns-client-id/--wns-client-secret)";
+            return not_sent(why.to_owned(), message_type, finish);
+        };
+        let channel = match self.state.check_wns_channel(&job.channel_uri) {
+            Ok(c) => c,
+            Err(e) => return not_sent(format!("not sent: {}", e.message), message_type, finish),
+        };
+        let result = {
+            let _permit = self.permits.acquire().await.ok();
+            Box::pin(client.send(&channel, &notification)).await
+        };
+        let attempt = job.attempts + 1;
+        let at = clock.now();
+        let retry = |after: Option<Duration>| {
+            if attempt <= WNS_RETRY.max_retries {
+                (
+                    JobState::Waiting,
+                    Some(at + WNS_RETRY.delay(attempt, after)),
+                )
+            } else {
+                (JobState::GivenUp, None)
+            }
+        };
+        let entry = match &result {
+            Ok(outcome) => {
+                StatusEntry::from_wns_outcome(pattern, message_type, channel.as_str(), outcome, at)
+            }
+            Err(error) => StatusEntry::from_wns_failure(
+                pattern,
+                message_type,
+                channel.as_str(),
+                &error.to_string(),
+                at,
+            ),
+        };
+        (finish.next, finish.due) = match &result {
+            Ok(outcome) => match outcome.action() {
+                wns::Action::BackOff { retry_after } => retry(retry_after),
+                _ if outcome.status == 200 => (JobState::Delivered, None),
+                _ => (JobState::GivenUp, None),
+            },
+            Err(wns::SendError::Timeout(_) | wns::SendError::Transport(_)) => retry(None),
+            Err(_) => (JobState::GivenUp, None),
+        };
+        let accepted = result.as_ref().is_ok_and(wns::Outcome::is_received);
+        finish.follow_ups = steps::wns_follow_ups(pattern, &job, accepted, attempt);
         finish.outcome = entry.summary();
         finish.entry = Some(entry);
         finish

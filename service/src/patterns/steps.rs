@@ -73,6 +73,82 @@ pub(crate) fn message(
     built.map_err(|e| e.to_string())
 }
 
+/// What a job to a WNS registration sends: One Time's steps and Activate's `Update Info` have
+/// WNS equivalents ([`OneTime`]'s `wns_notification`), and so has Counter: its probe is the same
+/// raw, its counted tile a badge number. Ask to Pin, Custom Tile and Tile Schedule are not sent
+/// to Windows devices (their tiles have no Windows 11 equivalent), and the job is given up with
+/// a status-log row that says so.
+pub(crate) fn wns_message(
+    spec: &BatchSpec,
+    job: &ClaimedJob,
+) -> Result<(wns::Notification, &'static str), String> {
+    let (built, message_type) = match (spec.pattern, job.step.as_str()) {
+        (_, UPDATE_INFO_STEP) => (
+            wns::Raw::new(UPDATE_INFO.as_bytes().to_vec()).build(),
+            "Raw",
+        ),
+        (PatternKind::OneTime, step) => {
+            let checked = settings::<OneTime>(spec.spec.as_deref())?
+                .check()
+                .map_err(|e| e.message.clone())?;
+            checked
+                .wns_notification(step)
+                .ok_or_else(|| format!("unknown One Time step {step:?}"))?
+        }
+        (PatternKind::Counter, "probe") => {
+            let raw = settings::<Counter>(spec.spec.as_deref())?.raw_message;
+            (wns::Raw::new(raw.into_bytes()).build(), "Raw")
+        }
+        (PatternKind::Counter, "tile") => {
+            let count = job
+                .data
+                .as_deref()
+                .and_then(|d| d.parse::<u32>().ok())
+                .ok_or("the counted badge has no count")?;
+            (wns::Badge::number(count).build(), "Badge")
+        }
+        (pattern, _) => {
+            return Err(format!(
+                "{} is not sent to Windows devices (WNS); only One Time and Counter are",
+                pattern.display_name()
+            ))
+        }
+    };
+    Ok((built.map_err(|e| e.to_string())?, message_type))
+}
+
+/// The jobs a WNS answer adds: Counter's probe, accepted on its first attempt, is followed by
+/// the counted badge (the counter goes up in the same transaction). WNS cannot say whether the
+/// app runs, as MPNS's probe answer did, so every accepted probe counts.
+pub(crate) fn wns_follow_ups(
+    pattern: PatternKind,
+    job: &ClaimedJob,
+    accepted: bool,
+    attempt: u32,
+) -> Vec<NewJob> {
+    if pattern == PatternKind::Counter && job.step == "probe" && accepted && attempt == 1 {
+        vec![NewJob {
+            user_name: job.user_name.clone(),
+            channel_uri: job.channel_uri.clone(),
+            os_version: job.os_version.clone(),
+            platform: job.platform,
+            step: "tile",
+            data: JobData::IncrementedCounter(PatternKind::Counter),
+        }]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The status log's message type of a WNS job's step (One Time's tile goes as a badge).
+pub(crate) fn wns_message_type(step: &str) -> &'static str {
+    match step {
+        "tile" => "Badge",
+        "toast" => "Toast",
+        _ => "Raw",
+    }
+}
+
 /// The status log's message type of a step (before its message is built).
 pub(crate) fn message_type(step: &str) -> &'static str {
     match step {
@@ -94,6 +170,7 @@ pub(crate) fn follow_ups(
         user_name: job.user_name.clone(),
         channel_uri: job.channel_uri.clone(),
         os_version: job.os_version.clone(),
+        platform: job.platform,
         step,
         data,
     };
@@ -132,6 +209,7 @@ mod tests {
             step: step.into(),
             data: data.map(str::to_owned),
             attempts: 0,
+            platform: crate::registration::Platform::Mpns,
         }
     }
 

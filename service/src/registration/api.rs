@@ -11,8 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ErrorBody, ServiceError};
 use super::images::{self, CustomImage};
-use super::store::{Registration, StatusEntry, TileRequest};
-use super::validate::{check_os_version, check_user_name, nfc};
+use super::store::{Platform, Registration, StatusEntry, TileRequest};
+use super::validate::{check_os_version, check_user_name, check_windows_version, nfc};
 use super::{PatternKind, ServiceEvent, ServiceState};
 
 const DEFAULT_LOG_LIMIT: u32 = 100;
@@ -140,12 +140,17 @@ struct RegisterBody {
     /// characters, no leading or trailing whitespace; the key of the registration.
     #[schema(min_length = 1, max_length = 64)]
     user_name: String,
-    /// The phone's MPNS channel URI, on an allowed push host (`*.notify.live.net` or one the
-    /// operator configured), a channel path, at most 2048 bytes.
+    /// The device's channel URI, at most 2048 bytes: for `mpns`, a channel path on an allowed
+    /// push host (`*.notify.live.net` or one the operator configured); for `wns`, `https` on
+    /// `*.notify.windows.com` (or an allowed host) with a `?token=` query.
     #[schema(max_length = 2048)]
     channel_uri: String,
-    /// `7.0`, `7.1`, `7.5`, `7.8`, `8.0`, `8.1` or a full version such as `8.0.10492.0`.
+    /// For `mpns`: `7.0`, `7.1`, `7.5`, `7.8`, `8.0`, `8.1` or a full version such as
+    /// `8.0.10492.0`; for `wns`: `10`, `11` or a full version such as `10.0.22631.4460`.
     os_version: String,
+    /// `mpns` (the default, so that every existing client keeps working) or `wns`.
+    #[serde(default)]
+    platform: Platform,
 }
 
 /// A registration as stored, and whether it replaced one.
@@ -173,14 +178,25 @@ async fn register(
     let mut body: RegisterBody = json_body(&state, body)?;
     body.user_name = nfc(&body.user_name);
     check_user_name("user_name", &body.user_name)?;
-    let channel = state.inner.allowed_hosts.check(&body.channel_uri)?;
-    check_os_version(&body.os_version)?;
+    let channel = match body.platform {
+        Platform::Mpns => {
+            let channel = state.inner.allowed_hosts.check(&body.channel_uri)?;
+            check_os_version(&body.os_version)?;
+            channel.as_str().to_owned()
+        }
+        Platform::Wns => {
+            let channel = state.inner.allowed_hosts.check_wns(&body.channel_uri)?;
+            check_windows_version(&body.os_version)?;
+            channel.as_str().to_owned()
+        }
+    };
     let registration = Registration {
         user_name: body.user_name,
-        channel_uri: channel.as_str().to_owned(),
+        channel_uri: channel,
         os_version: body.os_version,
         registered_at: state.now(),
         last_outcome: None,
+        platform: body.platform,
     };
     let stored = registration.clone();
     let replaced = state.store().run(move |s| s.register(&stored)).await?;

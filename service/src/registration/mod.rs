@@ -11,7 +11,7 @@
 //!
 //! | Method and path | Body / query | Answer |
 //! |---|---|---|
-//! | `POST /api/registrations` | `{"user_name", "channel_uri", "os_version"}` | 201 new or 200 replaced: `{"registration", "replaced"}` |
+//! | `POST /api/registrations` | `{"user_name", "channel_uri", "os_version", "platform"?}` (`platform`: `mpns`, the default, or `wns`) | 201 new or 200 replaced: `{"registration", "replaced"}` |
 //! | `DELETE /api/registrations/{user}` | | 204, or 404 if not registered |
 //! | `GET /api/server-info?user=` | `user` optional | `{"push_pattern", "pattern", "counter"}`: the active pattern and the user's counter for it (0 without a user) |
 //! | `GET /api/subscribers?after=<user_name>&limit=<1..=1000, default 100>` | | `{"count", "subscribers": [registration…], "next"}` by user name; `count` is the total, `next` the `after` of the next page or null |
@@ -57,6 +57,11 @@
 //!
 //! # Rules for untrusted input
 //!
+//! - **WNS channel URIs** (`"platform": "wns"`, [`AllowedHosts::check_wns`]): `https` only, a
+//!   subdomain of `notify.windows.com` on port 443 wherever `*.notify.live.net` is allowed, or
+//!   exactly a configured host (a fake WNS); the path `/` and the query `token=<token>`. The
+//!   `os_version` of a WNS registration is a Windows 10 or 11 version (`10`, `11`,
+//!   `10.0.22631.4460`).
 //! - **Channel URIs** ([`AllowedHosts`]): `http` or `https`, no user information (`@`), no
 //!   backslash or percent-escape in the host, host a subdomain of `notify.live.net` on the
 //!   scheme's default port, or exactly one of the hosts the operator configured. IP literals in
@@ -141,7 +146,7 @@ pub(crate) use store::{
 };
 pub use store::{BatchProgress, JobState};
 pub use store::{
-    Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
+    Platform, Recorded, Registration, StatusEntry, Store, StoreError, TileRequest, DEFAULT_DB_FILE,
     MAX_COUNTER, SCHEMA_VERSION,
 };
 pub(crate) use validate::parse_os_version;
@@ -336,6 +341,11 @@ impl ServiceState {
     /// since it was registered).
     pub(crate) fn check_channel(&self, uri: &str) -> Result<mpns::ChannelUri, FieldError> {
         self.inner.allowed_hosts.check(uri)
+    }
+
+    /// [`check_channel`](Self::check_channel) for a stored WNS channel.
+    pub(crate) fn check_wns_channel(&self, uri: &str) -> Result<wns::ChannelUri, FieldError> {
+        self.inner.allowed_hosts.check_wns(uri)
     }
 
     /// The store.

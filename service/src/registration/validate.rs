@@ -185,6 +185,105 @@ impl AllowedHosts {
         ))
     }
 
+    /// Checks an untrusted WNS channel URI; `Ok` gives it parsed for the `wns` client.
+    ///
+    /// A WNS channel is `https` on a sub-domain of `notify.windows.com` (allowed wherever
+    /// `*.notify.live.net` is: the real push services) on the default port, or on an exactly
+    /// allowed host (a fake WNS, which serves https too), with the path `/` and the query
+    /// `token=<token>`, the token 1 or more of `A-Z a-z 0-9 % - _ . ~` (docs/wns-protocol.md).
+    ///
+    /// # Errors
+    /// A [`FieldError`] on field `channel_uri`, saying which rule it broke.
+    pub fn check_wns(&self, uri: &str) -> Result<wns::ChannelUri, FieldError> {
+        let invalid =
+            |code: &'static str, message: String| FieldError::new("channel_uri", code, message);
+        if uri.len() > MAX_CHANNEL_URI_BYTES {
+            return Err(invalid(
+                "too_long",
+                format!(
+                    "channel_uri is {} bytes long; the limit is {MAX_CHANNEL_URI_BYTES}",
+                    uri.len()
+                ),
+            ));
+        }
+        let channel = wns::ChannelUri::parse(uri).map_err(|e| {
+            let code = match e {
+                wns::ChannelUriError::Scheme(_) => "scheme_not_allowed",
+                wns::ChannelUriError::UserInfo => "userinfo_not_allowed",
+                _ => "bad_uri",
+            };
+            invalid(code, format!("channel URI {uri:?}: {e}"))
+        })?;
+        let parsed: hyper::Uri = uri
+            .parse()
+            .map_err(|e| invalid("bad_uri", format!("channel URI {uri:?}: {e}")))?;
+        if !parsed
+            .scheme_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("https"))
+        {
+            return Err(invalid(
+                "scheme_not_allowed",
+                format!("WNS channel URI {uri:?} is not https; WNS channels always are"),
+            ));
+        }
+        let authority = channel.authority();
+        if authority.contains('\\') || authority.contains('%') {
+            return Err(escaped_host(uri));
+        }
+        let host = parsed.host().unwrap_or_default().to_ascii_lowercase();
+        let port = parsed.port_u16();
+        let effective = port.unwrap_or(443);
+        let exact = self
+            .exact
+            .iter()
+            .any(|(h, p)| *h == host && p.unwrap_or(443) == effective);
+        let real_wns = self.live && channel.is_wns() && effective == 443;
+        if !(exact || real_wns) {
+            return Err(invalid(
+                "host_not_allowed",
+                format!(
+                    "WNS channel URI host {} is not an allowed push host; allowed: {}",
+                    display_host(&host, port),
+                    self.describe_wns()
+                ),
+            ));
+        }
+        let rest = uri
+            .len()
+            .checked_sub(channel.path_and_query().len())
+            .and_then(|start| uri.get(start..))
+            .unwrap_or("");
+        let token = rest.strip_prefix("/?token=").unwrap_or("");
+        let token_ok = !token.is_empty()
+            && token.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'%' | b'-' | b'_' | b'.' | b'~')
+            });
+        if !uri.ends_with(channel.path_and_query()) || !token_ok {
+            return Err(invalid(
+                "not_a_channel_path",
+                format!(
+                    "WNS channel URI {uri:?} is not a channel path: expected /?token=<token> after the host"
+                ),
+            ));
+        }
+        Ok(channel)
+    }
+
+    fn describe_wns(&self) -> String {
+        let mut parts = Vec::new();
+        if self.live {
+            parts.push("*.notify.windows.com".to_owned());
+        }
+        for (host, port) in &self.exact {
+            parts.push(display_host(host, *port));
+        }
+        if parts.is_empty() {
+            "none".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+
     fn describe(&self) -> String {
         let mut parts = Vec::new();
         if self.live {
@@ -523,6 +622,27 @@ pub(crate) fn parse_os_version(s: &str) -> Option<OsVersion> {
     })
 }
 
+/// Checks the version a Windows 10 or 11 device reports with a WNS registration: `10` or `11`,
+/// or a full version such as `10.0.22631.4460` (Windows 11 reports 10.0 with a build of 22000
+/// or more).
+pub(crate) fn check_windows_version(s: &str) -> Result<(), FieldError> {
+    let ok = s.len() <= MAX_OS_VERSION_BYTES
+        && (s == "10" || s == "11" || s.starts_with("10.") || s.starts_with("11."))
+        && s.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "os_version",
+            "unknown",
+            format!(
+                "os_version {s:?} is not a Windows 10 or 11 version; expected 10, 11 or a full version such as 10.0.22631.4460"
+            ),
+        ))
+    }
+}
+
 pub(crate) fn check_os_version(s: &str) -> Result<OsVersion, FieldError> {
     if s.len() > MAX_OS_VERSION_BYTES {
         return Err(FieldError::new(
@@ -548,6 +668,61 @@ pub(crate) fn check_os_version(s: &str) -> Result<OsVersion, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wns_channels_are_https_on_notify_windows_com_or_an_allowed_host_with_a_token_query() {
+        let hosts = AllowedHosts::default().with_host("127.0.0.1:8090").unwrap();
+        for ok in [
+            "https://db5.notify.windows.com/?token=AwYAAAB%2bQAhY",
+            "https://wns2-by3p.notify.windows.com/?token=a-b_c.d~e",
+            "https://127.0.0.1:8090/?token=abc",
+        ] {
+            assert!(hosts.check_wns(ok).is_ok(), "{ok}");
+        }
+        for (bad, code) in [
+            (
+                "http://db5.notify.windows.com/?token=a",
+                "scheme_not_allowed",
+            ),
+            ("https://notify.windows.com/?token=a", "host_not_allowed"),
+            (
+                "https://db5.notify.windows.com.evil.example/?token=a",
+                "host_not_allowed",
+            ),
+            (
+                "https://db5.notify.windows.com:8443/?token=a",
+                "host_not_allowed",
+            ),
+            ("https://127.0.0.1:8091/?token=a", "host_not_allowed"),
+            (
+                "https://db5.notify.windows.com/?token=",
+                "not_a_channel_path",
+            ),
+            (
+                "https://db5.notify.windows.com/x?token=a",
+                "not_a_channel_path",
+            ),
+            (
+                "https://db5.notify.windows.com/?token=a&b=c",
+                "not_a_channel_path",
+            ),
+            ("https://db5.notify.windows.com", "not_a_channel_path"),
+            (
+                "https://u@db5.notify.windows.com/?token=a",
+                "userinfo_not_allowed",
+            ),
+            (
+                "https://db5.notify.windows.com/?token=\u{e9}",
+                "not_a_channel_path",
+            ),
+        ] {
+            let e = hosts.check_wns(bad).unwrap_err();
+            assert_eq!(e.code, code, "{bad}: {}", e.message);
+        }
+        assert!(AllowedHosts::none()
+            .check_wns("https://db5.notify.windows.com/?token=a")
+            .is_err());
+    }
 
     #[test]
     fn ip_literal_forms_are_recognised() {

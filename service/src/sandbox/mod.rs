@@ -10,6 +10,10 @@
 //!   port is gone, are dropped);
 //! - three emulated phones running the Push Patterns app, each in another situation
 //!   ([`Situation`]), registered with the service under fixed user names (`ann`, `bob`, `cat`);
+//! - a fake WNS (the World's, https with its test CA) and a fourth device, a Windows 11 PC
+//!   ([`WINDOWS_PC`], user `dan`), whose app's WNS channel is registered with the service over
+//!   HTTP with platform `wns`; the patterns send to it with the app's WNS credentials, so One
+//!   Time reaches it (a toast, the count as a badge, the raw to its background task);
 //! - the web console, on the same port as the service: `/` is the console, `/api/...` the
 //!   service, `/console/api/...` the console's own JSON and its server-sent events.
 //!
@@ -27,7 +31,7 @@
 //! | Method and path | Body | Answer |
 //! |---|---|---|
 //! | `GET /` | | the console (HTML; its CSS and JS under `/console/`) |
-//! | `GET /console/api/state` | | `{"now", "advanced_seconds", "fake", "service", "phones": [...], "faults": [...], "tile_requests": [...]}` |
+//! | `GET /console/api/state` | | `{"now", "advanced_seconds", "fake", "service", "phones": [...], "windows": [...], "faults": [...], "tile_requests": [...]}` (`windows`: the Windows PC's name, user, channel, badge, notification center, raws received, last events and SVG screen) |
 //! | `GET /console/api/events` | | server-sent events: `phones`, `log`, `subscribers`, `clock` (what changed) |
 //! | `POST /console/api/phones/{phone}/connection` | `{"connection": "Connected"\|"TempDisconnected"\|"Disconnected"\|"Inactive"}` | 200 the phone |
 //! | `POST /console/api/phones/{phone}/power` | `{"level": "Normal"\|"Low"\|"CriticalLow"}` | 200 the phone |
@@ -76,12 +80,12 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use mpns_harness::{App, Phone, PushPatterns, World};
+use mpns_harness::{App, Phone, PushPatterns, WindowsPc, World};
 use tokio::sync::{broadcast, watch};
 
 use crate::patterns::{Patterns, PatternsConfig};
 use crate::registration::{
-    router_with, serve_with, AllowedHosts, RunningService, ServiceConfig, Store,
+    router_with, serve_with, AllowedHosts, Platform, RunningService, ServiceConfig, Store,
 };
 use clock::SandboxClock;
 use mpns::Client;
@@ -117,6 +121,12 @@ pub const PHONES: [(&str, &str, &str, Situation); 3] = [
     ("bob-lumia-800", "bob", "7.1", Situation::NotPinned),
     ("cat-lumia-610", "cat", "7.8", Situation::Foreground),
 ];
+
+/// The Windows PC: (device name, user name). Its app is [`WINDOWS_APP`].
+pub const WINDOWS_PC: (&str, &str) = ("dan-pc", "dan");
+
+/// The Push Patterns app's name on the fake WNS, installed on [`WINDOWS_PC`].
+pub const WINDOWS_APP: &str = "pushpatterns";
 
 /// How to start the sandbox.
 #[derive(Debug, Clone)]
@@ -190,12 +200,23 @@ pub(crate) struct Slot {
     pub(crate) situation: Situation,
 }
 
+/// The Windows PC of the sandbox.
+#[derive(Clone)]
+pub(crate) struct WindowsSlot {
+    pub(crate) pc: WindowsPc,
+    pub(crate) user: String,
+    pub(crate) channel: String,
+}
+
 /// What the console's handlers share.
 pub(crate) struct Shared {
     pub(crate) world: World,
     pub(crate) clock: SandboxClock,
     pub(crate) patterns: OnceLock<Patterns>,
     pub(crate) slots: OnceLock<Vec<Slot>>,
+    pub(crate) windows: OnceLock<WindowsSlot>,
+    /// The fake WNS's base URL.
+    pub(crate) wns_url: OnceLock<String>,
     pub(crate) service_url: OnceLock<String>,
     /// What changed: `phones`, `log`, `subscribers`, `clock`.
     pub(crate) changes: broadcast::Sender<&'static str>,
@@ -239,7 +260,11 @@ fn drop_stale_registrations(store: &Store, allowed: &AllowedHosts) -> Result<usi
     let all = store.subscribers().map_err(|e| e.to_string())?;
     let mut dropped = 0;
     for reg in all {
-        if allowed.check(&reg.channel_uri).is_err() {
+        let refused = match reg.platform {
+            Platform::Mpns => allowed.check(&reg.channel_uri).is_err(),
+            Platform::Wns => allowed.check_wns(&reg.channel_uri).is_err(),
+        };
+        if refused {
             store
                 .unregister(&reg.user_name)
                 .map_err(|e| e.to_string())?;
@@ -281,15 +306,22 @@ impl Sandbox {
             clock: clock.clone(),
             patterns: OnceLock::new(),
             slots: OnceLock::new(),
+            windows: OnceLock::new(),
+            wns_url: OnceLock::new(),
             service_url: OnceLock::new(),
             changes,
             stop: stop_rx.clone(),
         });
 
         let fake_host = shared.world.fake().addr().to_string();
+        let (wns, wns_host) = start_wns(&shared.world).await?;
+        if let Ok(fake) = shared.world.fake_wns().await {
+            let _ = shared.wns_url.set(fake.url().to_owned());
+        }
         let service_config = ServiceConfig {
             allowed_hosts: AllowedHosts::default()
                 .with_host(&fake_host)
+                .and_then(|hosts| hosts.with_host(&wns_host))
                 .map_err(|message| SandboxError::Phone {
                     phone: "fake MPNS".into(),
                     message,
@@ -317,7 +349,12 @@ impl Sandbox {
         let addr = SocketAddr::new(config.ip, config.port);
         let for_app = shared.clone();
         let service = serve_with(addr, store, service_config, move |state| {
-            let patterns = Patterns::start(state.clone(), Client::new(), PatternsConfig::default());
+            let patterns = Patterns::start_with_wns(
+                state.clone(),
+                Client::new(),
+                Some(wns),
+                PatternsConfig::default(),
+            );
             let _ = for_app.patterns.set(patterns.clone());
             router_with(state, crate::patterns::router(patterns)).merge(console::routes(for_app))
         })
@@ -367,6 +404,8 @@ impl Sandbox {
             });
         }
         let _ = shared.slots.set(slots);
+        let windows = start_windows_pc(&shared.world, &service_url).await?;
+        let _ = shared.windows.set(windows);
         tasks.extend(console::spawn_watchers(&shared));
         Ok(Sandbox {
             shared,
@@ -400,6 +439,16 @@ impl Sandbox {
             .collect()
     }
 
+    /// The fake WNS's base URL (its control API is under `/_fake/`).
+    pub fn fake_wns_url(&self) -> String {
+        self.shared.wns_url.get().cloned().unwrap_or_default()
+    }
+
+    /// The Windows PC ([`WINDOWS_PC`]).
+    pub fn windows_pc(&self) -> Option<WindowsPc> {
+        self.shared.windows.get().map(|w| w.pc.clone())
+    }
+
     /// Stops the ticker, the console's event streams and the servers, and returns when done.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
@@ -411,4 +460,112 @@ impl Sandbox {
         }
         tracing::info!("sandbox stopped");
     }
+}
+
+/// Starts the World's fake WNS and registers the Push Patterns app with it; the WNS client the
+/// patterns send with (the app's credentials, the fake's test CA trusted) and the fake's
+/// `host:port`.
+async fn start_wns(world: &World) -> Result<(wns::Client, String), SandboxError> {
+    let fail = |message: String| SandboxError::Phone {
+        phone: "fake WNS".into(),
+        message,
+    };
+    let fake = world.fake_wns().await.map_err(|e| fail(e.to_string()))?;
+    tracing::info!(url = %fake.url(), "fake WNS listening");
+    let app = fake
+        .register_app(WINDOWS_APP, mpns_harness::fake_wns::Flow::Store)
+        .map_err(|e| fail(e.to_string()))?;
+    let host = fake.addr().to_string();
+    let ca = fake.ca_pem().unwrap_or_default();
+    let client = wns::Client::builder(
+        wns::Credentials::store(app.client_id, app.client_secret).with_token_url(app.token_url),
+    )
+    .allow_host(host.clone())
+    .add_root_certificate_pem(ca.as_bytes())
+    .build()
+    .map_err(|e| fail(e.to_string()))?;
+    Ok((client, host))
+}
+
+/// Adds the Windows 11 PC, installs the app with a background task (so raw notifications reach
+/// it while it is not running), and registers its channel with the service over HTTP, as the
+/// app would.
+async fn start_windows_pc(world: &World, service_url: &str) -> Result<WindowsSlot, SandboxError> {
+    let (name, user) = WINDOWS_PC;
+    let fail = |message: String| SandboxError::Phone {
+        phone: name.into(),
+        message,
+    };
+    let pc = world
+        .add_windows_device(name, mpns_harness::windows::WindowsVersion::Windows11)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let channel = pc
+        .open_channel(WINDOWS_APP)
+        .map_err(|e| fail(e.to_string()))?
+        .uri;
+    pc.with(|d, _| d.set_background_task(WINDOWS_APP, true));
+    let body = serde_json::json!({
+        "user_name": user,
+        "channel_uri": channel,
+        "os_version": "10.0.22631",
+        "platform": "wns",
+    });
+    post_json(service_url, "/api/registrations", &body.to_string())
+        .await
+        .map_err(fail)?;
+    tracing::info!(device = name, user, "Windows PC registered");
+    Ok(WindowsSlot {
+        pc,
+        user: user.into(),
+        channel,
+    })
+}
+
+/// One JSON POST to the service (plain http on loopback), as a device's app makes it; an
+/// answer other than 200 or 201 is an error with its body.
+async fn post_json(base: &str, path: &str, body: &str) -> Result<(), String> {
+    let authority = base.trim_start_matches("http://").trim_end_matches('/');
+    let stream = tokio::net::TcpStream::connect(authority)
+        .await
+        .map_err(|e| format!("cannot reach the service at {base}: {e}"))?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+    let conn = tokio::spawn(conn);
+    let request = hyper::Request::post(path)
+        .header(hyper::header::HOST, authority)
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .body(body.to_owned())
+        .map_err(|e| e.to_string())?;
+    let answer = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = answer.status();
+    let text = read_body(answer.into_body()).await;
+    conn.abort();
+    if status == hyper::StatusCode::OK || status == hyper::StatusCode::CREATED {
+        Ok(())
+    } else {
+        Err(format!("registering with the service: {status} {text}"))
+    }
+}
+
+/// The answer's body as text, at most 64 KiB of it.
+async fn read_body(mut body: hyper::body::Incoming) -> String {
+    use hyper::body::Body as _;
+    let mut bytes = Vec::new();
+    while let Some(Ok(frame)) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        if let Ok(data) = frame.into_data() {
+            bytes.extend_from_slice(&data);
+            if bytes.len() > 64 * 1024 {
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -7,6 +7,7 @@ mod cli {
     mod fake_mpns;
     mod sandbox;
     mod send;
+    mod send_wns;
 }
 mod e2e {
     mod delivery;
@@ -17,6 +18,7 @@ mod e2e {
     mod props_one_time;
     mod props_tile_schedule;
     mod security;
+    mod windows;
 }
 mod layers;
 mod patterns {

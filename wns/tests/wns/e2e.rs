@@ -2,37 +2,17 @@
 //! then shows: tokens, a 401 from a clock the sender does not share, header profiles, and
 //! throttling answered by waiting on the fake's clock.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use mpns_harness::fake_wns::{ChannelRequest, Flow, HeaderProfile, Settings, ThrottleAnswer};
 use mpns_harness::windows::WindowsVersion;
 use mpns_harness::FakeWns;
-use wns::{Badge, ChannelUri, Client, Credentials, NotificationStatus, RetryPolicy, Sleep, Toast};
+use wns::{Badge, ChannelUri, Client, Credentials, NotificationStatus, RetryPolicy, Toast};
 
-/// The fake's virtual clock, as the sender reads time; it counts the sender's sleeps, so that a
-/// test moves time only once the sender waits.
-#[derive(Clone)]
-struct FakeClock {
-    clock: mpns_harness::Clock,
-    sleeps: Arc<AtomicUsize>,
-}
-
-impl wns::Clock for FakeClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) + self.clock.now()
-    }
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        // The wait starts now, not when the future is first polled.
-        let at = self.clock.now() + duration;
-        let clock = self.clock.clone();
-        self.sleeps.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async move { clock.sleep_until(at).await })
-    }
-}
+use crate::support::FakeClock;
 
 struct Setup {
     fake: FakeWns,

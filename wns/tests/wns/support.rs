@@ -1,5 +1,6 @@
 //! What the tests share: insta settings and a clock the tests move.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -76,5 +77,36 @@ impl Clock for TestClock {
             }
             *me.sleepers.lock().unwrap() -= 1;
         })
+    }
+}
+
+/// A fake's (or a World's) virtual clock, as the sender reads time; it counts the sender's
+/// sleeps, so that a test moves time only once the sender waits.
+#[derive(Clone)]
+pub(crate) struct FakeClock {
+    pub(crate) clock: mpns_harness::Clock,
+    pub(crate) sleeps: Arc<AtomicUsize>,
+}
+
+impl FakeClock {
+    pub(crate) fn new(clock: &mpns_harness::Clock) -> FakeClock {
+        FakeClock {
+            clock: clock.clone(),
+            sleeps: Arc::default(),
+        }
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000) + self.clock.now()
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        // The wait starts now, not when the future is first polled.
+        let at = self.clock.now() + duration;
+        let clock = self.clock.clone();
+        self.sleeps.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move { clock.sleep_until(at).await })
     }
 }

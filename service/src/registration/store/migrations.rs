@@ -95,6 +95,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX send_jobs_due ON send_jobs (due_at, id) WHERE state IN (0, 2);
     CREATE INDEX send_jobs_leased ON send_jobs (lease_until) WHERE state = 1;
     CREATE INDEX send_jobs_by_batch ON send_jobs (batch_id, state);",
+    // 6: the push service of each registration, job and log row ('mpns' or 'wns'); rows
+    // written before are MPNS ones.
+    "ALTER TABLE registrations ADD COLUMN platform TEXT NOT NULL DEFAULT 'mpns';
+    ALTER TABLE send_jobs ADD COLUMN platform TEXT NOT NULL DEFAULT 'mpns';
+    ALTER TABLE status_log ADD COLUMN platform TEXT NOT NULL DEFAULT 'mpns';",
 ];
 
 /// The schema version a database has once opened by this build.
@@ -150,6 +155,34 @@ mod tests {
                 .unwrap();
             assert_eq!(version, SCHEMA_VERSION, "from version {old}");
             assert_eq!(schema(&conn), expected, "from version {old}");
+        }
+    }
+
+    #[test]
+    fn a_version_5_file_keeps_its_rows_and_they_read_as_mpns_after_the_platform_step() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, &MIGRATIONS[..5]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO registrations (user_name, channel_uri, os_version, registered_at)
+               VALUES ('ann', 'http://db3.notify.live.net/throttledthirdparty/01.00/a', '8.0', 1);
+             INSERT INTO status_log (pattern, message_type, channel_uri, at)
+               VALUES ('One Time', 'Toast', 'http://db3.notify.live.net/throttledthirdparty/01.00/a', 2);
+             INSERT INTO send_batches (uuid, pattern, origin, created_at)
+               VALUES ('00000000-0000-0000-0000-000000000000', 'one-time', 'operator', 3);
+             INSERT INTO send_jobs (batch_id, user_name, channel_uri, os_version, step, state, due_at)
+               VALUES (1, 'ann', 'http://db3.notify.live.net/throttledthirdparty/01.00/a', '8.0', 'toast', 0, 3);",
+        )
+        .unwrap();
+        migrate(&mut conn, MIGRATIONS).unwrap();
+        for table in ["registrations", "status_log", "send_jobs"] {
+            let platforms: Vec<String> = conn
+                .prepare(&format!("SELECT platform FROM {table}"))
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(platforms, ["mpns"], "{table}");
         }
     }
 

@@ -34,7 +34,7 @@ use rusqlite::Connection;
 pub(crate) use migrations::MIGRATIONS;
 pub use migrations::SCHEMA_VERSION;
 pub use pattern_state::MAX_COUNTER;
-pub use registrations::Registration;
+pub use registrations::{Platform, Registration};
 pub(crate) use send_queue::{
     message_id, BatchSpec, Changes, ClaimedJob, Finish, JobData, NewBatch, NewJob, PlanRules,
     Targets,

@@ -12,6 +12,47 @@ use crate::registration::validate::parse_os_version;
 use crate::registration::PatternKind;
 use mpns::OsVersion;
 
+/// Which push service a registration's channel belongs to.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    /// A Windows Phone channel on MPNS (the default: a registration that names no platform).
+    #[default]
+    Mpns,
+    /// A Windows 10/11 channel on WNS (`https://*.notify.windows.com/?token=...`).
+    Wns,
+}
+
+impl Platform {
+    /// `mpns` or `wns`, as stored and as the API takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Mpns => "mpns",
+            Platform::Wns => "wns",
+        }
+    }
+
+    /// Reads a stored value; anything but `wns` is MPNS (the column's default).
+    pub(crate) fn from_stored(s: &str) -> Platform {
+        if s == "wns" {
+            Platform::Wns
+        } else {
+            Platform::Mpns
+        }
+    }
+}
+
 /// One phone app's registration: who, where to push, and which OS it runs.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Registration {
@@ -27,6 +68,8 @@ pub struct Registration {
     pub registered_at: SystemTime,
     /// A short text for the last send's outcome ("200 Received/Connected/Active"), if any.
     pub last_outcome: Option<String>,
+    /// The push service of the channel.
+    pub platform: Platform,
 }
 
 impl Registration {
@@ -53,10 +96,11 @@ impl Store {
             |row| row.get(0),
         )?;
         tx.execute(
-            "INSERT INTO registrations (user_name, channel_uri, os_version, registered_at, last_outcome)
-             VALUES (?1, ?2, ?3, ?4, NULL)
+            "INSERT INTO registrations (user_name, channel_uri, os_version, registered_at, last_outcome, platform)
+             VALUES (?1, ?2, ?3, ?4, NULL, ?5)
              ON CONFLICT (user_name) DO UPDATE SET
                channel_uri = excluded.channel_uri,
+               platform = excluded.platform,
                os_version = excluded.os_version,
                registered_at = excluded.registered_at,
                last_outcome = NULL",
@@ -65,6 +109,7 @@ impl Store {
                 registration.channel_uri,
                 registration.os_version,
                 to_millis(registration.registered_at),
+                registration.platform.as_str(),
             ],
         )?;
         tx.execute(
@@ -96,7 +141,7 @@ impl Store {
         Ok(self
             .lock()
             .query_row(
-                "SELECT user_name, channel_uri, os_version, registered_at, last_outcome
+                "SELECT user_name, channel_uri, os_version, registered_at, last_outcome, platform
                  FROM registrations WHERE user_name = ?1",
                 [user_name],
                 registration_from_row,
@@ -127,7 +172,7 @@ impl Store {
         let conn = self.lock();
         let total: i64 = conn.query_row("SELECT COUNT(*) FROM registrations", [], |r| r.get(0))?;
         let mut stmt = conn.prepare_cached(
-            "SELECT user_name, channel_uri, os_version, registered_at, last_outcome
+            "SELECT user_name, channel_uri, os_version, registered_at, last_outcome, platform
              FROM registrations WHERE ?1 IS NULL OR user_name > ?1
              ORDER BY user_name LIMIT ?2",
         )?;
@@ -146,7 +191,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT user_name, channel_uri, os_version, registered_at, last_outcome
+            "SELECT user_name, channel_uri, os_version, registered_at, last_outcome, platform
              FROM registrations ORDER BY user_name",
         )?;
         let mut n = 0;
@@ -165,5 +210,6 @@ fn registration_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Registration
         os_version: r.get(2)?,
         registered_at: from_millis(r.get(3)?),
         last_outcome: r.get(4)?,
+        platform: Platform::from_stored(&r.get::<_, String>(5)?),
     })
 }

@@ -43,7 +43,7 @@ use uuid::Uuid;
 
 use super::times::{from_millis, serialize_time, to_millis};
 use super::{Recorded, StatusEntry, Store, StoreError};
-use crate::registration::PatternKind;
+use crate::registration::{PatternKind, Platform};
 
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -136,6 +136,7 @@ pub(crate) struct NewJob {
     pub user_name: String,
     pub channel_uri: String,
     pub os_version: String,
+    pub platform: Platform,
     pub step: &'static str,
     pub data: JobData,
 }
@@ -158,6 +159,7 @@ pub(crate) struct ClaimedJob {
     pub user_name: String,
     pub channel_uri: String,
     pub os_version: String,
+    pub platform: Platform,
     pub step: String,
     pub data: Option<String>,
     /// Attempts made before this one.
@@ -248,7 +250,8 @@ pub(crate) fn message_id(batch: Uuid, job_id: i64) -> Uuid {
     Uuid::from_u128(batch.as_u128() ^ (job_id as u64 & 0x00ff_ffff_ffff_ffff) as u128)
 }
 
-const JOB_COLUMNS: &str = "id, batch_id, user_name, channel_uri, os_version, step, data, attempts";
+const JOB_COLUMNS: &str =
+    "id, batch_id, user_name, channel_uri, os_version, step, data, attempts, platform";
 
 fn claimed(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimedJob> {
     Ok(ClaimedJob {
@@ -260,6 +263,7 @@ fn claimed(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimedJob> {
         step: r.get(5)?,
         data: r.get(6)?,
         attempts: r.get(7)?,
+        platform: Platform::from_stored(&r.get::<_, String>(8)?),
     })
 }
 
@@ -284,8 +288,8 @@ fn insert_job(
         }
     };
     tx.prepare_cached(
-        "INSERT INTO send_jobs (batch_id, user_name, channel_uri, os_version, step, data, state, due_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+        "INSERT INTO send_jobs (batch_id, user_name, channel_uri, os_version, step, data, state, due_at, platform)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
     )?
     .execute(params![
         batch_id,
@@ -294,7 +298,8 @@ fn insert_job(
         job.os_version,
         job.step,
         data,
-        due
+        due,
+        job.platform.as_str()
     ])?;
     Ok(())
 }
@@ -376,8 +381,8 @@ impl Store {
                     .collect::<Vec<_>>()
                     .join(", ");
                 let sql = format!(
-                    "INSERT INTO send_jobs (batch_id, user_name, channel_uri, os_version, step, state, due_at)
-                     SELECT ?1, r.user_name, r.channel_uri, r.os_version, s.column1, 0, ?2
+                    "INSERT INTO send_jobs (batch_id, user_name, channel_uri, os_version, step, state, due_at, platform)
+                     SELECT ?1, r.user_name, r.channel_uri, r.os_version, s.column1, 0, ?2, r.platform
                      FROM registrations r CROSS JOIN (VALUES {values}) s
                      ORDER BY r.user_name, s.column2"
                 );
@@ -477,7 +482,7 @@ impl Store {
         let tx = conn.transaction()?;
         let abandoned = {
             let mut stmt = tx.prepare(
-                "SELECT j.id, j.step, j.channel_uri, b.pattern, b.uuid
+                "SELECT j.id, j.step, j.channel_uri, b.pattern, b.uuid, j.platform
                  FROM send_jobs j JOIN send_batches b ON b.id = j.batch_id
                  WHERE j.state = 1 AND j.owner IS NOT ?1",
             )?;
@@ -488,11 +493,12 @@ impl Store {
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
                 ))
             })?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
-        for (id, step, channel_uri, pattern, uuid) in &abandoned {
+        for (id, step, channel_uri, pattern, uuid, platform) in &abandoned {
             let pattern = PatternKind::from_id(pattern).unwrap_or(PatternKind::OneTime);
             let message_id = uuid.parse().ok().map(|u| message_id(u, *id).to_string());
             let entry = StatusEntry {
@@ -506,6 +512,7 @@ impl Store {
                 message_id,
                 channel_uri: channel_uri.clone(),
                 at,
+                platform: Platform::from_stored(platform),
                 error: Some(
                     "no answer recorded: the process stopped while this request was in flight; \
                      sent again with the same X-MessageID"
@@ -514,8 +521,8 @@ impl Store {
             };
             tx.prepare_cached(
                 "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
-                                         subscription, message_id, channel_uri, at, error)
-                 VALUES (?1, ?2, NULL, NULL, NULL, NULL, ?3, ?4, ?5, ?6)",
+                                         subscription, message_id, channel_uri, at, error, platform)
+                 VALUES (?1, ?2, NULL, NULL, NULL, NULL, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 entry.pattern,
@@ -524,6 +531,7 @@ impl Store {
                 entry.channel_uri,
                 to_millis(entry.at),
                 entry.error,
+                entry.platform.as_str(),
             ])?;
         }
         tx.execute(
@@ -727,6 +735,7 @@ mod tests {
                     os_version: "8.0".into(),
                     registered_at: UNIX_EPOCH,
                     last_outcome: None,
+                    platform: crate::registration::Platform::Mpns,
                 })
                 .unwrap();
         }

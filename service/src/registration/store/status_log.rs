@@ -8,7 +8,7 @@ use rusqlite::params;
 
 use super::times::{from_millis, serialize_time, to_millis};
 use super::{Store, StoreError};
-use crate::registration::PatternKind;
+use crate::registration::{PatternKind, Platform};
 use mpns::{DeviceConnectionStatus, MessageKind, NotificationStatus, Outcome, SubscriptionStatus};
 
 /// One row of the message status log: one send and what came back.
@@ -36,8 +36,10 @@ pub struct StatusEntry {
     #[serde(serialize_with = "serialize_time")]
     #[schema(value_type = String, format = DateTime)]
     pub at: SystemTime,
-    /// The transport failure, when no answer came back.
+    /// The transport failure, when no answer came back (or, for WNS, its error description).
     pub error: Option<String>,
+    /// The push service the message went through.
+    pub platform: Platform,
 }
 
 impl StatusEntry {
@@ -61,6 +63,43 @@ impl StatusEntry {
             channel_uri: channel_uri.to_owned(),
             at,
             error: None,
+            platform: Platform::Mpns,
+        }
+    }
+
+    /// A log row for an answer WNS gave: its status header in the notification column, its
+    /// device status (when asked for) in the device column, its error description in the error
+    /// column; WNS has no subscription status.
+    pub fn from_wns_outcome(
+        pattern: PatternKind,
+        message_type: &str,
+        channel_uri: &str,
+        outcome: &wns::Outcome,
+        at: SystemTime,
+    ) -> StatusEntry {
+        StatusEntry {
+            id: 0,
+            pattern: pattern.display_name().to_owned(),
+            message_type: message_type.to_owned(),
+            http_status: Some(outcome.status),
+            notification_status: outcome.notification_status().map(|s| match s {
+                wns::NotificationStatus::Received => "received".to_owned(),
+                wns::NotificationStatus::Dropped => "dropped".to_owned(),
+                wns::NotificationStatus::ChannelThrottled => "channelthrottled".to_owned(),
+                wns::NotificationStatus::Other(v) => v.clone(),
+            }),
+            device_connection_status: outcome.device.as_ref().map(|d| match d {
+                wns::DeviceConnectionStatus::Connected => "connected".to_owned(),
+                wns::DeviceConnectionStatus::Disconnected => "disconnected".to_owned(),
+                wns::DeviceConnectionStatus::TempDisconnected => "tempdisconnected".to_owned(),
+                wns::DeviceConnectionStatus::Other(v) => v.clone(),
+            }),
+            subscription_status: None,
+            message_id: outcome.message_id.clone(),
+            channel_uri: channel_uri.to_owned(),
+            at,
+            error: outcome.error_description.clone(),
+            platform: Platform::Wns,
         }
     }
 
@@ -84,12 +123,44 @@ impl StatusEntry {
             channel_uri: channel_uri.to_owned(),
             at,
             error: Some(error.to_owned()),
+            platform: Platform::Mpns,
         }
     }
 
-    /// Whether MPNS said the channel is gone (404 with `X-SubscriptionStatus: Expired`).
+    /// A log row for a WNS send that got no answer, or was not made (`error` says why).
+    pub fn from_wns_failure(
+        pattern: PatternKind,
+        message_type: &str,
+        channel_uri: &str,
+        error: &str,
+        at: SystemTime,
+    ) -> StatusEntry {
+        StatusEntry {
+            id: 0,
+            pattern: pattern.display_name().to_owned(),
+            message_type: message_type.to_owned(),
+            http_status: None,
+            notification_status: None,
+            device_connection_status: None,
+            subscription_status: None,
+            message_id: None,
+            channel_uri: channel_uri.to_owned(),
+            at,
+            error: Some(error.to_owned()),
+            platform: Platform::Wns,
+        }
+    }
+
+    /// Whether the push service said the channel is gone: MPNS with 404 and
+    /// `X-SubscriptionStatus: Expired`; WNS with 404 (unknown) or 410 (expired).
     pub fn is_expired(&self) -> bool {
-        self.http_status == Some(404) && self.subscription_status.as_deref() == Some("Expired")
+        match self.platform {
+            Platform::Mpns => {
+                self.http_status == Some(404)
+                    && self.subscription_status.as_deref() == Some("Expired")
+            }
+            Platform::Wns => matches!(self.http_status, Some(404 | 410)),
+        }
     }
 
     pub(crate) fn summary(&self) -> String {
@@ -153,7 +224,7 @@ impl Store {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT id, pattern, message_type, http_status, notification, device, subscription,
-                    message_id, channel_uri, at, error
+                    message_id, channel_uri, at, error, platform
              FROM status_log WHERE id > ?1 ORDER BY id LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![after, limit], |r| {
@@ -169,6 +240,7 @@ impl Store {
                 channel_uri: r.get(8)?,
                 at: from_millis(r.get(9)?),
                 error: r.get(10)?,
+                platform: Platform::from_stored(&r.get::<_, String>(11)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -185,8 +257,8 @@ pub(super) fn record_in(
     // cost more than running it.
     tx.prepare_cached(
         "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
-                                     subscription, message_id, channel_uri, at, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                     subscription, message_id, channel_uri, at, error, platform)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         entry.pattern,
@@ -199,6 +271,7 @@ pub(super) fn record_in(
         entry.channel_uri,
         to_millis(entry.at),
         entry.error,
+        entry.platform.as_str(),
     ])?;
     let id = tx.last_insert_rowid();
     tx.prepare_cached("UPDATE registrations SET last_outcome = ?1 WHERE channel_uri = ?2")?

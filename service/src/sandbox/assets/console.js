@@ -194,6 +194,7 @@ function showDetails(e, tr) {
   add("Time", e.at);
   add("Message id", e.message_id || "–");
   add("Channel URI", e.channel_uri);
+  add("Platform", e.platform === "wns" ? "WNS (Windows 10/11)" : "MPNS (Windows Phone)");
   if (e.error) add("Error", e.error);
 }
 
@@ -377,12 +378,54 @@ function renderPhone(p) {
   $("[data-action=unpin]", card).disabled = !p.pinned;
 }
 
+// The Windows PC (WNS): drawn like a phone, without the phone's controls.
+function renderWindows(w) {
+  let card = document.getElementById("windows-" + w.name);
+  if (!card) {
+    card = document.createElement("article");
+    card.className = "phone windows";
+    card.id = "windows-" + w.name;
+    card.dataset.windows = w.name;
+    card.setAttribute("aria-labelledby", `windows-h-${w.name}`);
+    card.innerHTML = `
+      <h3 id="windows-h-${w.name}"></h3>
+      <p class="situation">Started with the app's background task registered (WNS)</p>
+      <div class="screen" role="img"></div>
+      <dl class="facts">
+        <dt>Badge</dt><dd data-field="badge"></dd>
+        <dt>Channel</dt><dd data-field="channel" class="uri"></dd>
+      </dl>
+      <h4>Notification center</h4><ol data-field="toasts" class="inbox"></ol>
+      <h4>Raw to the background task</h4><ol data-field="raws" class="inbox"></ol>
+      <details><summary>Recent events</summary><ol data-field="events" class="events"></ol></details>`;
+    $("h3", card).textContent = `${w.user} · ${w.name} · ${w.os}`;
+    $("#phones").appendChild(card);
+  }
+  const screen = $(".screen", card);
+  if (screen.dataset.svg !== w.svg) {
+    screen.dataset.svg = w.svg;
+    screen.innerHTML = w.svg; // drawn by the Windows emulator, which escapes its text
+    screen.setAttribute("aria-label", `Screen of ${w.name}`);
+  }
+  setField(card, "badge", w.badge || "none");
+  setField(card, "channel", w.channel);
+  const list = (field, items) => {
+    const el = $(`[data-field=${field}]`, card);
+    el.replaceChildren(...(items.length ? items.map((t) => { const li = document.createElement("li"); li.textContent = t; return li; })
+      : [Object.assign(document.createElement("li"), {textContent: "empty", className: "empty"})]));
+  };
+  list("toasts", w.toasts);
+  list("raws", w.raws);
+  list("events", w.events);
+}
+
 async function refreshState() {
   const s = await api("GET", "/console/api/state");
   clockBase = [s.now_ms, Date.now()];
   $("#advanced").textContent = s.advanced_seconds ? `(${s.advanced_seconds} s ahead of real time)` : "";
   tickClock();
   for (const p of s.phones) renderPhone(p);
+  for (const w of s.windows || []) renderWindows(w);
   const faults = (s.faults || []).filter((f) => f.remaining == null || f.remaining > 0);
   const describe = (f) => `${f.action === "status_503" ? "503" : f.action} for ${f.remaining == null ? "every send" : `the next ${f.remaining} send(s)`} (${f.applied} so far)`;
   $("#faults").textContent = faults.length ? `Fault rules: ${faults.map(describe).join("; ")}.` : "No fault rules.";

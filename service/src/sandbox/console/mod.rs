@@ -26,7 +26,7 @@ use serde::Deserialize;
 
 use super::Shared;
 use mpns::Clock as _;
-use views::{ClockView, ConsoleState, ErrorBody, ErrorView, FaultAdded};
+use views::{ClockView, ConsoleState, ErrorBody, ErrorView, FaultAdded, WindowsView};
 
 const INDEX: &str = include_str!("../assets/console.html");
 const CSS: &str = include_str!("../assets/console.css");
@@ -165,8 +165,43 @@ async fn state(State(shared): State<Arc<Shared>>) -> Json<ConsoleState> {
         fake: shared.world.fake().uri().to_owned(),
         service: shared.service_url().to_owned(),
         phones: shared.slots().iter().map(phones::phone_view).collect(),
+        windows: shared.windows.get().map(windows_view).into_iter().collect(),
         faults: shared.world.fake().faults(),
         tile_requests,
+    })
+}
+
+/// The Windows PC as the console draws it.
+fn windows_view(slot: &super::WindowsSlot) -> WindowsView {
+    let app = super::WINDOWS_APP;
+    slot.pc.with(|d, _| WindowsView {
+        name: slot.pc.name().to_owned(),
+        user: slot.user.clone(),
+        os: "Windows 11",
+        channel: slot.channel.clone(),
+        badge: d.badge(app).map(str::to_owned),
+        toasts: d
+            .notification_center()
+            .iter()
+            .rev()
+            .filter(|(a, _)| *a == app)
+            .map(|(_, t)| t.texts.join(" — "))
+            .collect(),
+        raws: d
+            .raw_received(app)
+            .1
+            .iter()
+            .rev()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect(),
+        events: d
+            .events()
+            .iter()
+            .rev()
+            .take(8)
+            .map(|e| format!("[{}] {}", e.app, e.message))
+            .collect(),
+        svg: d.render_svg(),
     })
 }
 

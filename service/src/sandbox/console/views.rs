@@ -19,6 +19,8 @@ pub(super) struct ConsoleState {
     /// The registration service's base URL.
     pub(super) service: String,
     pub(super) phones: Vec<PhoneView>,
+    /// The Windows PC (WNS), when it started.
+    pub(super) windows: Vec<WindowsView>,
     /// The fake's fault rules.
     pub(super) faults: Vec<FaultStatus>,
     /// The last five "Test Now" requests, newest first; `null` before the patterns run.
@@ -56,6 +58,28 @@ pub(super) struct PhoneView {
     /// The phone's last 8 events, newest first, described.
     pub(super) events: Vec<String>,
     /// The phone's screen.
+    pub(super) svg: String,
+}
+
+/// The Windows PC, as drawn.
+#[derive(Debug, Serialize)]
+pub(super) struct WindowsView {
+    pub(super) name: String,
+    /// The user its app registered as.
+    pub(super) user: String,
+    /// `Windows 11`.
+    pub(super) os: &'static str,
+    /// The app's WNS channel, as registered with the service.
+    pub(super) channel: String,
+    /// The app's badge ("7", "99+", a glyph), if one shows.
+    pub(super) badge: Option<String>,
+    /// The app's toasts in the notification center, newest first, as text.
+    pub(super) toasts: Vec<String>,
+    /// Raw notifications the app's background task received, newest first, as text.
+    pub(super) raws: Vec<String>,
+    /// The device's last 8 events, newest first, described.
+    pub(super) events: Vec<String>,
+    /// The device's screen.
     pub(super) svg: String,
 }
 

@@ -24,6 +24,7 @@ pub(in crate::sandbox) fn spawn_watchers(shared: &Arc<Shared>) -> Vec<tokio::tas
         let mut interval = tokio::time::interval(Duration::from_millis(150));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_id = 0i64;
+        let mut pc_events = 0usize;
         loop {
             tokio::select! {
                 e = fake_events.recv() => match e {
@@ -36,6 +37,14 @@ pub(in crate::sandbox) fn spawn_watchers(shared: &Arc<Shared>) -> Vec<tokio::tas
                     for events in &mut phone_events {
                         for e in events.drain() {
                             tracing::debug!(event = %e.describe(), "phone event");
+                            phones_changed = true;
+                        }
+                    }
+                    // The Windows PC applies a notification while the fake WNS answers it.
+                    if let Some(w) = shared.windows.get() {
+                        let n = w.pc.with(|d, _| d.events().len());
+                        if n != pc_events {
+                            pc_events = n;
                             phones_changed = true;
                         }
                     }

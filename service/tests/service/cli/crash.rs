@@ -225,6 +225,7 @@ fn seed_subscribers(data: &Path, channels: &[(u64, String)]) {
                 os_version: "8.0".into(),
                 registered_at: std::time::SystemTime::now(),
                 last_outcome: None,
+                platform: mpns_service::registration::Platform::Mpns,
             })
             .unwrap();
     }

@@ -74,7 +74,10 @@ async fn mpns_without_a_subcommand_serves_the_console_and_exits_cleanly_on_sigte
         .text()
         .await
         .unwrap();
-    assert!(subscribers.contains("\"count\":3"), "{subscribers}");
+    assert!(
+        subscribers.contains("\"count\":4"),
+        "three phones and the Windows PC: {subscribers}"
+    );
     assert_eq!(signal_and_wait(child, "-TERM").await, Some(0));
     assert!(data.path().join(mpns_service::sandbox::DB_FILE).is_file());
 }
@@ -464,8 +467,8 @@ async fn after_a_restart_on_the_same_data_nothing_is_sent_to_the_old_fakes_port(
         .await
         .unwrap();
     assert!(
-        subscribers.contains("\"count\":3"),
-        "only the three phones, registered again on the new fake: {subscribers}"
+        subscribers.contains("\"count\":4"),
+        "only the three phones and the Windows PC, registered again on the new fakes: {subscribers}"
     );
     let sent = json_request(
         reqwest::Method::POST,
@@ -473,7 +476,7 @@ async fn after_a_restart_on_the_same_data_nothing_is_sent_to_the_old_fakes_port(
         r#"{"tile": false, "raw": false}"#,
     )
     .await;
-    assert_eq!(sent["subscribers"], 3);
+    assert_eq!(sent["subscribers"], 4);
     let batches = format!("{url}api/batches?limit=1");
     within("the send to finish", async {
         loop {

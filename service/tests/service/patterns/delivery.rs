@@ -592,6 +592,7 @@ async fn no_more_requests_are_in_flight_than_the_concurrency_allows() {
                 os_version: "8.0".into(),
                 registered_at: patterns_support::start_time(),
                 last_outcome: None,
+                platform: mpns_service::registration::Platform::Mpns,
             })
             .unwrap();
     }
@@ -733,6 +734,7 @@ async fn a_stored_channel_on_a_host_no_longer_allowed_is_skipped_and_logged_neve
             os_version: "8.0".into(),
             registered_at: patterns_support::start_time(),
             last_outcome: None,
+            platform: mpns_service::registration::Platform::Mpns,
         })
         .unwrap();
     world.activate("one-time").await;

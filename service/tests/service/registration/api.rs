@@ -35,6 +35,7 @@ async fn registering_a_new_user_answers_201_and_lists_the_subscriber() {
                 "os_version": "7.10.7720.68",
                 "registered_at": "2026-11-26T13:14:26.000Z",
                 "last_outcome": null,
+                "platform": "mpns",
             },
             "replaced": false,
         })

@@ -40,6 +40,7 @@ fn registration(user: &str, channel: &str) -> Registration {
         os_version: "8.0".to_owned(),
         registered_at: UNIX_EPOCH + Duration::from_millis(1_795_698_866_123),
         last_outcome: None,
+        platform: mpns_service::registration::Platform::Mpns,
     }
 }
 
@@ -102,6 +103,11 @@ fn a_version_one_database_is_migrated_and_keeps_its_rows() {
     assert_eq!(ann.channel_uri, "http://db3.notify.live.net/x");
     assert_eq!(ann.registered_at, UNIX_EPOCH + Duration::from_secs(1));
     assert_eq!(ann.last_outcome, None);
+    assert_eq!(
+        ann.platform,
+        mpns_service::registration::Platform::Mpns,
+        "a registration from before platforms is an MPNS one"
+    );
     // The tables of the later steps exist and work.
     assert_eq!(
         store

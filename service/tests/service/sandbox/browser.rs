@@ -22,7 +22,7 @@ async fn sending_a_one_time_tile_from_the_console_changes_the_pinned_phones_tile
     click(c, "#panel-one-time button.send").await;
     wait_for(
         c,
-        "//p[@id='send-result' and contains(., 'Sent one-time to 3 subscriber(s)')]",
+        "//p[@id='send-result' and contains(., 'Sent one-time to 4 subscriber(s)')]",
     )
     .await;
 
@@ -33,14 +33,22 @@ async fn sending_a_one_time_tile_from_the_console_changes_the_pinned_phones_tile
     // The phone's own drawing shows the badge too, and the log the three tiles.
     wait_for(c, "//article[@id='phone-ann-lumia-920']//*[local-name()='svg']//*[normalize-space(text())='7']").await;
     wait_for(c, "(//tbody[@id='log']/tr[td[3]='Tile'])[3]").await;
+    // The Windows PC, drawn beside the phones, shows the count as its app's badge (WNS).
+    wait_for(
+        c,
+        "//article[@id='windows-dan-pc']//dd[@data-field='badge' and .='7']",
+    )
+    .await;
+    wait_for(c, "//tbody[@id='log']/tr[td[3]='Badge']").await;
     wait_for(c, "//tbody[@id='log']/tr[td[3]='Tile' and @data-status='200']//span[contains(@class,'grey') and .='Suppressed']").await;
 
     // Selecting a row shows its time, message id and channel URI.
     click(c, "#log tr[data-status='200']").await;
     wait_for(c, "//dl[@id='log-details']/dt[.='Message id']").await;
+    wait_for(c, "//dl[@id='log-details']/dt[.='Platform']").await;
     wait_for(
         c,
-        "//dl[@id='log-details']/dd[starts-with(., 'http://127.0.0.1:')]",
+        "//dl[@id='log-details']/dd[starts-with(., 'http://127.0.0.1:') or starts-with(., 'https://127.0.0.1:')]",
     )
     .await;
 
@@ -184,7 +192,7 @@ async fn the_console_asks_for_the_operator_token_once_and_then_works() {
     click(c, "#panel-one-time button.send").await;
     wait_for(
         c,
-        "//p[@id='send-result' and contains(., 'Sent one-time to 3 subscriber(s)')]",
+        "//p[@id='send-result' and contains(., 'Sent one-time to 4 subscriber(s)')]",
     )
     .await;
     wait_for(c, &count_xpath("ann-lumia-920", "4")).await;
@@ -198,12 +206,13 @@ async fn a_batch_waiting_on_a_412_shows_live_and_cancel_stops_its_retry() {
     let c = &s.client;
     one_time_tile_only(c, 4).await;
     phone_choice(c, "bob-lumia-800", "connection", "Inactive").await;
-    send(c, "one-time", 3).await;
-    // Two delivered, bob's tile waits an hour for its 412 retry.
+    send(c, "one-time", 4).await;
+    // Three delivered (two phones and the Windows PC's badge), bob's tile waits an hour for
+    // its 412 retry.
     let row = "//tbody[@id='batches']/tr[td[@data-field='pattern']='one-time' and td[@data-field='origin']='send']";
     wait_for(
         c,
-        &format!("{row}[td[@data-field='delivered']='2' and td[@data-field='waiting'][starts-with(., '1 until ')]]"),
+        &format!("{row}[td[@data-field='delivered']='3' and td[@data-field='waiting'][starts-with(., '1 until ')]]"),
     )
     .await;
     forget_status(c).await;
@@ -232,7 +241,7 @@ async fn a_batch_waiting_on_a_412_shows_live_and_cancel_stops_its_retry() {
         &format!("{row}[td[@data-field='cancelled']='1 (batch cancelled)' and td[@data-field='waiting']='0']"),
     )
     .await;
-    // An hour later nothing was retried: the batch still counts two delivered, none waiting.
+    // An hour later nothing was retried: the batch still counts three delivered, none waiting.
     phone_choice(c, "bob-lumia-800", "connection", "Connected").await;
     c.find(Locator::Css("#clock-form select[name=seconds]"))
         .await
@@ -244,7 +253,7 @@ async fn a_batch_waiting_on_a_412_shows_live_and_cancel_stops_its_retry() {
     wait_for(c, "//span[@id='advanced' and contains(., '3600 s ahead')]").await;
     wait_for(
         c,
-        &format!("{row}[td[@data-field='delivered']='2' and td[@data-field='given_up']='0' and not(.//button)]"),
+        &format!("{row}[td[@data-field='delivered']='3' and td[@data-field='given_up']='0' and not(.//button)]"),
     )
     .await;
     s.finish("sandbox-console-batch-cancel.png").await;

@@ -73,7 +73,7 @@ async fn the_one_time_editor_sends_the_toast_raw_title_and_background_it_shows()
     )
     .await;
     type_text(c, "#panel-one-time input[name=raw_message]", "kick-off").await;
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     // The toast shows on ann (app in the background) and bob (app closed); the raw reaches
     // cat's app, the one on screen.
     wait_for(
@@ -99,7 +99,7 @@ async fn the_one_time_editor_sends_the_toast_raw_title_and_background_it_shows()
     set_range(c, "#panel-one-time input[name=count]", 12).await;
     click(c, "#panel-one-time label.bg2").await;
     wait_for(c, "//form[@id='panel-one-time']//div[contains(@class,'tile-preview') and contains(@class,'bg2')]/span[@class='ttitle' and .='Derby']").await;
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     for phone in [ANN, CAT] {
         wait_for(c, &count_xpath(phone, "12")).await;
         wait_for(c, &screen_xpath(phone, "Derby")).await;
@@ -125,7 +125,7 @@ async fn counter_send_counts_up_where_the_app_is_closed_and_the_app_on_screen_ge
         .send_keys(&char::from(Key::Right).to_string())
         .await
         .unwrap();
-    said(c, "Counter is active; Update Info sent to 3 subscriber(s).").await;
+    said(c, "Counter is active; Update Info sent to 4 subscriber(s).").await;
     wait_for(c, "//button[@id='tab-counter' and @aria-selected='true']").await;
     wait_for(c, "//form[@id='panel-counter' and not(@hidden)]").await;
     type_text(c, "#panel-counter input[name=title]", "Unread").await;
@@ -137,7 +137,7 @@ async fn counter_send_counts_up_where_the_app_is_closed_and_the_app_on_screen_ge
     // it. cat's app is on screen: it gets the probe, and no tile.
     phone_choice(c, ANN, "app", "closed").await;
     wait_for(c, &field_xpath(ANN, "app", "closed")).await;
-    send(c, "counter", 3).await;
+    send(c, "counter", 4).await;
     wait_for(c, &count_xpath(ANN, "1")).await;
     wait_for(c, &screen_xpath(ANN, "Unread")).await;
     wait_for(
@@ -147,7 +147,7 @@ async fn counter_send_counts_up_where_the_app_is_closed_and_the_app_on_screen_ge
     .await;
     wait_for(c, &inbox_item(CAT, "any news?")).await;
 
-    send(c, "counter", 3).await;
+    send(c, "counter", 4).await;
     wait_for(c, &count_xpath(ANN, "2")).await;
     wait_for(
         c,
@@ -174,7 +174,7 @@ async fn the_ask_to_pin_editor_puts_its_count_title_and_background_on_the_pinned
     type_text(c, "#panel-ask-to-pin input[name=title]", "Pin us").await;
     click(c, "#panel-ask-to-pin label.bg1").await;
     wait_for(c, "//form[@id='panel-ask-to-pin']//div[contains(@class,'tile-preview') and contains(@class,'bg1')]/span[@class='badge' and .='9']").await;
-    send(c, "ask-to-pin", 3).await;
+    send(c, "ask-to-pin", 4).await;
     for phone in [ANN, CAT] {
         wait_for(c, &count_xpath(phone, "9")).await;
         wait_for(c, &screen_xpath(phone, "Pin us")).await;
@@ -217,7 +217,7 @@ async fn custom_tile_send_puts_the_server_drawn_image_count_and_title_on_the_pin
     )
     .await;
 
-    send(c, "custom-tile", 3).await;
+    send(c, "custom-tile", 4).await;
     // The pinned phones fetched the image (the tile changes once it decoded) and show it.
     for phone in [ANN, CAT] {
         wait_for(c, &count_xpath(phone, "5")).await;
@@ -280,7 +280,7 @@ async fn a_temporarily_disconnected_phone_gets_its_tile_on_reconnecting_and_a_di
     phone_choice(c, CAT, "connection", "Disconnected").await;
     wait_for(c, &field_xpath(CAT, "connection", "Disconnected")).await;
 
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     // MPNS queues ann's tile; cat's is refused with 412.
     wait_for(
         c,
@@ -305,7 +305,7 @@ async fn a_temporarily_disconnected_phone_gets_its_tile_on_reconnecting_and_a_di
 
     phone_choice(c, CAT, "connection", "Inactive").await;
     wait_for(c, &field_xpath(CAT, "connection", "Inactive")).await;
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     wait_for(
         c,
         "//tbody[@id='log']/tr[td[3]='Tile' and @data-status='412' and td[5]='Inactive']",
@@ -313,7 +313,7 @@ async fn a_temporarily_disconnected_phone_gets_its_tile_on_reconnecting_and_a_di
     .await;
     phone_choice(c, CAT, "connection", "Connected").await;
     wait_for(c, &field_xpath(CAT, "connection", "Connected")).await;
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     wait_for(c, &count_xpath(CAT, "4")).await;
     s.finish("sandbox-console-connection.png").await;
 }
@@ -327,7 +327,7 @@ async fn a_low_battery_suppresses_the_tile_until_the_battery_is_normal_again() {
     wait_for(c, &field_xpath(ANN, "power", "Low")).await;
     wait_for(c, &event(ANN, "PowerLevelChanged(Low)")).await;
 
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     // cat gets the tile; ann's (low battery) and bob's (not pinned) are Suppressed.
     wait_for(c, &count_xpath(CAT, "6")).await;
     wait_for(c, &log_row("One Time", "Tile", "Suppressed", 2)).await;
@@ -343,7 +343,7 @@ async fn a_low_battery_suppresses_the_tile_until_the_battery_is_normal_again() {
     phone_choice(c, ANN, "power", "Normal").await;
     wait_for(c, &field_xpath(ANN, "power", "Normal")).await;
     set_range(c, "#panel-one-time input[name=count]", 8).await;
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     wait_for(c, &count_xpath(ANN, "8")).await;
     wait_for(c, &count_xpath(CAT, "8")).await;
     s.finish("sandbox-console-power.png").await;
@@ -361,18 +361,19 @@ async fn a_raw_reaches_an_apps_inbox_only_while_the_app_is_on_screen() {
     phone_choice(c, CAT, "app", "background").await;
     wait_for(c, &field_xpath(CAT, "app", "background")).await;
     type_text(c, "#panel-one-time input[name=raw_message]", "first").await;
-    send(c, "one-time", 3).await;
-    // Three Update Info raws from activating One Time, and these three.
+    send(c, "one-time", 4).await;
+    // Four Update Info raws from activating One Time (three phones and the Windows PC), and
+    // these four.
     wait_for(
         c,
-        "(//tbody[@id='log']/tr[td[2]='One Time' and td[3]='Raw'])[6]",
+        "(//tbody[@id='log']/tr[td[2]='One Time' and td[3]='Raw'])[8]",
     )
     .await;
 
     phone_choice(c, CAT, "app", "foreground").await;
     wait_for(c, &field_xpath(CAT, "app", "foreground")).await;
     type_text(c, "#panel-one-time input[name=raw_message]", "second").await;
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     wait_for(c, &inbox_item(CAT, "second")).await;
     assert!(
         c.find(Locator::XPath(&inbox_item(CAT, "first")))
@@ -386,7 +387,7 @@ async fn a_raw_reaches_an_apps_inbox_only_while_the_app_is_on_screen() {
     phone_choice(c, ANN, "app", "foreground").await;
     wait_for(c, &field_xpath(ANN, "app", "foreground")).await;
     type_text(c, "#panel-one-time input[name=raw_message]", "third").await;
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     wait_for(c, &inbox_item(ANN, "third")).await;
     // Only "third": what came while her app was in the background never reached it.
     wait_for(
@@ -431,7 +432,7 @@ async fn pinning_and_unpinning_redraw_the_start_screen_and_swap_the_buttons() {
     .await;
     // The pinned tile takes the next tile sent.
     one_time_tile_only(c, 5).await;
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     wait_for(c, &count_xpath(BOB, "5")).await;
 
     phone_button(c, ANN, "unpin").await;
@@ -450,7 +451,7 @@ async fn an_expired_phone_drops_out_of_the_subscribers_and_register_again_brings
     let Some(s) = session().await else { return };
     let c = &s.client;
     let ann_row = "//tbody[@id='subs']/tr[td[1]='ann']";
-    wait_for(c, "//span[@id='sub-count' and .='3']").await;
+    wait_for(c, "//span[@id='sub-count' and .='4']").await;
     wait_for(c, ann_row).await;
     let channel = format!("//article[@id='phone-{ANN}']//dd[@data-field='channel']");
     let first_channel = text_now(c, &channel).await;
@@ -470,17 +471,17 @@ async fn an_expired_phone_drops_out_of_the_subscribers_and_register_again_brings
         .unwrap();
     let uri = first_channel.split(" · ").next().unwrap();
     wait_for(c, &format!("//dl[@id='log-details']/dd[.='{uri}']")).await;
-    wait_for(c, "//span[@id='sub-count' and .='2']").await;
+    wait_for(c, "//span[@id='sub-count' and .='3']").await;
     assert!(
         c.find(Locator::XPath(ann_row)).await.is_err(),
         "ann is no longer a subscriber"
     );
     one_time_tile_only(c, 2).await;
-    send(c, "one-time", 2).await;
+    send(c, "one-time", 3).await;
     wait_for(c, &count_xpath(CAT, "2")).await;
 
     phone_button(c, ANN, "register").await;
-    wait_for(c, "//span[@id='sub-count' and .='3']").await;
+    wait_for(c, "//span[@id='sub-count' and .='4']").await;
     wait_for(c, ann_row).await;
     wait_for(
         c,
@@ -494,7 +495,7 @@ async fn an_expired_phone_drops_out_of_the_subscribers_and_register_again_brings
         "0",
         "ann missed the send while expired"
     );
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     wait_for(c, &count_xpath(ANN, "2")).await;
     s.finish("sandbox-console-expire-register.png").await;
 }
@@ -518,7 +519,7 @@ async fn clear_faults_lets_sends_through_again_and_advancing_the_clock_moves_the
     wait_for(c, "//p[@id='faults' and .='No fault rules.']").await;
 
     one_time_tile_only(c, 5).await;
-    send(c, "one-time", 3).await;
+    send(c, "one-time", 4).await;
     wait_for(c, &count_xpath(ANN, "5")).await;
     wait_for(c, &count_xpath(CAT, "5")).await;
     assert!(

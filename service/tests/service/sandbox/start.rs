@@ -75,7 +75,7 @@ async fn a_second_start_finds_the_registrations_and_log_of_the_first() {
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     assert_eq!(
         users(&get(&format!("{base}/api/subscribers")).await),
-        ["ann", "bob", "cat"]
+        ["ann", "bob", "cat", "dan"]
     );
     let (status, body) = post(
         &format!("{base}/api/patterns/active"),
@@ -95,11 +95,33 @@ async fn a_second_start_finds_the_registrations_and_log_of_the_first() {
         .iter()
         .map(|s| s["channel_uri"].as_str().unwrap().to_owned())
         .collect();
-    // Three Update Info raws and three tiles.
-    wait_until(&base, "/api/status-log", |log| {
-        log["entries"].as_array().unwrap().len() >= 6
+    // Four Update Info raws, three tiles and the Windows PC's badge (One Time's count).
+    let log = wait_until(&base, "/api/status-log", |log| {
+        log["entries"].as_array().unwrap().len() >= 8
     })
     .await;
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["platform"] == "wns"
+                && e["message_type"] == "Badge"
+                && e["http_status"] == 200),
+        "{log}"
+    );
+    // The console shows the fourth device live: its badge, screen and event log.
+    let state = wait_until(&base, "/console/api/state", |s| {
+        s["windows"][0]["badge"] == "1"
+    })
+    .await;
+    let pc = &state["windows"][0];
+    assert_eq!(
+        (pc["name"].as_str(), pc["user"].as_str()),
+        (Some("dan-pc"), Some("dan"))
+    );
+    assert!(pc["svg"].as_str().unwrap().starts_with("<svg"), "{pc}");
+    assert!(!pc["events"].as_array().unwrap().is_empty(), "{pc}");
     first.shutdown().await;
     assert!(data.path().join(mpns_service::sandbox::DB_FILE).is_file());
 
@@ -108,7 +130,7 @@ async fn a_second_start_finds_the_registrations_and_log_of_the_first() {
     let subscribers = get(&format!("{base}/api/subscribers")).await;
     assert_eq!(
         users(&subscribers),
-        ["ann", "bob", "cat"],
+        ["ann", "bob", "cat", "dan"],
         "same users, registered again"
     );
     let second_channels: Vec<&str> = subscribers["subscribers"]
@@ -298,7 +320,10 @@ async fn expiring_a_subscription_gets_the_next_send_a_404_and_registering_again_
     )
     .await;
     // Activation sends Update Info to everyone; ann's answer is 404 and the service prunes her.
-    wait_until(&base, "/api/subscribers", |s| users(s) == ["bob", "cat"]).await;
+    wait_until(&base, "/api/subscribers", |s| {
+        users(s) == ["bob", "cat", "dan"]
+    })
+    .await;
     let log = get(&format!("{base}/api/status-log")).await;
     assert!(
         log["entries"]
@@ -320,7 +345,7 @@ async fn expiring_a_subscription_gets_the_next_send_a_404_and_registering_again_
     );
     assert_eq!(
         users(&get(&format!("{base}/api/subscribers")).await),
-        ["ann", "bob", "cat"]
+        ["ann", "bob", "cat", "dan"]
     );
     sandbox.shutdown().await;
 }

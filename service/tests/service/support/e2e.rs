@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mpns_harness::fake::NotificationRecord;
+use mpns_harness::fake_wns::Flow;
 use mpns_harness::push_patterns::Settings;
 use mpns_harness::{PushPatterns, World};
 use mpns_service::patterns::{Patterns, PatternsConfig};
@@ -21,6 +22,9 @@ use tokio::sync::broadcast;
 use crate::support::patterns::{assert_no_lint, summarize, SharedClock};
 
 pub(crate) const HOUR: Duration = Duration::from_secs(3600);
+
+/// The app registered with the fake WNS of [`Scene::with_wns`].
+pub(crate) const WNS_APP: &str = "contoso.pushpatterns";
 
 /// Everything of one test.
 ///
@@ -49,11 +53,43 @@ impl Scene {
     }
 
     pub(crate) async fn with(config: PatternsConfig) -> Scene {
+        Scene::build(config, false).await
+    }
+
+    /// [`Scene::start`] with the World's fake WNS too: the app [`WNS_APP`] registered with it,
+    /// the service sending to WNS registrations with that app's credentials (trusting the
+    /// fake's test CA), the fake WNS's host allowed as a push host.
+    pub(crate) async fn with_wns() -> Scene {
+        let config = PatternsConfig {
+            concurrency: 1,
+            ..PatternsConfig::default()
+        };
+        Scene::build(config, true).await
+    }
+
+    async fn build(config: PatternsConfig, with_wns: bool) -> Scene {
         let world = World::start().await;
         let clock = SharedClock::new(world.clock().clone());
         let host = world.fake().uri().trim_start_matches("http://").to_owned();
+        let mut allowed_hosts = AllowedHosts::default().with_host(&host).unwrap();
+        let mut wns = None;
+        if with_wns {
+            let fake = world.fake_wns().await.unwrap();
+            let app = fake.register_app(WNS_APP, Flow::Store).unwrap();
+            let addr = fake.addr().to_string();
+            allowed_hosts = allowed_hosts.with_host(&addr).unwrap();
+            let client = wns::Client::builder(
+                wns::Credentials::store(app.client_id, app.client_secret)
+                    .with_token_url(app.token_url),
+            )
+            .allow_host(addr)
+            .add_root_certificate_pem(fake.ca_pem().unwrap().as_bytes())
+            .build()
+            .unwrap();
+            wns = Some(client);
+        }
         let service_config = ServiceConfig {
-            allowed_hosts: AllowedHosts::default().with_host(&host).unwrap(),
+            allowed_hosts,
             public_base_url: None,
             clock: Arc::new(clock.clone()),
             ..ServiceConfig::default()
@@ -64,7 +100,7 @@ impl Scene {
             Store::in_memory().unwrap(),
             service_config,
             |state| {
-                let patterns = Patterns::start(state, mpns::Client::new(), config);
+                let patterns = Patterns::start_with_wns(state, mpns::Client::new(), wns, config);
                 slot = Some(patterns.clone());
                 crate::support::app(patterns)
             },
