@@ -124,6 +124,9 @@ pub const TILE_BACKGROUNDS: [&str; 3] = [
 /// The default number of requests in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
+/// The default [`PatternsConfig::lease`]: five minutes.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// How the patterns send.
 #[derive(Debug, Clone)]
 pub struct PatternsConfig {
@@ -131,6 +134,10 @@ pub struct PatternsConfig {
     pub retry: RetryPolicy,
     /// Requests in flight at most (at least 1).
     pub concurrency: usize,
+    /// How long a claimed job stays this process's on the wall clock: on a shared database
+    /// (PostgreSQL), a job in flight in a process that died goes to another once its lease
+    /// has run out. Longer than any request may take (the client's timeouts).
+    pub lease: std::time::Duration,
 }
 
 impl Default for PatternsConfig {
@@ -138,6 +145,7 @@ impl Default for PatternsConfig {
         PatternsConfig {
             retry: RetryPolicy::default(),
             concurrency: DEFAULT_CONCURRENCY,
+            lease: DEFAULT_LEASE,
         }
     }
 }
@@ -285,8 +293,13 @@ impl Patterns {
     /// requests are answered by the active pattern, and every batch the store holds unfinished
     /// (from before a restart) resumes. Call inside a tokio runtime.
     pub fn start(state: ServiceState, client: Client, config: PatternsConfig) -> Patterns {
-        let (sender, worker) =
-            Sender::start(state.clone(), client, config.retry, config.concurrency);
+        let (sender, worker) = Sender::start(
+            state.clone(),
+            client,
+            config.retry,
+            config.concurrency,
+            config.lease,
+        );
         let current = Arc::new(Mutex::new(Current::saved(state.store())));
         let handled = Arc::new(Handled::default());
         // Subscribe before returning, so that no event after `start` is missed.

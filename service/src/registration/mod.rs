@@ -129,6 +129,7 @@ pub use listener::{
     ServerLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_DRAIN_DEADLINE, DEFAULT_HEADER_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
 };
+pub use store::redact_database_url;
 pub(crate) use store::{
     message_id, BatchSpec, Changes, ClaimedJob, Finish, JobData, NewBatch, NewJob, PlanRules,
     Targets,
