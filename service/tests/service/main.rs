@@ -7,6 +7,7 @@ mod cli {
     mod fake_mpns;
     mod sandbox;
     mod send;
+    mod shared_database;
 }
 mod e2e {
     mod delivery;

@@ -12,7 +12,7 @@ use super::{Store, StoreError};
 impl Store {
     /// Records attempts in one transaction: each one's status-log row (as
     /// [`Store::record_sends`]: last outcome, expired channels pruned), the job's next state
-    /// and its follow-ups. A job of a cancelled batch that would wait is cancelled instead,
+    /// and its follow-ups. The job keeps its `owner`: which process made its last attempt. A job of a cancelled batch that would wait is cancelled instead,
     /// and a cancelled batch gets no follow-ups. `committed` runs after the commit, under the
     /// store's lock, with what changed.
     pub(crate) fn finish_jobs(
@@ -197,8 +197,7 @@ fn finish_in(tx: &mut Tx<'_>, finishes: &[Finish]) -> Result<Changes, StoreError
                 tx.execute(
                     &Sql::same(
                         "UPDATE send_jobs SET state = ?2, due_at = COALESCE(?3, due_at),
-                                attempts = attempts + ?4, last_outcome = ?5, owner = NULL,
-                                lease_until = NULL
+                                attempts = attempts + ?4, last_outcome = ?5, lease_until = NULL
                          WHERE id = ?1",
                     ),
                     args![
@@ -218,7 +217,7 @@ fn finish_in(tx: &mut Tx<'_>, finishes: &[Finish]) -> Result<Changes, StoreError
                     "",
                     "UPDATE send_jobs j SET state = u.state, due_at = COALESCE(u.due, j.due_at),
                             attempts = j.attempts + u.attempted, last_outcome = u.outcome,
-                            owner = NULL, lease_until = NULL
+                            lease_until = NULL
                      FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[])
                           AS u(id, state, due, attempted, outcome)
                      WHERE j.id = u.id",
