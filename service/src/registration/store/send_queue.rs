@@ -34,7 +34,10 @@
 //! each outcome. At tens of millions of subscribers the plan stays one statement, but its
 //! commit grows linearly (measured in BENCHMARKS.md up to 1,000,000); the way further is the
 //! range job: one row per block of subscribers (by user name) with per-subscriber rows only
-//! where a retry or failure needs one; the interface here does not change for it.
+//! where a retry or failure needs one; the interface here does not change for it. On
+//! PostgreSQL the same holds, and the sending scales out: every process claims its own jobs
+//! (`SKIP LOCKED`), each answer group is a few set-based statements (`finish.rs`), so more
+//! processes add sending capacity until the database's commits are the limit.
 
 use std::collections::HashMap;
 use std::time::SystemTime;
