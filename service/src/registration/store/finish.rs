@@ -12,8 +12,9 @@ use super::{Store, StoreError};
 impl Store {
     /// Records attempts in one transaction: each one's status-log row (as
     /// [`Store::record_sends`]: last outcome, expired channels pruned), the job's next state
-    /// and its follow-ups. The job keeps its `owner`: which process made its last attempt. A job of a cancelled batch that would wait is cancelled instead,
-    /// and a cancelled batch gets no follow-ups. `committed` runs after the commit, under the
+    /// and its follow-ups. The job keeps its `owner`: which process made its last attempt. A
+    /// job of a cancelled batch that would wait is cancelled instead, and a cancelled batch
+    /// gets no follow-ups. `committed` runs after the commit, under the
     /// store's lock, with what changed.
     pub(crate) fn finish_jobs(
         &self,
@@ -169,7 +170,7 @@ fn finish_in(tx: &mut Tx<'_>, finishes: &[Finish]) -> Result<Changes, StoreError
     }
     let mut cancelled: HashMap<i64, bool> = HashMap::new();
     for f in finishes {
-        if !cancelled.contains_key(&f.batch_id) {
+        if let std::collections::hash_map::Entry::Vacant(e) = cancelled.entry(f.batch_id) {
             let c = tx
                 .query_opt(
                     &Sql::same("SELECT cancelled FROM send_batches WHERE id = ?1"),
@@ -178,7 +179,7 @@ fn finish_in(tx: &mut Tx<'_>, finishes: &[Finish]) -> Result<Changes, StoreError
                 .map(|r| r.int(0))
                 .transpose()?
                 .unwrap_or(0);
-            cancelled.insert(f.batch_id, c != 0);
+            e.insert(c != 0);
         }
     }
     let next: Vec<JobState> = finishes

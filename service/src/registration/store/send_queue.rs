@@ -519,7 +519,7 @@ mod tests {
     fn a_plan_has_each_subscribers_steps_in_order_and_claims_take_them_once() {
         for store in stores_with(&["bob", "ann"]) {
             let store = &*store;
-            let (_, subscribers, jobs) = plan(&store, vec!["tile", "toast"]);
+            let (_, subscribers, jobs) = plan(store, vec!["tile", "toast"]);
             assert_eq!((subscribers, jobs), (2, 4));
             let claimed = store
                 .claim_jobs("a", (at(100), at(0), at(60)), 10, || true, |_| "Toast")
@@ -548,7 +548,7 @@ mod tests {
     fn a_waiting_job_is_claimed_only_at_its_due_time_and_a_cancelled_one_never() {
         for store in stores_with(&["ann", "bob"]) {
             let store = &*store;
-            let (batch, _, _) = plan(&store, vec!["tile"]);
+            let (batch, _, _) = plan(store, vec!["tile"]);
             let claimed = store
                 .claim_jobs("a", (at(100), at(0), at(60)), 10, || true, |_| "Toast")
                 .unwrap();
@@ -588,7 +588,7 @@ mod tests {
     fn jobs_left_in_flight_by_another_process_are_logged_and_queued_again() {
         for store in stores_with(&["ann"]) {
             let store = &*store;
-            plan(&store, vec!["toast"]);
+            plan(store, vec!["toast"]);
             let first = store
                 .claim_jobs("dead", (at(100), at(0), at(600)), 10, || true, |_| "Toast")
                 .unwrap();
@@ -615,7 +615,7 @@ mod tests {
     fn a_stopped_worker_claims_nothing() {
         for store in stores_with(&["ann"]) {
             let store = &*store;
-            plan(&store, vec!["toast"]);
+            plan(store, vec!["toast"]);
             let claimed =
                 store.claim_jobs("a", (at(100), at(0), at(60)), 10, || false, |_| "Toast");
             assert!(claimed.unwrap().is_empty());

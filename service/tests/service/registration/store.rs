@@ -222,7 +222,7 @@ fn expired_subscription_is_pruned_after_404() {
             .record_send(&one_time_toast(dead, &expired()))
             .unwrap();
         assert_eq!(recorded.pruned, ["ann", "bob"]);
-        let left = user_names(&store);
+        let left = user_names(store);
         assert_eq!(left, ["cid"]);
         let log = store.status_log(0, 10).unwrap();
         assert_eq!(
@@ -258,7 +258,7 @@ fn sends_recorded_together_are_logged_in_order_and_each_prunes_its_own_channel()
         let log = store.status_log(0, 10).unwrap();
         let channels: Vec<_> = log.iter().map(|e| e.channel_uri.as_str()).collect();
         assert_eq!(channels, [LIVE_CHANNEL, dead, LIVE_CHANNEL]);
-        let left = user_names(&store);
+        let left = user_names(store);
         assert_eq!(left, ["cid"]);
     }
 }
