@@ -42,6 +42,12 @@
 //! [`Patterns::start`] resumes every unfinished batch: jobs an earlier process left in flight
 //! are logged as possibly sent and sent again (the only duplicates possible: requests on the
 //! wire when a process died, each with its `X-MessageID`); retries wait for their due time.
+//! On a database several processes share (PostgreSQL), each process's worker claims jobs the
+//! others skip, looks at the queue every 200 ms when it has nothing in hand (for batches
+//! other processes planned, and jobs whose lease ran out), and takes its counts of unfinished
+//! jobs from the database, so [`Batch::finished`] and [`Patterns::wait_idle`] wait for the
+//! jobs whichever process sends them.
+//!
 //! [`Batch::finished`] waits for a batch's jobs (retries included), [`Patterns::cancel`]
 //! cancels one; tests wait for reactions with [`Patterns::wait_for_events`], then
 //! [`Patterns::wait_idle`].

@@ -235,6 +235,16 @@ pub(super) fn record_all(
         .collect::<Result<_, _>>()?;
     // Identity values are taken in the order the rows are inserted.
     ids.sort_unstable();
+    // The registrations this group changes, locked in one order: two processes recording
+    // groups that share channels then wait for each other instead of deadlocking.
+    tx.query(
+        &Sql::each(
+            "",
+            "SELECT 1 FROM registrations WHERE channel_uri = ANY($1::text[])
+             ORDER BY channel_uri, user_name FOR UPDATE",
+        ),
+        &[texts(&|e| Some(e.channel_uri.clone()))],
+    )?;
     tx.execute(
         &Sql::each(
             "",

@@ -241,3 +241,34 @@ async fn three_processes_on_one_postgres_database_share_a_send_and_take_over_a_k
     }
     drop(db);
 }
+
+#[tokio::test]
+async fn serve_with_a_bad_or_unreachable_database_url_exits_with_an_error_naming_it_and_no_password(
+) {
+    let data = tempfile::tempdir().unwrap();
+    for (url, expected) in [
+        (
+            "postgres://ann:s3cret@127.0.0.1:notaport/mpns",
+            "mpns serve: bad PostgreSQL URL postgres://ann:***@127.0.0.1:notaport/mpns: ",
+        ),
+        (
+            // Port 1 on loopback: nothing listens there.
+            "postgres://ann:s3cret@127.0.0.1:1/mpns",
+            "mpns serve: could not connect to PostgreSQL at postgres://ann:***@127.0.0.1:1/mpns: ",
+        ),
+    ] {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mpns"))
+            .args(["serve", "--port", "0", "--data"])
+            .arg(data.path())
+            .args(["--database", url])
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.starts_with(expected), "{stderr}");
+        assert!(!stderr.contains("s3cret"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(out.stdout.is_empty(), "nothing listened");
+    }
+}
