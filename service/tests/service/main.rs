@@ -21,6 +21,7 @@ mod e2e {
 }
 mod layers;
 mod patterns {
+    mod backends;
     mod basics;
     mod delivery;
     mod props;
