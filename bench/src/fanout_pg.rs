@@ -22,6 +22,10 @@ use crate::procfs::{mb_text, proc_mb};
 use crate::report::{emit, fmt_num, Row};
 use crate::{Args, Res};
 
+/// The lease of the one-process run: its resume step waits for the jobs the dropped worker
+/// held to come free (five minutes by default).
+const RESUME_LEASE: Duration = Duration::from_secs(3);
+
 /// A fresh database on the server, dropped with this.
 struct Database {
     server: String,
@@ -193,10 +197,13 @@ pub(crate) async fn fanout_pg(args: &Args, processes: usize) -> Res<()> {
     }
     let config = PatternsConfig {
         concurrency: args.concurrency.max(1),
+        // The resume run (one process) drops a worker holding claimed jobs: they go out again
+        // once this runs out.
+        lease: RESUME_LEASE,
         ..PatternsConfig::default()
     };
     let state = ServiceState::new(store.clone(), service_config(&fake_uri)?);
-    let patterns = Patterns::start(state.clone(), client(config.concurrency)?, config);
+    let patterns = Patterns::start(state.clone(), client(config.concurrency)?, config.clone());
     eprintln!("  One Time toast to {k} subscribers ({label}) ...");
     let t0 = Instant::now();
     let batch = patterns
@@ -275,7 +282,11 @@ pub(crate) async fn fanout_pg(args: &Args, processes: usize) -> Res<()> {
         let _ = w.wait().await;
     }
     drop(batch);
-    drop(patterns);
+    if processes == 1 {
+        crate::fanout::resume(&state, config, k, patterns).await?;
+    } else {
+        drop(patterns);
+    }
     drop(store);
     drop(fake.stdin);
     let mut child = fake.child;
