@@ -439,8 +439,11 @@ async fn work(shared: Arc<Shared>) {
     let store = shared.state.store().clone();
     let polls = store.is_shared();
     let mut looked = tokio::time::Instant::now();
+    let mut expired_looked = tokio::time::Instant::now();
     loop {
-        if polls && looked.elapsed() >= POLL {
+        // Only with nothing in hand: while this process sends, its own commits keep its
+        // counts, and the read would hold its queue lock from them.
+        if polls && looked.elapsed() >= POLL && shared.in_hand.load(Ordering::SeqCst) == 0 {
             looked = tokio::time::Instant::now();
             let counted = shared.clone();
             let read = store
@@ -454,6 +457,10 @@ async fn work(shared: Arc<Shared>) {
         if room > 0 {
             let lease = shared.lease;
             let (owner, now, wall) = (shared.owner.clone(), clock.now(), SystemTime::now());
+            let expired = expired_looked.elapsed() >= POLL;
+            if expired {
+                expired_looked = tokio::time::Instant::now();
+            }
             let live = shared.clone();
             let claimed = store
                 .run(move |s| {
@@ -462,7 +469,7 @@ async fn work(shared: Arc<Shared>) {
                         (now, wall, wall + lease),
                         room,
                         || !live.stopped.load(Ordering::SeqCst),
-                        steps::message_type,
+                        (expired, steps::message_type),
                     )
                 })
                 .await;

@@ -44,16 +44,17 @@ impl Store {
     /// claimed unless `live()`, asked under the store's lock: a worker stopped while its claim
     /// waited for the lock must not take jobs that a new start has already released.
     ///
-    /// On PostgreSQL, jobs whose lease ran out are first taken back as
-    /// [`Store::release_abandoned`] does (a log row each), in the same transaction; `message_type`
-    /// names a step's message type for those rows.
+    /// On PostgreSQL, when `expired` is set, jobs whose lease ran out are first taken back as
+    /// [`Store::release_abandoned`] does (a log row each), in the same transaction;
+    /// `message_type` names a step's message type for those rows. (The worker asks for that
+    /// every few hundred milliseconds, not on every claim: a lease runs for minutes.)
     pub(crate) fn claim_jobs(
         &self,
         owner: &str,
         (now, wall_now, lease_until): (SystemTime, SystemTime, SystemTime),
         limit: usize,
         live: impl FnOnce() -> bool + Send,
-        message_type: impl Fn(&str) -> &'static str + Send + Sync,
+        (expired, message_type): (bool, impl Fn(&str) -> &'static str + Send + Sync),
     ) -> Result<Vec<ClaimedJob>, StoreError> {
         let claimed = self.write(
             live,
@@ -71,7 +72,13 @@ impl Store {
                         ],
                     )?,
                     Dialect::Postgres => {
-                        take_back(tx, owner, Some(wall_now), now, &message_type)?;
+                        // A claim lost with the server (not with this process) only puts its
+                        // jobs back in the queue, to go out again under their X-MessageID: it
+                        // does not wait for the disk. Outcomes (`finish.rs`) do.
+                        tx.execute(&Sql::each("", "SET LOCAL synchronous_commit = off"), &[])?;
+                        if expired {
+                            take_back(tx, owner, Some(wall_now), now, &message_type)?;
+                        }
                         tx.query(
                             &claim_sql(),
                             args![owner, to_millis(lease_until), to_millis(now), limit],

@@ -522,7 +522,13 @@ mod tests {
             let (_, subscribers, jobs) = plan(store, vec!["tile", "toast"]);
             assert_eq!((subscribers, jobs), (2, 4));
             let claimed = store
-                .claim_jobs("a", (at(100), at(0), at(60)), 10, || true, |_| "Toast")
+                .claim_jobs(
+                    "a",
+                    (at(100), at(0), at(60)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
                 .unwrap();
             let order: Vec<_> = claimed
                 .iter()
@@ -531,12 +537,24 @@ mod tests {
             assert_eq!(order, ["ann:tile", "ann:toast", "bob:tile", "bob:toast"]);
             // Leased: another owner takes nothing until the lease runs out on the wall clock.
             assert!(store
-                .claim_jobs("b", (at(100), at(59), at(120)), 10, || true, |_| "Toast")
+                .claim_jobs(
+                    "b",
+                    (at(100), at(59), at(120)),
+                    10,
+                    || true,
+                    (true, |_| "Toast")
+                )
                 .unwrap()
                 .is_empty());
             assert_eq!(
                 store
-                    .claim_jobs("b", (at(100), at(60), at(120)), 10, || true, |_| "Toast")
+                    .claim_jobs(
+                        "b",
+                        (at(100), at(60), at(120)),
+                        10,
+                        || true,
+                        (true, |_| "Toast")
+                    )
                     .unwrap()
                     .len(),
                 4
@@ -550,7 +568,13 @@ mod tests {
             let store = &*store;
             let (batch, _, _) = plan(store, vec!["tile"]);
             let claimed = store
-                .claim_jobs("a", (at(100), at(0), at(60)), 10, || true, |_| "Toast")
+                .claim_jobs(
+                    "a",
+                    (at(100), at(0), at(60)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
                 .unwrap();
             let finishes: Vec<_> = claimed
                 .iter()
@@ -567,12 +591,24 @@ mod tests {
             store.finish_jobs(&finishes, |_| {}).unwrap();
             assert_eq!(store.next_due().unwrap(), Some(at(3700)));
             assert!(store
-                .claim_jobs("a", (at(3699), at(0), at(60)), 10, || true, |_| "Toast")
+                .claim_jobs(
+                    "a",
+                    (at(3699), at(0), at(60)),
+                    10,
+                    || true,
+                    (true, |_| "Toast")
+                )
                 .unwrap()
                 .is_empty());
             assert_eq!(store.cancel_batch(batch, |_| {}).unwrap(), Some(2));
             assert!(store
-                .claim_jobs("a", (at(3700), at(0), at(60)), 10, || true, |_| "Toast")
+                .claim_jobs(
+                    "a",
+                    (at(3700), at(0), at(60)),
+                    10,
+                    || true,
+                    (true, |_| "Toast")
+                )
                 .unwrap()
                 .is_empty());
             let shown = &store.batches(1).unwrap()[0];
@@ -590,7 +626,13 @@ mod tests {
             let store = &*store;
             plan(store, vec!["toast"]);
             let first = store
-                .claim_jobs("dead", (at(100), at(0), at(600)), 10, || true, |_| "Toast")
+                .claim_jobs(
+                    "dead",
+                    (at(100), at(0), at(600)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
                 .unwrap();
             assert_eq!(
                 store
@@ -602,7 +644,13 @@ mod tests {
             assert_eq!(log.len(), 1);
             assert!(log[0].error.as_deref().unwrap().contains("in flight"));
             let again = store
-                .claim_jobs("new", (at(200), at(0), at(600)), 10, || true, |_| "Toast")
+                .claim_jobs(
+                    "new",
+                    (at(200), at(0), at(600)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
                 .unwrap();
             assert_eq!(
                 again[0].id, first[0].id,
@@ -616,10 +664,21 @@ mod tests {
         for store in stores_with(&["ann"]) {
             let store = &*store;
             plan(store, vec!["toast"]);
-            let claimed =
-                store.claim_jobs("a", (at(100), at(0), at(60)), 10, || false, |_| "Toast");
+            let claimed = store.claim_jobs(
+                "a",
+                (at(100), at(0), at(60)),
+                10,
+                || false,
+                (true, |_| "Toast"),
+            );
             assert!(claimed.unwrap().is_empty());
-            let claimed = store.claim_jobs("b", (at(100), at(0), at(60)), 10, || true, |_| "Toast");
+            let claimed = store.claim_jobs(
+                "b",
+                (at(100), at(0), at(60)),
+                10,
+                || true,
+                (true, |_| "Toast"),
+            );
             assert_eq!(claimed.unwrap().len(), 1);
         }
     }
