@@ -551,7 +551,8 @@ async fn write(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finish
             .state
             .store()
             .run(move |s| {
-                let changes = s.finish_jobs(&finishes, |c| counted.apply(c))?;
+                let changes =
+                    s.finish_jobs(&counted.owner.clone(), &finishes, |c| counted.apply(c))?;
                 Ok((finishes, changes))
             })
             .await;

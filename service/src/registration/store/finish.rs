@@ -16,12 +16,18 @@ impl Store {
     /// job of a cancelled batch that would wait is cancelled instead, and a cancelled batch
     /// gets no follow-ups. `committed` runs after the commit, under the
     /// store's lock, with what changed.
+    ///
+    /// Only jobs still in flight under `owner` change: a job taken back from this worker
+    /// (after a restart in the same process, or once its lease ran out on a shared database)
+    /// belongs to whoever took it, so a late answer here logs its row and changes nothing
+    /// else, and is not counted as finished.
     pub(crate) fn finish_jobs(
         &self,
+        owner: &str,
         finishes: &[Finish],
         committed: impl FnOnce(&Changes) + Send,
     ) -> Result<Changes, StoreError> {
-        let changes = self.write(|| true, |tx| finish_in(tx, finishes), committed)?;
+        let changes = self.write(|| true, |tx| finish_in(tx, owner, finishes), committed)?;
         changes.ok_or_else(|| StoreError::Task("a live write did nothing".into()))
     }
 
@@ -151,7 +157,7 @@ fn unfinished_in(tx: &mut Tx<'_>) -> Result<HashMap<i64, usize>, StoreError> {
     .collect()
 }
 
-fn finish_in(tx: &mut Tx<'_>, finishes: &[Finish]) -> Result<Changes, StoreError> {
+fn finish_in(tx: &mut Tx<'_>, owner: &str, finishes: &[Finish]) -> Result<Changes, StoreError> {
     let mut changes = Changes::default();
     let entries: Vec<_> = finishes.iter().filter_map(|f| f.entry.as_ref()).collect();
     let mut recorded = record_all(tx, &entries)?.into_iter();
@@ -184,28 +190,33 @@ fn finish_in(tx: &mut Tx<'_>, finishes: &[Finish]) -> Result<Changes, StoreError
             }
         })
         .collect();
+    let mut changed: std::collections::HashSet<i64> = std::collections::HashSet::new();
     match tx.dialect() {
         Dialect::Sqlite => {
             for (f, next) in finishes.iter().zip(&next) {
-                tx.execute(
+                let n = tx.execute(
                     &Sql::same(
                         "UPDATE send_jobs SET state = ?2, due_at = COALESCE(?3, due_at),
                                 attempts = attempts + ?4, last_outcome = ?5, lease_until = NULL
-                         WHERE id = ?1",
+                         WHERE id = ?1 AND state = 1 AND owner = ?6",
                     ),
                     args![
                         f.job_id,
                         next.code(),
                         f.due.map(to_millis),
                         i64::from(f.entry.is_some()),
-                        &f.outcome
+                        &f.outcome,
+                        owner
                     ],
                 )?;
+                if n > 0 {
+                    changed.insert(f.job_id);
+                }
             }
         }
         // One round trip for the whole group.
         Dialect::Postgres if !finishes.is_empty() => {
-            tx.execute(
+            let rows = tx.query(
                 &Sql::each(
                     "",
                     "UPDATE send_jobs j SET state = u.state, due_at = COALESCE(u.due, j.due_at),
@@ -213,7 +224,8 @@ fn finish_in(tx: &mut Tx<'_>, finishes: &[Finish]) -> Result<Changes, StoreError
                             lease_until = NULL
                      FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[])
                           AS u(id, state, due, attempted, outcome)
-                     WHERE j.id = u.id",
+                     WHERE j.id = u.id AND j.state = 1 AND j.owner = $6
+                     RETURNING j.id",
                 ),
                 &[
                     Arg::Ints(finishes.iter().map(|f| Some(f.job_id)).collect()),
@@ -226,12 +238,20 @@ fn finish_in(tx: &mut Tx<'_>, finishes: &[Finish]) -> Result<Changes, StoreError
                             .collect(),
                     ),
                     Arg::Texts(finishes.iter().map(|f| Some(f.outcome.clone())).collect()),
+                    Arg::Text(owner),
                 ],
             )?;
+            for row in rows {
+                changed.insert(row.int(0)?);
+            }
         }
         Dialect::Postgres => {}
     }
     for (f, next) in finishes.iter().zip(&next) {
+        if !changed.contains(&f.job_id) {
+            // Taken back from this worker: its new owner finishes it.
+            continue;
+        }
         if next.is_final() {
             *changes.finished.entry(f.batch_id).or_default() += 1;
         }

@@ -588,7 +588,7 @@ mod tests {
                     follow_ups: Vec::new(),
                 })
                 .collect();
-            store.finish_jobs(&finishes, |_| {}).unwrap();
+            store.finish_jobs("a", &finishes, |_| {}).unwrap();
             assert_eq!(store.next_due().unwrap(), Some(at(3700)));
             assert!(store
                 .claim_jobs(
@@ -656,6 +656,58 @@ mod tests {
                 again[0].id, first[0].id,
                 "the same job, so the same X-MessageID"
             );
+        }
+    }
+
+    #[test]
+    fn a_late_answer_for_a_job_taken_back_logs_its_row_and_changes_nothing_else() {
+        for store in stores_with(&["ann"]) {
+            let store = &*store;
+            let (batch, _, _) = plan(store, vec!["toast"]);
+            let old = store
+                .claim_jobs(
+                    "old",
+                    (at(100), at(0), at(60)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
+                .unwrap();
+            store
+                .release_abandoned("new", at(200), |_| "Toast")
+                .unwrap();
+            let late = Finish {
+                job_id: old[0].id,
+                batch_id: batch,
+                entry: Some(StatusEntry::from_failure(
+                    PatternKind::OneTime,
+                    mpns::MessageKind::Toast,
+                    "http://127.0.0.1:1/c/ann",
+                    "late",
+                    at(201),
+                )),
+                next: JobState::Delivered,
+                due: None,
+                outcome: "late".into(),
+                follow_ups: Vec::new(),
+            };
+            let changes = store.finish_jobs("old", &[late], |_| {}).unwrap();
+            assert!(changes.finished.is_empty(), "not counted as finished");
+            assert_eq!(
+                store.status_log(0, 10).unwrap().len(),
+                2,
+                "its row is logged"
+            );
+            let again = store
+                .claim_jobs(
+                    "new",
+                    (at(200), at(0), at(600)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
+                .unwrap();
+            assert_eq!(again.len(), 1, "the job is the new owner's to send");
         }
     }
 
