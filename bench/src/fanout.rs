@@ -238,8 +238,10 @@ pub(crate) async fn fanout(args: &Args, faults: bool) -> Res<()> {
 /// A second One Time, stopped a quarter of the way (the patterns and their queue's worker
 /// dropped, as a process that dies loses them), then the patterns started again on the same
 /// store: the time from that start to the first resumed answer recorded, and to the batch's
-/// end.
-async fn resume(
+/// end. On PostgreSQL the jobs the dropped worker held stay its own until their lease runs
+/// out (the database cannot tell a dead process from a live one), so the run gives a short
+/// lease.
+pub(crate) async fn resume(
     state: &ServiceState,
     config: PatternsConfig,
     k: usize,

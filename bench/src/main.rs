@@ -13,7 +13,9 @@
 //!
 //! Items: `sender` (throughput, latency, memory, and the ceiling: the same fake loaded by `wrk`),
 //! `overhead` (the fake against a bare server on the same HTTP stack, both loaded by `wrk`),
-//! `fanout` (One Time to every registration in the SQLite store), `faults` (the same fan-out
+//! `fanout` (One Time to every registration in the SQLite store), `fanout-pg` and `fanout-pg3`
+//! (the same on PostgreSQL, `--database-url`, with one and three service processes; not in
+//! `all`), `faults` (the same fan-out
 //! with seeded 503s and connection resets), `scale` (memory of the fake with many channels),
 //! `world` (World start time), `payload` (building messages and requests), `suite`
 //! (`cargo test --workspace`; only when asked for), `wns` (the WNS sender against the fake WNS, and
@@ -27,6 +29,7 @@
 mod bare;
 mod fake;
 mod fanout;
+mod fanout_pg;
 mod load;
 mod overhead;
 mod parent;
@@ -97,6 +100,15 @@ pub(crate) struct Args {
     /// Internal (role fake): print every channel URI after the ready line.
     #[arg(long, hide = true)]
     pub(crate) print_uris: bool,
+
+    /// The PostgreSQL server of `fanout-pg` and `fanout-pg3` (a role that may create
+    /// databases; a fresh one is made and dropped). Defaults to MPNS_TEST_DATABASE_URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) database_url: Option<String>,
+
+    /// Internal (role pg-worker): the fake MPNS whose channels the service may push to.
+    #[arg(long, hide = true)]
+    pub(crate) fake_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
@@ -105,6 +117,8 @@ pub(crate) enum Item {
     Sender,
     Overhead,
     Fanout,
+    FanoutPg,
+    FanoutPg3,
     Faults,
     Scale,
     World,
@@ -120,6 +134,7 @@ pub(crate) enum Role {
     Fake,
     Bare,
     FakeWns,
+    PgWorker,
 }
 
 fn main() -> ExitCode {
@@ -137,6 +152,7 @@ fn main() -> ExitCode {
             Role::Fake => fake::fake_child(args).await,
             Role::Bare => bare::bare_child().await,
             Role::FakeWns => wns::fake_wns_child().await,
+            Role::PgWorker => fanout_pg::pg_worker(args).await,
         }
     })
 }
@@ -147,6 +163,8 @@ pub(crate) fn item_name(item: Item) -> &'static str {
         Item::Sender => "sender",
         Item::Overhead => "overhead",
         Item::Fanout => "fanout",
+        Item::FanoutPg => "fanout-pg",
+        Item::FanoutPg3 => "fanout-pg3",
         Item::Faults => "faults",
         Item::Scale => "scale",
         Item::World => "world",
@@ -162,6 +180,8 @@ async fn item(args: Args) -> ExitCode {
         Item::Sender => sender::sender(&args).await,
         Item::Overhead => overhead::overhead(&args).await,
         Item::Fanout => fanout::fanout(&args, false).await,
+        Item::FanoutPg => fanout_pg::fanout_pg(&args, 1).await,
+        Item::FanoutPg3 => fanout_pg::fanout_pg(&args, 3).await,
         Item::Faults => fanout::fanout(&args, true).await,
         Item::Scale => scale::scale(&args).await,
         Item::World => world::world(&args).await,

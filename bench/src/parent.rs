@@ -46,6 +46,11 @@ pub(crate) async fn parent(args: Args) -> ExitCode {
             .args(["--duration", &args.duration.to_string()])
             .args(["--wrk-threads", &args.wrk_threads.to_string()])
             .args(["--rss-guard-mb", &args.rss_guard_mb.to_string()])
+            .args(
+                args.database_url
+                    .iter()
+                    .flat_map(|u| ["--database-url", u.as_str()]),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);

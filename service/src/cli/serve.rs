@@ -1,8 +1,11 @@
-//! `mpns serve`: the registration service and the push patterns on a SQLite file, sending to a
-//! real (or fake) MPNS, without the sandbox's phones and console.
+//! `mpns serve`: the registration service and the push patterns on a SQLite file (or a
+//! PostgreSQL database that several `mpns serve` processes share), sending to a real (or fake)
+//! MPNS, without the sandbox's phones and console.
 //!
-//! Its send queue lives in the database: a restart on the same `--data` resumes every
-//! unfinished batch (see `mpns_service::patterns`). For process-level tests, the hidden
+//! Its send queue lives in the database: a restart on the same `--data` (or `--database`)
+//! resumes every unfinished batch (see `mpns_service::patterns`); on PostgreSQL the other
+//! processes take over a dead one's jobs once their leases run out (the hidden `--lease`
+//! shortens them for tests). For process-level tests, the hidden
 //! `--virtual-clock` runs the service on a clock that moves only through
 //! `POST /_test/clock/advance` (`{"seconds": N}`) and is kept in the data folder
 //! (`virtual-clock`, the time in ms since the Unix epoch, written on each advance), so retries
@@ -19,14 +22,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use clap::Args;
 use mpns::{Client, Clock, ManualClock};
-use mpns_service::patterns::{Patterns, PatternsConfig, DEFAULT_CONCURRENCY};
+use mpns_service::patterns::{Patterns, PatternsConfig, DEFAULT_CONCURRENCY, DEFAULT_LEASE};
 use mpns_service::registration::{
-    router_with, serve_with, AllowedHosts, ServiceConfig, Store, DEFAULT_DB_FILE,
+    redact_database_url as redact, router_with, serve_with, AllowedHosts, ServiceConfig, Store,
+    DEFAULT_DB_FILE,
 };
 
-/// Run the registration service and the push patterns on a SQLite file: phones register at
-/// /api/register, the operator sends with /api/patterns/{pattern}/send. Every send is planned
-/// in the database before it is accepted, so a restart on the same --data resumes it.
+/// Run the registration service and the push patterns on a SQLite file or a PostgreSQL
+/// database: phones register at /api/register, the operator sends with
+/// /api/patterns/{pattern}/send. Every send is planned in the database before it is accepted,
+/// so a restart resumes it. Several processes may serve one PostgreSQL database: each claims
+/// jobs the others skip, and takes over a dead one's once their leases run out.
 ///
 /// Listens on 127.0.0.1 only (the operator routes have no authentication).
 ///
@@ -34,12 +40,19 @@ use mpns_service::registration::{
 ///   mpns serve --data ./data --allow-host 127.0.0.1:8080      # a fake MPNS on 8080
 ///   mpns serve --port 0 --allow-host db3.notify.live.net
 ///   WNS_CLIENT_ID=... WNS_CLIENT_SECRET=... mpns serve   # One Time reaches WNS registrations too
+///   mpns serve --database postgres://mpns@127.0.0.1:5432/mpns --port 8001
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub(crate) struct ServeArgs {
     /// The folder of the SQLite file (created if missing). Example: --data ./data
     #[arg(long, value_name = "PATH", default_value = "data")]
     pub data: PathBuf,
+
+    /// The database instead of the file under --data: a postgres:// URL (PostgreSQL, which
+    /// several processes may share), or the path of a SQLite file.
+    /// Example: --database postgres://mpns:secret@127.0.0.1:5432/mpns
+    #[arg(long, value_name = "URL|PATH")]
+    pub database: Option<String>,
 
     /// The port on 127.0.0.1; 0 picks a free one (printed). Example: --port 8000
     #[arg(long, value_name = "PORT", default_value_t = 8000)]
@@ -66,6 +79,10 @@ pub(crate) struct ServeArgs {
     /// folder across restarts (it starts at 2026-01-01T10:00:00Z the first time).
     #[arg(long, hide = true)]
     pub virtual_clock: bool,
+
+    /// Tests only: how long a claimed job stays this process's, in seconds (default 300).
+    #[arg(long, hide = true, value_name = "SECS")]
+    pub lease: Option<f64>,
 }
 
 /// The virtual clock's file in the data folder.
@@ -169,8 +186,30 @@ async fn start(args: ServeArgs) -> Result<ExitCode, String> {
     let mut signals = mpns_harness::cli::Signals::install()
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
     std::fs::create_dir_all(&args.data).map_err(|e| format!("{}: {e}", args.data.display()))?;
-    let db = args.data.join(DEFAULT_DB_FILE);
-    let store = Store::open(&db).map_err(|e| format!("{}: {e}", db.display()))?;
+    let (store, shown) = match &args.database {
+        Some(database) => {
+            let database = database.clone();
+            // Connecting blocks: on tokio's blocking pool, as every store call.
+            let store = tokio::task::spawn_blocking(move || Store::open_database(&database))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            let shown = args.database.as_deref().map(redact).unwrap_or_default();
+            (store, shown)
+        }
+        None => {
+            let db = args.data.join(DEFAULT_DB_FILE);
+            let store = Store::open(&db).map_err(|e| format!("{}: {e}", db.display()))?;
+            (store, db.display().to_string())
+        }
+    };
+    let lease = match args.lease {
+        None => DEFAULT_LEASE,
+        Some(secs) => Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| format!("--lease {secs}: not a positive number of seconds"))?,
+    };
     let mut allowed_hosts = AllowedHosts::default();
     for host in &args.allow_hosts {
         allowed_hosts = allowed_hosts.with_host(host)?;
@@ -190,6 +229,7 @@ async fn start(args: ServeArgs) -> Result<ExitCode, String> {
     };
     let patterns_config = PatternsConfig {
         concurrency: args.concurrency.max(1),
+        lease,
         ..PatternsConfig::default()
     };
     let wns = args.wns.client(&args.allow_hosts)?;
@@ -213,7 +253,7 @@ async fn start(args: ServeArgs) -> Result<ExitCode, String> {
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "mpns service on {}", service.base_url());
-        let _ = writeln!(out, "  data: {}", db.display());
+        let _ = writeln!(out, "  data: {shown}");
         if wns_on {
             let _ = writeln!(out, "  wns: on (One Time reaches WNS registrations)");
         }

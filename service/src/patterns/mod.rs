@@ -42,6 +42,12 @@
 //! [`Patterns::start`] resumes every unfinished batch: jobs an earlier process left in flight
 //! are logged as possibly sent and sent again (the only duplicates possible: requests on the
 //! wire when a process died, each with its `X-MessageID`); retries wait for their due time.
+//! On a database several processes share (PostgreSQL), each process's worker claims jobs the
+//! others skip, looks at the queue every 200 ms when it has nothing in hand (for batches
+//! other processes planned, and jobs whose lease ran out), and takes its counts of unfinished
+//! jobs from the database, so [`Batch::finished`] and [`Patterns::wait_idle`] wait for the
+//! jobs whichever process sends them.
+//!
 //! [`Batch::finished`] waits for a batch's jobs (retries included), [`Patterns::cancel`]
 //! cancels one; tests wait for reactions with [`Patterns::wait_for_events`], then
 //! [`Patterns::wait_idle`].
@@ -124,6 +130,9 @@ pub const TILE_BACKGROUNDS: [&str; 3] = [
 /// The default number of requests in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
+/// The default [`PatternsConfig::lease`]: five minutes.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// How the patterns send.
 #[derive(Debug, Clone)]
 pub struct PatternsConfig {
@@ -131,6 +140,10 @@ pub struct PatternsConfig {
     pub retry: RetryPolicy,
     /// Requests in flight at most (at least 1).
     pub concurrency: usize,
+    /// How long a claimed job stays this process's on the wall clock: on a shared database
+    /// (PostgreSQL), a job in flight in a process that died goes to another once its lease
+    /// has run out. Longer than any request may take (the client's timeouts).
+    pub lease: std::time::Duration,
 }
 
 impl Default for PatternsConfig {
@@ -138,6 +151,7 @@ impl Default for PatternsConfig {
         PatternsConfig {
             retry: RetryPolicy::default(),
             concurrency: DEFAULT_CONCURRENCY,
+            lease: DEFAULT_LEASE,
         }
     }
 }
@@ -299,8 +313,14 @@ impl Patterns {
         wns: Option<wns::Client>,
         config: PatternsConfig,
     ) -> Patterns {
-        let (sender, worker) =
-            Sender::start(state.clone(), client, wns, config.retry, config.concurrency);
+        let (sender, worker) = Sender::start(
+            state.clone(),
+            client,
+            wns,
+            config.retry,
+            config.concurrency,
+            config.lease,
+        );
         let current = Arc::new(Mutex::new(Current::saved(state.store())));
         let handled = Arc::new(Handled::default());
         // Subscribe before returning, so that no event after `start` is missed.

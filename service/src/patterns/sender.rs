@@ -66,6 +66,14 @@ impl Tracker {
         self.running.fetch_add(n, Ordering::SeqCst);
     }
 
+    /// What the store counts (a shared database: other processes finish jobs too).
+    fn set(&self, n: usize) {
+        self.running.store(n, Ordering::SeqCst);
+        if n == 0 {
+            self.idle.notify_waiters();
+        }
+    }
+
     fn sub(&self, n: usize) {
         if n == 0 {
             return;
@@ -99,9 +107,10 @@ impl Tracker {
 /// answers; answers that wait together commit together).
 pub(crate) const STARTS_PER_SLOT: usize = 4;
 
-/// How long a claim lasts on the wall clock without its process. Longer than any request
-/// (the client's timeouts); on SQLite a restart takes jobs back at once anyway.
-const LEASE: Duration = Duration::from_secs(300);
+/// How often a worker on a shared database (PostgreSQL) looks at the queue when it has nothing
+/// in hand: for jobs other processes planned, jobs whose lease ran out, and the counts of the
+/// batches this process tracks, which other processes' commits change.
+const POLL: Duration = Duration::from_millis(200);
 
 /// The most answers committed in one transaction.
 const ROWS_PER_WRITE: usize = 256;
@@ -133,6 +142,8 @@ struct Shared {
     asleep: std::sync::atomic::AtomicBool,
     /// This process's name on its leases.
     owner: String,
+    /// How long a claim lasts on the wall clock without its process.
+    lease: Duration,
     wake: Notify,
     /// Unfinished batches' trackers; `all` counts every unfinished job.
     trackers: Mutex<HashMap<i64, Arc<Tracker>>>,
@@ -157,6 +168,7 @@ impl Sender {
         wns: Option<wns::Client>,
         policy: RetryPolicy,
         concurrency: usize,
+        lease: Duration,
     ) -> (Sender, tokio::task::JoinHandle<()>) {
         let owner = Uuid::new_v4().to_string();
         let shared = Arc::new(Shared {
@@ -169,6 +181,7 @@ impl Sender {
             asleep: Default::default(),
             stopped: Default::default(),
             owner,
+            lease,
             wake: Notify::new(),
             trackers: Mutex::new(HashMap::new()),
             all: Arc::new(Tracker::default()),
@@ -291,15 +304,36 @@ impl Shared {
             self.all.add(*n);
         }
         for (batch, n) in &changes.finished {
+            // A batch no tracker counts (planned by another process since the last look)
+            // is not in `all` either.
             if let Some(t) = trackers.get(batch) {
                 t.sub(*n);
                 if t.running() == 0 {
                     trackers.remove(batch);
                     lock(&self.prepared).remove(batch);
                 }
+                self.all.sub(*n);
             }
-            self.all.sub(*n);
         }
+    }
+
+    /// Sets every count to what the store holds (read under the store's lock, so no commit of
+    /// this process falls between the read and this): on a shared database the other
+    /// processes plan and finish jobs too.
+    fn reconcile(&self, unfinished: &HashMap<i64, usize>) {
+        let mut trackers = lock(&self.trackers);
+        for (batch, n) in unfinished {
+            trackers.entry(*batch).or_default().set(*n);
+        }
+        trackers.retain(|batch, t| {
+            let keep = unfinished.contains_key(batch);
+            if !keep {
+                t.set(0);
+                lock(&self.prepared).remove(batch);
+            }
+            keep
+        });
+        self.all.set(unfinished.values().sum());
     }
 
     async fn prepared(&self, batch: i64) -> Option<Arc<Prepared>> {
@@ -509,16 +543,40 @@ async fn work(shared: Arc<Shared>) {
     let _stop_writer = AbortOnDrop(writer);
     let clock = shared.state.clock();
     let store = shared.state.store().clone();
+    let polls = store.is_shared();
+    let mut looked = tokio::time::Instant::now();
+    let mut expired_looked = tokio::time::Instant::now();
     loop {
+        // Only with nothing in hand: while this process sends, its own commits keep its
+        // counts, and the read would hold its queue lock from them.
+        if polls && looked.elapsed() >= POLL && shared.in_hand.load(Ordering::SeqCst) == 0 {
+            looked = tokio::time::Instant::now();
+            let counted = shared.clone();
+            let read = store
+                .run(move |s| s.unfinished_jobs_locked(|u| counted.reconcile(u)))
+                .await;
+            if let Err(e) = read {
+                tracing::error!(error = %e, "send queue unreadable");
+            }
+        }
         let room = shared.hand - shared.in_hand.load(Ordering::SeqCst);
         if room > 0 {
+            let lease = shared.lease;
             let (owner, now, wall) = (shared.owner.clone(), clock.now(), SystemTime::now());
+            let expired = expired_looked.elapsed() >= POLL;
+            if expired {
+                expired_looked = tokio::time::Instant::now();
+            }
             let live = shared.clone();
             let claimed = store
                 .run(move |s| {
-                    s.claim_jobs(&owner, (now, wall, wall + LEASE), room, || {
-                        !live.stopped.load(Ordering::SeqCst)
-                    })
+                    s.claim_jobs(
+                        &owner,
+                        (now, wall, wall + lease),
+                        room,
+                        || !live.stopped.load(Ordering::SeqCst),
+                        (expired, steps::message_type),
+                    )
                 })
                 .await;
             match claimed {
@@ -553,6 +611,14 @@ async fn work(shared: Arc<Shared>) {
             shared.wake.notified().await;
             continue;
         }
+        // On a shared database, other processes' work is found by looking again.
+        let poll = async {
+            if polls {
+                tokio::time::sleep(POLL).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
         match store.run(|s| s.next_due()).await {
             Ok(Some(due)) if due <= clock.now() => continue,
             Ok(Some(due)) => {
@@ -561,10 +627,16 @@ async fn work(shared: Arc<Shared>) {
                 tokio::select! {
                     () = shared.wake.notified() => {}
                     () = sleep => {}
+                    () = poll => {}
                 }
                 shared.asleep.store(false, Ordering::SeqCst);
             }
-            Ok(None) => shared.wake.notified().await,
+            Ok(None) => {
+                tokio::select! {
+                    () = shared.wake.notified() => {}
+                    () = poll => {}
+                }
+            }
             Err(e) => {
                 tracing::error!(error = %e, "send queue unreadable; trying again in a second");
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -585,7 +657,8 @@ async fn write(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finish
             .state
             .store()
             .run(move |s| {
-                let changes = s.finish_jobs(&finishes, |c| counted.apply(c))?;
+                let changes =
+                    s.finish_jobs(&counted.owner.clone(), &finishes, |c| counted.apply(c))?;
                 Ok((finishes, changes))
             })
             .await;

@@ -140,6 +140,7 @@ pub use listener::{
     DEFAULT_MAX_CONNECTIONS,
 };
 pub(crate) use openapi::openapi_with;
+pub use store::redact_database_url;
 pub(crate) use store::{
     message_id, BatchSpec, Changes, ClaimedJob, Finish, JobData, NewBatch, NewJob, PlanRules,
     Targets,

@@ -8,6 +8,7 @@ mod cli {
     mod sandbox;
     mod send;
     mod send_wns;
+    mod shared_database;
 }
 mod e2e {
     mod delivery;
@@ -22,6 +23,7 @@ mod e2e {
 }
 mod layers;
 mod patterns {
+    mod backends;
     mod basics;
     mod delivery;
     mod props;

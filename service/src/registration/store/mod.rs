@@ -1,27 +1,49 @@
-//! Everything the service must not forget, in one SQLite database: registrations, the state the
-//! push patterns keep per user, and the log of every send.
+//! Everything the service must not forget, in one database: registrations, the state the
+//! push patterns keep per user, the log of every send and the durable send queue. Two back
+//! ends behind the one API: SQLite (a file, the embedded default: `cargo run` and `cargo test`
+//! need no set-up) and PostgreSQL (`postgres://...`: several service processes on one
+//! database, each claiming jobs the others skip).
 //!
-//! **Concurrency choice.** One [`rusqlite::Connection`] behind a `std::sync::Mutex`, held only
-//! for the few statements of one operation. SQLite serialises writers anyway, so a pool would
-//! buy nothing but `SQLITE_BUSY` handling; one lock also makes every operation (such as the
-//! clamped counter increment) atomic with respect to every other. The methods are synchronous;
-//! async code calls them through [`Store::run`], which moves the call onto tokio's blocking
-//! pool so that a slow disk (an `fsync` on commit) never stalls a runtime worker.
+//! **Concurrency choice, SQLite.** One [`rusqlite::Connection`] behind a `std::sync::Mutex`,
+//! held only for the few statements of one operation. SQLite serialises writers anyway, so a
+//! pool would buy nothing but `SQLITE_BUSY` handling; one lock also makes every operation (such
+//! as the clamped counter increment) atomic with respect to every other.
 //!
-//! **Schema.** `PRAGMA user_version` holds how many steps of `MIGRATIONS` have been applied;
-//! opening a database applies the missing ones in order, each in its own transaction, so an old
-//! file is brought forward and a fresh one is built by the same path (`migrations.rs`).
+//! **Concurrency choice, PostgreSQL.** A small pool of connections (`postgres.rs`); every
+//! operation is one transaction, and what must not be done twice at once is decided by the
+//! database (`FOR UPDATE SKIP LOCKED` in the claim, upserts, one-statement increments). The
+//! queue's own writes of one process (plan, claim, finish, cancel) still take a process-wide
+//! lock, as on SQLite, so that the worker's in-process counts change with each commit and a
+//! stopped worker's claim takes nothing; other processes are not held by it.
+//!
+//! The methods are synchronous; async code calls them through [`Store::run`], which moves the
+//! call onto tokio's blocking pool so that a slow disk (an `fsync` on commit) or a slow network
+//! never stalls a runtime worker.
+//!
+//! **Schema.** A list of steps per dialect (`migrations.rs`); SQLite records how many are
+//! applied in `PRAGMA user_version`, PostgreSQL in `mpns_schema`. Opening a database applies
+//! the missing ones in order, each in its own transaction, so an old file is brought forward
+//! and a fresh one is built by the same path.
 //!
 //! **Layout.** This file holds [`Store`] itself: opening, the lock and the blocking-pool
-//! runner. Each table group adds its methods to `Store` in a file of its own: `registrations`,
-//! `pattern_state` (active pattern, counters, last tiles, settings), `status_log`,
-//! `send_queue` (the durable send queue) and `tile_requests`; `times` is how instants are stored and shown.
+//! runner; `db.rs` the statements, arguments and rows both back ends share; `postgres.rs` the
+//! pool. Each table group adds its methods to `Store` in a file of its own, with the SQL of
+//! both dialects side by side where they differ: `registrations`, `pattern_state` (active
+//! pattern, counters, last tiles, settings), `status_log`, the durable send queue
+//! (`send_queue`: batches and plans; `claims`: claiming with leases; `finish`: outcomes,
+//! cancelling, progress) and `tile_requests`; `times` is how instants are stored and shown.
 
+mod claims;
+mod db;
+mod finish;
 mod migrations;
 mod pattern_state;
+mod postgres;
 mod registrations;
 mod send_queue;
 mod status_log;
+#[cfg(test)]
+mod testing;
 mod tile_requests;
 mod times;
 
@@ -31,9 +53,12 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use db::Tx;
+
 pub(crate) use migrations::MIGRATIONS;
 pub use migrations::SCHEMA_VERSION;
 pub use pattern_state::MAX_COUNTER;
+pub use postgres::redact as redact_database_url;
 pub use registrations::{Platform, Registration};
 pub(crate) use send_queue::{
     message_id, BatchSpec, Changes, ClaimedJob, Finish, JobData, NewBatch, NewJob, PlanRules,
@@ -52,13 +77,43 @@ pub enum StoreError {
     /// SQLite reported an error.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL reported an error.
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// The `postgres://` URL could not be read.
+    #[error("bad PostgreSQL URL {url}: {message}")]
+    BadUrl {
+        /// The URL, password hidden.
+        url: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The PostgreSQL server could not be reached or refused the connection.
+    #[error("could not connect to PostgreSQL at {url}: {message}")]
+    Connect {
+        /// The URL, password hidden.
+        url: String,
+        /// Why.
+        message: String,
+    },
+    /// No pooled PostgreSQL connection could be had in time.
+    #[error("no connection to PostgreSQL at {url}: {message}")]
+    Pool {
+        /// The URL, password hidden.
+        url: String,
+        /// Why.
+        message: String,
+    },
+    /// A row held a value of another kind than the store wrote (a database changed by hand).
+    #[error("unexpected value in the database: {0}")]
+    Column(String),
     /// The database was written by a newer version of this program.
     #[error(
         "database schema version {found} is newer than the {known} versions this program knows; \
-         use a newer build or another database file"
+         use a newer build or another database"
     )]
     TooNew {
-        /// `user_version` found in the file.
+        /// The schema version found in the database.
         found: i64,
         /// The number of migrations this build has.
         known: usize,
@@ -68,16 +123,38 @@ pub enum StoreError {
     Task(String),
 }
 
-/// The service's database; cheap to clone (all clones share one connection).
+/// Where the store keeps its data.
+enum Backend {
+    Sqlite(Mutex<Connection>),
+    Postgres {
+        pool: postgres::PgPool,
+        /// This process's queue writes, one at a time (see the module doc).
+        lock: Mutex<()>,
+    },
+}
+
+/// The service's database; cheap to clone (all clones share one connection or pool).
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    backend: Arc<Backend>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").finish_non_exhaustive()
+        let kind = match &*self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        };
+        f.debug_struct("Store")
+            .field("backend", &kind)
+            .finish_non_exhaustive()
     }
+}
+
+/// What a PostgreSQL URL starts with.
+fn is_postgres_url(s: &str) -> bool {
+    let lower = s.get(..13).unwrap_or(s).to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
 }
 
 impl Store {
@@ -94,6 +171,35 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         Store::setup(conn)
+    }
+
+    /// Connects to a PostgreSQL database (`postgres://user:password@host:port/name`) and
+    /// migrates it to the latest schema. Several processes may do so at once on one database.
+    ///
+    /// # Errors
+    /// [`StoreError::BadUrl`] for a URL that cannot be read, [`StoreError::Connect`] when the
+    /// server cannot be reached or refuses, [`StoreError::Postgres`] when a migration fails,
+    /// [`StoreError::TooNew`] when it was written by a newer build. None shows the password.
+    pub fn connect(url: &str) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Arc::new(Backend::Postgres {
+                pool: postgres::connect(url)?,
+                lock: Mutex::new(()),
+            }),
+        })
+    }
+
+    /// A `postgres://` (or `postgresql://`) URL connects to PostgreSQL ([`Store::connect`]);
+    /// anything else is a SQLite file path ([`Store::open`]).
+    ///
+    /// # Errors
+    /// As [`Store::connect`] or [`Store::open`].
+    pub fn open_database(database: &str) -> Result<Store, StoreError> {
+        if is_postgres_url(database) {
+            Store::connect(database)
+        } else {
+            Store::open(database)
+        }
     }
 
     /// A private, empty database in memory, for tests.
@@ -114,18 +220,30 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut conn, MIGRATIONS)?;
         Ok(Store {
-            conn: Arc::new(Mutex::new(conn)),
+            backend: Arc::new(Backend::Sqlite(Mutex::new(conn))),
         })
+    }
+
+    /// Whether several processes may share this database (PostgreSQL): the send queue then
+    /// looks for work the others planned, and leaves their jobs in flight to their leases.
+    pub fn is_shared(&self) -> bool {
+        matches!(&*self.backend, Backend::Postgres { .. })
     }
 
     /// The schema version of the open database (the number of migrations applied).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if it cannot be read.
+    /// [`StoreError::Sqlite`] or [`StoreError::Postgres`] if it cannot be read.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .lock()
-            .query_row("PRAGMA user_version", [], |row| row.get(0))?)
+        match &*self.backend {
+            Backend::Sqlite(conn) => {
+                Ok(lock(conn).query_row("PRAGMA user_version", [], |row| row.get(0))?)
+            }
+            Backend::Postgres { pool, .. } => postgres::outside_async(|| {
+                let mut conn = pool.get()?;
+                postgres::schema_version(&mut conn.client)
+            }),
+        }
     }
 
     /// Runs `f` on tokio's blocking pool, so that async handlers never wait on the disk.
@@ -146,16 +264,77 @@ impl Store {
         R: Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || f(&store))
+        tokio::task::spawn_blocking(move || postgres::on_blocking_pool(|| f(&store)))
             .await
             .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    pub(super) fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave SQLite inconsistent (statements are
-        // atomic, transactions roll back on drop), so a poisoned lock is still usable.
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// [`Store::tx`] under this process's queue lock: nothing is done unless `live()` (asked
+    /// under the lock), and `committed` runs after the commit, still under it.
+    fn write<R: Send>(
+        &self,
+        live: impl FnOnce() -> bool + Send,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, StoreError> + Send,
+        committed: impl FnOnce(&R) + Send,
+    ) -> Result<Option<R>, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(conn) => {
+                let mut conn = lock(conn);
+                if !live() {
+                    return Ok(None);
+                }
+                let mut tx = Tx::Lite(conn.transaction()?);
+                let r = f(&mut tx)?;
+                tx.commit()?;
+                committed(&r);
+                Ok(Some(r))
+            }
+            Backend::Postgres { pool, lock: queue } => postgres::outside_async(|| {
+                let _held = lock(queue);
+                if !live() {
+                    return Ok(None);
+                }
+                let mut conn = pool.get()?;
+                let postgres::PgConn { client, cache } = &mut *conn;
+                let mut tx = Tx::Pg {
+                    tx: client.transaction()?,
+                    cache,
+                };
+                let r = f(&mut tx)?;
+                tx.commit()?;
+                committed(&r);
+                Ok(Some(r))
+            }),
+        }
     }
+
+    /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back otherwise.
+    /// Without the queue lock on PostgreSQL (reads and the phones' writes).
+    fn tx<R: Send>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, StoreError> + Send,
+    ) -> Result<R, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(_) => self
+                .write(|| true, f, |_| {})
+                .and_then(|r| r.ok_or_else(|| StoreError::Task("a live write did nothing".into()))),
+            Backend::Postgres { pool, .. } => postgres::outside_async(|| {
+                let mut conn = pool.get()?;
+                let postgres::PgConn { client, cache } = &mut *conn;
+                let mut tx = Tx::Pg {
+                    tx: client.transaction()?,
+                    cache,
+                };
+                let r = f(&mut tx)?;
+                tx.commit()?;
+                Ok(r)
+            }),
+        }
+    }
+}
+
+/// A panic while holding a lock cannot leave the database inconsistent (statements are
+/// atomic, transactions roll back on drop), so a poisoned lock is still usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -4,8 +4,7 @@
 
 use std::time::SystemTime;
 
-use rusqlite::{params, OptionalExtension};
-
+use super::db::{args, Row, Sql};
 use super::times::{from_millis, serialize_time, to_millis};
 use super::{Store, StoreError};
 use crate::registration::validate::parse_os_version;
@@ -86,130 +85,132 @@ impl Store {
     /// server info a phone reads right after registering already shows it.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the write fails.
+    /// [`StoreError::Sqlite`] or [`StoreError::Postgres`] if the write fails.
     pub fn register(&self, registration: &Registration) -> Result<bool, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let existed: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM registrations WHERE user_name = ?1)",
-            [&registration.user_name],
-            |row| row.get(0),
-        )?;
-        tx.execute(
-            "INSERT INTO registrations (user_name, channel_uri, os_version, registered_at, last_outcome, platform)
-             VALUES (?1, ?2, ?3, ?4, NULL, ?5)
-             ON CONFLICT (user_name) DO UPDATE SET
-               channel_uri = excluded.channel_uri,
-               platform = excluded.platform,
-               os_version = excluded.os_version,
-               registered_at = excluded.registered_at,
-               last_outcome = NULL",
-            params![
-                registration.user_name,
-                registration.channel_uri,
-                registration.os_version,
-                to_millis(registration.registered_at),
-                registration.platform.as_str(),
-            ],
-        )?;
-        tx.execute(
-            "DELETE FROM counters WHERE pattern = ?1 AND user_name = ?2
-               AND EXISTS (SELECT 1 FROM active_pattern WHERE id = 1 AND pattern = ?1)",
-            [PatternKind::Counter.id(), registration.user_name.as_str()],
-        )?;
-        tx.commit()?;
-        Ok(existed)
+        self.tx(|tx| {
+            let existed = tx
+                .query_one(
+                    &Sql::same("SELECT EXISTS (SELECT 1 FROM registrations WHERE user_name = ?1)"),
+                    args![&registration.user_name],
+                )?
+                .int(0)?
+                != 0;
+            tx.execute(
+                &Sql::same(
+                    "INSERT INTO registrations (user_name, channel_uri, os_version, registered_at, last_outcome, platform)
+                     VALUES (?1, ?2, ?3, ?4, NULL, ?5)
+                     ON CONFLICT (user_name) DO UPDATE SET
+                       channel_uri = excluded.channel_uri,
+                       platform = excluded.platform,
+                       os_version = excluded.os_version,
+                       registered_at = excluded.registered_at,
+                       last_outcome = NULL",
+                ),
+                args![
+                    &registration.user_name,
+                    &registration.channel_uri,
+                    &registration.os_version,
+                    to_millis(registration.registered_at),
+                    registration.platform.as_str(),
+                ],
+            )?;
+            tx.execute(
+                &Sql::same(
+                    "DELETE FROM counters WHERE pattern = ?1 AND user_name = ?2
+                       AND EXISTS (SELECT 1 FROM active_pattern WHERE id = 1 AND pattern = ?1)",
+                ),
+                args![PatternKind::Counter.id(), registration.user_name.as_str()],
+            )?;
+            Ok(existed)
+        })
     }
 
     /// Removes a user's registration. Returns whether there was one.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the write fails.
+    /// [`StoreError::Sqlite`] or [`StoreError::Postgres`] if the write fails.
     pub fn unregister(&self, user_name: &str) -> Result<bool, StoreError> {
-        let n = self.lock().execute(
-            "DELETE FROM registrations WHERE user_name = ?1",
-            [user_name],
-        )?;
+        let n = self.tx(|tx| {
+            tx.execute(
+                &Sql::same("DELETE FROM registrations WHERE user_name = ?1"),
+                args![user_name],
+            )
+        })?;
         Ok(n > 0)
     }
 
     /// One user's registration.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the read fails.
+    /// [`StoreError::Sqlite`] or [`StoreError::Postgres`] if the read fails.
     pub fn registration(&self, user_name: &str) -> Result<Option<Registration>, StoreError> {
-        Ok(self
-            .lock()
-            .query_row(
-                "SELECT user_name, channel_uri, os_version, registered_at, last_outcome, platform
-                 FROM registrations WHERE user_name = ?1",
-                [user_name],
-                registration_from_row,
-            )
-            .optional()?)
+        const SQL: Sql = Sql::same(
+            "SELECT user_name, channel_uri, os_version, registered_at, last_outcome, platform
+             FROM registrations WHERE user_name = ?1",
+        );
+        self.tx(|tx| {
+            tx.query_opt(&SQL, args![user_name])?
+                .map(|r| registration_from_row(&r))
+                .transpose()
+        })
     }
 
     /// Every registration, by user name.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the read fails.
+    /// [`StoreError::Sqlite`] or [`StoreError::Postgres`] if the read fails.
     pub fn subscribers(&self) -> Result<Vec<Registration>, StoreError> {
-        let mut all = Vec::new();
-        self.for_each_subscriber(|r| all.push(r))?;
-        Ok(all)
+        const SQL: Sql = Sql::same(
+            "SELECT user_name, channel_uri, os_version, registered_at, last_outcome, platform
+             FROM registrations ORDER BY user_name",
+        );
+        self.tx(|tx| {
+            tx.query(&SQL, &[])?
+                .iter()
+                .map(registration_from_row)
+                .collect()
+        })
     }
 
     /// One page of registrations by user name: at most `limit` of those whose name sorts after
     /// `after` (keyset paging), and how many registrations there are in all.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the read fails.
+    /// [`StoreError::Sqlite`] or [`StoreError::Postgres`] if the read fails.
     pub fn subscribers_page(
         &self,
         after: Option<&str>,
         limit: u32,
     ) -> Result<(Vec<Registration>, u64), StoreError> {
-        let conn = self.lock();
-        let total: i64 = conn.query_row("SELECT COUNT(*) FROM registrations", [], |r| r.get(0))?;
-        let mut stmt = conn.prepare_cached(
+        const PAGE: Sql = Sql::each(
             "SELECT user_name, channel_uri, os_version, registered_at, last_outcome, platform
              FROM registrations WHERE ?1 IS NULL OR user_name > ?1
              ORDER BY user_name LIMIT ?2",
-        )?;
-        let page = stmt
-            .query_map(params![after, limit], registration_from_row)?
-            .collect::<Result<_, _>>()?;
-        Ok((page, u64::try_from(total).unwrap_or(0)))
-    }
-
-    /// Every registration, by user name, handed to `f` as it is read, so that a caller keeping
-    /// only part of each (a send to every subscriber) never holds them all. Returns how many
-    /// there were.
-    pub(crate) fn for_each_subscriber(
-        &self,
-        mut f: impl FnMut(Registration),
-    ) -> Result<usize, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
             "SELECT user_name, channel_uri, os_version, registered_at, last_outcome, platform
-             FROM registrations ORDER BY user_name",
-        )?;
-        let mut n = 0;
-        for row in stmt.query_map([], registration_from_row)? {
-            f(row?);
-            n += 1;
-        }
-        Ok(n)
+             FROM registrations WHERE $1::text IS NULL OR user_name > $1::text
+             ORDER BY user_name LIMIT $2",
+        );
+        self.tx(|tx| {
+            let total = tx
+                .query_one(&Sql::same("SELECT COUNT(*) FROM registrations"), &[])?
+                .int(0)?;
+            let page = tx
+                .query(&PAGE, args![after, i64::from(limit)])?
+                .iter()
+                .map(registration_from_row)
+                .collect::<Result<_, _>>()?;
+            Ok((page, u64::try_from(total).unwrap_or(0)))
+        })
     }
 }
 
-fn registration_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Registration> {
+fn registration_from_row(r: &Row) -> Result<Registration, StoreError> {
     Ok(Registration {
-        user_name: r.get(0)?,
-        channel_uri: r.get(1)?,
-        os_version: r.get(2)?,
-        registered_at: from_millis(r.get(3)?),
-        last_outcome: r.get(4)?,
-        platform: Platform::from_stored(&r.get::<_, String>(5)?),
+        user_name: r.text(0)?,
+        channel_uri: r.text(1)?,
+        os_version: r.text(2)?,
+        registered_at: from_millis(r.int(3)?),
+        last_outcome: r.opt_text(4)?,
+        platform: Platform::from_stored(&r.text(5)?),
     })
 }

@@ -14,34 +14,39 @@
 //! **Message ids.** A job's `X-MessageID` is derived from its batch's UUID and its row id
 //! ([`message_id`]), so it is the same on every attempt, across restarts, without storing it.
 //!
-//! **Claiming, and PostgreSQL.** [`Store::claim_jobs`] is one statement:
-//! `UPDATE send_jobs SET state = in_flight, owner = ?, lease_until = ? WHERE id IN (SELECT id
-//! FROM send_jobs WHERE (state IN (queued, waiting) AND due_at <= now) OR (state = in_flight
-//! AND lease_until <= wall_now) ORDER BY due_at, id LIMIT n) RETURNING ...`. SQLite serialises
-//! writers, so no two claims overlap. On PostgreSQL (the next round) the same statement gets
-//! `FOR UPDATE SKIP LOCKED` in the inner `SELECT`, so that several processes claim disjoint
-//! jobs without waiting on each other; the methods of this file are the interface that back
-//! end implements. On SQLite one process owns the file, so at start it takes over every job
-//! left in flight by an earlier process at once ([`Store::release_abandoned`]) instead of
-//! waiting for the leases to run out.
+//! **Claiming** (`claims.rs`) is one statement: `UPDATE send_jobs SET state = in_flight,
+//! owner = ?, lease_until = ? WHERE id IN (SELECT id FROM send_jobs WHERE state IN (queued,
+//! waiting) AND due_at <= now ORDER BY due_at, id LIMIT n) RETURNING ...`. SQLite serialises
+//! writers, so no two claims overlap; on PostgreSQL the inner `SELECT` has `FOR UPDATE SKIP
+//! LOCKED`, so that several processes claim disjoint jobs without waiting on each other. On
+//! SQLite one process owns the file, so at start it takes over every job left in flight by an
+//! earlier process at once ([`Store::release_abandoned`]); on PostgreSQL the others may be
+//! alive, so a job in flight is taken over only once its lease has run out on the wall clock,
+//! by whichever process claims next. Either way the takeover writes a status-log row (the
+//! request may have reached MPNS) and the job goes out again with the same `X-MessageID`.
+//! Outcomes are recorded by `finish.rs`.
 //!
 //! **Size.** A job row holds the user name, channel URI, OS version, a short step name and
 //! (rarely) a few bytes of data: about 150 bytes with its index entries. A plan is written by
-//! one `INSERT … SELECT` from `registrations`, in SQLite's own loop, so 300,000 jobs (a One
+//! one `INSERT … SELECT` from `registrations`, in the database's own loop, so 300,000 jobs (a One
 //! Time of three messages to 100,000 subscribers) commit in well under a second. Finished jobs
 //! are kept until [`Store::forget_finished_batches`]: the status log is the lasting record of
 //! each outcome. At tens of millions of subscribers the plan stays one statement, but its
 //! commit grows linearly (measured in BENCHMARKS.md up to 1,000,000); the way further is the
 //! range job: one row per block of subscribers (by user name) with per-subscriber rows only
-//! where a retry or failure needs one; the interface here does not change for it.
+//! where a retry or failure needs one; the interface here does not change for it. On
+//! PostgreSQL the same holds, and the sending scales out: every process claims its own jobs
+//! (`SKIP LOCKED`), each answer group is a few set-based statements (`finish.rs`), so more
+//! processes add sending capacity until the database's commits are the limit.
 
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use rusqlite::{params, OptionalExtension};
 use uuid::Uuid;
 
-use super::times::{from_millis, serialize_time, to_millis};
+use super::db::{args, Row, Sql, Tx};
+use super::pattern_state::{active_in, INCREMENT, SET_ACTIVE, SET_SETTINGS};
+use super::times::{serialize_time, to_millis};
 use super::{Recorded, StatusEntry, Store, StoreError};
 use crate::registration::{PatternKind, Platform};
 
@@ -73,7 +78,7 @@ impl JobState {
         JobState::Cancelled,
     ];
 
-    fn code(self) -> i64 {
+    pub(super) fn code(self) -> i64 {
         match self {
             JobState::Queued => 0,
             JobState::InFlight => 1,
@@ -84,7 +89,7 @@ impl JobState {
         }
     }
 
-    fn from_code(code: i64) -> JobState {
+    pub(super) fn from_code(code: i64) -> JobState {
         JobState::ALL
             .into_iter()
             .find(|s| s.code() == code)
@@ -233,7 +238,7 @@ pub struct BatchProgress {
     pub cancelled_jobs: u64,
 }
 
-fn serialize_opt_time<S: serde::Serializer>(
+pub(super) fn serialize_opt_time<S: serde::Serializer>(
     t: &Option<SystemTime>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
@@ -250,25 +255,26 @@ pub(crate) fn message_id(batch: Uuid, job_id: i64) -> Uuid {
     Uuid::from_u128(batch.as_u128() ^ (job_id as u64 & 0x00ff_ffff_ffff_ffff) as u128)
 }
 
-const JOB_COLUMNS: &str =
+pub(super) const JOB_COLUMNS: &str =
     "id, batch_id, user_name, channel_uri, os_version, step, data, attempts, platform";
 
-fn claimed(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimedJob> {
+pub(super) fn claimed(r: &Row) -> Result<ClaimedJob, StoreError> {
     Ok(ClaimedJob {
-        id: r.get(0)?,
-        batch_id: r.get(1)?,
-        user_name: r.get(2)?,
-        channel_uri: r.get(3)?,
-        os_version: r.get(4)?,
-        step: r.get(5)?,
-        data: r.get(6)?,
-        attempts: r.get(7)?,
-        platform: Platform::from_stored(&r.get::<_, String>(8)?),
+        id: r.int(0)?,
+        batch_id: r.int(1)?,
+        user_name: r.text(2)?,
+        channel_uri: r.text(3)?,
+        os_version: r.text(4)?,
+        step: r.text(5)?,
+        data: r.opt_text(6)?,
+        attempts: r.small(7)?,
+        platform: Platform::from_stored(&r.text(8)?),
     })
 }
 
-fn insert_job(
-    tx: &rusqlite::Transaction<'_>,
+/// Adds one job to a batch (a reaction's, or a follow-up), due at `due`.
+pub(super) fn insert_job(
+    tx: &mut Tx<'_>,
     batch_id: i64,
     job: &NewJob,
     due: i64,
@@ -277,445 +283,193 @@ fn insert_job(
         JobData::None => None,
         JobData::Text(t) => Some(t.clone()),
         JobData::IncrementedCounter(pattern) => {
-            let count: i64 = tx.query_row(
-                "INSERT INTO counters (pattern, user_name, count) VALUES (?1, ?2, 1)
-                 ON CONFLICT (pattern, user_name) DO UPDATE SET count = MIN(count + 1, ?3)
-                 RETURNING count",
-                params![pattern.id(), job.user_name, super::MAX_COUNTER],
-                |r| r.get(0),
-            )?;
+            let count = tx
+                .query_one(
+                    &INCREMENT,
+                    args![pattern.id(), &job.user_name, super::MAX_COUNTER],
+                )?
+                .int(0)?;
             Some(count.to_string())
         }
     };
-    tx.prepare_cached(
-        "INSERT INTO send_jobs (batch_id, user_name, channel_uri, os_version, step, data, state, due_at, platform)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
-    )?
-    .execute(params![
-        batch_id,
-        job.user_name,
-        job.channel_uri,
-        job.os_version,
-        job.step,
-        data,
-        due,
-        job.platform.as_str()
-    ])?;
+    tx.execute(
+        &Sql::same(
+            "INSERT INTO send_jobs (batch_id, user_name, channel_uri, os_version, step, data, state, due_at, platform)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
+        ),
+        args![
+            batch_id,
+            &job.user_name,
+            &job.channel_uri,
+            &job.os_version,
+            job.step,
+            data.as_deref(),
+            due,
+            job.platform.as_str()
+        ],
+    )?;
     Ok(())
 }
+
+/// Every subscriber's steps, in one statement: the steps as a `VALUES` table, crossed with
+/// the subscribers in user-name order, each subscriber's steps in the given order.
+/// PostgreSQL wants the parameters' types where nothing around them says it.
+fn plan_all(steps: &[&'static str]) -> Sql {
+    let values = |pg: bool| {
+        steps
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                if pg {
+                    format!("(${}::text, {i})", i + 3)
+                } else {
+                    format!("(?{}, {i})", i + 3)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Sql::owned(
+        format!(
+            "INSERT INTO send_jobs (batch_id, user_name, channel_uri, os_version, step, state, due_at, platform)
+             SELECT ?1, r.user_name, r.channel_uri, r.os_version, s.column1, 0, ?2, r.platform
+             FROM registrations r CROSS JOIN (VALUES {}) s
+             ORDER BY r.user_name, s.column2",
+            values(false)
+        ),
+        format!(
+            "INSERT INTO send_jobs (batch_id, user_name, channel_uri, os_version, step, state, due_at, platform)
+             SELECT $1::bigint, r.user_name, r.channel_uri, r.os_version, s.column1, 0, $2::bigint, r.platform
+             FROM registrations r CROSS JOIN (VALUES {}) s
+             ORDER BY r.user_name, s.column2",
+            values(true)
+        ),
+    )
+}
+
+/// Every subscriber's last tile for a pattern, in one statement.
+const LAST_TILE_OF_ALL: Sql = Sql::each(
+    "INSERT INTO last_tiles (pattern, user_name, tile_json, updated_at)
+     SELECT ?1, user_name, ?2, ?3 FROM registrations WHERE true
+     ON CONFLICT (pattern, user_name) DO UPDATE SET
+       tile_json = excluded.tile_json, updated_at = excluded.updated_at",
+    "INSERT INTO last_tiles (pattern, user_name, tile_json, updated_at)
+     SELECT $1::text, user_name, $2::text, $3::bigint FROM registrations WHERE true
+     ON CONFLICT (pattern, user_name) DO UPDATE SET
+       tile_json = excluded.tile_json, updated_at = excluded.updated_at",
+);
 
 impl Store {
     /// Commits a batch and all its jobs in one transaction, with the pattern state that must
     /// change with it ([`PlanRules`]); refused with `Ok(Err(active))` when the rules require
-    /// another active pattern. `committed` runs once it is committed, before any worker can
-    /// claim a job of it (the store's lock is still held), with the batch's id and its number
-    /// of jobs. Returns the batch's id, its subscribers and its jobs.
+    /// another active pattern. `committed` runs once it is committed, before any worker of
+    /// this process can claim a job of it (the store's lock is still held), with the batch's
+    /// id and its number of jobs. Returns the batch's id, its subscribers and its jobs.
     pub(crate) fn plan_batch(
         &self,
         batch: &NewBatch,
         targets: &Targets,
         rules: &PlanRules,
-        committed: impl FnOnce(i64, usize),
+        committed: impl FnOnce(i64, usize) + Send,
     ) -> Result<Result<(i64, usize, usize), PatternKind>, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        if let Some(required) = rules.require_active {
-            let active: Option<String> = tx
-                .query_row("SELECT pattern FROM active_pattern WHERE id = 1", [], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            let active = active
-                .and_then(|n| PatternKind::from_id(&n))
-                .unwrap_or(PatternKind::OneTime);
-            if active != required {
-                return Ok(Err(active));
-            }
-        }
-        if let Some(pattern) = rules.set_active {
-            tx.execute(
-                "INSERT INTO active_pattern (id, pattern) VALUES (1, ?1)
-                 ON CONFLICT (id) DO UPDATE SET pattern = excluded.pattern",
-                [pattern.id()],
-            )?;
-        }
-        if let Some((pattern, settings)) = &rules.settings {
-            tx.execute(
-                "INSERT INTO pattern_settings (pattern, settings_json, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (pattern) DO UPDATE SET
-                   settings_json = excluded.settings_json, updated_at = excluded.updated_at",
-                params![pattern.id(), settings, to_millis(batch.at)],
-            )?;
-        }
-        if let Some((pattern, tile)) = &rules.last_tile_of_all {
-            tx.execute(
-                "INSERT INTO last_tiles (pattern, user_name, tile_json, updated_at)
-                 SELECT ?1, user_name, ?2, ?3 FROM registrations WHERE true
-                 ON CONFLICT (pattern, user_name) DO UPDATE SET
-                   tile_json = excluded.tile_json, updated_at = excluded.updated_at",
-                params![pattern.id(), tile, to_millis(batch.at)],
-            )?;
-        }
-        let at = to_millis(batch.at);
-        tx.execute(
-            "INSERT INTO send_batches (uuid, pattern, origin, spec, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                Uuid::new_v4().to_string(),
-                batch.pattern.id(),
-                batch.origin,
-                batch.spec,
-                at
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        let (subscribers, jobs) = match targets {
-            Targets::AllSubscribers { steps } => {
-                let subscribers: i64 =
-                    tx.query_row("SELECT COUNT(*) FROM registrations", [], |r| r.get(0))?;
-                // One statement: the steps as a VALUES table, crossed with the subscribers in
-                // user-name order, each subscriber's steps in the given order.
-                let values = steps
-                    .iter()
-                    .enumerate()
-                    .map(|(i, _)| format!("(?{}, {i})", i + 3))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let sql = format!(
-                    "INSERT INTO send_jobs (batch_id, user_name, channel_uri, os_version, step, state, due_at, platform)
-                     SELECT ?1, r.user_name, r.channel_uri, r.os_version, s.column1, 0, ?2, r.platform
-                     FROM registrations r CROSS JOIN (VALUES {values}) s
-                     ORDER BY r.user_name, s.column2"
-                );
-                let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(id), Box::new(at)];
-                args.extend(
-                    steps
-                        .iter()
-                        .map(|s| Box::new(s.to_string()) as Box<dyn rusqlite::ToSql>),
-                );
-                let jobs = if steps.is_empty() {
-                    0
-                } else {
-                    tx.execute(&sql, rusqlite::params_from_iter(args.iter()))?
-                };
-                (subscribers as usize, jobs)
-            }
-            Targets::Jobs(jobs) => {
-                for job in jobs {
-                    insert_job(&tx, id, job, at)?;
+        let planned = self.write(
+            || true,
+            |tx| plan_in(tx, batch, targets, rules),
+            |planned| {
+                if let Ok((id, _, jobs)) = planned {
+                    committed(*id, *jobs);
                 }
-                (jobs.len(), jobs.len())
-            }
-        };
-        tx.execute(
-            "UPDATE send_batches SET jobs = ?2 WHERE id = ?1",
-            params![id, jobs as i64],
+            },
         )?;
-        tx.commit()?;
-        committed(id, jobs);
-        Ok(Ok((id, subscribers, jobs)))
-    }
-
-    /// Claims up to `limit` jobs for `owner`: queued or waiting ones due by `now` (the
-    /// service's clock), and in-flight ones whose lease ran out by `wall_now`. Each is marked
-    /// in flight under `owner` until `lease_until` (wall clock). Oldest due first. Nothing is
-    /// claimed unless `live()`, asked under the store's lock: a worker stopped while its claim
-    /// waited for the lock must not take jobs that a new start has already released.
-    pub(crate) fn claim_jobs(
-        &self,
-        owner: &str,
-        (now, wall_now, lease_until): (SystemTime, SystemTime, SystemTime),
-        limit: usize,
-        live: impl FnOnce() -> bool,
-    ) -> Result<Vec<ClaimedJob>, StoreError> {
-        let conn = self.lock();
-        if !live() {
-            return Ok(Vec::new());
-        }
-        let mut stmt = conn.prepare_cached(&format!(
-            "UPDATE send_jobs SET state = 1, owner = ?1, lease_until = ?2
-             WHERE id IN (
-                 SELECT id FROM (SELECT id FROM send_jobs
-                                 WHERE state IN (0, 2) AND due_at <= ?3
-                                 ORDER BY due_at, id LIMIT ?5)
-                 UNION ALL
-                 SELECT id FROM (SELECT id FROM send_jobs
-                                 WHERE state = 1 AND lease_until <= ?4 LIMIT ?5))
-             RETURNING {JOB_COLUMNS}"
-        ))?;
-        let rows = stmt.query_map(
-            params![
-                owner,
-                to_millis(lease_until),
-                to_millis(now),
-                to_millis(wall_now),
-                limit as i64
-            ],
-            claimed,
-        )?;
-        let mut jobs = rows.collect::<Result<Vec<_>, _>>()?;
-        jobs.sort_by_key(|j| j.id);
-        Ok(jobs)
-    }
-
-    /// When the next waiting (or queued) job is due, on the service's clock.
-    pub(crate) fn next_due(&self) -> Result<Option<SystemTime>, StoreError> {
-        let conn = self.lock();
-        let due: Option<i64> = conn
-            .prepare_cached("SELECT MIN(due_at) FROM send_jobs WHERE state IN (0, 2)")?
-            .query_row([], |r| r.get(0))?;
-        Ok(due.map(from_millis))
-    }
-
-    /// Puts back every job left in flight by another owner (a process that died): with SQLite
-    /// one process owns the database, so whoever opens it takes them over at once. Each gets a
-    /// status-log row saying that its request may have reached MPNS without its answer being
-    /// recorded (so the log has a row for every request MPNS may have received; the resend
-    /// carries the same `X-MessageID`). `message_type` names a step's message type. Returns how
-    /// many.
-    pub(crate) fn release_abandoned(
-        &self,
-        owner: &str,
-        at: SystemTime,
-        message_type: impl Fn(&str) -> &'static str,
-    ) -> Result<usize, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let abandoned = {
-            let mut stmt = tx.prepare(
-                "SELECT j.id, j.step, j.channel_uri, b.pattern, b.uuid, j.platform
-                 FROM send_jobs j JOIN send_batches b ON b.id = j.batch_id
-                 WHERE j.state = 1 AND j.owner IS NOT ?1",
-            )?;
-            let rows = stmt.query_map([owner], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                ))
-            })?;
-            rows.collect::<Result<Vec<_>, _>>()?
-        };
-        for (id, step, channel_uri, pattern, uuid, platform) in &abandoned {
-            let pattern = PatternKind::from_id(pattern).unwrap_or(PatternKind::OneTime);
-            let message_id = uuid.parse().ok().map(|u| message_id(u, *id).to_string());
-            let entry = StatusEntry {
-                id: 0,
-                pattern: pattern.display_name().to_owned(),
-                message_type: message_type(step).to_owned(),
-                http_status: None,
-                notification_status: None,
-                device_connection_status: None,
-                subscription_status: None,
-                message_id,
-                channel_uri: channel_uri.clone(),
-                at,
-                platform: Platform::from_stored(platform),
-                error: Some(
-                    "no answer recorded: the process stopped while this request was in flight; \
-                     sent again with the same X-MessageID"
-                        .into(),
-                ),
-            };
-            tx.prepare_cached(
-                "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
-                                         subscription, message_id, channel_uri, at, error, platform)
-                 VALUES (?1, ?2, NULL, NULL, NULL, NULL, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                entry.pattern,
-                entry.message_type,
-                entry.message_id,
-                entry.channel_uri,
-                to_millis(entry.at),
-                entry.error,
-                entry.platform.as_str(),
-            ])?;
-        }
-        tx.execute(
-            "UPDATE send_jobs SET state = 0, owner = NULL, lease_until = NULL
-             WHERE state = 1 AND owner IS NOT ?1",
-            [owner],
-        )?;
-        tx.commit()?;
-        Ok(abandoned.len())
+        planned.ok_or_else(|| StoreError::Task("a live write did nothing".into()))
     }
 
     /// The batch's shared part, for building its jobs' messages.
     pub(crate) fn batch_spec(&self, batch_id: i64) -> Result<Option<BatchSpec>, StoreError> {
-        let conn = self.lock();
-        let row = conn
-            .prepare_cached("SELECT pattern, uuid, spec FROM send_batches WHERE id = ?1")?
-            .query_row([batch_id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                ))
-            })
-            .optional()?;
-        Ok(row.and_then(|(pattern, uuid, spec)| {
+        let row = self.tx(|tx| {
+            tx.query_opt(
+                &Sql::same("SELECT pattern, uuid, spec FROM send_batches WHERE id = ?1"),
+                args![batch_id],
+            )
+        })?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let (pattern, uuid, spec) = (row.text(0)?, row.text(1)?, row.opt_text(2)?);
+        Ok((|| {
             Some(BatchSpec {
                 pattern: PatternKind::from_id(&pattern)?,
                 uuid: uuid.parse().ok()?,
                 spec,
             })
-        }))
+        })())
     }
+}
 
-    /// Records attempts in one transaction: each one's status-log row (as
-    /// [`Store::record_sends`]: last outcome, expired channels pruned), the job's next state
-    /// and its follow-ups. A job of a cancelled batch that would wait is cancelled instead,
-    /// and a cancelled batch gets no follow-ups. `committed` runs after the commit, under the
-    /// store's lock, with what changed.
-    pub(crate) fn finish_jobs(
-        &self,
-        finishes: &[Finish],
-        committed: impl FnOnce(&Changes),
-    ) -> Result<Changes, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let mut changes = Changes::default();
-        for f in finishes {
-            let recorded = match &f.entry {
-                Some(entry) => Some(super::status_log::record_in(&tx, entry)?),
-                None => None,
-            };
-            changes.recorded.push(recorded);
-            let cancelled: bool = tx
-                .prepare_cached("SELECT cancelled FROM send_batches WHERE id = ?1")?
-                .query_row([f.batch_id], |r| r.get(0))
-                .optional()?
-                .unwrap_or(false);
-            let next = if cancelled && f.next == JobState::Waiting {
-                JobState::Cancelled
+fn plan_in(
+    tx: &mut Tx<'_>,
+    batch: &NewBatch,
+    targets: &Targets,
+    rules: &PlanRules,
+) -> Result<Result<(i64, usize, usize), PatternKind>, StoreError> {
+    if let Some(required) = rules.require_active {
+        let active = active_in(tx)?;
+        if active != required {
+            return Ok(Err(active));
+        }
+    }
+    let at = to_millis(batch.at);
+    if let Some(pattern) = rules.set_active {
+        tx.execute(&SET_ACTIVE, args![pattern.id()])?;
+    }
+    if let Some((pattern, settings)) = &rules.settings {
+        tx.execute(&SET_SETTINGS, args![pattern.id(), settings, at])?;
+    }
+    if let Some((pattern, tile)) = &rules.last_tile_of_all {
+        tx.execute(&LAST_TILE_OF_ALL, args![pattern.id(), tile, at])?;
+    }
+    let uuid = Uuid::new_v4().to_string();
+    let id = tx
+        .query_one(
+            &Sql::same(
+                "INSERT INTO send_batches (uuid, pattern, origin, spec, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+            ),
+            args![
+                &uuid,
+                batch.pattern.id(),
+                batch.origin,
+                batch.spec.as_deref(),
+                at
+            ],
+        )?
+        .int(0)?;
+    let (subscribers, jobs) = match targets {
+        Targets::AllSubscribers { steps } => {
+            let subscribers = tx
+                .query_one(&Sql::same("SELECT COUNT(*) FROM registrations"), &[])?
+                .int(0)?;
+            let jobs = if steps.is_empty() {
+                0
             } else {
-                f.next
+                let mut args = vec![super::db::Arg::Int(id), super::db::Arg::Int(at)];
+                args.extend(steps.iter().map(|s| super::db::Arg::Text(s)));
+                tx.execute(&plan_all(steps), &args)? as usize
             };
-            let now = f.entry.as_ref().map(|e| to_millis(e.at));
-            tx.prepare_cached(
-                "UPDATE send_jobs SET state = ?2, due_at = COALESCE(?3, due_at),
-                        attempts = attempts + ?4, last_outcome = ?5, owner = NULL,
-                        lease_until = NULL
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                f.job_id,
-                next.code(),
-                f.due.map(to_millis),
-                i64::from(f.entry.is_some()),
-                f.outcome,
-            ])?;
-            if next.is_final() {
-                *changes.finished.entry(f.batch_id).or_default() += 1;
-            }
-            if !cancelled && !f.follow_ups.is_empty() {
-                for job in &f.follow_ups {
-                    insert_job(&tx, f.batch_id, job, now.unwrap_or(0))?;
-                }
-                *changes.added.entry(f.batch_id).or_default() += f.follow_ups.len();
-            }
+            (subscribers as usize, jobs)
         }
-        tx.commit()?;
-        committed(&changes);
-        Ok(changes)
-    }
-
-    /// Cancels the batch: its queued and waiting jobs are never sent; jobs in flight finish
-    /// (and are not retried). Returns how many jobs were cancelled, or `None` for no such
-    /// batch. `committed` runs under the store's lock with that count.
-    pub(crate) fn cancel_batch(
-        &self,
-        batch_id: i64,
-        committed: impl FnOnce(usize),
-    ) -> Result<Option<usize>, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        if tx.execute(
-            "UPDATE send_batches SET cancelled = 1 WHERE id = ?1",
-            [batch_id],
-        )? == 0
-        {
-            return Ok(None);
-        }
-        let n = tx.execute(
-            "UPDATE send_jobs SET state = 5, owner = NULL, lease_until = NULL
-             WHERE batch_id = ?1 AND state IN (0, 2)",
-            [batch_id],
-        )?;
-        tx.commit()?;
-        committed(n);
-        Ok(Some(n))
-    }
-
-    /// Unfinished jobs (queued, in flight, waiting) per batch: what a restart resumes.
-    pub(crate) fn unfinished_jobs(&self) -> Result<HashMap<i64, usize>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(
-            "SELECT batch_id, COUNT(*) FROM send_jobs WHERE state IN (0, 1, 2) GROUP BY batch_id",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The latest batches (newest first, at most `limit`), with their jobs counted by state.
-    ///
-    /// # Errors
-    /// [`StoreError::Sqlite`] if the read fails.
-    pub fn batches(&self, limit: u32) -> Result<Vec<BatchProgress>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, pattern, origin, created_at, cancelled FROM send_batches
-             ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit], |r| {
-            Ok(BatchProgress {
-                id: r.get(0)?,
-                pattern: r.get(1)?,
-                origin: r.get(2)?,
-                created_at: from_millis(r.get(3)?),
-                cancelled: r.get(4)?,
-                queued: 0,
-                in_flight: 0,
-                waiting: 0,
-                waiting_until: None,
-                delivered: 0,
-                given_up: 0,
-                cancelled_jobs: 0,
-            })
-        })?;
-        let mut batches = rows.collect::<Result<Vec<_>, _>>()?;
-        let mut counts = conn.prepare_cached(
-            "SELECT state, COUNT(*), MIN(due_at) FROM send_jobs WHERE batch_id = ?1 GROUP BY state",
-        )?;
-        for b in &mut batches {
-            let rows = counts.query_map([b.id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })?;
-            for row in rows {
-                let (state, n, due) = row?;
-                let n = n as u64;
-                match JobState::from_code(state) {
-                    JobState::Queued => b.queued = n,
-                    JobState::InFlight => b.in_flight = n,
-                    JobState::Waiting => {
-                        b.waiting = n;
-                        b.waiting_until = Some(from_millis(due));
-                    }
-                    JobState::Delivered => b.delivered = n,
-                    JobState::GivenUp => b.given_up = n,
-                    JobState::Cancelled => b.cancelled_jobs = n,
-                }
+        Targets::Jobs(jobs) => {
+            for job in jobs {
+                insert_job(tx, id, job, at)?;
             }
+            (jobs.len(), jobs.len())
         }
-        Ok(batches)
-    }
+    };
+    tx.execute(
+        &Sql::same("UPDATE send_batches SET jobs = ?2 WHERE id = ?1"),
+        args![id, jobs as i64],
+    )?;
+    Ok(Ok((id, subscribers, jobs)))
 }
 
 #[cfg(test)]
@@ -723,23 +477,27 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
+    use crate::registration::store::testing::{stores, TestStore};
     use crate::registration::Registration;
 
-    fn store_with(users: &[&str]) -> Store {
-        let store = Store::in_memory().unwrap();
-        for u in users {
-            store
-                .register(&Registration {
-                    user_name: (*u).into(),
-                    channel_uri: format!("http://127.0.0.1:1/c/{u}"),
-                    os_version: "8.0".into(),
-                    registered_at: UNIX_EPOCH,
-                    last_outcome: None,
-                    platform: crate::registration::Platform::Mpns,
-                })
-                .unwrap();
+    /// One store per back end (`testing.rs`), with these subscribers.
+    fn stores_with(users: &[&str]) -> Vec<TestStore> {
+        let stores = stores();
+        for store in &stores {
+            for u in users {
+                store
+                    .register(&Registration {
+                        user_name: (*u).into(),
+                        channel_uri: format!("http://127.0.0.1:1/c/{u}"),
+                        os_version: "8.0".into(),
+                        registered_at: UNIX_EPOCH,
+                        last_outcome: None,
+                        platform: crate::registration::Platform::Mpns,
+                    })
+                    .unwrap();
+            }
         }
-        store
+        stores
     }
 
     fn plan(store: &Store, steps: Vec<&'static str>) -> (i64, usize, usize) {
@@ -766,102 +524,222 @@ mod tests {
 
     #[test]
     fn a_plan_has_each_subscribers_steps_in_order_and_claims_take_them_once() {
-        let store = store_with(&["bob", "ann"]);
-        let (_, subscribers, jobs) = plan(&store, vec!["tile", "toast"]);
-        assert_eq!((subscribers, jobs), (2, 4));
-        let claimed = store
-            .claim_jobs("a", (at(100), at(0), at(60)), 10, || true)
-            .unwrap();
-        let order: Vec<_> = claimed
-            .iter()
-            .map(|j| format!("{}:{}", j.user_name, j.step))
-            .collect();
-        assert_eq!(order, ["ann:tile", "ann:toast", "bob:tile", "bob:toast"]);
-        // Leased: another owner takes nothing until the lease runs out on the wall clock.
-        assert!(store
-            .claim_jobs("b", (at(100), at(59), at(120)), 10, || true)
-            .unwrap()
-            .is_empty());
-        assert_eq!(
-            store
-                .claim_jobs("b", (at(100), at(60), at(120)), 10, || true)
+        for store in stores_with(&["bob", "ann"]) {
+            let store = &*store;
+            let (_, subscribers, jobs) = plan(store, vec!["tile", "toast"]);
+            assert_eq!((subscribers, jobs), (2, 4));
+            let claimed = store
+                .claim_jobs(
+                    "a",
+                    (at(100), at(0), at(60)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
+                .unwrap();
+            let order: Vec<_> = claimed
+                .iter()
+                .map(|j| format!("{}:{}", j.user_name, j.step))
+                .collect();
+            assert_eq!(order, ["ann:tile", "ann:toast", "bob:tile", "bob:toast"]);
+            // Leased: another owner takes nothing until the lease runs out on the wall clock.
+            assert!(store
+                .claim_jobs(
+                    "b",
+                    (at(100), at(59), at(120)),
+                    10,
+                    || true,
+                    (true, |_| "Toast")
+                )
                 .unwrap()
-                .len(),
-            4
-        );
+                .is_empty());
+            assert_eq!(
+                store
+                    .claim_jobs(
+                        "b",
+                        (at(100), at(60), at(120)),
+                        10,
+                        || true,
+                        (true, |_| "Toast")
+                    )
+                    .unwrap()
+                    .len(),
+                4
+            );
+        }
     }
 
     #[test]
     fn a_waiting_job_is_claimed_only_at_its_due_time_and_a_cancelled_one_never() {
-        let store = store_with(&["ann", "bob"]);
-        let (batch, _, _) = plan(&store, vec!["tile"]);
-        let claimed = store
-            .claim_jobs("a", (at(100), at(0), at(60)), 10, || true)
-            .unwrap();
-        let finishes: Vec<_> = claimed
-            .iter()
-            .map(|j| Finish {
-                job_id: j.id,
-                batch_id: batch,
-                entry: None,
-                next: JobState::Waiting,
-                due: Some(at(3700)),
-                outcome: "412".into(),
-                follow_ups: Vec::new(),
-            })
-            .collect();
-        store.finish_jobs(&finishes, |_| {}).unwrap();
-        assert_eq!(store.next_due().unwrap(), Some(at(3700)));
-        assert!(store
-            .claim_jobs("a", (at(3699), at(0), at(60)), 10, || true)
-            .unwrap()
-            .is_empty());
-        assert_eq!(store.cancel_batch(batch, |_| {}).unwrap(), Some(2));
-        assert!(store
-            .claim_jobs("a", (at(3700), at(0), at(60)), 10, || true)
-            .unwrap()
-            .is_empty());
-        let shown = &store.batches(1).unwrap()[0];
-        assert_eq!(
-            (shown.cancelled, shown.cancelled_jobs, shown.waiting),
-            (true, 2, 0)
-        );
-        assert_eq!(store.cancel_batch(batch + 1, |_| {}).unwrap(), None);
+        for store in stores_with(&["ann", "bob"]) {
+            let store = &*store;
+            let (batch, _, _) = plan(store, vec!["tile"]);
+            let claimed = store
+                .claim_jobs(
+                    "a",
+                    (at(100), at(0), at(60)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
+                .unwrap();
+            let finishes: Vec<_> = claimed
+                .iter()
+                .map(|j| Finish {
+                    job_id: j.id,
+                    batch_id: batch,
+                    entry: None,
+                    next: JobState::Waiting,
+                    due: Some(at(3700)),
+                    outcome: "412".into(),
+                    follow_ups: Vec::new(),
+                })
+                .collect();
+            store.finish_jobs("a", &finishes, |_| {}).unwrap();
+            assert_eq!(store.next_due().unwrap(), Some(at(3700)));
+            assert!(store
+                .claim_jobs(
+                    "a",
+                    (at(3699), at(0), at(60)),
+                    10,
+                    || true,
+                    (true, |_| "Toast")
+                )
+                .unwrap()
+                .is_empty());
+            assert_eq!(store.cancel_batch(batch, |_| {}).unwrap(), Some(2));
+            assert!(store
+                .claim_jobs(
+                    "a",
+                    (at(3700), at(0), at(60)),
+                    10,
+                    || true,
+                    (true, |_| "Toast")
+                )
+                .unwrap()
+                .is_empty());
+            let shown = &store.batches(1).unwrap()[0];
+            assert_eq!(
+                (shown.cancelled, shown.cancelled_jobs, shown.waiting),
+                (true, 2, 0)
+            );
+            assert_eq!(store.cancel_batch(batch + 1, |_| {}).unwrap(), None);
+        }
     }
 
     #[test]
     fn jobs_left_in_flight_by_another_process_are_logged_and_queued_again() {
-        let store = store_with(&["ann"]);
-        plan(&store, vec!["toast"]);
-        let first = store
-            .claim_jobs("dead", (at(100), at(0), at(600)), 10, || true)
-            .unwrap();
-        assert_eq!(
+        for store in stores_with(&["ann"]) {
+            let store = &*store;
+            plan(store, vec!["toast"]);
+            let first = store
+                .claim_jobs(
+                    "dead",
+                    (at(100), at(0), at(600)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
+                .unwrap();
+            assert_eq!(
+                store
+                    .release_abandoned("new", at(200), |_| "Toast")
+                    .unwrap(),
+                1
+            );
+            let log = store.status_log(0, 10).unwrap();
+            assert_eq!(log.len(), 1);
+            assert!(log[0].error.as_deref().unwrap().contains("in flight"));
+            let again = store
+                .claim_jobs(
+                    "new",
+                    (at(200), at(0), at(600)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
+                .unwrap();
+            assert_eq!(
+                again[0].id, first[0].id,
+                "the same job, so the same X-MessageID"
+            );
+        }
+    }
+
+    #[test]
+    fn a_late_answer_for_a_job_taken_back_logs_its_row_and_changes_nothing_else() {
+        for store in stores_with(&["ann"]) {
+            let store = &*store;
+            let (batch, _, _) = plan(store, vec!["toast"]);
+            let old = store
+                .claim_jobs(
+                    "old",
+                    (at(100), at(0), at(60)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
+                .unwrap();
             store
                 .release_abandoned("new", at(200), |_| "Toast")
-                .unwrap(),
-            1
-        );
-        let log = store.status_log(0, 10).unwrap();
-        assert_eq!(log.len(), 1);
-        assert!(log[0].error.as_deref().unwrap().contains("in flight"));
-        let again = store
-            .claim_jobs("new", (at(200), at(0), at(600)), 10, || true)
-            .unwrap();
-        assert_eq!(
-            again[0].id, first[0].id,
-            "the same job, so the same X-MessageID"
-        );
+                .unwrap();
+            let late = Finish {
+                job_id: old[0].id,
+                batch_id: batch,
+                entry: Some(StatusEntry::from_failure(
+                    PatternKind::OneTime,
+                    mpns::MessageKind::Toast,
+                    "http://127.0.0.1:1/c/ann",
+                    "late",
+                    at(201),
+                )),
+                next: JobState::Delivered,
+                due: None,
+                outcome: "late".into(),
+                follow_ups: Vec::new(),
+            };
+            let changes = store.finish_jobs("old", &[late], |_| {}).unwrap();
+            assert!(changes.finished.is_empty(), "not counted as finished");
+            assert_eq!(
+                store.status_log(0, 10).unwrap().len(),
+                2,
+                "its row is logged"
+            );
+            let again = store
+                .claim_jobs(
+                    "new",
+                    (at(200), at(0), at(600)),
+                    10,
+                    || true,
+                    (true, |_| "Toast"),
+                )
+                .unwrap();
+            assert_eq!(again.len(), 1, "the job is the new owner's to send");
+        }
     }
 
     #[test]
     fn a_stopped_worker_claims_nothing() {
-        let store = store_with(&["ann"]);
-        plan(&store, vec!["toast"]);
-        let claimed = store.claim_jobs("a", (at(100), at(0), at(60)), 10, || false);
-        assert!(claimed.unwrap().is_empty());
-        let claimed = store.claim_jobs("b", (at(100), at(0), at(60)), 10, || true);
-        assert_eq!(claimed.unwrap().len(), 1);
+        for store in stores_with(&["ann"]) {
+            let store = &*store;
+            plan(store, vec!["toast"]);
+            let claimed = store.claim_jobs(
+                "a",
+                (at(100), at(0), at(60)),
+                10,
+                || false,
+                (true, |_| "Toast"),
+            );
+            assert!(claimed.unwrap().is_empty());
+            let claimed = store.claim_jobs(
+                "b",
+                (at(100), at(0), at(60)),
+                10,
+                || true,
+                (true, |_| "Toast"),
+            );
+            assert_eq!(claimed.unwrap().len(), 1);
+        }
     }
 
     #[test]

@@ -4,8 +4,7 @@
 
 use std::time::SystemTime;
 
-use rusqlite::params;
-
+use super::db::{args, Arg, Dialect, Sql, Tx};
 use super::times::{from_millis, serialize_time, to_millis};
 use super::{Store, StoreError};
 use crate::registration::{PatternKind, Platform};
@@ -204,85 +203,205 @@ impl Store {
     /// all: what a fan-out's log writer uses).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the write fails; then none of them is recorded.
+    /// [`StoreError::Sqlite`] or [`StoreError::Postgres`] if the write fails; then none of
+    /// them is recorded.
     pub fn record_sends(&self, entries: &[StatusEntry]) -> Result<Vec<Recorded>, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let mut recorded = Vec::with_capacity(entries.len());
-        for entry in entries {
-            recorded.push(record_in(&tx, entry)?);
-        }
-        tx.commit()?;
-        Ok(recorded)
+        let entries: Vec<&StatusEntry> = entries.iter().collect();
+        self.tx(|tx| record_all(tx, &entries))
     }
 
     /// Status log rows with an id greater than `after`, oldest first, at most `limit`.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the read fails.
+    /// [`StoreError::Sqlite`] or [`StoreError::Postgres`] if the read fails.
     pub fn status_log(&self, after: i64, limit: u32) -> Result<Vec<StatusEntry>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
+        const SQL: Sql = Sql::same(
             "SELECT id, pattern, message_type, http_status, notification, device, subscription,
                     message_id, channel_uri, at, error, platform
              FROM status_log WHERE id > ?1 ORDER BY id LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![after, limit], |r| {
-            Ok(StatusEntry {
-                id: r.get(0)?,
-                pattern: r.get(1)?,
-                message_type: r.get(2)?,
-                http_status: r.get(3)?,
-                notification_status: r.get(4)?,
-                device_connection_status: r.get(5)?,
-                subscription_status: r.get(6)?,
-                message_id: r.get(7)?,
-                channel_uri: r.get(8)?,
-                at: from_millis(r.get(9)?),
-                error: r.get(10)?,
-                platform: Platform::from_stored(&r.get::<_, String>(11)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        );
+        self.tx(|tx| {
+            tx.query(&SQL, args![after, i64::from(limit)])?
+                .iter()
+                .map(|r| {
+                    Ok(StatusEntry {
+                        id: r.int(0)?,
+                        pattern: r.text(1)?,
+                        message_type: r.text(2)?,
+                        http_status: r.opt_small(3)?,
+                        notification_status: r.opt_text(4)?,
+                        device_connection_status: r.opt_text(5)?,
+                        subscription_status: r.opt_text(6)?,
+                        message_id: r.opt_text(7)?,
+                        channel_uri: r.text(8)?,
+                        at: from_millis(r.int(9)?),
+                        error: r.opt_text(10)?,
+                        platform: Platform::from_stored(&r.text(11)?),
+                    })
+                })
+                .collect()
+        })
     }
+}
+
+/// Appends one row to the log; returns its id.
+pub(super) const INSERT: Sql = Sql::same(
+    "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
+                             subscription, message_id, channel_uri, at, error, platform)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+);
+
+/// Records sends inside `tx`, in order (see [`Store::record_send`]): the log rows, the
+/// registrations' last outcome, and the pruning of expired channels.
+///
+/// On SQLite, statement by statement (each one costs microseconds). On PostgreSQL each
+/// statement is a round trip, so the whole group is four set-based statements over arrays:
+/// the rows inserted in order, each channel's last outcome taken from its last entry, the
+/// expired channels' registrations deleted (their users told to the first entry that expired
+/// the channel, as the row-by-row order would).
+pub(super) fn record_all(
+    tx: &mut Tx<'_>,
+    entries: &[&StatusEntry],
+) -> Result<Vec<Recorded>, StoreError> {
+    if tx.dialect() == Dialect::Sqlite {
+        return entries.iter().map(|e| record_in(tx, e)).collect();
+    }
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let texts = |f: &dyn Fn(&StatusEntry) -> Option<String>| {
+        Arg::Texts(entries.iter().map(|e| f(e)).collect())
+    };
+    let mut ids: Vec<i64> = tx
+        .query(
+            &Sql::each(
+                "",
+                "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
+                                         subscription, message_id, channel_uri, at, error,
+                                         platform)
+                 SELECT p, t, s, n, d, sub, m, c, a, e, pl
+                 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                             $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[],
+                             $11::text[])
+                      WITH ORDINALITY AS u(p, t, s, n, d, sub, m, c, a, e, pl, ord)
+                 ORDER BY ord
+                 RETURNING id",
+            ),
+            &[
+                texts(&|e| Some(e.pattern.clone())),
+                texts(&|e| Some(e.message_type.clone())),
+                Arg::Ints(
+                    entries
+                        .iter()
+                        .map(|e| e.http_status.map(i64::from))
+                        .collect(),
+                ),
+                texts(&|e| e.notification_status.clone()),
+                texts(&|e| e.device_connection_status.clone()),
+                texts(&|e| e.subscription_status.clone()),
+                texts(&|e| e.message_id.clone()),
+                texts(&|e| Some(e.channel_uri.clone())),
+                Arg::Ints(entries.iter().map(|e| Some(to_millis(e.at))).collect()),
+                texts(&|e| e.error.clone()),
+                texts(&|e| Some(e.platform.as_str().to_owned())),
+            ],
+        )?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<_, _>>()?;
+    // Identity values are taken in the order the rows are inserted.
+    ids.sort_unstable();
+    // The registrations this group changes, locked in one order: two processes recording
+    // groups that share channels then wait for each other instead of deadlocking.
+    tx.query(
+        &Sql::each(
+            "",
+            "SELECT 1 FROM registrations WHERE channel_uri = ANY($1::text[])
+             ORDER BY channel_uri, user_name FOR UPDATE",
+        ),
+        &[texts(&|e| Some(e.channel_uri.clone()))],
+    )?;
+    tx.execute(
+        &Sql::each(
+            "",
+            "UPDATE registrations r SET last_outcome = u.summary
+             FROM (SELECT DISTINCT ON (channel) channel, summary
+                   FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(channel, summary, ord)
+                   ORDER BY channel, ord DESC) u
+             WHERE r.channel_uri = u.channel",
+        ),
+        &[
+            texts(&|e| Some(e.channel_uri.clone())),
+            texts(&|e| Some(e.summary())),
+        ],
+    )?;
+    let expired: Vec<Option<String>> = entries
+        .iter()
+        .filter(|e| e.is_expired())
+        .map(|e| Some(e.channel_uri.clone()))
+        .collect();
+    let mut pruned: std::collections::HashMap<String, Vec<String>> = Default::default();
+    if !expired.is_empty() {
+        for row in tx.query(
+            &Sql::each(
+                "",
+                "DELETE FROM registrations WHERE channel_uri = ANY($1::text[])
+                 RETURNING channel_uri, user_name",
+            ),
+            &[Arg::Texts(expired)],
+        )? {
+            pruned.entry(row.text(0)?).or_default().push(row.text(1)?);
+        }
+    }
+    let mut recorded = Vec::with_capacity(entries.len());
+    for (entry, id) in entries.iter().zip(ids) {
+        let mut users = if entry.is_expired() {
+            pruned.remove(&entry.channel_uri).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        users.sort();
+        recorded.push(Recorded { id, pruned: users });
+    }
+    Ok(recorded)
 }
 
 /// Records one send inside `tx` (see [`Store::record_send`]): the log row, the registrations'
 /// last outcome, and the pruning of an expired channel.
-pub(super) fn record_in(
-    tx: &rusqlite::Transaction<'_>,
-    entry: &StatusEntry,
-) -> Result<Recorded, StoreError> {
-    // Cached statements: this runs once per send, and compiling the SQL each time
-    // cost more than running it.
-    tx.prepare_cached(
-        "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
-                                     subscription, message_id, channel_uri, at, error, platform)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params![
-        entry.pattern,
-        entry.message_type,
-        entry.http_status,
-        entry.notification_status,
-        entry.device_connection_status,
-        entry.subscription_status,
-        entry.message_id,
-        entry.channel_uri,
-        to_millis(entry.at),
-        entry.error,
-        entry.platform.as_str(),
-    ])?;
-    let id = tx.last_insert_rowid();
-    tx.prepare_cached("UPDATE registrations SET last_outcome = ?1 WHERE channel_uri = ?2")?
-        .execute(params![entry.summary(), entry.channel_uri])?;
+pub(super) fn record_in(tx: &mut Tx<'_>, entry: &StatusEntry) -> Result<Recorded, StoreError> {
+    let id = tx
+        .query_one(
+            &INSERT,
+            args![
+                entry.pattern.as_str(),
+                entry.message_type.as_str(),
+                entry.http_status.map(i64::from),
+                entry.notification_status.as_deref(),
+                entry.device_connection_status.as_deref(),
+                entry.subscription_status.as_deref(),
+                entry.message_id.as_deref(),
+                entry.channel_uri.as_str(),
+                to_millis(entry.at),
+                entry.error.as_deref(),
+                entry.platform.as_str(),
+            ],
+        )?
+        .int(0)?;
+    let summary = entry.summary();
+    tx.execute(
+        &Sql::same("UPDATE registrations SET last_outcome = ?1 WHERE channel_uri = ?2"),
+        args![&summary, &entry.channel_uri],
+    )?;
     let mut pruned = Vec::new();
     if entry.is_expired() {
-        let mut stmt = tx.prepare_cached(
-            "DELETE FROM registrations WHERE channel_uri = ?1 RETURNING user_name",
-        )?;
-        let rows = stmt.query_map([&entry.channel_uri], |r| r.get::<_, String>(0))?;
-        pruned = rows.collect::<Result<Vec<_>, _>>()?;
+        pruned = tx
+            .query(
+                &Sql::same("DELETE FROM registrations WHERE channel_uri = ?1 RETURNING user_name"),
+                args![&entry.channel_uri],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<Vec<_>, _>>()?;
         pruned.sort();
     }
     Ok(Recorded { id, pruned })

@@ -3,8 +3,7 @@
 
 use std::time::SystemTime;
 
-use rusqlite::params;
-
+use super::db::{args, Row, Sql};
 use super::times::{from_millis, serialize_time, to_millis};
 use super::{Store, StoreError};
 
@@ -31,7 +30,7 @@ impl Store {
     /// Records a "Test Now" request and returns it with its id.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the write fails.
+    /// [`StoreError::Sqlite`] or [`StoreError::Postgres`] if the write fails.
     pub fn record_tile_request(
         &self,
         user_name: &str,
@@ -40,14 +39,18 @@ impl Store {
         image_uri: &str,
         at: SystemTime,
     ) -> Result<TileRequest, StoreError> {
-        let conn = self.lock();
-        conn.execute(
-            "INSERT INTO tile_requests (user_name, channel_uri, number, image_uri, at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![user_name, channel_uri, number, image_uri, to_millis(at)],
-        )?;
+        let id = self.tx(|tx| {
+            tx.query_one(
+                &Sql::same(
+                    "INSERT INTO tile_requests (user_name, channel_uri, number, image_uri, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                ),
+                args![user_name, channel_uri, number, image_uri, to_millis(at)],
+            )?
+            .int(0)
+        })?;
         Ok(TileRequest {
-            id: conn.last_insert_rowid(),
+            id,
             user_name: user_name.to_owned(),
             channel_uri: channel_uri.to_owned(),
             number,
@@ -59,14 +62,19 @@ impl Store {
     /// Recorded "Test Now" requests, oldest first.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the read fails.
+    /// [`StoreError::Sqlite`] or [`StoreError::Postgres`] if the read fails.
     pub fn tile_requests(&self) -> Result<Vec<TileRequest>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, user_name, channel_uri, number, image_uri, at FROM tile_requests ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], row_to_request)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.tx(|tx| {
+            tx.query(
+                &Sql::same(
+                    "SELECT id, user_name, channel_uri, number, image_uri, at FROM tile_requests ORDER BY id",
+                ),
+                &[],
+            )?
+            .iter()
+            .map(row_to_request)
+            .collect()
+        })
     }
 
     /// The `limit` most recent "Test Now" requests, newest first. The `LIMIT` is in the query so
@@ -74,26 +82,31 @@ impl Store {
     /// stored.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the read fails.
+    /// [`StoreError::Sqlite`] or [`StoreError::Postgres`] if the read fails.
     pub fn latest_tile_requests(&self, limit: usize) -> Result<Vec<TileRequest>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, user_name, channel_uri, number, image_uri, at FROM tile_requests
-             ORDER BY id DESC LIMIT ?1",
-        )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![limit], row_to_request)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.tx(|tx| {
+            tx.query(
+                &Sql::same(
+                    "SELECT id, user_name, channel_uri, number, image_uri, at FROM tile_requests
+                     ORDER BY id DESC LIMIT ?1",
+                ),
+                args![limit],
+            )?
+            .iter()
+            .map(row_to_request)
+            .collect()
+        })
     }
 }
 
-fn row_to_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<TileRequest> {
+fn row_to_request(r: &Row) -> Result<TileRequest, StoreError> {
     Ok(TileRequest {
-        id: r.get(0)?,
-        user_name: r.get(1)?,
-        channel_uri: r.get(2)?,
-        number: r.get(3)?,
-        image_uri: r.get(4)?,
-        at: from_millis(r.get(5)?),
+        id: r.int(0)?,
+        user_name: r.text(1)?,
+        channel_uri: r.text(2)?,
+        number: r.small(3)?,
+        image_uri: r.text(4)?,
+        at: from_millis(r.int(5)?),
     })
 }

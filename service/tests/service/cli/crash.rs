@@ -33,11 +33,11 @@ const POLL: Duration = Duration::from_millis(20);
 
 /// The service's request slots (`--concurrency`) and the jobs its worker holds per slot: a
 /// kill can leave at most this many requests whose answer was not committed.
-const CONCURRENCY: u64 = 16;
-const HELD_PER_SLOT: u64 = 4;
+pub(super) const CONCURRENCY: u64 = 16;
+pub(super) const HELD_PER_SLOT: u64 = 4;
 
 /// Starts `mpns ARGS`, returns it with the URL its first stdout line ends with.
-async fn start(args: &[&str], prefix: &str) -> (Child, String) {
+pub(super) async fn start(args: &[&str], prefix: &str) -> (Child, String) {
     let mut child = Command::new(BIN)
         .args(args)
         .env("RUST_LOG", "error")
@@ -67,7 +67,7 @@ async fn start(args: &[&str], prefix: &str) -> (Child, String) {
     (child, url)
 }
 
-async fn start_fake() -> (Child, String) {
+pub(super) async fn start_fake() -> (Child, String) {
     start(
         &["fake-mpns", "--listen", "127.0.0.1:0", "-q"],
         "fake-mpns listening on ",
@@ -97,7 +97,7 @@ async fn start_service(data: &Path, fake: &str) -> (Child, String) {
     .await
 }
 
-async fn kill9(child: &mut Child) {
+pub(super) async fn kill9(child: &mut Child) {
     child.start_kill().unwrap();
     tokio::time::timeout(STEP_LIMIT, child.wait())
         .await
@@ -105,7 +105,7 @@ async fn kill9(child: &mut Child) {
         .unwrap();
 }
 
-async fn stop(mut child: Child) {
+pub(super) async fn stop(mut child: Child) {
     let pid = child.id().unwrap().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().await;
     assert!(status.unwrap().success());
@@ -117,7 +117,7 @@ async fn stop(mut child: Child) {
     assert_eq!(code, Some(0));
 }
 
-async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> Value {
+pub(super) async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> Value {
     let client = reqwest::Client::new();
     let mut request = client.request(method, &url);
     if let Some(body) = body {
@@ -143,16 +143,16 @@ async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> Valu
     }
 }
 
-async fn get(url: String) -> Value {
+pub(super) async fn get(url: String) -> Value {
     call(reqwest::Method::GET, url, None).await
 }
 
-async fn post(url: String, body: Value) -> Value {
+pub(super) async fn post(url: String, body: Value) -> Value {
     call(reqwest::Method::POST, url, Some(body)).await
 }
 
 /// Waits until `condition` (read again every [`POLL`]) holds; fails after [`STEP_LIMIT`].
-async fn until<F, Fut>(what: &str, mut condition: F)
+pub(super) async fn until<F, Fut>(what: &str, mut condition: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -169,7 +169,7 @@ where
 
 /// Jobs of the newest batch whose answer the service has recorded (delivered, given up, or
 /// waiting for a retry).
-async fn recorded(service: &str) -> u64 {
+pub(super) async fn recorded(service: &str) -> u64 {
     let b = batch(service).await;
     ["delivered", "given_up", "waiting"]
         .iter()
@@ -178,12 +178,12 @@ async fn recorded(service: &str) -> u64 {
 }
 
 /// The newest batch's job counts.
-async fn batch(service: &str) -> Value {
+pub(super) async fn batch(service: &str) -> Value {
     let list = get(format!("{service}/api/batches?limit=1")).await;
     list["batches"][0].clone()
 }
 
-fn unfinished(batch: &Value) -> u64 {
+pub(super) fn unfinished(batch: &Value) -> u64 {
     ["queued", "in_flight", "waiting"]
         .iter()
         .map(|k| batch[k].as_u64().unwrap())
@@ -204,7 +204,7 @@ impl Rng {
 }
 
 /// Creates `n` channels on the in-process fake; returns their URIs by id.
-fn channels(fake: &FakeMpns, n: usize) -> Vec<(u64, String)> {
+pub(super) fn channels(fake: &FakeMpns, n: usize) -> Vec<(u64, String)> {
     (0..n)
         .map(|_| {
             let c = fake.create_channel(ChannelOptions::default()).unwrap();

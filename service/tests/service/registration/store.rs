@@ -1,6 +1,9 @@
-//! The service's SQLite store: migrations of old files, nothing lost across a restart, pruning
-//! of expired channels, and the concurrency properties (no lost registration, no lost counter
-//! increment, never above 99).
+//! The service's store, on both back ends (`support::pg::stores`: SQLite in memory, and a fresh
+//! PostgreSQL database when `MPNS_TEST_DATABASE_URL` names a server): migrations of old files
+//! and of a database several processes open at once, nothing lost across a restart, pruning of
+//! expired channels, and the concurrency properties (no lost registration, no lost counter
+//! increment, never above 99). The send queue's own store tests are unit tests beside it
+//! (`service/src/registration/store/send_queue.rs`), on both back ends too.
 
 use crate::support::service as service_support;
 
@@ -8,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::support::pg::{self, stores};
 use axum::http::StatusCode;
 use mpns::{MessageKind, Outcome};
 use mpns_service::registration::{
@@ -128,7 +132,7 @@ fn a_database_from_a_newer_build_is_refused_with_a_clear_error() {
     assert!(matches!(err, StoreError::TooNew { found: 99, .. }));
     assert_eq!(
         err.to_string(),
-        format!("database schema version 99 is newer than the {SCHEMA_VERSION} versions this program knows; use a newer build or another database file")
+        format!("database schema version 99 is newer than the {SCHEMA_VERSION} versions this program knows; use a newer build or another database")
     );
 }
 
@@ -213,136 +217,150 @@ fn one_time_toast(channel: &str, outcome: &Outcome) -> StatusEntry {
 
 #[test]
 fn expired_subscription_is_pruned_after_404() {
-    let store = Store::in_memory().unwrap();
-    let dead = "http://db3.notify.live.net/dead";
-    store.register(&registration("ann", dead)).unwrap();
-    store.register(&registration("bob", dead)).unwrap();
-    store.register(&registration("cid", LIVE_CHANNEL)).unwrap();
+    for store in stores("expired_subscription_is_pruned_after_404") {
+        let store = &*store;
+        let dead = "http://db3.notify.live.net/dead";
+        store.register(&registration("ann", dead)).unwrap();
+        store.register(&registration("bob", dead)).unwrap();
+        store.register(&registration("cid", LIVE_CHANNEL)).unwrap();
 
-    let recorded = store
-        .record_send(&one_time_toast(dead, &expired()))
-        .unwrap();
-    assert_eq!(recorded.pruned, ["ann", "bob"]);
-    let left = user_names(&store);
-    assert_eq!(left, ["cid"]);
-    let log = store.status_log(0, 10).unwrap();
-    assert_eq!(
-        log.len(),
-        1,
-        "the send is logged even though its users are gone"
-    );
-    assert_eq!(log[0].subscription_status.as_deref(), Some("Expired"));
+        let recorded = store
+            .record_send(&one_time_toast(dead, &expired()))
+            .unwrap();
+        assert_eq!(recorded.pruned, ["ann", "bob"]);
+        let left = user_names(store);
+        assert_eq!(left, ["cid"]);
+        let log = store.status_log(0, 10).unwrap();
+        assert_eq!(
+            log.len(),
+            1,
+            "the send is logged even though its users are gone"
+        );
+        assert_eq!(log[0].subscription_status.as_deref(), Some("Expired"));
+    }
 }
 
 #[test]
 fn sends_recorded_together_are_logged_in_order_and_each_prunes_its_own_channel() {
-    let store = Store::in_memory().unwrap();
-    let dead = "http://db3.notify.live.net/dead";
-    store.register(&registration("ann", dead)).unwrap();
-    store.register(&registration("cid", LIVE_CHANNEL)).unwrap();
-    let ok = Outcome::from_parts(200, [("X-NotificationStatus", "Received")]);
-    let recorded = store
-        .record_sends(&[
-            one_time_toast(LIVE_CHANNEL, &ok),
-            one_time_toast(dead, &expired()),
-            one_time_toast(LIVE_CHANNEL, &ok),
-        ])
-        .unwrap();
-    assert_eq!(recorded.len(), 3);
-    assert!(recorded[0].id < recorded[1].id && recorded[1].id < recorded[2].id);
-    assert!(recorded[0].pruned.is_empty() && recorded[2].pruned.is_empty());
-    assert_eq!(recorded[1].pruned, ["ann"]);
-    let log = store.status_log(0, 10).unwrap();
-    let channels: Vec<_> = log.iter().map(|e| e.channel_uri.as_str()).collect();
-    assert_eq!(channels, [LIVE_CHANNEL, dead, LIVE_CHANNEL]);
-    let left = user_names(&store);
-    assert_eq!(left, ["cid"]);
+    for store in
+        stores("sends_recorded_together_are_logged_in_order_and_each_prunes_its_own_channel")
+    {
+        let store = &*store;
+        let dead = "http://db3.notify.live.net/dead";
+        store.register(&registration("ann", dead)).unwrap();
+        store.register(&registration("cid", LIVE_CHANNEL)).unwrap();
+        let ok = Outcome::from_parts(200, [("X-NotificationStatus", "Received")]);
+        let recorded = store
+            .record_sends(&[
+                one_time_toast(LIVE_CHANNEL, &ok),
+                one_time_toast(dead, &expired()),
+                one_time_toast(LIVE_CHANNEL, &ok),
+            ])
+            .unwrap();
+        assert_eq!(recorded.len(), 3);
+        assert!(recorded[0].id < recorded[1].id && recorded[1].id < recorded[2].id);
+        assert!(recorded[0].pruned.is_empty() && recorded[2].pruned.is_empty());
+        assert_eq!(recorded[1].pruned, ["ann"]);
+        let log = store.status_log(0, 10).unwrap();
+        let channels: Vec<_> = log.iter().map(|e| e.channel_uri.as_str()).collect();
+        assert_eq!(channels, [LIVE_CHANNEL, dead, LIVE_CHANNEL]);
+        let left = user_names(store);
+        assert_eq!(left, ["cid"]);
+    }
 }
 
 #[test]
 fn a_user_who_re_registered_on_a_new_channel_is_not_pruned_by_the_old_one() {
-    let store = Store::in_memory().unwrap();
-    let old = "http://db3.notify.live.net/old";
-    store.register(&registration("ann", old)).unwrap();
-    store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
-    let recorded = store
-        .record_send(&StatusEntry::from_outcome(
-            PatternKind::OneTime,
-            MessageKind::Raw,
-            old,
-            &expired(),
-            UNIX_EPOCH,
-        ))
-        .unwrap();
-    assert!(recorded.pruned.is_empty());
-    assert_eq!(store.subscribers().unwrap().len(), 1);
+    for store in stores("a_user_who_re_registered_on_a_new_channel_is_not_pruned_by_the_old_one") {
+        let store = &*store;
+        let old = "http://db3.notify.live.net/old";
+        store.register(&registration("ann", old)).unwrap();
+        store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
+        let recorded = store
+            .record_send(&StatusEntry::from_outcome(
+                PatternKind::OneTime,
+                MessageKind::Raw,
+                old,
+                &expired(),
+                UNIX_EPOCH,
+            ))
+            .unwrap();
+        assert!(recorded.pruned.is_empty());
+        assert_eq!(store.subscribers().unwrap().len(), 1);
+    }
 }
 
 #[test]
 fn a_404_without_expired_and_a_dropped_200_prune_nothing() {
-    let store = Store::in_memory().unwrap();
-    store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
-    for outcome in [
-        Outcome::from_parts(404, [("Server", "nginx")]),
-        Outcome::from_parts(200, [("X-NotificationStatus", "Dropped")]),
-        Outcome::from_parts(412, [("X-DeviceConnectionStatus", "Inactive")]),
-    ] {
-        let recorded = store
-            .record_send(&StatusEntry::from_outcome(
-                PatternKind::OneTime,
-                MessageKind::Tile,
-                LIVE_CHANNEL,
-                &outcome,
-                UNIX_EPOCH,
-            ))
-            .unwrap();
-        assert!(recorded.pruned.is_empty(), "{outcome:?}");
+    for store in stores("a_404_without_expired_and_a_dropped_200_prune_nothing") {
+        let store = &*store;
+        store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
+        for outcome in [
+            Outcome::from_parts(404, [("Server", "nginx")]),
+            Outcome::from_parts(200, [("X-NotificationStatus", "Dropped")]),
+            Outcome::from_parts(412, [("X-DeviceConnectionStatus", "Inactive")]),
+        ] {
+            let recorded = store
+                .record_send(&StatusEntry::from_outcome(
+                    PatternKind::OneTime,
+                    MessageKind::Tile,
+                    LIVE_CHANNEL,
+                    &outcome,
+                    UNIX_EPOCH,
+                ))
+                .unwrap();
+            assert!(recorded.pruned.is_empty(), "{outcome:?}");
+        }
+        assert_eq!(store.subscribers().unwrap().len(), 1);
     }
-    assert_eq!(store.subscribers().unwrap().len(), 1);
 }
 
 #[test]
 fn the_counter_stops_at_99_and_reset_starts_it_over() {
-    let store = Store::in_memory().unwrap();
-    let p = PatternKind::Counter;
-    let values: Vec<u8> = (0..120)
-        .map(|_| store.increment_counter(p, "ann").unwrap())
-        .collect();
-    assert_eq!(values[0], 1);
-    assert_eq!(values[98], 99);
-    assert!(values[99..].iter().all(|&v| v == MAX_COUNTER));
-    store.reset_counter(p, "ann").unwrap();
-    assert_eq!(store.counter(p, "ann").unwrap(), 0);
-    assert_eq!(store.increment_counter(p, "ann").unwrap(), 1);
-    assert_eq!(
-        store.counter(PatternKind::AskToPin, "ann").unwrap(),
-        0,
-        "counters are per pattern"
-    );
+    for store in stores("the_counter_stops_at_99_and_reset_starts_it_over") {
+        let store = &*store;
+        let p = PatternKind::Counter;
+        let values: Vec<u8> = (0..120)
+            .map(|_| store.increment_counter(p, "ann").unwrap())
+            .collect();
+        assert_eq!(values[0], 1);
+        assert_eq!(values[98], 99);
+        assert!(values[99..].iter().all(|&v| v == MAX_COUNTER));
+        store.reset_counter(p, "ann").unwrap();
+        assert_eq!(store.counter(p, "ann").unwrap(), 0);
+        assert_eq!(store.increment_counter(p, "ann").unwrap(), 1);
+        assert_eq!(
+            store.counter(PatternKind::AskToPin, "ann").unwrap(),
+            0,
+            "counters are per pattern"
+        );
+    }
 }
 
 #[test]
 fn registering_resets_the_counter_only_while_counter_is_the_active_pattern() {
-    let store = Store::in_memory().unwrap();
-    let p = PatternKind::Counter;
-    store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
-    for _ in 0..3 {
-        store.increment_counter(p, "ann").unwrap();
+    for store in stores("registering_resets_the_counter_only_while_counter_is_the_active_pattern") {
+        let store = &*store;
+        let p = PatternKind::Counter;
+        store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
+        for _ in 0..3 {
+            store.increment_counter(p, "ann").unwrap();
+        }
+        store.set_active_pattern(PatternKind::OneTime).unwrap();
+        store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
+        assert_eq!(
+            store.counter(p, "ann").unwrap(),
+            3,
+            "another pattern is active"
+        );
+        store.set_active_pattern(p).unwrap();
+        store
+            .increment_counter(PatternKind::AskToPin, "ann")
+            .unwrap();
+        store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
+        assert_eq!(store.counter(p, "ann").unwrap(), 0, "logged on: reset");
+        assert_eq!(store.counter(PatternKind::AskToPin, "ann").unwrap(), 1);
     }
-    store.set_active_pattern(PatternKind::OneTime).unwrap();
-    store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
-    assert_eq!(
-        store.counter(p, "ann").unwrap(),
-        3,
-        "another pattern is active"
-    );
-    store.set_active_pattern(p).unwrap();
-    store
-        .increment_counter(PatternKind::AskToPin, "ann")
-        .unwrap();
-    store.register(&registration("ann", LIVE_CHANNEL)).unwrap();
-    assert_eq!(store.counter(p, "ann").unwrap(), 0, "logged on: reset");
-    assert_eq!(store.counter(PatternKind::AskToPin, "ann").unwrap(), 1);
 }
 
 #[derive(Debug, Clone)]
@@ -467,20 +485,146 @@ proptest! {
 
 #[test]
 fn the_latest_tile_requests_read_only_the_rows_asked_for_newest_first() {
-    let store = Store::in_memory().unwrap();
-    let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
-    for i in 0..3000u32 {
-        store
-            .record_tile_request(
-                "ann",
-                "http://x/c",
-                u8::try_from(i % 10).unwrap(),
-                "http://x/i.png",
-                at,
-            )
-            .unwrap();
+    for store in stores("the_latest_tile_requests_read_only_the_rows_asked_for_newest_first") {
+        let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        for i in 0..1000u32 {
+            store
+                .record_tile_request(
+                    "ann",
+                    "http://x/c",
+                    u8::try_from(i % 10).unwrap(),
+                    "http://x/i.png",
+                    at,
+                )
+                .unwrap();
+        }
+        let latest = store.latest_tile_requests(5).unwrap();
+        let ids: Vec<i64> = latest.iter().map(|r| r.id).collect();
+        assert_eq!(ids, [1000, 999, 998, 997, 996], "{}", store.backend);
     }
-    let latest = store.latest_tile_requests(5).unwrap();
-    let ids: Vec<i64> = latest.iter().map(|r| r.id).collect();
-    assert_eq!(ids, [3000, 2999, 2998, 2997, 2996]);
+}
+
+/// The proptests above run on SQLite (a fresh PostgreSQL database per case would cost seconds);
+/// here the same properties, on fixed cases, on both back ends.
+#[test]
+fn counters_match_a_clamped_model_and_concurrent_increments_are_never_lost_on_both_back_ends() {
+    for store in stores(
+        "counters_match_a_clamped_model_and_concurrent_increments_are_never_lost_on_both_back_ends",
+    ) {
+        let mut model = 0u8;
+        for i in 0..130 {
+            if i % 37 == 36 {
+                store.reset_counter(PatternKind::Counter, "ann").unwrap();
+                model = 0;
+            } else {
+                model = (model + 1).min(MAX_COUNTER);
+                let got = store
+                    .increment_counter(PatternKind::Counter, "ann")
+                    .unwrap();
+                assert_eq!(got, model, "{} step {i}", store.backend);
+            }
+        }
+        for (threads, per_thread) in [(4, 30), (3, 20)] {
+            store.reset_counter(PatternKind::Counter, "bob").unwrap();
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let store = (*store).clone();
+                    std::thread::spawn(move || {
+                        (0..per_thread)
+                            .map(|_| {
+                                store
+                                    .increment_counter(PatternKind::Counter, "bob")
+                                    .unwrap()
+                            })
+                            .collect::<Vec<u8>>()
+                    })
+                })
+                .collect();
+            let mut seen: Vec<u8> = handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect();
+            seen.sort_unstable();
+            let n = threads * per_thread;
+            let ceiling = n.min(MAX_COUNTER as usize);
+            let mut expected: Vec<u8> = (1..=ceiling as u8).collect();
+            expected.extend(std::iter::repeat_n(MAX_COUNTER, n - ceiling));
+            assert_eq!(seen, expected, "{}", store.backend);
+        }
+    }
+}
+
+#[test]
+fn postgres_processes_starting_at_once_migrate_a_fresh_database_once() {
+    let Some(server) =
+        pg::server("postgres_processes_starting_at_once_migrate_a_fresh_database_once")
+    else {
+        return;
+    };
+    let db = pg::FreshDatabase::create(&server);
+    let opened: Vec<_> = (0..4)
+        .map(|_| {
+            let url = db.url.clone();
+            std::thread::spawn(move || Store::connect(&url))
+        })
+        .collect();
+    for store in opened {
+        let store = store.join().unwrap().unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert!(store.is_shared());
+    }
+    let mut client = db.client();
+    let rows = client
+        .query("SELECT version FROM mpns_schema", &[])
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let tables: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        tables, 10,
+        "9 tables of the schema and mpns_schema, each made once"
+    );
+}
+
+#[test]
+fn a_postgres_database_from_a_newer_build_is_refused_with_a_clear_error() {
+    let Some(server) =
+        pg::server("a_postgres_database_from_a_newer_build_is_refused_with_a_clear_error")
+    else {
+        return;
+    };
+    let db = pg::FreshDatabase::create(&server);
+    drop(Store::connect(&db.url).unwrap());
+    db.client()
+        .execute("UPDATE mpns_schema SET version = 99", &[])
+        .unwrap();
+    let err = Store::connect(&db.url).unwrap_err();
+    assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+}
+
+#[test]
+fn a_bad_or_unreachable_database_url_is_a_clear_error_without_the_password() {
+    let err = Store::open_database("postgres://ann:s3cret@127.0.0.1:notaport/mpns").unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::BadUrl { .. }), "{text}");
+    assert!(
+        text.starts_with("bad PostgreSQL URL postgres://ann:***@127.0.0.1:notaport/mpns: "),
+        "{text}"
+    );
+    // Port 1 on loopback: nothing listens there.
+    let err = Store::open_database("postgresql://ann:s3cret@127.0.0.1:1/mpns").unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::Connect { .. }), "{text}");
+    assert!(
+        text.starts_with(
+            "could not connect to PostgreSQL at postgresql://ann:***@127.0.0.1:1/mpns: "
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"), "{text}");
 }

@@ -6,6 +6,7 @@
 pub(crate) mod browser;
 pub(crate) mod e2e;
 pub(crate) mod patterns;
+pub(crate) mod pg;
 pub(crate) mod props;
 pub(crate) mod service;
 pub(crate) mod tile_image;

@@ -168,6 +168,16 @@ impl World {
         config: PatternsConfig,
         hosts: &[&str],
     ) -> World {
+        World::with_store(builder, config, hosts, Store::in_memory().unwrap()).await
+    }
+
+    /// [`World::with_hosts`] on a given store (a PostgreSQL one, say).
+    pub(crate) async fn with_store(
+        builder: mpns_harness::FakeMpnsBuilder,
+        config: PatternsConfig,
+        hosts: &[&str],
+        store: Store,
+    ) -> World {
         let harness_clock = mpns_harness::Clock::virtual_clock();
         let fake = builder.clock(harness_clock.clone()).start().await;
         let clock = SharedClock::new(harness_clock);
@@ -182,7 +192,7 @@ impl World {
             clock: Arc::new(clock.clone()),
             ..ServiceConfig::default()
         };
-        let state = ServiceState::new(Store::in_memory().unwrap(), service);
+        let state = ServiceState::new(store, service);
         let patterns = Patterns::start(state, Client::new(), config);
         World {
             fake,
