@@ -27,6 +27,7 @@ mod patterns {
     mod basics;
     mod delivery;
     mod props;
+    mod queue;
 }
 mod registration {
     mod api;
