@@ -13,23 +13,10 @@ use mpns::RetryPolicy;
 use mpns_harness::fake::{Connection, DeviceUpdate, FaultRule, Power, Subscription};
 use mpns_harness::FakeMpns;
 use mpns_service::patterns::PatternsConfig;
-use patterns_support::{raw_text, snapshot, summarize, tile_props, World, HOUR};
+use patterns_support::{
+    device, raw_text, set, snapshot, summarize, tile_only, tile_props, World, HOUR,
+};
 use serde_json::json;
-
-fn device(update: impl FnOnce(&mut DeviceUpdate)) -> DeviceUpdate {
-    let mut d = DeviceUpdate::default();
-    update(&mut d);
-    d
-}
-
-fn set(world: &World, channel: &mpns_harness::fake::ChannelInfo, update: DeviceUpdate) {
-    world.fake.update_device(channel.id, &update).unwrap();
-}
-
-/// A tile-only One Time send.
-fn tile_only() -> serde_json::Value {
-    json!({"toast": false, "raw": false, "count": 5, "title": "Retry"})
-}
 
 #[tokio::test]
 async fn counter_does_nothing_more_when_the_device_is_temporarily_disconnected() {

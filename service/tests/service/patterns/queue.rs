@@ -10,23 +10,8 @@ use std::time::Duration;
 use mpns_harness::fake::{Connection, DeviceUpdate};
 use mpns_harness::FakeMpns;
 use mpns_service::patterns::PatternsConfig;
-use patterns_support::{World, HOUR};
+use patterns_support::{device, set, tile_only, World, HOUR};
 use serde_json::json;
-
-fn device(update: impl FnOnce(&mut DeviceUpdate)) -> DeviceUpdate {
-    let mut d = DeviceUpdate::default();
-    update(&mut d);
-    d
-}
-
-fn set(world: &World, channel: &mpns_harness::fake::ChannelInfo, update: DeviceUpdate) {
-    world.fake.update_device(channel.id, &update).unwrap();
-}
-
-/// A tile-only One Time send.
-fn tile_only() -> serde_json::Value {
-    json!({"toast": false, "raw": false, "count": 5, "title": "Retry"})
-}
 
 #[tokio::test]
 async fn no_more_requests_are_in_flight_than_the_concurrency_allows() {

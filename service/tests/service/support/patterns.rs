@@ -470,3 +470,20 @@ pub(crate) fn raw_text(record: &NotificationRecord) -> Option<String> {
         .then(|| content["body"].as_str().map(str::to_owned))
         .flatten()
 }
+
+/// A device update made by `update` from the default (nothing changed).
+pub(crate) fn device(update: impl FnOnce(&mut DeviceUpdate)) -> DeviceUpdate {
+    let mut d = DeviceUpdate::default();
+    update(&mut d);
+    d
+}
+
+/// Changes `channel`'s device on the World's fake.
+pub(crate) fn set(world: &World, channel: &ChannelInfo, update: DeviceUpdate) {
+    world.fake.update_device(channel.id, &update).unwrap();
+}
+
+/// A tile-only One Time send.
+pub(crate) fn tile_only() -> Value {
+    json!({"toast": false, "raw": false, "count": 5, "title": "Retry"})
+}
