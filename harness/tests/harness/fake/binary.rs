@@ -13,7 +13,7 @@ use tokio::process::{Child, Command};
 const BIN: &str = env!("CARGO_BIN_EXE_fake-mpns");
 
 /// Starts the binary and returns it with the base URI read from its first line.
-async fn start(args: &[&str]) -> (Child, String) {
+pub(crate) async fn start(args: &[&str]) -> (Child, String) {
     let mut child = Command::new(BIN)
         .args(args)
         .stdout(Stdio::piped())

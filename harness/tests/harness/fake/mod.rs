@@ -2,7 +2,7 @@
 //! Rust-test conveniences, and the standalone `fake-mpns` binary.
 
 mod answers;
-mod binary;
+pub(crate) mod binary;
 mod control;
 mod expect;
 mod hostile;

@@ -14,7 +14,6 @@ use std::process::Stdio;
 use crate::support::client::client;
 use crate::support::wait::within;
 use mpns_harness::fake::Scenario;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 const GUIDE: &str = include_str!("../../../../docs/testing-with-the-fake.md");
@@ -233,25 +232,8 @@ async fn the_service_containers_fake_mpns_command_starts_the_binary() {
         "{args:?}"
     );
     assert!(yaml.contains("FAKE: http://fake-mpns:8080"));
-    let mut child = Command::new(BIN)
-        .args(&args)
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the fake-mpns binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    within(
-        "fake-mpns to print its address",
-        stdout.read_line(&mut line),
-    )
-    .await
-    .unwrap();
-    let control = line
-        .strip_prefix("fake-mpns listening on ")
-        .unwrap_or_else(|| panic!("the command line {args:?} did not start the fake: {line:?}"))
-        .trim_end()
-        .to_owned();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (mut child, control) = crate::fake::binary::start(&args).await;
     let channels: serde_json::Value = client()
         .get(format!("{control}/_fake/channels"))
         .send()
