@@ -481,6 +481,18 @@ mod tests {
     use crate::registration::Registration;
 
     /// One store per back end (`testing.rs`), with these subscribers.
+
+    /// `owner` claims up to 10 due jobs at `(now, wall_now, lease_until)`, taking back
+    /// expired leases; every step's message type is a toast.
+    fn claim(
+        store: &Store,
+        owner: &str,
+        times: (SystemTime, SystemTime, SystemTime),
+    ) -> Vec<ClaimedJob> {
+        store
+            .claim_jobs(owner, times, 10, || true, (true, |_| "Toast"))
+            .unwrap()
+    }
     fn stores_with(users: &[&str]) -> Vec<TestStore> {
         let stores = stores();
         for store in &stores {
@@ -528,44 +540,15 @@ mod tests {
             let store = &*store;
             let (_, subscribers, jobs) = plan(store, vec!["tile", "toast"]);
             assert_eq!((subscribers, jobs), (2, 4));
-            let claimed = store
-                .claim_jobs(
-                    "a",
-                    (at(100), at(0), at(60)),
-                    10,
-                    || true,
-                    (true, |_| "Toast"),
-                )
-                .unwrap();
+            let claimed = claim(store, "a", (at(100), at(0), at(60)));
             let order: Vec<_> = claimed
                 .iter()
                 .map(|j| format!("{}:{}", j.user_name, j.step))
                 .collect();
             assert_eq!(order, ["ann:tile", "ann:toast", "bob:tile", "bob:toast"]);
             // Leased: another owner takes nothing until the lease runs out on the wall clock.
-            assert!(store
-                .claim_jobs(
-                    "b",
-                    (at(100), at(59), at(120)),
-                    10,
-                    || true,
-                    (true, |_| "Toast")
-                )
-                .unwrap()
-                .is_empty());
-            assert_eq!(
-                store
-                    .claim_jobs(
-                        "b",
-                        (at(100), at(60), at(120)),
-                        10,
-                        || true,
-                        (true, |_| "Toast")
-                    )
-                    .unwrap()
-                    .len(),
-                4
-            );
+            assert!(claim(store, "b", (at(100), at(59), at(120))).is_empty());
+            assert_eq!(claim(store, "b", (at(100), at(60), at(120))).len(), 4);
         }
     }
 
@@ -574,15 +557,7 @@ mod tests {
         for store in stores_with(&["ann", "bob"]) {
             let store = &*store;
             let (batch, _, _) = plan(store, vec!["tile"]);
-            let claimed = store
-                .claim_jobs(
-                    "a",
-                    (at(100), at(0), at(60)),
-                    10,
-                    || true,
-                    (true, |_| "Toast"),
-                )
-                .unwrap();
+            let claimed = claim(store, "a", (at(100), at(0), at(60)));
             let finishes: Vec<_> = claimed
                 .iter()
                 .map(|j| Finish {
@@ -597,27 +572,9 @@ mod tests {
                 .collect();
             store.finish_jobs("a", &finishes, |_| {}).unwrap();
             assert_eq!(store.next_due().unwrap(), Some(at(3700)));
-            assert!(store
-                .claim_jobs(
-                    "a",
-                    (at(3699), at(0), at(60)),
-                    10,
-                    || true,
-                    (true, |_| "Toast")
-                )
-                .unwrap()
-                .is_empty());
+            assert!(claim(store, "a", (at(3699), at(0), at(60))).is_empty());
             assert_eq!(store.cancel_batch(batch, |_| {}).unwrap(), Some(2));
-            assert!(store
-                .claim_jobs(
-                    "a",
-                    (at(3700), at(0), at(60)),
-                    10,
-                    || true,
-                    (true, |_| "Toast")
-                )
-                .unwrap()
-                .is_empty());
+            assert!(claim(store, "a", (at(3700), at(0), at(60))).is_empty());
             let shown = &store.batches(1).unwrap()[0];
             assert_eq!(
                 (shown.cancelled, shown.cancelled_jobs, shown.waiting),
@@ -632,15 +589,7 @@ mod tests {
         for store in stores_with(&["ann"]) {
             let store = &*store;
             plan(store, vec!["toast"]);
-            let first = store
-                .claim_jobs(
-                    "dead",
-                    (at(100), at(0), at(600)),
-                    10,
-                    || true,
-                    (true, |_| "Toast"),
-                )
-                .unwrap();
+            let first = claim(store, "dead", (at(100), at(0), at(600)));
             assert_eq!(
                 store
                     .release_abandoned("new", at(200), |_| "Toast")
@@ -650,15 +599,7 @@ mod tests {
             let log = store.status_log(0, 10).unwrap();
             assert_eq!(log.len(), 1);
             assert!(log[0].error.as_deref().unwrap().contains("in flight"));
-            let again = store
-                .claim_jobs(
-                    "new",
-                    (at(200), at(0), at(600)),
-                    10,
-                    || true,
-                    (true, |_| "Toast"),
-                )
-                .unwrap();
+            let again = claim(store, "new", (at(200), at(0), at(600)));
             assert_eq!(
                 again[0].id, first[0].id,
                 "the same job, so the same X-MessageID"
@@ -671,15 +612,7 @@ mod tests {
         for store in stores_with(&["ann"]) {
             let store = &*store;
             let (batch, _, _) = plan(store, vec!["toast"]);
-            let old = store
-                .claim_jobs(
-                    "old",
-                    (at(100), at(0), at(60)),
-                    10,
-                    || true,
-                    (true, |_| "Toast"),
-                )
-                .unwrap();
+            let old = claim(store, "old", (at(100), at(0), at(60)));
             store
                 .release_abandoned("new", at(200), |_| "Toast")
                 .unwrap();
@@ -705,15 +638,7 @@ mod tests {
                 2,
                 "its row is logged"
             );
-            let again = store
-                .claim_jobs(
-                    "new",
-                    (at(200), at(0), at(600)),
-                    10,
-                    || true,
-                    (true, |_| "Toast"),
-                )
-                .unwrap();
+            let again = claim(store, "new", (at(200), at(0), at(600)));
             assert_eq!(again.len(), 1, "the job is the new owner's to send");
         }
     }
