@@ -480,8 +480,6 @@ mod tests {
     use crate::registration::store::testing::{stores, TestStore};
     use crate::registration::Registration;
 
-    /// One store per back end (`testing.rs`), with these subscribers.
-
     /// `owner` claims up to 10 due jobs at `(now, wall_now, lease_until)`, taking back
     /// expired leases; every step's message type is a toast.
     fn claim(
@@ -493,6 +491,8 @@ mod tests {
             .claim_jobs(owner, times, 10, || true, (true, |_| "Toast"))
             .unwrap()
     }
+
+    /// One store per back end (`testing.rs`), with these subscribers.
     fn stores_with(users: &[&str]) -> Vec<TestStore> {
         let stores = stores();
         for store in &stores {
