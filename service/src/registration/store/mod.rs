@@ -43,6 +43,8 @@ mod registrations;
 mod send_queue;
 mod status_log;
 #[cfg(test)]
+mod test_database;
+#[cfg(test)]
 mod testing;
 mod tile_requests;
 mod times;
