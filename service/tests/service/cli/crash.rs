@@ -75,26 +75,28 @@ pub(super) async fn start_fake() -> (Child, String) {
     .await
 }
 
-async fn start_service(data: &Path, fake: &str) -> (Child, String) {
+/// `mpns serve` on `data` against `fake`, with this module's request slots and `extra` flags.
+pub(super) async fn start_serve(data: &Path, fake: &str, extra: &[&str]) -> (Child, String) {
     let host = fake.trim_start_matches("http://");
     let concurrency = CONCURRENCY.to_string();
-    start(
-        &[
-            "serve",
-            "--data",
-            data.to_str().unwrap(),
-            "--port",
-            "0",
-            "--allow-host",
-            host,
-            "--concurrency",
-            &concurrency,
-            "--virtual-clock",
-            "-q",
-        ],
-        "mpns service on ",
-    )
-    .await
+    let mut args = vec![
+        "serve",
+        "--data",
+        data.to_str().unwrap(),
+        "--port",
+        "0",
+        "--allow-host",
+        host,
+        "--concurrency",
+        &concurrency,
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    start(&args, "mpns service on ").await
+}
+
+async fn start_service(data: &Path, fake: &str) -> (Child, String) {
+    start_serve(data, fake, &["--virtual-clock"]).await
 }
 
 pub(super) async fn kill9(child: &mut Child) {

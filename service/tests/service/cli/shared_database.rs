@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio::process::Child;
 
 use super::crash::{
-    batch, channels, kill9, post, recorded, start, stop, unfinished, until, CONCURRENCY,
+    batch, channels, kill9, post, recorded, start_serve, stop, unfinished, until, CONCURRENCY,
     HELD_PER_SLOT,
 };
 use crate::support::pg::{self, FreshDatabase};
@@ -26,28 +26,7 @@ const SUBSCRIBERS: usize = 20_000;
 const LEASE_SECS: &str = "2";
 
 async fn start_service(data: &Path, database: &str, fake: &str) -> (Child, String) {
-    let host = fake.trim_start_matches("http://");
-    let concurrency = CONCURRENCY.to_string();
-    start(
-        &[
-            "serve",
-            "--data",
-            data.to_str().unwrap(),
-            "--database",
-            database,
-            "--port",
-            "0",
-            "--allow-host",
-            host,
-            "--concurrency",
-            &concurrency,
-            "--lease",
-            LEASE_SECS,
-            "-q",
-        ],
-        "mpns service on ",
-    )
-    .await
+    start_serve(data, fake, &["--database", database, "--lease", LEASE_SECS]).await
 }
 
 /// Registers one subscriber per channel (`u00000`, ...) in one statement: 20,000 registrations
