@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use mpns::RetryPolicy;
 use mpns_harness::fake::{FaultAction, FaultRule};
-use mpns_service::patterns::{OneTime, Patterns, PatternsConfig, SendRequest};
+use mpns_service::patterns::{Batch, OneTime, Patterns, PatternsConfig, SendRequest};
 use mpns_service::registration::{AllowedHosts, Registration, ServiceConfig, ServiceState, Store};
 
 use crate::fake::FakeProcess;
@@ -80,14 +80,7 @@ pub(crate) async fn fanout(args: &Args, faults: bool) -> Res<()> {
     let before = proc_mb(None, "VmRSS");
     eprintln!("  One Time toast to {k} subscribers ...");
     let t0 = Instant::now();
-    let batch = patterns
-        .send(SendRequest::OneTime(OneTime {
-            tile: false,
-            raw: false,
-            ..OneTime::default()
-        }))
-        .await
-        .map_err(|e| e.to_string())?;
+    let batch = send_toast(&patterns).await?;
     let accepted = t0.elapsed().as_secs_f64();
     batch.finished().await;
     let wall = t0.elapsed().as_secs_f64();
@@ -247,14 +240,7 @@ pub(crate) async fn resume(
     k: usize,
     patterns: Patterns,
 ) -> Res<()> {
-    let batch = patterns
-        .send(SendRequest::OneTime(OneTime {
-            tile: false,
-            raw: false,
-            ..OneTime::default()
-        }))
-        .await
-        .map_err(|e| e.to_string())?;
+    let batch = send_toast(&patterns).await?;
     while batch.in_flight() > k - k / 4 {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -297,4 +283,16 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The One Time send every fan-out run makes: the toast alone (no tile, no raw).
+pub(crate) async fn send_toast(patterns: &Patterns) -> Res<Batch> {
+    patterns
+        .send(SendRequest::OneTime(OneTime {
+            tile: false,
+            raw: false,
+            ..OneTime::default()
+        }))
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -11,12 +11,13 @@ use std::io::Write as _;
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use mpns_service::patterns::{OneTime, Patterns, PatternsConfig, SendRequest};
+use mpns_service::patterns::{Patterns, PatternsConfig};
 use mpns_service::registration::{AllowedHosts, ServiceConfig, ServiceState, Store};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::fake::FakeProcess;
+use crate::fanout::send_toast;
 use crate::load::client;
 use crate::procfs::{mb_text, proc_mb};
 use crate::report::{emit, fmt_num, Row};
@@ -206,14 +207,7 @@ pub(crate) async fn fanout_pg(args: &Args, processes: usize) -> Res<()> {
     let patterns = Patterns::start(state.clone(), client(config.concurrency)?, config.clone());
     eprintln!("  One Time toast to {k} subscribers ({label}) ...");
     let t0 = Instant::now();
-    let batch = patterns
-        .send(SendRequest::OneTime(OneTime {
-            tile: false,
-            raw: false,
-            ..OneTime::default()
-        }))
-        .await
-        .map_err(|e| e.to_string())?;
+    let batch = send_toast(&patterns).await?;
     let accepted = t0.elapsed().as_secs_f64();
     // The batch's count follows this process's commits, and the database's whenever this
     // process has nothing in hand (every 200 ms): other processes finish jobs too. Polling
