@@ -321,6 +321,9 @@ pub(super) fn record_all(
         ),
         &[texts(&|e| Some(e.channel_uri.clone()))],
     )?;
+    // `= ANY` as well as the join: it makes the plan an index lookup per channel however
+    // stale the table's statistics are. Without it, a generic plan made before the table's
+    // first ANALYZE hash-joined a scan of every registration, 2 ms per group at 100,000.
     tx.execute(
         &Sql::each(
             "",
@@ -328,7 +331,7 @@ pub(super) fn record_all(
              FROM (SELECT DISTINCT ON (channel) channel, summary
                    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(channel, summary, ord)
                    ORDER BY channel, ord DESC) u
-             WHERE r.channel_uri = u.channel",
+             WHERE r.channel_uri = ANY($1::text[]) AND r.channel_uri = u.channel",
         ),
         &[
             texts(&|e| Some(e.channel_uri.clone())),

@@ -34,7 +34,7 @@ const POLL: Duration = Duration::from_millis(20);
 /// The service's request slots (`--concurrency`) and the jobs its worker holds per slot: a
 /// kill can leave at most this many requests whose answer was not committed.
 pub(super) const CONCURRENCY: u64 = 16;
-pub(super) const HELD_PER_SLOT: u64 = 4;
+pub(super) const HELD_PER_SLOT: u64 = 16;
 
 /// Starts `mpns ARGS`, returns it with the URL its first stdout line ends with.
 pub(super) async fn start(args: &[&str], prefix: &str) -> (Child, String) {
