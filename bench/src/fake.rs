@@ -18,12 +18,17 @@ use crate::procfs::proc_mb;
 use crate::{Args, Res};
 
 /// Commands on stdin, one per line: `fault <FaultRule JSON>` (answers `ok` or `error ...`),
-/// `count` (answers one [`Count`] JSON line); end of input stops it.
+/// `count` (answers one [`Count`] JSON line), `mark` (the fake's clock now, in ms),
+/// `first-after MS` (when the first request at or after MS arrived, in ms, or `none`); end of
+/// input stops it.
 pub(crate) async fn fake_child(args: Args) -> ExitCode {
     let fake = FakeMpns::builder()
         .clock(mpns_harness::Clock::real())
         // One channel takes the whole throughput run: no daily limit in the way.
         .daily_limit(u32::MAX)
+        // Every request of a million-subscriber run and its restart stays countable (records
+        // of about 1 KB each; the default budget of 256 MiB would forget the oldest).
+        .log_bytes(16 << 30)
         .seed(7)
         .start()
         .await;
@@ -77,6 +82,13 @@ pub(crate) async fn fake_child(args: Args) -> ExitCode {
             }
         } else if line == "count" {
             serde_json::to_string(&count(&fake, created)).expect("counts as JSON")
+        } else if line == "mark" {
+            fake.clock().now().as_millis().to_string()
+        } else if let Some(ms) = line.strip_prefix("first-after ") {
+            match ms.parse::<u64>() {
+                Ok(ms) => first_after(&fake, ms).map_or("none".into(), |t| t.to_string()),
+                Err(e) => format!("error {ms:?}: {e}"),
+            }
         } else {
             format!("error unknown command {line:?}")
         };
@@ -102,6 +114,8 @@ pub(crate) struct Count {
     pub(crate) duplicates: usize,
     /// Of those, taken again with an `X-MessageID` already taken on that channel (a retry).
     pub(crate) duplicate_same_id: usize,
+    /// Records the fake forgot to stay within its log budget: non-zero, the counts are short.
+    pub(crate) dropped: u64,
 }
 
 /// Channel ids count from 1 in creation order, so channel `id` is creation index `id - 1`.
@@ -109,6 +123,7 @@ fn count(fake: &FakeMpns, created: usize) -> Count {
     let records = fake.notifications(None).unwrap_or_default();
     let mut c = Count {
         requests: records.len(),
+        dropped: fake.records_dropped(None).unwrap_or(0),
         ..Count::default()
     };
     let mut taken: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
@@ -134,6 +149,16 @@ fn count(fake: &FakeMpns, created: usize) -> Count {
         c.duplicate_same_id += n - ids.len();
     }
     c
+}
+
+/// When the first request at or after `ms` (the fake's clock) arrived.
+fn first_after(fake: &FakeMpns, ms: u64) -> Option<u64> {
+    let records = fake.notifications(None).unwrap_or_default();
+    records
+        .iter()
+        .map(|r| r.received_at_ms)
+        .filter(|&t| t >= ms)
+        .min()
 }
 
 /// A running fake process: its base URI, its channels, its pid and its command line.
@@ -214,6 +239,24 @@ impl FakeProcess {
             ))
             .await?;
         (reply == "ok").then_some(()).ok_or(reply)
+    }
+
+    /// The fake's clock now, in ms.
+    pub(crate) async fn mark(&mut self) -> Res<u64> {
+        let reply = self.ask("mark").await?;
+        reply.parse().map_err(|_| format!("fake mark: {reply:?}"))
+    }
+
+    /// When the first request at or after `ms` (from [`FakeProcess::mark`]) arrived.
+    pub(crate) async fn first_after(&mut self, ms: u64) -> Res<Option<u64>> {
+        let reply = self.ask(&format!("first-after {ms}")).await?;
+        if reply == "none" {
+            return Ok(None);
+        }
+        reply
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("fake first-after: {reply:?}"))
     }
 
     pub(crate) async fn count(&mut self) -> Res<Count> {

@@ -269,10 +269,10 @@ pub(crate) async fn resume(
 }
 
 /// A directory of our own under the system's temp dir, removed when dropped.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn new(label: &str) -> Res<TempDir> {
+    pub(crate) fn new(label: &str) -> Res<TempDir> {
         let path = std::env::temp_dir().join(format!("mpns-bench-{label}-{}", std::process::id()));
         std::fs::create_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(TempDir(path))

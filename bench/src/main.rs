@@ -13,9 +13,11 @@
 //!
 //! Items: `sender` (throughput, latency, memory, and the ceiling: the same fake loaded by `wrk`),
 //! `overhead` (the fake against a bare server on the same HTTP stack, both loaded by `wrk`),
-//! `fanout` (One Time to every registration in the SQLite store), `fanout-pg` and `fanout-pg3`
-//! (the same on PostgreSQL, `--database-url`, with one and three service processes; not in
-//! `all`), `faults` (the same fan-out
+//! `fanout` (One Time to every registration in the SQLite store), `serve`, `serve-pg` and
+//! `serve-pg3` (the same through `mpns serve` processes: on SQLite, and on PostgreSQL
+//! (`--database-url`) with one and three processes, each run with one process ending in a
+//! `kill -9` and a restart; build the binary first with `cargo build --release -p
+//! mpns-service`; not in `all`), `faults` (the same fan-out
 //! with seeded 503s and connection resets), `scale` (memory of the fake with many channels),
 //! `world` (World start time), `payload` (building messages and requests), `suite`
 //! (`cargo test --workspace`; only when asked for), `wns` (the WNS sender against the fake WNS, and
@@ -29,15 +31,16 @@
 mod bare;
 mod fake;
 mod fanout;
-mod fanout_pg;
 mod load;
 mod overhead;
 mod parent;
 mod payload;
+mod pg;
 mod procfs;
 mod report;
 mod scale;
 mod sender;
+mod serve;
 mod suite;
 mod wns;
 mod world;
@@ -101,14 +104,10 @@ pub(crate) struct Args {
     #[arg(long, hide = true)]
     pub(crate) print_uris: bool,
 
-    /// The PostgreSQL server of `fanout-pg` and `fanout-pg3` (a role that may create
+    /// The PostgreSQL server of `serve-pg` and `serve-pg3` (a role that may create
     /// databases; a fresh one is made and dropped). Defaults to MPNS_TEST_DATABASE_URL.
     #[arg(long, value_name = "URL")]
     pub(crate) database_url: Option<String>,
-
-    /// Internal (role pg-worker): the fake MPNS whose channels the service may push to.
-    #[arg(long, hide = true)]
-    pub(crate) fake_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
@@ -117,8 +116,9 @@ pub(crate) enum Item {
     Sender,
     Overhead,
     Fanout,
-    FanoutPg,
-    FanoutPg3,
+    Serve,
+    ServePg,
+    ServePg3,
     Faults,
     Scale,
     World,
@@ -134,7 +134,6 @@ pub(crate) enum Role {
     Fake,
     Bare,
     FakeWns,
-    PgWorker,
 }
 
 fn main() -> ExitCode {
@@ -152,7 +151,6 @@ fn main() -> ExitCode {
             Role::Fake => fake::fake_child(args).await,
             Role::Bare => bare::bare_child().await,
             Role::FakeWns => wns::fake_wns_child().await,
-            Role::PgWorker => fanout_pg::pg_worker(args).await,
         }
     })
 }
@@ -163,8 +161,9 @@ pub(crate) fn item_name(item: Item) -> &'static str {
         Item::Sender => "sender",
         Item::Overhead => "overhead",
         Item::Fanout => "fanout",
-        Item::FanoutPg => "fanout-pg",
-        Item::FanoutPg3 => "fanout-pg3",
+        Item::Serve => "serve",
+        Item::ServePg => "serve-pg",
+        Item::ServePg3 => "serve-pg3",
         Item::Faults => "faults",
         Item::Scale => "scale",
         Item::World => "world",
@@ -180,8 +179,9 @@ async fn item(args: Args) -> ExitCode {
         Item::Sender => sender::sender(&args).await,
         Item::Overhead => overhead::overhead(&args).await,
         Item::Fanout => fanout::fanout(&args, false).await,
-        Item::FanoutPg => fanout_pg::fanout_pg(&args, 1).await,
-        Item::FanoutPg3 => fanout_pg::fanout_pg(&args, 3).await,
+        Item::Serve => serve::serve(&args, 1, false).await,
+        Item::ServePg => serve::serve(&args, 1, true).await,
+        Item::ServePg3 => serve::serve(&args, 3, true).await,
         Item::Faults => fanout::fanout(&args, true).await,
         Item::Scale => scale::scale(&args).await,
         Item::World => world::world(&args).await,

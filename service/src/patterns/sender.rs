@@ -116,6 +116,10 @@ pub(crate) const STARTS_PER_SLOT: usize = 16;
 /// batches this process tracks, which other processes' commits change.
 const POLL: Duration = Duration::from_millis(200);
 
+/// A plan of at least this many jobs refreshes the database's statistics
+/// ([`Store::refresh_statistics`]).
+const ANALYZE_AFTER: usize = 10_000;
+
 /// The most answers committed in one transaction.
 const ROWS_PER_WRITE: usize = 256;
 
@@ -232,7 +236,7 @@ impl Sender {
     }
 
     /// Stops claiming (the worker task is aborted by its owner): a claim that was waiting for
-    /// the store's lock takes nothing, so a start after this one finds every job it must
+    /// the store's claim lock takes nothing, so a start after this one finds every job it must
     /// resume.
     pub(crate) fn stop(&self) {
         self.inner.stopped.store(true, Ordering::SeqCst);
@@ -272,8 +276,18 @@ impl Sender {
                 })
             })
             .await?;
-        Ok(planned.map(|(id, subscribers, _jobs)| {
+        Ok(planned.map(|(id, subscribers, jobs)| {
             self.inner.wake.notify_one();
+            if jobs >= ANALYZE_AFTER {
+                // Beside the send, not before its answer: the plans made before it ends are
+                // made again once it has.
+                let store = self.store().clone();
+                tokio::spawn(async move {
+                    if let Err(e) = store.run(|s| s.refresh_statistics()).await {
+                        tracing::warn!(error = %e, "the planner's statistics were not refreshed");
+                    }
+                });
+            }
             Planned {
                 id,
                 subscribers,

@@ -7,7 +7,7 @@ use super::db::{args, Arg, Dialect, Sql, Tx};
 use super::send_queue::{claimed, message_id, ClaimedJob, JOB_COLUMNS};
 use super::status_log::INSERT;
 use super::times::{from_millis, to_millis};
-use super::{StatusEntry, Store, StoreError};
+use super::{QueueLock, StatusEntry, Store, StoreError};
 use crate::registration::{PatternKind, Platform};
 
 /// SQLite: due jobs, and jobs whose lease ran out, in one statement (writers are serialised).
@@ -41,8 +41,9 @@ impl Store {
     /// Claims up to `limit` jobs for `owner`: queued or waiting ones due by `now` (the
     /// service's clock), and in-flight ones whose lease ran out by `wall_now`. Each is marked
     /// in flight under `owner` until `lease_until` (wall clock). Oldest due first. Nothing is
-    /// claimed unless `live()`, asked under the store's lock: a worker stopped while its claim
-    /// waited for the lock must not take jobs that a new start has already released.
+    /// claimed unless `live()`, asked under the claim lock (on SQLite, the connection's), which
+    /// [`Store::release_abandoned`] takes too: a worker stopped while its claim waited for the
+    /// lock must not take jobs that a new start has already released.
     ///
     /// On PostgreSQL, when `expired` is set, jobs whose lease ran out are first taken back as
     /// [`Store::release_abandoned`] does (a log row each), in the same transaction;
@@ -56,7 +57,8 @@ impl Store {
         live: impl FnOnce() -> bool + Send,
         (expired, message_type): (bool, impl Fn(&str) -> &'static str + Send + Sync),
     ) -> Result<Vec<ClaimedJob>, StoreError> {
-        let claimed = self.write(
+        let claimed = self.write_under(
+            QueueLock::Claims,
             live,
             |tx| {
                 let limit = limit as i64;
@@ -119,7 +121,8 @@ impl Store {
         at: SystemTime,
         message_type: impl Fn(&str) -> &'static str + Send + Sync,
     ) -> Result<usize, StoreError> {
-        let released = self.write(
+        let released = self.write_under(
+            QueueLock::Claims,
             || true,
             |tx| {
                 let expired_by = match tx.dialect() {

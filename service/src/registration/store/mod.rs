@@ -12,9 +12,11 @@
 //! **Concurrency choice, PostgreSQL.** A small pool of connections (`postgres.rs`); every
 //! operation is one transaction, and what must not be done twice at once is decided by the
 //! database (`FOR UPDATE SKIP LOCKED` in the claim, upserts, one-statement increments). The
-//! queue's own writes of one process (plan, claim, finish, cancel) still take a process-wide
-//! lock, as on SQLite, so that the worker's in-process counts change with each commit and a
-//! stopped worker's claim takes nothing; other processes are not held by it.
+//! queue's own writes of one process still take process-wide locks, as on SQLite, so that the
+//! worker's in-process counts change with each commit and a stopped worker's claim takes
+//! nothing: one for what changes the counts (plan, finish, cancel, the count read), one for
+//! claims and take-backs (a job moves between queued and in flight, both unfinished), so a
+//! claim runs while the previous answers commit. Other processes are not held by either.
 //!
 //! The methods are synchronous; async code calls them through [`Store::run`], which moves the
 //! call onto tokio's blocking pool so that a slow disk (an `fsync` on commit) or a slow network
@@ -130,9 +132,23 @@ enum Backend {
     Sqlite(Mutex<Connection>),
     Postgres {
         pool: postgres::PgPool,
-        /// This process's queue writes, one at a time (see the module doc).
+        /// This process's queue commits (plans, outcomes, cancels, the count read), one at a
+        /// time (see the module doc).
         lock: Mutex<()>,
+        /// This process's claims and take-backs, one at a time, beside the commits.
+        claims: Mutex<()>,
     },
+}
+
+/// Which of this process's queue locks a write takes on PostgreSQL (on SQLite every write
+/// holds the one connection).
+#[derive(Clone, Copy)]
+enum QueueLock {
+    /// Writes that change what the worker counts: plans, outcomes, cancels, the count read.
+    Commits,
+    /// Claims and take-backs: a job moves between queued and in flight, both unfinished, so
+    /// no count changes and they need not wait for a commit to end.
+    Claims,
 }
 
 /// The service's database; cheap to clone (all clones share one connection or pool).
@@ -187,6 +203,7 @@ impl Store {
             backend: Arc::new(Backend::Postgres {
                 pool: postgres::connect(url)?,
                 lock: Mutex::new(()),
+                claims: Mutex::new(()),
             }),
         })
     }
@@ -271,10 +288,21 @@ impl Store {
             .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// [`Store::tx`] under this process's queue lock: nothing is done unless `live()` (asked
+    /// [`Store::tx`] under this process's commit lock: nothing is done unless `live()` (asked
     /// under the lock), and `committed` runs after the commit, still under it.
     fn write<R: Send>(
         &self,
+        live: impl FnOnce() -> bool + Send,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<R, StoreError> + Send,
+        committed: impl FnOnce(&R) + Send,
+    ) -> Result<Option<R>, StoreError> {
+        self.write_under(QueueLock::Commits, live, f, committed)
+    }
+
+    /// [`Store::write`] under the given lock of the queue's two.
+    fn write_under<R: Send>(
+        &self,
+        which: QueueLock,
         live: impl FnOnce() -> bool + Send,
         f: impl FnOnce(&mut Tx<'_>) -> Result<R, StoreError> + Send,
         committed: impl FnOnce(&R) + Send,
@@ -291,8 +319,15 @@ impl Store {
                 committed(&r);
                 Ok(Some(r))
             }
-            Backend::Postgres { pool, lock: queue } => postgres::outside_async(|| {
-                let _held = lock(queue);
+            Backend::Postgres {
+                pool,
+                lock: commits,
+                claims,
+            } => postgres::outside_async(|| {
+                let _held = lock(match which {
+                    QueueLock::Commits => commits,
+                    QueueLock::Claims => claims,
+                });
                 if !live() {
                     return Ok(None);
                 }
