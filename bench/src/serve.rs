@@ -30,7 +30,7 @@ use tokio::process::{Child, Command};
 use crate::fake::FakeProcess;
 use crate::fanout::TempDir;
 use crate::pg::{blocking, Database};
-use crate::procfs::{mb_text, proc_mb};
+use crate::procfs::{cpu_secs, mb_text, proc_mb};
 use crate::report::{emit, fmt_num, Row};
 use crate::{Args, Res};
 
@@ -111,6 +111,28 @@ impl Service {
 /// (about 35 ms of PostgreSQL's time at 100,000), which would otherwise weigh on the run.
 fn poll_every(k: usize) -> Duration {
     Duration::from_millis((k as u64 / 200).clamp(100, 5000))
+}
+
+/// CPU seconds used so far by the processes named `name` on this machine, with their ended
+/// children's (a PostgreSQL server's backends end with their connections, and its postmaster
+/// collects their time).
+fn cpu_of_all(name: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
+        })
+        .filter_map(|pid| cpu_secs(Some(pid)))
+        .map(|(own, ended)| own + ended)
+        .sum()
+}
+
+/// CPU seconds of one process, with its ended children's.
+fn cpu_of(pid: Option<u32>) -> f64 {
+    cpu_secs(pid).map_or(0.0, |(own, ended)| own + ended)
 }
 
 /// The `mpns` binary beside this program.
@@ -261,11 +283,17 @@ pub(crate) async fn serve(args: &Args, processes: usize, postgres: bool) -> Res<
     let every = poll_every(k);
     let url = services[0].url.clone();
     eprintln!("  One Time toast to {k} subscribers ({label}) ...");
+    let cpu = |services: &[Service]| {
+        let each: Vec<f64> = services.iter().map(|s| cpu_of(s.child.id())).collect();
+        (each, cpu_of(fake.pid()), cpu_of_all("postgres"))
+    };
+    let before = cpu(&services);
     let t0 = Instant::now();
     let batch = send(&http, &url, k).await?;
     let accepted = t0.elapsed().as_secs_f64();
     until(&http, &url, batch, every, |(_, left)| left == 0).await?;
     let wall = t0.elapsed().as_secs_f64();
+    let after = cpu(&services);
     let peaks: Vec<_> = services.iter().map(Service::peak_mb).collect();
     let counted = fake.count().await?;
     let target = if k > 100_000 { 120.0 } else { 10.0 };
@@ -301,6 +329,24 @@ pub(crate) async fn serve(args: &Args, processes: usize, postgres: bool) -> Res<
         worst,
         "MB",
         150.0,
+    ));
+    let services_cpu: Vec<String> = after
+        .0
+        .iter()
+        .zip(&before.0)
+        .map(|(a, b)| format!("{:.1} s", a - b))
+        .collect();
+    let mut cpu_text = format!(
+        "mpns serve {}; the fake {:.1} s",
+        services_cpu.join(", "),
+        after.1 - before.1
+    );
+    if postgres {
+        cpu_text += &format!("; PostgreSQL {:.1} s", after.2 - before.2);
+    }
+    emit(Row::info(
+        format!("{label}: CPU time from the call to the batch's end (2 cores)"),
+        cpu_text,
     ));
     emit(Row {
         figure: format!("{label}: channels delivered, counted at the fake"),
