@@ -22,7 +22,7 @@
 //! sends once more itself.
 //!
 //! The worker holds at most [`STARTS_PER_SLOT`] × concurrency claimed jobs (on the wire or
-//! waiting for their commit), so a fan-out to millions holds a few dozen jobs in memory, not
+//! waiting for their commit), so a fan-out to millions holds a few hundred jobs in memory, not
 //! millions. It sleeps on the clock (until the next due job) only when it holds none; while
 //! jobs are in hand, each commit wakes it. So when a test sees the clock's one sleeper, every
 //! job left is parked on a retry.
