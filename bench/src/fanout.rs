@@ -135,16 +135,7 @@ pub(crate) async fn fanout(args: &Args, faults: bool) -> Res<()> {
     } else {
         emit(Row::at_most(&wall_figure, wall, "s", 10.0));
     }
-    emit(Row::at_most(
-        &format!("{label}: the send accepted (whole plan committed) after"),
-        accepted,
-        "s",
-        2.0,
-    ));
-    emit(Row::info(
-        format!("{label}: toasts/s through the patterns"),
-        fmt_num(k as f64 / wall),
-    ));
+    send_rows(label, accepted, k, wall);
     emit(Row::at_most(
         &format!("{label}: sender process peak memory (VmHWM)"),
         hwm.unwrap_or(f64::NAN),
@@ -283,6 +274,21 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The rows every fan-out run prints after its wall time: when the send was accepted (its
+/// target: 2 s) and the toasts per second.
+pub(crate) fn send_rows(label: &str, accepted: f64, k: usize, wall: f64) {
+    emit(Row::at_most(
+        &format!("{label}: the send accepted (whole plan committed) after"),
+        accepted,
+        "s",
+        2.0,
+    ));
+    emit(Row::info(
+        format!("{label}: toasts/s"),
+        fmt_num(k as f64 / wall),
+    ));
 }
 
 /// The One Time send every fan-out run makes: the toast alone (no tile, no raw).

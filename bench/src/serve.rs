@@ -31,7 +31,7 @@ use crate::fake::FakeProcess;
 use crate::fanout::TempDir;
 use crate::pg::{blocking, Database};
 use crate::procfs::{cpu_secs, mb_text, proc_mb};
-use crate::report::{emit, fmt_num, Row};
+use crate::report::{emit, Row};
 use crate::{Args, Res};
 
 /// The PostgreSQL runs' lease (`mpns serve --lease`): a killed process's jobs come free after it.
@@ -306,16 +306,7 @@ pub(crate) async fn serve(args: &Args, processes: usize, postgres: bool) -> Res<
         "s",
         target,
     ));
-    emit(Row::at_most(
-        &format!("{label}: the send accepted (whole plan committed) after"),
-        accepted,
-        "s",
-        2.0,
-    ));
-    emit(Row::info(
-        format!("{label}: toasts/s"),
-        fmt_num(k as f64 / wall),
-    ));
+    crate::fanout::send_rows(&label, accepted, k, wall);
     let worst = peaks.iter().flatten().fold(0.0_f64, |a, b| a.max(*b));
     emit(Row::at_most(
         &format!(
