@@ -296,6 +296,7 @@ pub(crate) async fn serve(args: &Args, processes: usize, postgres: bool) -> Res<
     let after = cpu(&services);
     let peaks: Vec<_> = services.iter().map(Service::peak_mb).collect();
     let counted = fake.count().await?;
+    // Issue 13's targets: 100,000 in under 10 s, 1,000,000 in under 120 s.
     let target = if k > 100_000 { 120.0 } else { 10.0 };
     emit(Row::at_most(
         &format!(

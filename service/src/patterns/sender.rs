@@ -108,7 +108,7 @@ impl Tracker {
 /// grows with its rows, so the more that wait, the fewer commits: on PostgreSQL, 4 per slot
 /// (64 jobs at concurrency 16) sent 100,000 toasts in 14.9 s, 16 per slot in 7.8 s (SQLite 5.5
 /// and 3.6 s). The price is in a crash: a kill leaves at most this many jobs per slot whose
-/// answer was not committed, each sent again under its `X-MessageID`.
+/// answer was not committed; those that had reached MPNS go again under their `X-MessageID`.
 pub(crate) const STARTS_PER_SLOT: usize = 16;
 
 /// How often a worker on a shared database (PostgreSQL) looks at the queue when it has nothing

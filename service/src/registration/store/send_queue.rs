@@ -364,7 +364,8 @@ impl Store {
     /// change with it ([`PlanRules`]); refused with `Ok(Err(active))` when the rules require
     /// another active pattern. `committed` runs once it is committed, before any outcome of its
     /// jobs can be committed in this process (the commit lock is still held; on PostgreSQL a
-    /// claim may already take its jobs), with the batch's id and its number of jobs. Returns the batch's id, its subscribers and its jobs.
+    /// claim may already take its jobs), with the batch's id and its number of jobs. Returns
+    /// the batch's id, its subscribers and its jobs.
     pub(crate) fn plan_batch(
         &self,
         batch: &NewBatch,
@@ -398,6 +399,9 @@ impl Store {
             return Ok(());
         }
         self.tx(|tx| {
+            // Behind a long VACUUM of the same table (autovacuum's), give up rather than hold
+            // a pooled connection: the next large plan tries again.
+            tx.execute(&Sql::each("", "SET LOCAL lock_timeout = '2s'"), &[])?;
             tx.execute(&Sql::each("", "ANALYZE registrations, send_jobs"), &[])?;
             Ok(())
         })
