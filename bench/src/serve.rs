@@ -10,9 +10,9 @@
 //! (`VmHWM`), so nothing the bench holds is in it.
 //!
 //! With one process the run ends with a restart: a second One Time is under way when the
-//! process gets `kill -9` (after a quarter of the first send's time); a new `mpns serve` starts on the
-//! same database, and the figure is the time from that start to the first request the fake
-//! receives after it, read from the fake's own clock. On PostgreSQL the jobs the dead process
+//! process gets `kill -9` (after a quarter of the first send's time); a new `mpns serve`
+//! starts on the same database, and the figure is the time from that start to the first
+//! request the fake receives after it, read from the fake's own clock. On PostgreSQL the jobs the dead process
 //! held wait for their lease (the hidden `--lease`, 3 s here, five minutes by default).
 //!
 //! The `mpns` binary is the one next to this program: `cargo build --release -p mpns-service`
