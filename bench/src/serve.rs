@@ -12,8 +12,9 @@
 //! With one process the run ends with a restart: a second One Time is under way when the
 //! process gets `kill -9` (after a quarter of the first send's time); a new `mpns serve`
 //! starts on the same database, and the figure is the time from that start to the first
-//! request the fake receives after it, read from the fake's own clock. On PostgreSQL the jobs the dead process
-//! held wait for their lease (the hidden `--lease`, 3 s here, five minutes by default).
+//! request the fake receives after it, read from the fake's own clock. On PostgreSQL the jobs
+//! the dead process held wait for their lease (the hidden `--lease`, 3 s here, five minutes by
+//! default).
 //!
 //! The `mpns` binary is the one next to this program: `cargo build --release -p mpns-service`
 //! first.
@@ -372,8 +373,9 @@ pub(crate) async fn serve(args: &Args, processes: usize, postgres: bool) -> Res<
     Ok(())
 }
 
-/// A second One Time, `kill -9` about a quarter of the way, a new `mpns serve` on the same data: the
-/// time from its start to the first request the fake receives, and what the fake counted.
+/// A second One Time, `kill -9` about a quarter of the way, a new `mpns serve` on the same
+/// data: the time from its start to the first request the fake receives, and what the fake
+/// counted.
 async fn restart(
     fake: &mut FakeProcess,
     mpns: &PathBuf,
