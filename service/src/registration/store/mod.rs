@@ -331,14 +331,7 @@ impl Store {
                 if !live() {
                     return Ok(None);
                 }
-                let mut conn = pool.get()?;
-                let postgres::PgConn { client, cache } = &mut *conn;
-                let mut tx = Tx::Pg {
-                    tx: client.transaction()?,
-                    cache,
-                };
-                let r = f(&mut tx)?;
-                tx.commit()?;
+                let r = pg_transaction(pool, f)?;
                 committed(&r);
                 Ok(Some(r))
             }),
@@ -355,19 +348,26 @@ impl Store {
             Backend::Sqlite(_) => self
                 .write(|| true, f, |_| {})
                 .and_then(|r| r.ok_or_else(|| StoreError::Task("a live write did nothing".into()))),
-            Backend::Postgres { pool, .. } => postgres::outside_async(|| {
-                let mut conn = pool.get()?;
-                let postgres::PgConn { client, cache } = &mut *conn;
-                let mut tx = Tx::Pg {
-                    tx: client.transaction()?,
-                    cache,
-                };
-                let r = f(&mut tx)?;
-                tx.commit()?;
-                Ok(r)
-            }),
+            Backend::Postgres { pool, .. } => postgres::outside_async(|| pg_transaction(pool, f)),
         }
     }
+}
+
+/// Runs `f` in one transaction on a pooled PostgreSQL connection: committed when it returns
+/// `Ok`, rolled back otherwise.
+fn pg_transaction<R>(
+    pool: &postgres::PgPool,
+    f: impl FnOnce(&mut Tx<'_>) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    let mut conn = pool.get()?;
+    let postgres::PgConn { client, cache } = &mut *conn;
+    let mut tx = Tx::Pg {
+        tx: client.transaction()?,
+        cache,
+    };
+    let r = f(&mut tx)?;
+    tx.commit()?;
+    Ok(r)
 }
 
 /// A panic while holding a lock cannot leave the database inconsistent (statements are
