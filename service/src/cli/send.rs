@@ -276,16 +276,32 @@ async fn run_mpns(kind: Kind) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(2, &e),
     };
-    match client.send(&channel, &message).await {
+    answered(
+        client.send(&channel, &message).await,
+        (common.json, "MPNS"),
+        print_outcome,
+        |o| exit_code(o.action()),
+    )
+}
+
+/// The end of a send, to MPNS or WNS: the outcome printed (as one JSON object with `json`)
+/// and the exit code chosen from it, or no answer from `service` (exit code 1).
+fn answered<O, E: std::fmt::Display>(
+    sent: Result<O, E>,
+    (json, service): (bool, &str),
+    print: impl FnOnce(&O, bool),
+    code: impl FnOnce(&O) -> u8,
+) -> ExitCode {
+    match sent {
         Ok(outcome) => {
-            print_outcome(&outcome, common.json);
-            ExitCode::from(exit_code(outcome.action()))
+            print(&outcome, json);
+            ExitCode::from(code(&outcome))
         }
         Err(e) => {
-            if common.json {
+            if json {
                 println!("{}", serde_json::json!({ "error": e.to_string() }));
             }
-            fail(1, &format!("no answer from MPNS: {e}"))
+            fail(1, &format!("no answer from {service}: {e}"))
         }
     }
 }

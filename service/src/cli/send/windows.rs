@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+
+use super::{answered, fail};
 use wns::{
     Action, Badge, ChannelUri, Client, Credentials, Glyph, Notification, Options, Outcome, Raw,
     Tile, TileBinding, TileSize, Toast,
@@ -170,23 +172,12 @@ pub(crate) async fn run(common: WnsCommon, kind: WnsKind) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(2, &e),
     };
-    match client.send(&channel, &notification).await {
-        Ok(outcome) => {
-            print_outcome(&outcome, common.json);
-            ExitCode::from(exit_code(&outcome.action()))
-        }
-        Err(e) => {
-            if common.json {
-                println!("{}", serde_json::json!({ "error": e.to_string() }));
-            }
-            fail(1, &format!("no answer from WNS: {e}"))
-        }
-    }
-}
-
-fn fail(code: u8, message: &str) -> ExitCode {
-    eprintln!("mpns send: {message}");
-    ExitCode::from(code)
+    answered(
+        client.send(&channel, &notification).await,
+        (common.json, "WNS"),
+        print_outcome,
+        |o| exit_code(&o.action()),
+    )
 }
 
 /// The exit codes of `mpns send`, by the WNS action closest to the MPNS one.
