@@ -180,7 +180,7 @@ impl AllowedHosts {
             format!(
                 "channel URI host {} is not an allowed push host; allowed: {}",
                 display_host(&host, port),
-                self.describe()
+                self.describe("*.notify.live.net")
             ),
         ))
     }
@@ -244,7 +244,7 @@ impl AllowedHosts {
                 format!(
                     "WNS channel URI host {} is not an allowed push host; allowed: {}",
                     display_host(&host, port),
-                    self.describe_wns()
+                    self.describe("*.notify.windows.com")
                 ),
             ));
         }
@@ -269,25 +269,12 @@ impl AllowedHosts {
         Ok(channel)
     }
 
-    fn describe_wns(&self) -> String {
+    /// The hosts allowed, for an error message: `live` is how the live service's hosts are
+    /// written (`*.notify.live.net` for MPNS, `*.notify.windows.com` for WNS).
+    fn describe(&self, live: &str) -> String {
         let mut parts = Vec::new();
         if self.live {
-            parts.push("*.notify.windows.com".to_owned());
-        }
-        for (host, port) in &self.exact {
-            parts.push(display_host(host, *port));
-        }
-        if parts.is_empty() {
-            "none".to_owned()
-        } else {
-            parts.join(", ")
-        }
-    }
-
-    fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if self.live {
-            parts.push("*.notify.live.net".to_owned());
+            parts.push(live.to_owned());
         }
         for (host, port) in &self.exact {
             parts.push(display_host(host, *port));
