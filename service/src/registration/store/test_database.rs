@@ -4,7 +4,8 @@
 //! starts one and sets it), and a fresh database with a random name per test, dropped at the
 //! end, so tests run in parallel. Without the variable a test's PostgreSQL half prints a loud
 //! `SKIP` line and passes; with `CI` set it fails instead. Only `std`, `postgres` and `uuid`
-//! are used here, so that the file compiles in both crates.
+//! are used here, so that the file compiles in both crates (the store is a type parameter:
+//! `Store` is named differently inside the crate and outside it).
 
 /// The variable that names the server.
 pub(crate) const VAR: &str = "MPNS_TEST_DATABASE_URL";
@@ -82,4 +83,58 @@ impl Drop for FreshDatabase {
         })
         .join();
     }
+}
+
+/// A store for one test (`S`, the service's `Store`) and the database to drop after it.
+pub(crate) struct TestStore<S> {
+    /// `sqlite` or `postgres`, for failure messages.
+    #[allow(dead_code)] // read by the service's test program, not by the store's unit tests
+    pub(crate) backend: &'static str,
+    store: Option<S>,
+    database: Option<FreshDatabase>,
+}
+
+impl<S> std::ops::Deref for TestStore<S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        self.store.as_ref().expect("present until dropped")
+    }
+}
+
+impl<S> Drop for TestStore<S> {
+    fn drop(&mut self) {
+        // The store's connections first, then its database.
+        drop(self.store.take());
+        drop(self.database.take());
+    }
+}
+
+/// The stores every store test runs on: SQLite in memory (`in_memory`), and a fresh
+/// PostgreSQL database (`connect`ed by URL) when the server is given; otherwise a loud `SKIP`
+/// naming `what` for that half.
+pub(crate) fn stores<S: Send + 'static>(
+    what: &str,
+    in_memory: impl FnOnce() -> S,
+    connect: fn(&str) -> S,
+) -> Vec<TestStore<S>> {
+    let mut all = vec![TestStore {
+        backend: "sqlite",
+        store: Some(in_memory()),
+        database: None,
+    }];
+    if let Some(server) = server(what) {
+        // The sync client may not block a thread that runs async tasks: a thread of its own.
+        let (store, database) = std::thread::spawn(move || {
+            let database = FreshDatabase::create(&server);
+            (connect(&database.url), database)
+        })
+        .join()
+        .expect("the fresh database and its store");
+        all.push(TestStore {
+            backend: "postgres",
+            store: Some(store),
+            database: Some(database),
+        });
+    }
+    all
 }

@@ -3,8 +3,6 @@
 //! random name, dropped at the end, so tests run in parallel. Without the variable a test's
 //! PostgreSQL half prints a loud `SKIP` line and passes; with `CI` set it fails instead.
 
-use std::ops::Deref;
-
 use mpns_service::registration::Store;
 
 #[path = "../../../src/registration/store/test_database.rs"]
@@ -19,48 +17,14 @@ impl FreshDatabase {
 }
 
 /// A store for one test: SQLite in memory, or a fresh PostgreSQL database.
-pub(crate) struct TestStore {
-    /// `sqlite` or `postgres`, for failure messages.
-    pub(crate) backend: &'static str,
-    store: Option<Store>,
-    database: Option<FreshDatabase>,
-}
-
-impl Deref for TestStore {
-    type Target = Store;
-    fn deref(&self) -> &Store {
-        self.store.as_ref().expect("present until dropped")
-    }
-}
-
-impl Drop for TestStore {
-    fn drop(&mut self) {
-        // The store's connections first, then its database.
-        drop(self.store.take());
-        drop(self.database.take());
-    }
-}
+pub(crate) type TestStore = test_database::TestStore<Store>;
 
 /// The stores every store test runs on: SQLite in memory, and a fresh PostgreSQL database when
 /// the server is given (otherwise a loud `SKIP` for that half).
 pub(crate) fn stores(what: &str) -> Vec<TestStore> {
-    let mut all = vec![TestStore {
-        backend: "sqlite",
-        store: Some(Store::in_memory().unwrap()),
-        database: None,
-    }];
-    if let Some(server) = server(what) {
-        let (store, database) = std::thread::spawn(move || {
-            let database = FreshDatabase::create(&server);
-            (Store::connect(&database.url).unwrap(), database)
-        })
-        .join()
-        .unwrap();
-        all.push(TestStore {
-            backend: "postgres",
-            store: Some(store),
-            database: Some(database),
-        });
-    }
-    all
+    test_database::stores(
+        what,
+        || Store::in_memory().unwrap(),
+        |url| Store::connect(url).unwrap(),
+    )
 }
