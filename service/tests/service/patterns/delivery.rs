@@ -93,14 +93,7 @@ async fn a_probe_answered_503_sends_the_tile_at_once_and_the_probe_later() {
 #[tokio::test]
 async fn an_inactive_device_gets_412_retried_hourly_then_delivered_once_back() {
     let world = World::new().await;
-    let phone = world.channel("7.1", DeviceUpdate::default());
-    world.register("ann", &phone, "7.1").await;
-    world.activate("one-time").await;
-    set(
-        &world,
-        &phone,
-        device(|d| d.connection = Some(Connection::Inactive)),
-    );
+    let phone = world.inactive_one_time_subscriber("ann", "7.1").await;
     world.send("one-time", tile_only()).await;
 
     world.fake.wait_for_notifications(1).await;

@@ -239,14 +239,7 @@ async fn a_stored_channel_on_a_host_no_longer_allowed_is_skipped_and_logged_neve
 #[tokio::test]
 async fn a_retry_parked_before_a_restart_goes_out_at_its_time_with_the_same_message_id() {
     let mut world = World::new().await;
-    let phone = world.channel("7.1", DeviceUpdate::default());
-    world.register("ann", &phone, "7.1").await;
-    world.activate("one-time").await;
-    set(
-        &world,
-        &phone,
-        device(|d| d.connection = Some(Connection::Inactive)),
-    );
+    let phone = world.inactive_one_time_subscriber("ann", "7.1").await;
     world.send("one-time", tile_only()).await;
     world.fake.wait_for_notifications(1).await;
     world.clock.wait_for_sleepers(1).await;
@@ -277,14 +270,7 @@ async fn a_cancelled_batch_sends_nothing_more_and_its_parked_retries_never_go_ou
         ..PatternsConfig::default()
     };
     let world = World::with(FakeMpns::builder(), config).await;
-    let phone = world.channel("7.1", DeviceUpdate::default());
-    world.register("ann", &phone, "7.1").await;
-    world.activate("one-time").await;
-    set(
-        &world,
-        &phone,
-        device(|d| d.connection = Some(Connection::Inactive)),
-    );
+    world.inactive_one_time_subscriber("ann", "7.1").await;
     let batch = world
         .patterns
         .send(mpns_service::patterns::SendRequest::OneTime(

@@ -326,6 +326,20 @@ impl World {
         self.clear_records();
     }
 
+    /// `user` on a new channel of a phone with `os`, One Time active, the phone Inactive: MPNS
+    /// answers its sends 412, and the service parks each retry for an hour.
+    pub(crate) async fn inactive_one_time_subscriber(&self, user: &str, os: &str) -> ChannelInfo {
+        let phone = self.channel(os, DeviceUpdate::default());
+        self.register(user, &phone, os).await;
+        self.activate("one-time").await;
+        set(
+            self,
+            &phone,
+            device(|d| d.connection = Some(mpns_harness::fake::Connection::Inactive)),
+        );
+        phone
+    }
+
     /// Forgets what the fake recorded so far, after checking it for lint diagnostics.
     pub(crate) fn clear_records(&self) {
         assert_no_lint(&self.records());
