@@ -4,7 +4,7 @@
 
 use std::process::Stdio;
 
-use crate::support::client::client;
+use crate::support::client::{client, json};
 use crate::support::requests::*;
 use crate::support::wait::within;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -58,15 +58,11 @@ async fn signal(child: &Child, sig: &str) {
 async fn the_binary_prints_its_address_serves_and_exits_cleanly_on_sigterm() {
     let (mut child, uri) = start(&["--listen", "127.0.0.1:0", "--daily-limit", "1"]).await;
     let c = client();
-    let created: serde_json::Value = c
-        .post(format!("{uri}/_fake/channels"))
-        .header("x-requested-with", "test")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created: serde_json::Value = json(
+        c.post(format!("{uri}/_fake/channels"))
+            .header("x-requested-with", "test"),
+    )
+    .await;
     let channel = created["uri"].as_str().unwrap();
     assert_eq!(send(toast(&c, channel, 2)).await.status, 200);
     assert_eq!(
@@ -83,14 +79,8 @@ async fn the_binary_prints_its_address_serves_and_exits_cleanly_on_sigterm() {
         .unwrap()
         .contains("<title>fake MPNS</title>"));
     let id = created["id"].as_u64().unwrap();
-    let first: Vec<serde_json::Value> = c
-        .get(format!("{uri}/_fake/channels/{id}/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first: Vec<serde_json::Value> =
+        json(c.get(format!("{uri}/_fake/channels/{id}/notifications"))).await;
     let drawn = c
         .get(format!(
             "{uri}/_fake/channels/{id}/notifications/{}/render",
@@ -399,15 +389,11 @@ async fn with_a_public_url_the_binary_hands_out_channel_uris_on_that_base() {
         "the bound address: {uri}"
     );
     let c = client();
-    let created: serde_json::Value = c
-        .post(format!("{uri}/_fake/channels"))
-        .header("X-Requested-With", "test")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created: serde_json::Value = json(
+        c.post(format!("{uri}/_fake/channels"))
+            .header("X-Requested-With", "test"),
+    )
+    .await;
     let channel = created["uri"].as_str().unwrap();
     let path = channel
         .strip_prefix("http://fake.example:8080/throttledthirdparty/01.00/")
@@ -510,14 +496,7 @@ async fn the_binary_loads_the_example_scenario_file() {
         503,
         "the scenario's fault rule"
     );
-    let settings: serde_json::Value = c
-        .get(format!("{uri}/_fake/settings"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let settings: serde_json::Value = json(c.get(format!("{uri}/_fake/settings"))).await;
     assert_eq!(
         settings,
         serde_json::json!({"daily_limit": 3, "queue_capacity": 5})

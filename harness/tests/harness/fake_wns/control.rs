@@ -7,50 +7,35 @@ use super::*;
 async fn the_control_api_sets_up_a_whole_scenario_in_json_and_refuses_other_content_types() {
     let fake = FakeWns::start().await;
     let base = fake.url().to_owned();
-    let post = |path: &str, body: serde_json::Value| {
-        client().post(format!("{base}{path}")).json(&body).send()
-    };
-    let app: AppCredentials = post(
+    let post =
+        |path: &str, body: serde_json::Value| client().post(format!("{base}{path}")).json(&body);
+    let app: AppCredentials = json(post(
         "/_fake/apps",
         serde_json::json!({"name": APP, "flow": "store"}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    ))
+    .await;
     assert_eq!(
         post(
             "/_fake/devices",
             serde_json::json!({"name": PC, "version": "windows10"})
         )
+        .send()
         .await
         .unwrap()
         .status(),
         201
     );
-    let ch: WnsChannel = post(
+    let ch: WnsChannel = json(post(
         "/_fake/channels",
         serde_json::json!({"app": APP, "device": PC, "token": "fixed%2btoken"}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    ))
+    .await;
     assert_eq!(ch.uri, format!("{base}/?token=fixed%2btoken"));
     let patch = client().patch(format!("{base}/_fake/devices/{PC}")).json(&serde_json::json!({"app": APP, "app_state": "foreground", "power": "battery_screen_off"})).send().await.unwrap();
     assert_eq!(patch.status(), 200);
     let t = bearer(&app).await;
     assert_eq!(send(&ch.uri, &t, "wns/tile", r#"<tile><visual><binding template="TileMedium"><text>Hi</text></binding></visual></tile>"#, &[]).await.0, 200);
-    let device: serde_json::Value = client()
-        .get(format!("{base}/_fake/devices/{PC}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let device: serde_json::Value = json(client().get(format!("{base}/_fake/devices/{PC}"))).await;
     assert!(
         device["text"]
             .as_str()
@@ -89,14 +74,7 @@ async fn the_control_api_sets_up_a_whole_scenario_in_json_and_refuses_other_cont
             .contains("expected a JSON object"),
         "{e}"
     );
-    let faults: Vec<serde_json::Value> = client()
-        .get(format!("{base}/_fake/faults"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let faults: Vec<serde_json::Value> = json(client().get(format!("{base}/_fake/faults"))).await;
     assert!(
         faults.is_empty(),
         "no fault rule came of the array: {faults:?}"
@@ -116,13 +94,11 @@ async fn the_control_api_sets_up_a_whole_scenario_in_json_and_refuses_other_cont
         .await
         .unwrap();
     assert_eq!(bad_setting.status(), 400);
-    let advanced: serde_json::Value =
-        post("/_fake/clock/advance", serde_json::json!({"seconds": 90}))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let advanced: serde_json::Value = json(post(
+        "/_fake/clock/advance",
+        serde_json::json!({"seconds": 90}),
+    ))
+    .await;
     assert_eq!(advanced["now_secs"], 90);
 }
 
@@ -208,49 +184,38 @@ async fn the_fake_wns_binary_prints_its_address_serves_a_whole_send_and_exits_0_
         .no_proxy()
         .build()
         .unwrap();
-    let post = |path: &str, body: serde_json::Value| {
-        https.post(format!("{base}{path}")).json(&body).send()
-    };
-    let app: AppCredentials = post(
+    let post =
+        |path: &str, body: serde_json::Value| https.post(format!("{base}{path}")).json(&body);
+    let app: AppCredentials = json(post(
         "/_fake/apps",
         serde_json::json!({"name": APP, "flow": "store"}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    ))
+    .await;
     post(
         "/_fake/devices",
         serde_json::json!({"name": PC, "version": "windows11"}),
     )
+    .send()
     .await
     .unwrap();
-    let ch: WnsChannel = post(
+    let ch: WnsChannel = json(post(
         "/_fake/channels",
         serde_json::json!({"app": APP, "device": PC}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    ))
+    .await;
     let form = [
         ("grant_type", "client_credentials"),
         ("client_id", app.client_id.as_str()),
         ("client_secret", app.client_secret.as_str()),
         ("scope", "notify.windows.com"),
     ];
-    let tok: serde_json::Value = https
-        .post(&app.token_url)
-        .header("Content-Type", FORM)
-        .body(encode(&form))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tok: serde_json::Value = json(
+        https
+            .post(&app.token_url)
+            .header("Content-Type", FORM)
+            .body(encode(&form)),
+    )
+    .await;
     let sent = https
         .post(&ch.uri)
         .header(
@@ -264,14 +229,7 @@ async fn the_fake_wns_binary_prints_its_address_serves_a_whole_send_and_exits_0_
         .await
         .unwrap();
     assert_eq!(sent.status(), 200);
-    let device: serde_json::Value = https
-        .get(format!("{base}/_fake/devices/{PC}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let device: serde_json::Value = json(https.get(format!("{base}/_fake/devices/{PC}"))).await;
     assert!(device["text"].as_str().unwrap().contains("Ann — Lunch?"));
     let pid = child.id().unwrap().to_string();
     assert!(tokio::process::Command::new("kill")

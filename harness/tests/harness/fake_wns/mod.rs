@@ -12,7 +12,7 @@ use mpns_harness::windows::{AppState, WindowsVersion};
 use mpns_harness::FakeWns;
 use reqwest::header::HeaderMap;
 
-use crate::support::client::client;
+use crate::support::client::{client, json};
 
 const APP: &str = "contoso.chat";
 const FORM: &str = "application/x-www-form-urlencoded";

@@ -11,7 +11,7 @@ mod reqwest_sender;
 use std::path::Path;
 use std::process::Stdio;
 
-use crate::support::client::client;
+use crate::support::client::{client, json};
 use crate::support::wait::within;
 use mpns_harness::fake::Scenario;
 use tokio::process::Command;
@@ -234,14 +234,7 @@ async fn the_service_containers_fake_mpns_command_starts_the_binary() {
     assert!(yaml.contains("FAKE: http://fake-mpns:8080"));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (mut child, control) = crate::fake::binary::start(&args).await;
-    let channels: serde_json::Value = client()
-        .get(format!("{control}/_fake/channels"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let channels: serde_json::Value = json(client().get(format!("{control}/_fake/channels"))).await;
     assert_eq!(
         channels[0]["uri"], "http://fake-mpns:8080/throttledthirdparty/01.00/lumia-weather",
         "the scenario's channels carry the public URL"

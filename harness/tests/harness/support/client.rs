@@ -16,3 +16,8 @@ pub(crate) fn client() -> Client {
         .build()
         .expect("a reqwest client")
 }
+
+/// Sends `request` and reads its answer's JSON body (a failure to send or to read panics).
+pub(crate) async fn json<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> T {
+    request.send().await.unwrap().json().await.unwrap()
+}
