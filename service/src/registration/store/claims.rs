@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use super::db::{args, Arg, Dialect, Sql, Tx};
 use super::send_queue::{claimed, message_id, ClaimedJob, JOB_COLUMNS};
-use super::status_log::INSERT;
+use super::status_log::insert_row;
 use super::times::{from_millis, to_millis};
 use super::{QueueLock, StatusEntry, Store, StoreError};
 use crate::registration::{PatternKind, Platform};
@@ -174,39 +174,17 @@ fn take_back(
             .ok()
             .map(|u| message_id(u, id).to_string());
         let entry = StatusEntry {
-            id: 0,
-            pattern: pattern.display_name().to_owned(),
-            message_type: message_type(&step).to_owned(),
-            http_status: None,
-            notification_status: None,
-            device_connection_status: None,
-            subscription_status: None,
             message_id,
-            channel_uri,
-            at,
-            platform: Platform::from_stored(&row.text(5)?),
-            error: Some(
+            ..StatusEntry::unanswered(
+                pattern,
+                (message_type(&step), Platform::from_stored(&row.text(5)?)),
+                &channel_uri,
                 "no answer recorded: the process stopped while this request was in flight; \
-                 sent again with the same X-MessageID"
-                    .into(),
-            ),
+                 sent again with the same X-MessageID",
+                at,
+            )
         };
-        tx.query_one(
-            &INSERT,
-            args![
-                entry.pattern.as_str(),
-                entry.message_type.as_str(),
-                None::<i64>,
-                None::<&str>,
-                None::<&str>,
-                None::<&str>,
-                entry.message_id.as_deref(),
-                entry.channel_uri.as_str(),
-                to_millis(entry.at),
-                entry.error.as_deref(),
-                entry.platform.as_str(),
-            ],
-        )?;
+        insert_row(tx, &entry)?;
         ids.push(Some(id));
     }
     match tx.dialect() {

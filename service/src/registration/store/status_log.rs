@@ -110,26 +110,36 @@ impl StatusEntry {
         error: &str,
         at: SystemTime,
     ) -> StatusEntry {
-        StatusEntry {
-            id: 0,
-            pattern: pattern.display_name().to_owned(),
-            message_type: message_type(kind).to_owned(),
-            http_status: None,
-            notification_status: None,
-            device_connection_status: None,
-            subscription_status: None,
-            message_id: None,
-            channel_uri: channel_uri.to_owned(),
+        Self::unanswered(
+            pattern,
+            (message_type(kind), Platform::Mpns),
+            channel_uri,
+            error,
             at,
-            error: Some(error.to_owned()),
-            platform: Platform::Mpns,
-        }
+        )
     }
 
     /// A log row for a WNS send that got no answer, or was not made (`error` says why).
     pub fn from_wns_failure(
         pattern: PatternKind,
         message_type: &str,
+        channel_uri: &str,
+        error: &str,
+        at: SystemTime,
+    ) -> StatusEntry {
+        Self::unanswered(
+            pattern,
+            (message_type, Platform::Wns),
+            channel_uri,
+            error,
+            at,
+        )
+    }
+
+    /// A log row for a request to `platform` with no answer to record (`error` says why).
+    pub(super) fn unanswered(
+        pattern: PatternKind,
+        (message_type, platform): (&str, Platform),
         channel_uri: &str,
         error: &str,
         at: SystemTime,
@@ -146,7 +156,7 @@ impl StatusEntry {
             channel_uri: channel_uri.to_owned(),
             at,
             error: Some(error.to_owned()),
-            platform: Platform::Wns,
+            platform,
         }
     }
 
@@ -245,7 +255,7 @@ impl Store {
 }
 
 /// Appends one row to the log; returns its id.
-pub(super) const INSERT: Sql = Sql::same(
+const INSERT: Sql = Sql::same(
     "INSERT INTO status_log (pattern, message_type, http_status, notification, device,
                              subscription, message_id, channel_uri, at, error, platform)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
@@ -370,27 +380,31 @@ pub(super) fn record_all(
     Ok(recorded)
 }
 
+/// Writes `entry` as a log row inside `tx`, and nothing else; returns its id.
+pub(super) fn insert_row(tx: &mut Tx<'_>, entry: &StatusEntry) -> Result<i64, StoreError> {
+    tx.query_one(
+        &INSERT,
+        args![
+            entry.pattern.as_str(),
+            entry.message_type.as_str(),
+            entry.http_status.map(i64::from),
+            entry.notification_status.as_deref(),
+            entry.device_connection_status.as_deref(),
+            entry.subscription_status.as_deref(),
+            entry.message_id.as_deref(),
+            entry.channel_uri.as_str(),
+            to_millis(entry.at),
+            entry.error.as_deref(),
+            entry.platform.as_str(),
+        ],
+    )?
+    .int(0)
+}
+
 /// Records one send inside `tx` (see [`Store::record_send`]): the log row, the registrations'
 /// last outcome, and the pruning of an expired channel.
 pub(super) fn record_in(tx: &mut Tx<'_>, entry: &StatusEntry) -> Result<Recorded, StoreError> {
-    let id = tx
-        .query_one(
-            &INSERT,
-            args![
-                entry.pattern.as_str(),
-                entry.message_type.as_str(),
-                entry.http_status.map(i64::from),
-                entry.notification_status.as_deref(),
-                entry.device_connection_status.as_deref(),
-                entry.subscription_status.as_deref(),
-                entry.message_id.as_deref(),
-                entry.channel_uri.as_str(),
-                to_millis(entry.at),
-                entry.error.as_deref(),
-                entry.platform.as_str(),
-            ],
-        )?
-        .int(0)?;
+    let id = insert_row(tx, entry)?;
     let summary = entry.summary();
     tx.execute(
         &Sql::same("UPDATE registrations SET last_outcome = ?1 WHERE channel_uri = ?2"),
