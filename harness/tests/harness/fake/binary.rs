@@ -5,6 +5,7 @@
 use std::process::Stdio;
 
 use crate::support::client::{client, json};
+use crate::support::process::start_printing;
 use crate::support::requests::*;
 use crate::support::wait::within;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -14,27 +15,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_fake-mpns");
 
 /// Starts the binary and returns it with the base URI read from its first line.
 pub(crate) async fn start(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the fake-mpns binary starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    let mut stdout = BufReader::new(stdout);
-    within(
-        "fake-mpns to print its address",
-        stdout.read_line(&mut line),
-    )
-    .await
-    .unwrap();
-    let uri = line
-        .strip_prefix("fake-mpns listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim_end_matches('\n')
-        .to_owned();
-    assert!(line.ends_with('\n'));
+    let (child, uri) = start_printing(BIN, args, "fake-mpns listening on ", false).await;
     let port: u16 = uri
         .strip_prefix("http://127.0.0.1:")
         .expect("http://127.0.0.1:PORT")
@@ -184,26 +165,7 @@ async fn start_watching_stderr(
     String,
     tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
 ) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the fake-mpns binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    within(
-        "fake-mpns to print its address",
-        stdout.read_line(&mut line),
-    )
-    .await
-    .unwrap();
-    let addr = line
-        .strip_prefix("fake-mpns listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim_end()
-        .to_owned();
+    let (mut child, addr) = start_printing(BIN, args, "fake-mpns listening on http://", true).await;
     let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     (child, addr, stderr)
 }

@@ -149,11 +149,11 @@ async fn https_with_the_test_ca_and_a_public_url_in_the_uris() {
 
 #[tokio::test]
 async fn the_fake_wns_binary_prints_its_address_serves_a_whole_send_and_exits_0_on_sigterm() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
     let dir = tempdir();
     let ca = dir.join("ca.pem");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fake-wns"))
-        .args([
+    let (mut child, base) = crate::support::process::start_printing(
+        env!("CARGO_BIN_EXE_fake-wns"),
+        &[
             "--listen",
             "127.0.0.1:0",
             "--https",
@@ -162,21 +162,11 @@ async fn the_fake_wns_binary_prints_its_address_serves_a_whole_send_and_exits_0_
             "--virtual-clock",
             "--seed",
             "1",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the fake-wns binary starts");
-    let mut line = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    crate::support::wait::within("fake-wns to print its address", stdout.read_line(&mut line))
-        .await
-        .unwrap();
-    let base = line
-        .strip_prefix("fake-wns listening on ")
-        .unwrap_or_else(|| panic!("first line {line:?}"))
-        .trim_end()
-        .to_owned();
+        ],
+        "fake-wns listening on ",
+        false,
+    )
+    .await;
     assert!(base.starts_with("https://127.0.0.1:"), "{base}");
     let pem = std::fs::read(&ca).expect("the CA was written before the first line");
     let https = reqwest::Client::builder()

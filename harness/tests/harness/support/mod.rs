@@ -4,6 +4,7 @@ pub(crate) mod alloc;
 pub(crate) mod client;
 pub(crate) mod images;
 pub(crate) mod phone;
+pub(crate) mod process;
 pub(crate) mod requests;
 pub(crate) mod snapshots;
 pub(crate) mod wait;
