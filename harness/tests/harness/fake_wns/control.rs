@@ -123,17 +123,8 @@ async fn https_with_the_test_ca_and_a_public_url_in_the_uris() {
         .build()
         .unwrap();
     let url = format!("https://127.0.0.1:{}/accesstoken.srf", fake.addr().port());
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", app.client_id.as_str()),
-        ("client_secret", app.client_secret.as_str()),
-        ("scope", "notify.windows.com"),
-    ];
     assert_eq!(
-        https
-            .post(url)
-            .header("Content-Type", FORM)
-            .body(encode(&form))
+        token_request(&https, &url, &app, ("scope", "notify.windows.com"))
             .send()
             .await
             .unwrap()
@@ -193,18 +184,12 @@ async fn the_fake_wns_binary_prints_its_address_serves_a_whole_send_and_exits_0_
         serde_json::json!({"app": APP, "device": PC}),
     ))
     .await;
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", app.client_id.as_str()),
-        ("client_secret", app.client_secret.as_str()),
+    let tok: serde_json::Value = json(token_request(
+        &https,
+        &app.token_url,
+        &app,
         ("scope", "notify.windows.com"),
-    ];
-    let tok: serde_json::Value = json(
-        https
-            .post(&app.token_url)
-            .header("Content-Type", FORM)
-            .body(encode(&form)),
-    )
+    ))
     .await;
     let sent = https
         .post(&ch.uri)

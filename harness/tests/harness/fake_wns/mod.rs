@@ -39,17 +39,27 @@ async fn setup() -> Setup {
     Setup { fake, app, channel }
 }
 
-async fn token(app: &AppCredentials, scope: &str) -> reqwest::Response {
+/// A client-credentials token request for `app` to `url` through `http`, with `param`
+/// (`scope` or `resource`).
+fn token_request(
+    http: &reqwest::Client,
+    url: &str,
+    app: &AppCredentials,
+    param: (&str, &str),
+) -> reqwest::RequestBuilder {
     let form = [
         ("grant_type", "client_credentials"),
         ("client_id", app.client_id.as_str()),
         ("client_secret", app.client_secret.as_str()),
-        ("scope", scope),
+        param,
     ];
-    client()
-        .post(&app.token_url)
+    http.post(url)
         .header("Content-Type", FORM)
         .body(encode(&form))
+}
+
+async fn token(app: &AppCredentials, scope: &str) -> reqwest::Response {
+    token_request(&client(), &app.token_url, app, ("scope", scope))
         .send()
         .await
         .unwrap()
@@ -137,36 +147,23 @@ async fn the_entra_flow_gives_its_lifetime_as_a_string_and_takes_scope_or_resour
         .unwrap();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], "86399");
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", app.client_id.as_str()),
-        ("client_secret", app.client_secret.as_str()),
-        ("resource", "https://wns.windows.com/"),
-    ];
     assert_eq!(
-        client()
-            .post(&app.token_url)
-            .header("Content-Type", FORM)
-            .body(encode(&form))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        token_request(
+            &client(),
+            &app.token_url,
+            &app,
+            ("resource", "https://wns.windows.com/")
+        )
+        .send()
+        .await
+        .unwrap()
+        .status(),
         200
     );
     // The Store endpoint does not know an Entra app.
     let store = format!("{}/accesstoken.srf", fake.url());
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", app.client_id.as_str()),
-        ("client_secret", app.client_secret.as_str()),
-        ("scope", "notify.windows.com"),
-    ];
     assert_eq!(
-        client()
-            .post(&store)
-            .header("Content-Type", FORM)
-            .body(encode(&form))
+        token_request(&client(), &store, &app, ("scope", "notify.windows.com"))
             .send()
             .await
             .unwrap()
