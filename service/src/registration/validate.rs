@@ -94,15 +94,7 @@ impl AllowedHosts {
     pub fn check(&self, uri: &str) -> Result<ChannelUri, FieldError> {
         let invalid =
             |code: &'static str, message: String| FieldError::new("channel_uri", code, message);
-        if uri.len() > MAX_CHANNEL_URI_BYTES {
-            return Err(invalid(
-                "too_long",
-                format!(
-                    "channel_uri is {} bytes long; the limit is {MAX_CHANNEL_URI_BYTES}",
-                    uri.len()
-                ),
-            ));
-        }
+        not_too_long(uri)?;
         let channel: ChannelUri = uri.parse().map_err(|e: mpns::ChannelUriError| {
             let code = match &e {
                 mpns::ChannelUriError::Scheme(_) => "scheme_not_allowed",
@@ -197,15 +189,7 @@ impl AllowedHosts {
     pub fn check_wns(&self, uri: &str) -> Result<wns::ChannelUri, FieldError> {
         let invalid =
             |code: &'static str, message: String| FieldError::new("channel_uri", code, message);
-        if uri.len() > MAX_CHANNEL_URI_BYTES {
-            return Err(invalid(
-                "too_long",
-                format!(
-                    "channel_uri is {} bytes long; the limit is {MAX_CHANNEL_URI_BYTES}",
-                    uri.len()
-                ),
-            ));
-        }
+        not_too_long(uri)?;
         let channel = wns::ChannelUri::parse(uri).map_err(|e| {
             let code = match e {
                 wns::ChannelUriError::Scheme(_) => "scheme_not_allowed",
@@ -285,6 +269,21 @@ impl AllowedHosts {
             parts.join(", ")
         }
     }
+}
+
+/// A channel URI of at most [`MAX_CHANNEL_URI_BYTES`], MPNS's or WNS's.
+fn not_too_long(uri: &str) -> Result<(), FieldError> {
+    if uri.len() > MAX_CHANNEL_URI_BYTES {
+        return Err(FieldError::new(
+            "channel_uri",
+            "too_long",
+            format!(
+                "channel_uri is {} bytes long; the limit is {MAX_CHANNEL_URI_BYTES}",
+                uri.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `uri`'s path is a channel path (see [`AllowedHosts::check`]); `live` allows the
