@@ -129,11 +129,7 @@ async fn a_temporarily_disconnected_device_is_not_retried_mpns_queues_for_it() {
 
 #[tokio::test]
 async fn a_send_waiting_an_hour_to_retry_holds_no_slot_so_the_others_go_out_meanwhile() {
-    let config = PatternsConfig {
-        concurrency: 1,
-        ..PatternsConfig::default()
-    };
-    let world = World::with(FakeMpns::builder(), config).await;
+    let world = World::one_slot().await;
     let ann = world.channel("8.0", DeviceUpdate::default());
     world.register("ann", &ann, "8.0").await;
     for user in ["bob", "cat"] {
@@ -170,11 +166,7 @@ async fn a_send_waiting_an_hour_to_retry_holds_no_slot_so_the_others_go_out_mean
 async fn a_batch_counts_every_job_as_running_from_the_moment_it_is_sent() {
     use mpns_service::patterns::{OneTime, SendRequest};
 
-    let config = PatternsConfig {
-        concurrency: 1,
-        ..PatternsConfig::default()
-    };
-    let world = World::with(FakeMpns::builder(), config).await;
+    let world = World::one_slot().await;
     for user in ["ann", "bob", "cat", "dan"] {
         let phone = world.channel("8.0", DeviceUpdate::default());
         world.register(user, &phone, "8.0").await;
@@ -265,11 +257,7 @@ async fn a_retry_parked_before_a_restart_goes_out_at_its_time_with_the_same_mess
 
 #[tokio::test]
 async fn a_cancelled_batch_sends_nothing_more_and_its_parked_retries_never_go_out() {
-    let config = PatternsConfig {
-        concurrency: 1,
-        ..PatternsConfig::default()
-    };
-    let world = World::with(FakeMpns::builder(), config).await;
+    let world = World::one_slot().await;
     world.inactive_one_time_subscriber("ann", "7.1").await;
     let batch = world
         .patterns

@@ -155,6 +155,15 @@ impl World {
         World::with(FakeMpns::builder(), PatternsConfig::default()).await
     }
 
+    /// A world whose service sends one request at a time.
+    pub(crate) async fn one_slot() -> World {
+        let config = PatternsConfig {
+            concurrency: 1,
+            ..PatternsConfig::default()
+        };
+        World::with(FakeMpns::builder(), config).await
+    }
+
     pub(crate) async fn with(
         builder: mpns_harness::FakeMpnsBuilder,
         config: PatternsConfig,
