@@ -182,17 +182,16 @@ async fn the_fake_mpns_web_view_shows_notifications_live_as_text_and_drives_faul
     )
     .await;
     wait_for(c, &format!("//ul[@id='faults']/li[contains(., 'status_503') and contains(., 'channel {id}') and contains(., 'every request')]")).await;
-    assert_eq!(
+    let toast = || {
         send(
             &channel.uri,
             Some("toast"),
             2,
             &[("Content-Type", "text/xml; charset=utf-8")],
-            TOAST
+            TOAST,
         )
-        .await,
-        503
-    );
+    };
+    assert_eq!(toast().await, 503);
     wait_for(
         c,
         "//article[@data-status='503']//span[@class='answer' and .='503']",
@@ -207,17 +206,7 @@ async fn the_fake_mpns_web_view_shows_notifications_live_as_text_and_drives_faul
     )
     .await;
     wait_for(c, "//ul[@id='faults' and not(li)]").await;
-    assert_eq!(
-        send(
-            &channel.uri,
-            Some("toast"),
-            2,
-            &[("Content-Type", "text/xml; charset=utf-8")],
-            TOAST
-        )
-        .await,
-        200
-    );
+    assert_eq!(toast().await, 200);
     assert!(fake.faults().is_empty());
 
     // A rule the API refuses is refused with its words; Clear all empties the list.
